@@ -1,0 +1,228 @@
+//! The client's composition (validation → codec → retry → polling) over a scripted
+//! transport with a fake clock. The real fetch is tested in browsers against the emulator.
+
+use super::*;
+use crate::model::StyleRequest;
+use crate::poll::PollSchedule;
+use crate::retry::RetryPolicy;
+use core::cell::{Cell, RefCell};
+use core::future::Future;
+use std::collections::VecDeque;
+
+type Reply = Result<HttpResponse, TransportError>;
+
+#[derive(Default)]
+struct Script {
+    replies: RefCell<VecDeque<Reply>>,
+    sent: RefCell<Vec<HttpRequest>>,
+    sleeps: RefCell<Vec<Duration>>,
+    clock: Cell<Duration>,
+}
+
+impl Script {
+    fn new(replies: impl IntoIterator<Item = Reply>) -> Self {
+        Self { replies: RefCell::new(replies.into_iter().collect()), ..Self::default() }
+    }
+    fn sent_paths(&self) -> Vec<String> {
+        self.sent.borrow().iter().map(|r| r.url.split('?').next().unwrap_or_default().to_owned()).collect()
+    }
+}
+
+impl Transport for &Script {
+    async fn send(&self, request: &HttpRequest, _timeout: Duration) -> Reply {
+        self.sent.borrow_mut().push(request.clone());
+        self.clock.set(self.clock.get() + Duration::from_millis(10));
+        self.replies.borrow_mut().pop_front().expect("the script ran out of replies")
+    }
+    async fn sleep(&self, duration: Duration) {
+        self.sleeps.borrow_mut().push(duration);
+        self.clock.set(self.clock.get() + duration);
+    }
+    fn now(&self) -> Duration {
+        self.clock.get()
+    }
+    fn random(&self) -> f64 {
+        0.5
+    }
+}
+
+/// Every future here completes without waiting: the script answers at once.
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = core::pin::pin!(future);
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        core::task::Poll::Ready(out) => out,
+        core::task::Poll::Pending => panic!("scripted futures never pend"),
+    }
+}
+
+const KEY: &str = "secret-key-42";
+const ID: &str = "12345678-abcd-ef12-3456-7890abcdef12";
+
+fn ok(body: &str) -> Reply {
+    status(200, body)
+}
+fn status(code: u16, body: &str) -> Reply {
+    Ok(HttpResponse { status: code, retry_after: None, body: body.into() })
+}
+fn created() -> Reply {
+    ok(&format!(r#"{{"success":true,"creation_id":"{ID}"}}"#))
+}
+fn running() -> Reply {
+    ok(&format!(r#"{{"success":true,"message":"In progress","creation_id":"{ID}"}}"#))
+}
+fn done() -> Reply {
+    ok(&format!(
+        r#"{{"success":true,"message":"Images processed succesfully","creation_id":"{ID}","cost":2.2,"censored":0,"results":["http://e/images/a.webp","http://e/images/b.webp"]}}"#
+    ))
+}
+fn dropped() -> Reply {
+    Err(TransportError::Network { message: format!("connection reset for /api?apikey={KEY}"), not_sent: false })
+}
+
+fn client(script: &Script) -> Client<&Script> {
+    Client::with_transport(Config::new(KEY).base_url("http://emulator.test"), script).unwrap()
+}
+
+#[test]
+fn generate_creates_then_polls_on_schedule_until_done() {
+    let script = Script::new([created(), running(), running(), done()]);
+    let mut progress = Vec::new();
+    let finished = run(client(&script).generate(StyleRequest::new("a red apple", "standard"), |p| {
+        progress.push((p.checks, p.transient_error))
+    }))
+    .unwrap();
+    assert_eq!((finished.images.len(), finished.cost, finished.creation_id.as_str()), (2, 2.2, ID));
+    assert_eq!(script.sent_paths(), [
+        "http://emulator.test/api/creation",
+        &format!("http://emulator.test/api/creation/{ID}"),
+        &format!("http://emulator.test/api/creation/{ID}"),
+        &format!("http://emulator.test/api/creation/{ID}"),
+    ]);
+    let schedule = PollSchedule::default();
+    let expected: Vec<Duration> = (0..3).map(|n| schedule.next_delay(n, Duration::ZERO).unwrap()).collect();
+    assert_eq!(*script.sleeps.borrow(), expected);
+    assert_eq!(progress, [(1, None), (2, None)]);
+}
+
+#[test]
+fn wait_checks_at_once() {
+    let script = Script::new([done()]);
+    let finished = run(client(&script).wait(ID, |_| {})).unwrap();
+    assert_eq!(finished.images.len(), 2);
+    assert!(script.sleeps.borrow().is_empty());
+}
+
+#[test]
+fn a_create_that_may_have_started_is_never_retried() {
+    for reply in [dropped(), status(500, r#"{"success":false,"message":"boom"}"#), Err(TransportError::Timeout)] {
+        let script = Script::new([reply]);
+        let err = run(client(&script).create(StyleRequest::new("x", "standard"))).unwrap_err();
+        assert_eq!(script.sent.borrow().len(), 1, "{err:?}");
+        if err.code() != ErrorCode::Server {
+            assert!(err.may_have_started(), "{err:?}");
+        }
+    }
+}
+
+#[test]
+fn a_refused_create_is_retried_after_the_wait_asked_for() {
+    let mut limited = status(429, r#"{"success":false,"message":"Too many requests"}"#);
+    if let Ok(r) = &mut limited {
+        r.retry_after = Some("2".into());
+    }
+    let script = Script::new([limited, created()]);
+    assert_eq!(run(client(&script).create(StyleRequest::new("x", "standard"))).unwrap(), ID);
+    assert_eq!(*script.sleeps.borrow(), [Duration::from_secs(2)]);
+}
+
+#[test]
+fn reads_are_retried_then_give_up_with_the_last_error() {
+    let unavailable = || status(503, r#"{"success":false,"message":"busy"}"#);
+    let script = Script::new([unavailable(), ok(r#"{"success":true,"balance":97.8}"#)]);
+    assert_eq!(run(client(&script).balance()).unwrap(), 97.8);
+
+    let script = Script::new([unavailable(), unavailable(), unavailable()]);
+    let err = run(client(&script).balance()).unwrap_err();
+    assert_eq!((err.code(), err.api_message()), (ErrorCode::Server, Some("busy")));
+    assert_eq!(script.sent.borrow().len(), 1 + RetryPolicy::default().max_retries as usize);
+}
+
+#[test]
+fn errors_never_carry_the_key() {
+    let script = Script::new([dropped(), dropped(), dropped()]);
+    let err = run(client(&script).styles()).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
+    let echo = status(401, &format!(r#"{{"success":false,"message":"unknown key {KEY}"}}"#));
+    let script = Script::new([echo]);
+    let err = run(client(&script).balance()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Unauthorized);
+    assert!(!err.to_string().contains(KEY), "{err}");
+}
+
+#[test]
+fn invalid_input_sends_nothing() {
+    let script = Script::new([]);
+    let c = client(&script);
+    let err = run(c.create(StyleRequest::new("   ", "standard"))).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    let mut many = StyleRequest::new("x", "standard");
+    many.count = Some(5);
+    assert!(run(c.create(many)).is_err());
+    assert!(run(c.check("../balance")).is_err());
+    assert!(script.sent.borrow().is_empty());
+}
+
+#[test]
+fn unknown_style_is_caught_once_the_list_is_known() {
+    let script = Script::new([ok(r#"{"success":true,"styles":[{"name":"standard"}]}"#)]);
+    let c = client(&script);
+    assert_eq!(run(c.styles()).unwrap().len(), 1);
+    let err = run(c.create(StyleRequest::new("x", "HD-HQ"))).unwrap_err();
+    assert!(err.to_string().contains("unknown style \"HD-HQ\""), "{err}");
+    assert_eq!(script.sent.borrow().len(), 1);
+}
+
+#[test]
+fn soft_id_comes_from_the_config_unless_set() {
+    let script = Script::new([created(), created()]);
+    let c = Client::with_transport(Config::new(KEY).base_url("http://e.test").soft_id(1742), &script).unwrap();
+    run(c.create(StyleRequest::new("x", "standard"))).unwrap();
+    let mut own = StyleRequest::new("x", "standard");
+    own.soft_id = Some(7);
+    run(c.create(own)).unwrap();
+    let bodies: Vec<String> = script.sent.borrow().iter().filter_map(|r| r.body.clone()).collect();
+    assert!(bodies[0].contains(r#""soft_id":1742"#) && bodies[1].contains(r#""soft_id":7"#), "{bodies:?}");
+}
+
+#[test]
+fn polling_rides_out_a_failed_check() {
+    let failing = || status(502, "<html>Bad Gateway</html>");
+    // The check after "running" fails three times (one attempt + two retries), then succeeds.
+    let script = Script::new([created(), running(), failing(), failing(), failing(), done()]);
+    let mut transient = Vec::new();
+    let finished = run(client(&script).generate(StyleRequest::new("x", "standard"), |p| {
+        transient.push(p.transient_error)
+    }));
+    assert!(finished.is_ok(), "{finished:?}");
+    assert_eq!(transient, [None, Some(ErrorCode::Server)]);
+}
+
+#[test]
+fn waiting_stops_at_the_deadline() {
+    let replies = std::iter::repeat_with(running).take(200);
+    let script = Script::new(replies);
+    let mut config = Config::new(KEY).base_url("http://e.test");
+    config.poll.deadline = Duration::from_secs(10);
+    let c = Client::with_transport(config, &script).unwrap();
+    let err = run(c.wait(ID, |_| {})).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Timeout);
+    assert!(script.clock.get() <= Duration::from_secs(11), "{:?}", script.clock.get());
+}
+
+#[test]
+fn a_final_error_ends_the_wait() {
+    let script = Script::new([status(404, r#"{"success":false,"message":"Creation not found"}"#)]);
+    let err = run(client(&script).wait(ID, |_| {})).unwrap_err();
+    assert_eq!((err.code(), err.api_message()), (ErrorCode::NotFound, Some("Creation not found")));
+}

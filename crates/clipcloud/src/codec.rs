@@ -1,0 +1,380 @@
+//! Pure translation between calls and HTTP: build the request (method, URL, body) and
+//! decode the response into a value or an [`Error`]. No I/O here, so every rule is
+//! unit-tested natively.
+
+use crate::error::Error;
+use crate::model::{wire, CreateRequest, Finished, Status, Style};
+use core::time::Duration;
+use serde::de::DeserializeOwned;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// A request ready for a transport. The URL carries the key: never log it.
+#[derive(Clone, PartialEq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// JSON text; its presence means `Content-Type: application/json`.
+    pub body: Option<String>,
+}
+
+impl core::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let path = self.url.split('?').next().unwrap_or_default();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &format_args!("{path}?apikey=[redacted]"))
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// What came back, as far as the API cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// The raw `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+/// Where calls go and with which key.
+#[derive(Clone, Copy)]
+pub struct Endpoint<'a> {
+    /// Without a trailing slash, e.g. `https://clipcloud.clipai.pro`.
+    pub base_url: &'a str,
+    pub api_key: &'a str,
+}
+
+impl Endpoint<'_> {
+    fn url(&self, path: &str) -> String {
+        let mut url = String::with_capacity(self.base_url.len() + path.len() + self.api_key.len() + 16);
+        url.push_str(self.base_url.trim_end_matches('/'));
+        url.push_str(path);
+        url.push_str("?apikey=");
+        percent_encode_into(self.api_key, &mut url);
+        url
+    }
+
+    pub fn create(&self, req: &CreateRequest) -> HttpRequest {
+        // Serializing these plain structs cannot fail: no maps with non-string keys, no
+        // custom serializers. Fall back to "{}" rather than panic all the same.
+        let body = serde_json::to_string(req).unwrap_or_else(|_| String::from("{}"));
+        HttpRequest { method: Method::Post, url: self.url("/api/creation"), body: Some(body) }
+    }
+
+    /// `id` must have passed [`crate::validate::creation_id`] (it goes into the path).
+    pub fn check(&self, id: &str) -> HttpRequest {
+        HttpRequest { method: Method::Get, url: self.url(&format!("/api/creation/{id}")), body: None }
+    }
+
+    pub fn balance(&self) -> HttpRequest {
+        HttpRequest { method: Method::Get, url: self.url("/api/balance"), body: None }
+    }
+
+    pub fn styles(&self) -> HttpRequest {
+        HttpRequest { method: Method::Get, url: self.url("/api/styles"), body: None }
+    }
+}
+
+/// RFC 3986 unreserved characters stay; everything else is %XX.
+fn percent_encode_into(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+}
+
+/// `POST /api/creation` → the creation id.
+pub fn decode_created(resp: &HttpResponse) -> Result<String, Error> {
+    let body: wire::CreatedBody = read(resp)?;
+    if body.creation_id.is_empty() {
+        return Err(bad(resp, "the creation id is empty"));
+    }
+    Ok(body.creation_id)
+}
+
+/// `GET /api/creation/{id}` → in progress, or done with the image links.
+/// Done is decided by the presence of `results`, never by the message text.
+pub fn decode_check(resp: &HttpResponse, requested_id: &str) -> Result<Status, Error> {
+    let body: wire::CheckBody = read(resp)?;
+    let Some(results) = body.results else {
+        return Ok(Status::InProgress);
+    };
+    if let Some(url) = results.iter().find(|u| !is_http_url(u)) {
+        return Err(bad(resp, &format!("a result link is not an http(s) URL: {}", excerpt(url))));
+    }
+    Ok(Status::Done(Finished {
+        creation_id: body.creation_id.unwrap_or_else(|| requested_id.to_owned()),
+        images: results,
+        cost: body.cost.unwrap_or(0.0),
+        censored: body.censored.unwrap_or(0),
+    }))
+}
+
+/// `GET /api/balance` → the balance, sent as a number or a numeric string.
+pub fn decode_balance(resp: &HttpResponse) -> Result<f64, Error> {
+    let body: wire::BalanceBody = read(resp)?;
+    let value = match body.balance {
+        wire::Amount::Number(n) => Some(n),
+        wire::Amount::Text(t) => t.trim().parse::<f64>().ok(),
+    };
+    match value {
+        Some(n) if n.is_finite() => Ok(n),
+        _ => Err(bad(resp, "the balance is not a number")),
+    }
+}
+
+/// `GET /api/styles` → the styles, whether sent as objects or bare names.
+pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
+    let entries = match read::<wire::StylesBody>(resp)? {
+        wire::StylesBody::Wrapped { styles, .. } | wire::StylesBody::Bare(styles) => styles,
+    };
+    Ok(entries
+        .into_iter()
+        .map(|entry| match entry {
+            wire::StyleEntry::Full(style) => style,
+            wire::StyleEntry::Name(name) => Style { name, ..Style::default() },
+        })
+        .collect())
+}
+
+/// Only links a browser can safely fetch or show.
+pub fn is_http_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Common reading of every answer: API errors by status or `success: false`, then
+/// the expected shape, else an undecodable-response error with an excerpt.
+fn read<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, Error> {
+    let parsed = serde_json::from_str::<serde_json::Value>(&resp.body);
+    let ok_status = (200..300).contains(&resp.status);
+    let value = match parsed {
+        Ok(value) => value,
+        // An error status with an unreadable body (a proxy's HTML page, an empty 502)
+        // is still best described by its status, which also drives retries.
+        Err(_) if !ok_status => return Err(api_error(resp, None)),
+        Err(e) => return Err(bad(resp, &json_problem(&e))),
+    };
+    let success = value.get("success").and_then(serde_json::Value::as_bool);
+    if !ok_status || success == Some(false) {
+        let message = value.get("message").and_then(serde_json::Value::as_str);
+        return Err(api_error(resp, message));
+    }
+    T::deserialize(value).map_err(|e| bad(resp, &format!("unexpected JSON: {e}")))
+}
+
+fn json_problem(e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        "the JSON is cut short".into()
+    } else {
+        "the body is not JSON".into()
+    }
+}
+
+fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
+    let message = match message {
+        Some(m) if !m.trim().is_empty() => m.trim().to_owned(),
+        _ => status_text(resp.status).to_owned(),
+    };
+    Error::Api {
+        status: resp.status,
+        message,
+        retry_after: resp.retry_after.as_deref().and_then(parse_retry_after_seconds),
+    }
+}
+
+fn bad(resp: &HttpResponse, reason: &str) -> Error {
+    Error::BadResponse { status: resp.status, reason: reason.to_owned(), excerpt: excerpt(&resp.body) }
+}
+
+/// `Retry-After: <seconds>`. (An HTTP date is read by the retry policy, which knows the time.)
+pub fn parse_retry_after_seconds(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+const EXCERPT_CHARS: usize = 120;
+
+/// The first characters of a body, cut on a character boundary.
+pub fn excerpt(text: &str) -> String {
+    let trimmed = text.trim();
+    match trimmed.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
+        None => trimmed.to_owned(),
+    }
+}
+
+fn status_text(status: u16) -> &'static str {
+    match status {
+        200..=299 => "the request was refused",
+        400 => "Bad request",
+        401 => "Missing or unknown API key",
+        402 => "Balance too low",
+        404 => "Not found",
+        408 => "Request timeout",
+        415 => "The body must be JSON (Content-Type: application/json)",
+        429 => "Too many requests",
+        500 => "Internal server error",
+        502 => "Bad gateway",
+        503 => "Service unavailable",
+        504 => "Gateway timeout",
+        _ => "Unexpected HTTP status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::model::{AdvancedRequest, StyleRequest};
+
+    const ENDPOINT: Endpoint<'static> = Endpoint { base_url: "https://example.test/", api_key: "k y&z" };
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse { status, retry_after: None, body: body.into() }
+    }
+
+    #[test]
+    fn urls_carry_the_encoded_key() {
+        assert_eq!(ENDPOINT.balance().url, "https://example.test/api/balance?apikey=k%20y%26z");
+        assert_eq!(ENDPOINT.styles().url, "https://example.test/api/styles?apikey=k%20y%26z");
+        assert_eq!(ENDPOINT.check("ab-1").url, "https://example.test/api/creation/ab-1?apikey=k%20y%26z");
+        assert_eq!(ENDPOINT.balance().method, Method::Get);
+    }
+
+    #[test]
+    fn debug_of_a_request_hides_the_key() {
+        let text = format!("{:?}", ENDPOINT.balance());
+        assert!(!text.contains("k%20y") && text.contains("[redacted]"), "{text}");
+    }
+
+    #[test]
+    fn create_bodies_use_wire_names() {
+        let mut req = StyleRequest::new("a red apple", "HD-HQ");
+        req.count = Some(2);
+        req.soft_id = Some(1742);
+        let http = ENDPOINT.create(&req.into());
+        assert_eq!(http.method, Method::Post);
+        assert_eq!(http.url, "https://example.test/api/creation?apikey=k%20y%26z");
+        assert_eq!(
+            http.body.as_deref(),
+            Some(r#"{"prompt":"a red apple","styleName":"HD-HQ","count":2,"soft_id":1742}"#)
+        );
+
+        let mut adv = AdvancedRequest::new("cat");
+        adv.width = Some(640);
+        adv.extra.insert("sampler".into(), serde_json::json!("euler"));
+        let body = ENDPOINT.create(&adv.into()).body.unwrap_or_default();
+        assert_eq!(body, r#"{"prompt":"cat","width":640,"sampler":"euler"}"#);
+    }
+
+    #[test]
+    fn decodes_the_docs_examples() {
+        let id = "12345678-abcd-ef12-3456-7890abcdef12";
+        let created = resp(200, &format!(r#"{{"success": true, "creation_id": "{id}"}}"#));
+        assert_eq!(decode_created(&created).unwrap(), id);
+
+        let running = resp(200, &format!(r#"{{"success":true,"message":"In progress","creation_id":"{id}"}}"#));
+        assert_eq!(decode_check(&running, id).unwrap(), Status::InProgress);
+
+        let done = resp(
+            200,
+            &format!(
+                r#"{{"success":true,"message":"Images processed succesfully","creation_id":"{id}","cost":2.2,"censored":0,
+                "results":["https://clipcloud.clipai.pro/images/a.webp","https://clipcloud.clipai.pro/images/b.webp"]}}"#
+            ),
+        );
+        let Status::Done(f) = decode_check(&done, id).unwrap() else { panic!("not done") };
+        assert_eq!((f.images.len(), f.cost, f.censored, f.creation_id.as_str()), (2, 2.2, 0, id));
+    }
+
+    #[test]
+    fn done_is_decided_by_results_not_message() {
+        let r = resp(200, r#"{"success":true,"message":"In progress","results":[]}"#);
+        assert!(matches!(decode_check(&r, "x"), Ok(Status::Done(_))));
+        let r = resp(200, r#"{"success":true,"message":"Images processed succesfully"}"#);
+        assert_eq!(decode_check(&r, "x").unwrap(), Status::InProgress);
+    }
+
+    #[test]
+    fn result_links_must_be_http() {
+        let r = resp(200, r#"{"success":true,"results":["javascript:alert(1)"],"cost":1}"#);
+        assert_eq!(decode_check(&r, "x").unwrap_err().code(), ErrorCode::BadResponse);
+    }
+
+    #[test]
+    fn balance_as_number_or_string() {
+        assert_eq!(decode_balance(&resp(200, r#"{"success":true,"balance":97.8}"#)).unwrap(), 97.8);
+        assert_eq!(decode_balance(&resp(200, r#"{"success":true,"balance":" 12.5 "}"#)).unwrap(), 12.5);
+        let err = decode_balance(&resp(200, r#"{"success":true,"balance":"lots"}"#)).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::BadResponse);
+    }
+
+    #[test]
+    fn styles_in_every_accepted_shape() {
+        let full = r#"{"success":true,"styles":[{"name":"standard","description":"d","width":512,"height":512}]}"#;
+        let styles = decode_styles(&resp(200, full)).unwrap();
+        assert_eq!(styles[0].width, Some(512));
+        let names = decode_styles(&resp(200, r#"{"success":true,"styles":["standard","HD-HQ"]}"#)).unwrap();
+        assert_eq!(names[1].name, "HD-HQ");
+        let bare = decode_styles(&resp(200, r#"["standard"]"#)).unwrap();
+        assert_eq!(bare[0].name, "standard");
+    }
+
+    #[test]
+    fn api_errors_keep_status_message_and_retry_after() {
+        let mut r = resp(429, r#"{"success":false,"message":"Slow down"}"#);
+        r.retry_after = Some("3".into());
+        let err = decode_balance(&r).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::RateLimited);
+        assert_eq!(err.api_message(), Some("Slow down"));
+        assert!(matches!(err, Error::Api { retry_after: Some(d), .. } if d == Duration::from_secs(3)));
+
+        let err = decode_created(&resp(200, r#"{"success":false,"message":"Nope"}"#)).unwrap_err();
+        assert_eq!((err.code(), err.status()), (ErrorCode::Rejected, Some(200)));
+    }
+
+    #[test]
+    fn unreadable_bodies() {
+        let html = resp(200, "<html><body>Oops</body></html>");
+        let err = decode_balance(&html).unwrap_err();
+        assert!(matches!(&err, Error::BadResponse { excerpt, .. } if excerpt.starts_with("<html>")));
+        let cut = decode_balance(&resp(200, r#"{"success":true,"bal"#)).unwrap_err();
+        assert!(cut.to_string().contains("cut short"), "{cut}");
+        let empty = decode_created(&resp(200, "")).unwrap_err();
+        assert_eq!(empty.code(), ErrorCode::BadResponse);
+        let wrong = decode_created(&resp(200, r#"{"success":true}"#)).unwrap_err();
+        assert_eq!(wrong.code(), ErrorCode::BadResponse);
+        // An error status is described by its status even when its body is HTML.
+        let gateway = decode_balance(&resp(502, "<html>Bad Gateway</html>")).unwrap_err();
+        assert_eq!((gateway.code(), gateway.status()), (ErrorCode::Server, Some(502)));
+    }
+
+    #[test]
+    fn excerpt_is_short_and_cut_on_char_boundary() {
+        let long = "é".repeat(500);
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
+        assert!(e.ends_with('…'));
+    }
+}

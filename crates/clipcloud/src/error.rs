@@ -1,0 +1,306 @@
+//! One error type for the whole client. Every failure is a value with a stable
+//! [`ErrorCode`] and a message a person can read; none of them carries the API key.
+
+use core::fmt;
+use core::time::Duration;
+
+/// Stable, machine-readable error codes (the npm package's `error.code` strings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The input was refused before sending, or the API answered 400/415.
+    InvalidInput,
+    /// 401: missing or unknown API key.
+    Unauthorized,
+    /// 402: the balance is too low for this creation.
+    InsufficientBalance,
+    /// 404: unknown creation id (or another key's).
+    NotFound,
+    /// 429: too many requests.
+    RateLimited,
+    /// 5xx: trouble on the service's side.
+    Server,
+    /// Any other refusal by the API (other statuses, or 200 with `success: false`).
+    Rejected,
+    /// The request did not complete: offline, DNS, CORS, connection reset.
+    Network,
+    /// No answer within the time allowed.
+    Timeout,
+    /// The caller cancelled the call.
+    Aborted,
+    /// The answer was not the JSON the API sends.
+    BadResponse,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::Unauthorized => "unauthorized",
+            Self::InsufficientBalance => "insufficient_balance",
+            Self::NotFound => "not_found",
+            Self::RateLimited => "rate_limited",
+            Self::Server => "server",
+            Self::Rejected => "rejected",
+            Self::Network => "network",
+            Self::Timeout => "timeout",
+            Self::Aborted => "aborted",
+            Self::BadResponse => "bad_response",
+        }
+    }
+
+    fn from_status(status: u16) -> Self {
+        match status {
+            400 | 413 | 415 | 422 => Self::InvalidInput,
+            401 | 403 => Self::Unauthorized,
+            402 => Self::InsufficientBalance,
+            404 | 410 => Self::NotFound,
+            429 => Self::RateLimited,
+            500..=599 => Self::Server,
+            _ => Self::Rejected,
+        }
+    }
+}
+
+/// Which input field a validation rule is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Prompt,
+    Style,
+    Count,
+    Width,
+    Height,
+    Quality,
+    Steps,
+    CreationId,
+    BaseUrl,
+    ApiKey,
+}
+
+impl Field {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Prompt => "prompt",
+            Self::Style => "style",
+            Self::Count => "count",
+            Self::Width => "width",
+            Self::Height => "height",
+            Self::Quality => "quality",
+            Self::Steps => "steps",
+            Self::CreationId => "creation id",
+            Self::BaseUrl => "base URL",
+            Self::ApiKey => "API key",
+        }
+    }
+}
+
+/// A rule the input broke, found before anything was sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvalidInput {
+    pub field: Field,
+    /// Complete sentence, e.g. "count must be between 1 and 4 (got 9)".
+    pub message: String,
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Everything that can go wrong in a call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// Refused by validation; nothing was sent.
+    InvalidInput(InvalidInput),
+    /// The API answered with an error status, or 200 with `success: false`.
+    Api {
+        status: u16,
+        /// The API's own words, or a description of the status when it gave none.
+        message: String,
+        /// From `Retry-After`, when the API asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The answer could not be read as the API's JSON.
+    BadResponse {
+        status: u16,
+        /// What was wrong with it.
+        reason: String,
+        /// The start of the body, to recognise an HTML error page or a proxy's answer.
+        excerpt: String,
+    },
+    /// The request failed on the way.
+    Network {
+        message: String,
+        /// True for a create that may have reached the service: check before creating again.
+        may_have_started: bool,
+    },
+    /// No answer in time.
+    Timeout { may_have_started: bool },
+    /// Cancelled by the caller.
+    Aborted,
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::Api { status, .. } => ErrorCode::from_status(*status),
+            Self::BadResponse { .. } => ErrorCode::BadResponse,
+            Self::Network { .. } => ErrorCode::Network,
+            Self::Timeout { .. } => ErrorCode::Timeout,
+            Self::Aborted => ErrorCode::Aborted,
+        }
+    }
+
+    /// The HTTP status when an answer arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } | Self::BadResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API's own message, when it sent one.
+    pub fn api_message(&self) -> Option<&str> {
+        match self {
+            Self::Api { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// True when a create failed in a way that leaves open whether the service
+    /// accepted it (and will charge for it).
+    pub fn may_have_started(&self) -> bool {
+        matches!(
+            self,
+            Self::Network { may_have_started: true, .. } | Self::Timeout { may_have_started: true }
+        )
+    }
+
+    pub(crate) fn invalid(field: Field, message: impl Into<String>) -> Self {
+        Self::InvalidInput(InvalidInput { field, message: message.into() })
+    }
+
+    /// Replaces every occurrence of `secret` in the texts this error carries. Texts
+    /// that come from outside (server messages, body excerpts, browser errors) could
+    /// echo the request URL and with it the key.
+    pub(crate) fn redact(self, secret: &str) -> Self {
+        let scrub = |s: String| redact_text(s, secret);
+        match self {
+            Self::InvalidInput(InvalidInput { field, message }) => {
+                Self::InvalidInput(InvalidInput { field, message: scrub(message) })
+            }
+            Self::Api { status, message, retry_after } => {
+                Self::Api { status, message: scrub(message), retry_after }
+            }
+            Self::BadResponse { status, reason, excerpt } => {
+                Self::BadResponse { status, reason: scrub(reason), excerpt: scrub(excerpt) }
+            }
+            Self::Network { message, may_have_started } => {
+                Self::Network { message: scrub(message), may_have_started }
+            }
+            other => other,
+        }
+    }
+}
+
+pub(crate) fn redact_text(text: String, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        return text;
+    }
+    text.replace(secret, "[redacted]")
+}
+
+const STARTED_HINT: &str =
+    " The creation may have been started: check your recent creations or balance before creating it again.";
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidInput(e) => write!(f, "Invalid input: {e}"),
+            Self::Api { status, message, .. } => {
+                let what = match ErrorCode::from_status(*status) {
+                    ErrorCode::Unauthorized => "The API key was refused",
+                    ErrorCode::InsufficientBalance => "The balance is too low",
+                    ErrorCode::NotFound => "Not found",
+                    ErrorCode::RateLimited => "Too many requests",
+                    ErrorCode::Server => "The service had trouble",
+                    ErrorCode::InvalidInput => "The service refused the request",
+                    _ => "The service answered with an error",
+                };
+                if *status == 200 {
+                    write!(f, "{what}: {message}")
+                } else {
+                    write!(f, "{what} (HTTP {status}): {message}")
+                }
+            }
+            Self::BadResponse { status, reason, excerpt } => write!(
+                f,
+                "The service sent an unreadable answer (HTTP {status}, {reason}): {excerpt:?}"
+            ),
+            Self::Network { message, may_have_started } => {
+                write!(f, "Network error: {message}.")?;
+                if *may_have_started {
+                    f.write_str(STARTED_HINT)?;
+                }
+                Ok(())
+            }
+            Self::Timeout { may_have_started } => {
+                f.write_str("The service did not answer in time.")?;
+                if *may_have_started {
+                    f.write_str(STARTED_HINT)?;
+                }
+                Ok(())
+            }
+            Self::Aborted => f.write_str("The call was cancelled."),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<InvalidInput> for Error {
+    fn from(e: InvalidInput) -> Self {
+        Self::InvalidInput(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_follow_status() {
+        let api = |status| Error::Api { status, message: String::new(), retry_after: None };
+        assert_eq!(api(401).code(), ErrorCode::Unauthorized);
+        assert_eq!(api(402).code(), ErrorCode::InsufficientBalance);
+        assert_eq!(api(404).code(), ErrorCode::NotFound);
+        assert_eq!(api(415).code(), ErrorCode::InvalidInput);
+        assert_eq!(api(429).code(), ErrorCode::RateLimited);
+        assert_eq!(api(503).code(), ErrorCode::Server);
+        assert_eq!(api(200).code(), ErrorCode::Rejected);
+        assert_eq!(ErrorCode::InsufficientBalance.as_str(), "insufficient_balance");
+    }
+
+    #[test]
+    fn redaction_removes_the_key_everywhere() {
+        let key = "sk-secret-123";
+        let errors = [
+            Error::Api { status: 500, message: format!("bad key {key}"), retry_after: None },
+            Error::BadResponse { status: 200, reason: key.into(), excerpt: format!("<p>{key}</p>") },
+            Error::Network { message: format!("GET /x?apikey={key} failed"), may_have_started: false },
+        ];
+        for e in errors {
+            let e = e.redact(key);
+            assert!(!format!("{e} {e:?}").contains(key), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn may_have_started_is_in_the_message() {
+        let e = Error::Timeout { may_have_started: true };
+        assert!(e.may_have_started());
+        assert!(e.to_string().contains("may have been started"));
+        assert!(!Error::Timeout { may_have_started: false }.to_string().contains("started"));
+    }
+}

@@ -1,0 +1,45 @@
+//! Client for the [ClipCloud](https://clipcloud.clipai.pro) image-generation API.
+//!
+//! Four calls — create (by style or advanced), check, balance, styles — plus
+//! `generate` (create, then wait for the images) and `wait` (for a creation made
+//! earlier, as the docs recommend: create early, collect when needed).
+//!
+//! ```ignore
+//! // In a browser (wasm32); the same calls run in tests/browser.rs against the emulator.
+//! # async fn demo() -> Result<(), clipcloud::Error> {
+//! use clipcloud::{Client, Config, StyleRequest, Status};
+//! let client = Client::new(Config::new("YOUR_API_KEY"))?;
+//!
+//! let styles = client.styles().await?;                       // the live list
+//! let id = client.create(StyleRequest::new("A ripe red apple", "HD-HQ")).await?;
+//! if let Status::Done(done) = client.check(&id).await? {     // one check
+//!     println!("{:?} cost {}", done.images, done.cost);
+//! }
+//! let done = client.wait(&id, |p| println!("{} checks", p.checks)).await?;
+//! println!("balance left: {}", client.balance().await?);
+//! # let _ = (styles, done); Ok(()) }
+//! ```
+//!
+//! The crate is sans-IO at heart: [`validate`], [`codec`], [`retry`] and [`poll`] are
+//! pure and tested natively; [`fetch`] is the only I/O (browser `fetch`, wasm32 only).
+//! [`Client`] composes them over any [`Transport`].
+
+pub mod client;
+pub mod codec;
+pub mod config;
+pub mod error;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+pub mod model;
+pub mod poll;
+pub mod retry;
+pub mod transport;
+pub mod validate;
+
+pub use client::{Client, Progress};
+pub use config::{ApiKey, Config};
+pub use error::{Error, ErrorCode, Field, InvalidInput};
+pub use model::{AdvancedRequest, CreateRequest, Finished, Status, Style, StyleRequest, KNOWN_STYLES};
+pub use poll::PollSchedule;
+pub use retry::RetryPolicy;
+pub use transport::{Transport, TransportError};

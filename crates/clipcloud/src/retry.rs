@@ -1,0 +1,161 @@
+//! When to try a failed call again. Pure: the caller supplies the attempt number,
+//! the time left and a random number, and gets a decision.
+//!
+//! Reads (check, balance, styles) are idempotent and retried on transient trouble.
+//! A create is retried only when the service clearly did not accept it — retrying one
+//! that may have been accepted would start (and charge) a second creation.
+
+use crate::error::Error;
+use core::time::Duration;
+
+/// What kind of call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// check, balance, styles: safe to repeat.
+    Read,
+    /// create: costs money; repeat only when it certainly did not start.
+    Create,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    RetryAfter(Duration),
+    GiveUp,
+}
+
+/// Exponential back-off with full jitter, honouring `Retry-After`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Upper bound of the first back-off; doubles each retry.
+    pub base_delay: Duration,
+    /// No back-off (nor `Retry-After`) longer than this is waited for.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_retries: 2, base_delay: Duration::from_millis(300), max_delay: Duration::from_secs(10) }
+    }
+}
+
+impl RetryPolicy {
+    pub const NEVER: Self = Self { max_retries: 0, base_delay: Duration::ZERO, max_delay: Duration::ZERO };
+
+    /// `retries_done`: how many retries already happened for this call.
+    /// `time_left`: until the caller's deadline, if it has one.
+    /// `random`: uniform in [0, 1), for the jitter.
+    pub fn decide(
+        &self,
+        kind: CallKind,
+        retries_done: u32,
+        error: &Error,
+        time_left: Option<Duration>,
+        random: f64,
+    ) -> Decision {
+        if retries_done >= self.max_retries || !is_retryable(kind, error) {
+            return Decision::GiveUp;
+        }
+        let delay = match error {
+            Error::Api { retry_after: Some(wait), .. } => *wait,
+            _ => {
+                let ceiling = self.base_delay.saturating_mul(1u32 << retries_done.min(16)).min(self.max_delay);
+                ceiling.mul_f64(random.clamp(0.0, 1.0))
+            }
+        };
+        if delay > self.max_delay || time_left.is_some_and(|left| delay >= left) {
+            return Decision::GiveUp;
+        }
+        Decision::RetryAfter(delay)
+    }
+}
+
+/// Statuses that say "not now" rather than "no".
+const TRANSIENT_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+pub fn is_retryable(kind: CallKind, error: &Error) -> bool {
+    match (kind, error) {
+        (CallKind::Read, Error::Api { status, .. }) => TRANSIENT_STATUSES.contains(status),
+        // A cut-off or garbled body is a transport accident; reading again is harmless.
+        (CallKind::Read, Error::Network { .. } | Error::Timeout { .. } | Error::BadResponse { .. }) => true,
+        // 429 and a 503 that names a time to come back are refusals: nothing was started.
+        (CallKind::Create, Error::Api { status: 429, .. }) => true,
+        (CallKind::Create, Error::Api { status: 503, retry_after: Some(_), .. }) => true,
+        (CallKind::Create, Error::Network { may_have_started: false, .. }) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn api(status: u16, retry_after: Option<u64>) -> Error {
+        Error::Api { status, message: String::new(), retry_after: retry_after.map(Duration::from_secs) }
+    }
+
+    fn network(may_have_started: bool) -> Error {
+        Error::Network { message: "reset".into(), may_have_started }
+    }
+
+    #[test]
+    fn reads_retry_transient_failures_only() {
+        for e in [api(500, None), api(502, None), api(503, None), api(504, None), api(429, None), api(408, None)] {
+            assert!(is_retryable(CallKind::Read, &e), "{e:?}");
+        }
+        assert!(is_retryable(CallKind::Read, &network(false)));
+        assert!(is_retryable(CallKind::Read, &Error::Timeout { may_have_started: false }));
+        for e in [api(400, None), api(401, None), api(402, None), api(404, None), Error::Aborted] {
+            assert!(!is_retryable(CallKind::Read, &e), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn creates_retry_only_clear_refusals() {
+        assert!(is_retryable(CallKind::Create, &api(429, None)));
+        assert!(is_retryable(CallKind::Create, &api(503, Some(2))));
+        assert!(is_retryable(CallKind::Create, &network(false)));
+        // Might have been accepted: retrying could charge twice.
+        assert!(!is_retryable(CallKind::Create, &api(503, None)));
+        assert!(!is_retryable(CallKind::Create, &api(500, None)));
+        assert!(!is_retryable(CallKind::Create, &api(502, None)));
+        assert!(!is_retryable(CallKind::Create, &network(true)));
+        assert!(!is_retryable(CallKind::Create, &Error::Timeout { may_have_started: true }));
+        assert!(!is_retryable(CallKind::Create, &Error::BadResponse {
+            status: 200,
+            reason: String::new(),
+            excerpt: String::new()
+        }));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_bounded_by_the_deadline() {
+        let p = RetryPolicy::default();
+        let e = api(429, Some(2));
+        assert_eq!(p.decide(CallKind::Read, 0, &e, None, 0.5), Decision::RetryAfter(Duration::from_secs(2)));
+        assert_eq!(p.decide(CallKind::Read, 0, &e, Some(Duration::from_secs(1)), 0.5), Decision::GiveUp);
+        assert_eq!(p.decide(CallKind::Read, 0, &api(429, Some(60)), None, 0.5), Decision::GiveUp);
+        assert_eq!(p.decide(CallKind::Read, 2, &e, None, 0.5), Decision::GiveUp);
+    }
+
+    proptest! {
+        #[test]
+        fn backoff_stays_within_its_ceiling(retries in 0u32..2, random in 0.0f64..1.0) {
+            let p = RetryPolicy::default();
+            match p.decide(CallKind::Read, retries, &api(500, None), None, random) {
+                Decision::RetryAfter(d) => prop_assert!(d <= p.base_delay * (1 << retries)),
+                Decision::GiveUp => prop_assert!(false, "should retry"),
+            }
+        }
+
+        #[test]
+        fn never_retries_past_the_deadline(left_ms in 0u64..2_000, random in 0.0f64..1.0, retry_after in proptest::option::of(0u64..5)) {
+            let left = Duration::from_millis(left_ms);
+            if let Decision::RetryAfter(d) = RetryPolicy::default().decide(CallKind::Read, 0, &api(503, retry_after), Some(left), random) {
+                prop_assert!(d < left);
+            }
+        }
+    }
+}
