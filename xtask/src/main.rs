@@ -1,1 +1,57 @@
-fn main() {}
+//! Project commands, so a fresh machine needs nothing but cargo:
+//!
+//!   cargo xtask serve   install what is missing, run the emulator, print the URL
+//!   cargo xtask test    install what is missing, run every test (native + browsers)
+//!   cargo xtask setup   only install what is missing
+
+mod emulator;
+mod setup;
+mod test;
+
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::all(),
+        Some("serve") => serve(&args[1..]),
+        Some("test") => test::all(),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the emulator in the foreground on a fixed port (default 8787).
+fn serve(args: &[String]) -> Result<(), String> {
+    let port = match args {
+        [] => "8787".to_owned(),
+        [flag, port] if flag == "--port" => port.clone(),
+        _ => return Err(USAGE.to_owned()),
+    };
+    let binary = emulator::build()?;
+    run(Command::new(binary).args(["--port", &port]))
+}
+
+/// Runs a command with inherited output; fails with the command line if it fails.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    let status = command.status().map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed ({status})"))
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}

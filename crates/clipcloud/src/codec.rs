@@ -3,6 +3,7 @@
 //! unit-tested natively.
 
 use crate::error::Error;
+use crate::json;
 use crate::model::{wire, CreateRequest, Finished, Status, Style};
 use core::time::Duration;
 use serde::de::DeserializeOwned;
@@ -70,9 +71,7 @@ impl Endpoint<'_> {
     }
 
     pub fn create(&self, req: &CreateRequest) -> HttpRequest {
-        // Serializing these plain structs cannot fail: no maps with non-string keys, no
-        // custom serializers. Fall back to "{}" rather than panic all the same.
-        let body = serde_json::to_string(req).unwrap_or_else(|_| String::from("{}"));
+        let body = crate::json::to_string(req);
         HttpRequest { method: Method::Post, url: self.url("/api/creation"), body: Some(body) }
     }
 
@@ -164,32 +163,38 @@ pub fn is_http_url(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
+/// The part every answer may share; read leniently before the expected shape.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
 /// Common reading of every answer: API errors by status or `success: false`, then
 /// the expected shape, else an undecodable-response error with an excerpt.
 fn read<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, Error> {
-    let parsed = serde_json::from_str::<serde_json::Value>(&resp.body);
     let ok_status = (200..300).contains(&resp.status);
-    let value = match parsed {
-        Ok(value) => value,
+    // A body that is not an object (a bare styles array) has no envelope: fine.
+    let envelope = json::parse::<Envelope>(&resp.body).ok();
+    let message = envelope.as_ref().and_then(|e| e.message.as_deref());
+    if !ok_status {
         // An error status with an unreadable body (a proxy's HTML page, an empty 502)
         // is still best described by its status, which also drives retries.
-        Err(_) if !ok_status => return Err(api_error(resp, None)),
-        Err(e) => return Err(bad(resp, &json_problem(&e))),
-    };
-    let success = value.get("success").and_then(serde_json::Value::as_bool);
-    if !ok_status || success == Some(false) {
-        let message = value.get("message").and_then(serde_json::Value::as_str);
         return Err(api_error(resp, message));
     }
-    T::deserialize(value).map_err(|e| bad(resp, &format!("unexpected JSON: {e}")))
-}
-
-fn json_problem(e: &serde_json::Error) -> String {
-    if e.is_eof() {
-        "the JSON is cut short".into()
-    } else {
-        "the body is not JSON".into()
+    if envelope.as_ref().is_some_and(|e| e.success == Some(false)) {
+        return Err(api_error(resp, message));
     }
+    json::parse(&resp.body).map_err(|_| {
+        let reason = if json::parse::<serde::de::IgnoredAny>(&resp.body).is_ok() {
+            "not the JSON the API sends"
+        } else {
+            "the body is not valid JSON"
+        };
+        bad(resp, reason)
+    })
 }
 
 fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
@@ -360,7 +365,7 @@ mod tests {
         let err = decode_balance(&html).unwrap_err();
         assert!(matches!(&err, Error::BadResponse { excerpt, .. } if excerpt.starts_with("<html>")));
         let cut = decode_balance(&resp(200, r#"{"success":true,"bal"#)).unwrap_err();
-        assert!(cut.to_string().contains("cut short"), "{cut}");
+        assert!(cut.to_string().contains("not valid JSON"), "{cut}");
         let empty = decode_created(&resp(200, "")).unwrap_err();
         assert_eq!(empty.code(), ErrorCode::BadResponse);
         let wrong = decode_created(&resp(200, r#"{"success":true}"#)).unwrap_err();

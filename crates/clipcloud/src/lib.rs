@@ -30,6 +30,7 @@ pub mod config;
 pub mod error;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
+mod json;
 pub mod model;
 pub mod poll;
 pub mod retry;

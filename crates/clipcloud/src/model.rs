@@ -168,7 +168,7 @@ pub mod wire {
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
     pub struct ErrorBody {
         pub success: bool,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 

@@ -49,7 +49,8 @@ impl PollSchedule {
     }
 }
 
-#[cfg(test)]
+// Native only: proptest needs an OS random source.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -87,7 +87,8 @@ pub fn is_retryable(kind: CallKind, error: &Error) -> bool {
     }
 }
 
-#[cfg(test)]
+// Native only: proptest needs an OS random source.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

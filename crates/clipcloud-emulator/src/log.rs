@@ -1,0 +1,82 @@
+//! One line per request on stderr, with the time since start and without the API key.
+//!
+//! Format: `[   12.345s] GET /api/creation/<id>?apikey=*** -> 200 (3 ms)`.
+//! A later benchmark log (ready time, every request served) belongs here too.
+
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if !state.log_requests() {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let target = redact(request.uri().path(), request.uri().query());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    eprintln!(
+        "[{:>10.3}s] {method} {target} -> {} ({} ms)",
+        state.uptime().as_secs_f64(),
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
+    response
+}
+
+/// The path and query with the value of every `apikey` parameter replaced by `***`.
+pub fn redact(path: &str, query: Option<&str>) -> String {
+    let Some(query) = query else { return path.to_string() };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            if is_apikey_name(name) {
+                format!("{name}=***")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// `apikey` however the client spelled it: any case, percent-encoded letters, `+` for space.
+fn is_apikey_name(name: &str) -> bool {
+    let mut decoded = Vec::with_capacity(name.len());
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                // Two hex digits make at most 255.
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded.eq_ignore_ascii_case(b"apikey")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apikey_never_logged() {
+        assert_eq!(redact("/api/balance", Some("apikey=secret")), "/api/balance?apikey=***");
+        assert_eq!(
+            redact("/api/creation", Some("emulator_delay_ms=0&api%6Bey=secret&x")),
+            "/api/creation?emulator_delay_ms=0&api%6Bey=***&x"
+        );
+        assert_eq!(redact("/", None), "/");
+    }
+}

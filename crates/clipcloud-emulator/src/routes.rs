@@ -1,0 +1,204 @@
+//! The API's endpoints, SPEC.md's decided forms, plus the images and `POST /emulator/keys`.
+//!
+//! Order of checks on a create: key (401) → content type (415) → body (400) → balance (402).
+
+use crate::config::parse_delay_ms;
+use crate::create;
+use crate::error::ApiError;
+use crate::ids;
+use crate::images;
+use crate::money::Money;
+use crate::state::{AppState, Progress};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use clipcloud::model::wire::{
+    Amount, BalanceBody, CheckBody, CreatedBody, StyleEntry, StylesBody, MESSAGE_DONE, MESSAGE_IN_PROGRESS,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Query parameter that overrides the generation time of one creation (emulator-only).
+pub const DELAY_PARAM: &str = "emulator_delay_ms";
+
+type Shared = State<Arc<AppState>>;
+type ApiResult<T> = Result<T, ApiError>;
+
+/// All endpoints; unknown paths and methods answer the JSON error body too.
+pub fn api() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/creation", post(create))
+        .route("/api/creation/{id}", get(check))
+        .route("/api/balance", get(balance))
+        .route("/api/styles", get(styles))
+        .route("/images/{file}", get(image))
+        .route("/emulator/keys", post(new_key))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The query parameters (last one wins for repeated names).
+fn params(uri: &Uri) -> ApiResult<HashMap<String, String>> {
+    Query::<HashMap<String, String>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
+}
+
+fn api_key(params: &HashMap<String, String>) -> Option<&str> {
+    params.get("apikey").map(String::as_str)
+}
+
+/// `application/json`, parameters such as `; charset=utf-8` allowed.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn read_body(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    body.map_err(|e| ApiError::new(e.status(), format!("could not read the request body: {}", e.body_text())))
+}
+
+/// `POST /api/creation?apikey=KEY[&emulator_delay_ms=N]`
+async fn create(
+    State(state): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<CreatedBody>> {
+    let params = params(&uri)?;
+    let key = api_key(&params);
+    state.authorize(key)?;
+    let key = key.unwrap_or_default();
+    if !is_json(&headers) {
+        return Err(ApiError::unsupported_media_type(
+            "the request body must be JSON, sent with Content-Type: application/json",
+        ));
+    }
+    let body = read_body(body)?;
+    let order = create::order_from_body(&body, state.styles()).map_err(ApiError::bad_request)?;
+    let delay = match params.get(DELAY_PARAM) {
+        Some(text) => parse_delay_ms(text).map_err(|e| ApiError::bad_request(format!("{DELAY_PARAM}: {e}")))?,
+        None => state.default_delay(),
+    };
+    let creation_id = state.create(key, order, delay, Instant::now())?;
+    Ok(Json(CreatedBody { success: true, creation_id }))
+}
+
+/// `GET /api/creation/{id}?apikey=KEY`
+async fn check(
+    State(state): Shared,
+    uri: Uri,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<CheckBody>> {
+    let params = params(&uri)?;
+    let key = api_key(&params);
+    state.authorize(key)?;
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found("no such creation for this key"));
+    };
+    let body = match state.check(key, &id, Instant::now())? {
+        Progress::InProgress => CheckBody {
+            success: true,
+            message: Some(MESSAGE_IN_PROGRESS.into()),
+            creation_id: Some(id),
+            cost: None,
+            censored: None,
+            results: None,
+        },
+        Progress::Done { cost, censored, images } => {
+            let origin = state.origin(headers.get(header::HOST).and_then(|v| v.to_str().ok()));
+            CheckBody {
+                success: true,
+                message: Some(MESSAGE_DONE.into()),
+                creation_id: Some(id),
+                cost: Some(cost.as_f64()),
+                censored: Some(censored),
+                results: Some(images.iter().map(|image| format!("{origin}/images/{image}.webp")).collect()),
+            }
+        }
+    };
+    Ok(Json(body))
+}
+
+/// `GET /api/balance?apikey=KEY`
+async fn balance(State(state): Shared, uri: Uri) -> ApiResult<Json<BalanceBody>> {
+    let params = params(&uri)?;
+    let balance = state.balance(api_key(&params), Instant::now())?;
+    Ok(Json(BalanceBody { success: true, balance: Amount::Number(balance.as_f64()) }))
+}
+
+/// `GET /api/styles?apikey=KEY`
+async fn styles(State(state): Shared, uri: Uri) -> ApiResult<Json<StylesBody>> {
+    let params = params(&uri)?;
+    state.authorize(api_key(&params))?;
+    let styles = state.styles().iter().cloned().map(StyleEntry::Full).collect();
+    Ok(Json(StylesBody::Wrapped { success: true, styles }))
+}
+
+/// `GET /images/<64 hex>.webp`: no key needed, like the service's temporary links.
+async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    let unknown = || ApiError::not_found("no such image");
+    let Ok(Path(file)) = file else { return Err(unknown()) };
+    let id = file.strip_suffix(".webp").filter(|id| ids::is_image_id(id)).ok_or_else(unknown)?;
+    let bytes = match state.cached_image(id) {
+        Some(bytes) => bytes,
+        None => {
+            let spec = state.image_spec(id, Instant::now()).ok_or_else(unknown)?;
+            let encoded = tokio::task::spawn_blocking(move || images::render_webp(&spec))
+                .await
+                .map_err(|e| ApiError::internal(format!("image rendering failed: {e}")))?
+                .map_err(ApiError::internal)?;
+            let bytes = Bytes::from(encoded);
+            state.cache_image(id, bytes.clone());
+            bytes
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "image/webp"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `POST /emulator/keys` with `{"balance": 50}` (emulator-only, no key needed) →
+/// `{"apikey": "<fresh key>", "balance": 50}`. An empty body means the demo balance.
+async fn new_key(State(state): Shared, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<serde_json::Value>> {
+    let body = read_body(body)?;
+    let balance = if body.iter().all(u8::is_ascii_whitespace) {
+        crate::config::DEMO_BALANCE
+    } else {
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("the request body must be a JSON object"));
+        }
+        match value.get("balance") {
+            None => crate::config::DEMO_BALANCE,
+            Some(b) => b.as_f64().and_then(Money::from_units).ok_or_else(|| {
+                ApiError::bad_request("balance must be a non-negative number")
+            })?,
+        }
+    };
+    let apikey = state.add_key(balance);
+    Ok(Json(serde_json::json!({ "apikey": apikey, "balance": balance.as_f64() })))
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no such endpoint: {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}

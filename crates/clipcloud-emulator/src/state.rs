@@ -1,0 +1,367 @@
+//! The emulator's memory: API keys and balances, creations, and the encoded-image cache.
+//!
+//! Readiness is decided by the clock when someone asks, so nothing runs in the
+//! background: a creation is done once `now >= ready_at`, and the first look after that
+//! settles it (refunds the images the content filter withheld).
+
+use crate::config::Config;
+use crate::create::Order;
+use crate::error::ApiError;
+use crate::ids;
+use crate::images::ImageSpec;
+use crate::money::Money;
+use crate::pricing;
+use axum::body::Bytes;
+use clipcloud::model::Style;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Encoded images kept in memory; older ones are re-rendered on demand (they are deterministic).
+const IMAGE_CACHE_CAPACITY: usize = 128;
+
+pub struct AppState {
+    delay: Duration,
+    public_url: Option<String>,
+    seed: String,
+    log_requests: bool,
+    styles: Vec<Style>,
+    started: Instant,
+    /// `http://<listening address>`, for requests without a usable `Host` header.
+    fallback_origin: OnceLock<String>,
+    store: Mutex<Store>,
+    image_cache: Mutex<ImageCache>,
+}
+
+/// What a check finds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    InProgress,
+    Done {
+        /// Price of the delivered images (what the balance lost).
+        cost: Money,
+        censored: u32,
+        /// Image ids (64 hex) of the delivered images.
+        images: Vec<String>,
+    },
+}
+
+struct Account {
+    balance: Money,
+    /// Creations of this key not settled yet.
+    pending: Vec<String>,
+}
+
+struct Creation {
+    owner: String,
+    prompt: String,
+    width: u32,
+    height: u32,
+    count: u32,
+    /// Images the content filter withholds (refunded when the creation completes).
+    censored: u32,
+    unit_price: Money,
+    ready_at: Instant,
+    settled: bool,
+}
+
+impl Creation {
+    fn delivered(&self) -> u32 {
+        self.count - self.censored
+    }
+}
+
+#[derive(Default)]
+struct Store {
+    accounts: HashMap<String, Account>,
+    creations: HashMap<String, Creation>,
+    /// Image id → (creation id, index).
+    images: HashMap<String, (String, u32)>,
+    next_creation: u64,
+    next_key: u64,
+}
+
+#[derive(Default)]
+struct ImageCache {
+    bytes: HashMap<String, Bytes>,
+    order: VecDeque<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The data stays consistent even if a holder panicked: every update is a few
+    // plain assignments after all checks passed.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    pub fn new(config: &Config) -> Self {
+        let mut store = Store::default();
+        for (key, balance) in &config.keys {
+            store.accounts.insert(key.clone(), Account { balance: *balance, pending: Vec::new() });
+        }
+        Self {
+            delay: config.delay,
+            public_url: config.public_url.clone(),
+            seed: config.seed.clone(),
+            log_requests: config.log_requests,
+            styles: pricing::styles(),
+            started: Instant::now(),
+            fallback_origin: OnceLock::new(),
+            store: Mutex::new(store),
+            image_cache: Mutex::new(ImageCache::default()),
+        }
+    }
+
+    /// Generation time unless a create overrides it.
+    pub fn default_delay(&self) -> Duration {
+        self.delay
+    }
+
+    /// The styles list, in the docs' order.
+    pub fn styles(&self) -> &[Style] {
+        &self.styles
+    }
+
+    pub fn log_requests(&self) -> bool {
+        self.log_requests
+    }
+
+    /// Time since the state was made (log timestamps).
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Tells the state where it listens, for image URLs of requests without `Host`.
+    pub fn set_local_addr(&self, addr: SocketAddr) {
+        // Only the first call counts; later calls (a second listener) keep the first origin.
+        let _ = self.fallback_origin.set(format!("http://{addr}"));
+    }
+
+    /// Origin of image URLs: `--public-url`, else `http://{Host}`, else the listening address.
+    pub fn origin(&self, host_header: Option<&str>) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        match host_header {
+            Some(host) if is_plausible_host(host) => format!("http://{host}"),
+            _ => self.fallback_origin.get().cloned().unwrap_or_else(|| "http://127.0.0.1".into()),
+        }
+    }
+
+    /// 401 unless the key exists.
+    pub fn authorize(&self, key: Option<&str>) -> Result<(), ApiError> {
+        let mut store = lock(&self.store);
+        store.account(key).map(|_| ())
+    }
+
+    /// Charges the full price and records the creation; 402 if the balance is short.
+    pub fn create(&self, key: &str, order: Order, delay: Duration, now: Instant) -> Result<String, ApiError> {
+        let ready_at = now.checked_add(delay).ok_or_else(|| ApiError::bad_request("generation delay too large"))?;
+        let unit_price = pricing::price_per_image(order.width, order.height);
+        let total = unit_price.saturating_mul(order.count);
+        let censored = if order.censored { order.count } else { 0 };
+
+        let mut store = lock(&self.store);
+        store.settle_key(key, now);
+        let account = store.account(Some(key))?;
+        if account.balance < total {
+            return Err(ApiError::payment_required(format!(
+                "balance too low: this creation costs {total}, the balance is {}",
+                account.balance
+            )));
+        }
+        account.balance = account.balance.saturating_sub(total);
+
+        let mut id = ids::creation_id(&self.seed, store.next_creation);
+        store.next_creation += 1;
+        while store.creations.contains_key(&id) {
+            id = ids::creation_id(&self.seed, store.next_creation);
+            store.next_creation += 1;
+        }
+        for index in censored..order.count {
+            store.images.insert(ids::image_id(&id, index), (id.clone(), index));
+        }
+        store.creations.insert(
+            id.clone(),
+            Creation {
+                owner: key.to_string(),
+                prompt: order.prompt,
+                width: order.width,
+                height: order.height,
+                count: order.count,
+                censored,
+                unit_price,
+                ready_at,
+                settled: false,
+            },
+        );
+        if let Some(account) = store.accounts.get_mut(key) {
+            account.pending.push(id.clone());
+        }
+        Ok(id)
+    }
+
+    /// 401 for a bad key, 404 for an unknown id or another key's.
+    pub fn check(&self, key: Option<&str>, id: &str, now: Instant) -> Result<Progress, ApiError> {
+        let mut store = lock(&self.store);
+        store.account(key)?;
+        let key = key.unwrap_or_default();
+        match store.creations.get(id) {
+            Some(c) if c.owner == key => {}
+            _ => return Err(ApiError::not_found(format!("no creation with id {id} for this key"))),
+        }
+        store.settle_key(key, now);
+        let Some(creation) = store.creations.get(id) else {
+            return Err(ApiError::not_found(format!("no creation with id {id} for this key")));
+        };
+        if now < creation.ready_at {
+            return Ok(Progress::InProgress);
+        }
+        Ok(Progress::Done {
+            cost: creation.unit_price.saturating_mul(creation.delivered()),
+            censored: creation.censored,
+            images: (creation.censored..creation.count).map(|i| ids::image_id(id, i)).collect(),
+        })
+    }
+
+    pub fn balance(&self, key: Option<&str>, now: Instant) -> Result<Money, ApiError> {
+        let mut store = lock(&self.store);
+        store.account(key)?;
+        store.settle_key(key.unwrap_or_default(), now);
+        Ok(store.account(key)?.balance)
+    }
+
+    /// A fresh key with this balance (`POST /emulator/keys`).
+    pub fn add_key(&self, balance: Money) -> String {
+        let mut store = lock(&self.store);
+        loop {
+            let key = ids::api_key(&self.seed, store.next_key);
+            store.next_key += 1;
+            if !store.accounts.contains_key(&key) {
+                store.accounts.insert(key.clone(), Account { balance, pending: Vec::new() });
+                return key;
+            }
+        }
+    }
+
+    /// What to draw for an image id, once its creation is done; `None` if unknown or not ready.
+    pub fn image_spec(&self, image_id: &str, now: Instant) -> Option<ImageSpec> {
+        let store = lock(&self.store);
+        let (creation_id, index) = store.images.get(image_id)?;
+        let creation = store.creations.get(creation_id)?;
+        if now < creation.ready_at {
+            return None;
+        }
+        Some(ImageSpec {
+            prompt: creation.prompt.clone(),
+            index: *index,
+            width: creation.width,
+            height: creation.height,
+        })
+    }
+
+    pub fn cached_image(&self, image_id: &str) -> Option<Bytes> {
+        lock(&self.image_cache).bytes.get(image_id).cloned()
+    }
+
+    pub fn cache_image(&self, image_id: &str, bytes: Bytes) {
+        let mut cache = lock(&self.image_cache);
+        if cache.bytes.insert(image_id.to_string(), bytes).is_none() {
+            cache.order.push_back(image_id.to_string());
+        }
+        while cache.order.len() > IMAGE_CACHE_CAPACITY {
+            if let Some(old) = cache.order.pop_front() {
+                cache.bytes.remove(&old);
+            }
+        }
+    }
+}
+
+impl Store {
+    fn account(&mut self, key: Option<&str>) -> Result<&mut Account, ApiError> {
+        let key = match key {
+            Some(k) if !k.is_empty() => k,
+            _ => return Err(ApiError::unauthorized("missing API key: pass it as the query parameter apikey")),
+        };
+        self.accounts.get_mut(key).ok_or_else(|| ApiError::unauthorized("unknown API key"))
+    }
+
+    /// Completes this key's creations whose time has come: refunds withheld images.
+    fn settle_key(&mut self, key: &str, now: Instant) {
+        let Some(account) = self.accounts.get_mut(key) else { return };
+        let creations = &mut self.creations;
+        account.pending.retain(|id| {
+            let Some(creation) = creations.get_mut(id) else { return false };
+            if now < creation.ready_at {
+                return true;
+            }
+            if !creation.settled {
+                creation.settled = true;
+                account.balance = account.balance.saturating_add(creation.unit_price.saturating_mul(creation.censored));
+            }
+            false
+        });
+    }
+}
+
+/// A `Host` header safe to paste into a URL: host name or address and optional port.
+fn is_plausible_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(prompt: &str, count: u32) -> Order {
+        Order { prompt: prompt.into(), width: 512, height: 512, count, censored: prompt.contains("nsfw") }
+    }
+
+    #[test]
+    fn charge_then_refund_withheld_at_completion() {
+        let state = AppState::new(&Config::default());
+        let t0 = Instant::now();
+        let key = Some("demo-key");
+        let id = state.create("demo-key", order("nsfw cat", 2), Duration::from_secs(1), t0).unwrap();
+        assert_eq!(state.balance(key, t0).unwrap(), Money::from_cents(10_000 - 220));
+        assert_eq!(state.check(key, &id, t0).unwrap(), Progress::InProgress);
+        let later = t0 + Duration::from_secs(2);
+        assert_eq!(
+            state.check(key, &id, later).unwrap(),
+            Progress::Done { cost: Money::ZERO, censored: 2, images: vec![] }
+        );
+        assert_eq!(state.balance(key, later).unwrap(), Money::from_cents(10_000));
+        // Settled once only.
+        state.check(key, &id, later).unwrap();
+        assert_eq!(state.balance(key, later).unwrap(), Money::from_cents(10_000));
+    }
+
+    #[test]
+    fn keys_and_owners() {
+        let state = AppState::new(&Config::default());
+        let now = Instant::now();
+        let other = state.add_key(Money::from_cents(110));
+        assert_ne!(other, state.add_key(Money::from_cents(110)));
+        let id = state.create("demo-key", order("cat", 1), Duration::ZERO, now).unwrap();
+        assert_eq!(state.check(Some(&other), &id, now).unwrap_err().status, 404);
+        assert_eq!(state.check(Some("nope"), &id, now).unwrap_err().status, 401);
+        assert_eq!(state.check(None, &id, now).unwrap_err().status, 401);
+        assert_ne!(state.create(&other, order("cat", 1), Duration::ZERO, now).unwrap(), id);
+        assert_eq!(state.create(&other, order("cat", 1), Duration::ZERO, now).unwrap_err().status, 402);
+    }
+
+    #[test]
+    fn origin_prefers_public_url_then_host() {
+        let mut config = Config::default();
+        let state = AppState::new(&config);
+        state.set_local_addr(SocketAddr::from(([127, 0, 0, 1], 9)));
+        assert_eq!(state.origin(Some("localhost:8787")), "http://localhost:8787");
+        assert_eq!(state.origin(Some("evil/path")), "http://127.0.0.1:9");
+        assert_eq!(state.origin(None), "http://127.0.0.1:9");
+        config.public_url = Some("https://emu.test".into());
+        assert_eq!(AppState::new(&config).origin(Some("x")), "https://emu.test");
+    }
+}

@@ -1,0 +1,140 @@
+//! The real client, in a real browser, against the real emulator over HTTP.
+//!
+//! `cargo xtask test` starts the emulator and passes its address at compile time in
+//! `CLIPCLOUD_EMULATOR_URL`; it runs these in headless Chromium and Firefox.
+#![cfg(target_arch = "wasm32")]
+
+use clipcloud::{Client, Config, ErrorCode, Status, StyleRequest};
+use gloo_net::http::Request;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const EMULATOR: &str = match option_env!("CLIPCLOUD_EMULATOR_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:8787",
+};
+
+/// A fresh key per test, so that balances do not depend on test order.
+async fn fresh_key(balance: f64) -> String {
+    let response = Request::post(&format!("{EMULATOR}/emulator/keys"))
+        .header("Content-Type", "application/json")
+        .body(format!(r#"{{"balance":{balance}}}"#))
+        .expect("request builds")
+        .send()
+        .await
+        .expect("the emulator is running (start it with `cargo xtask test`)");
+    let text = response.text().await.expect("a body from the emulator");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("JSON from the emulator");
+    body["apikey"].as_str().expect("an apikey field").to_owned()
+}
+
+async fn client(balance: f64) -> Client<clipcloud::fetch::FetchTransport> {
+    Client::new(Config::new(fresh_key(balance).await).base_url(EMULATOR)).expect("valid config")
+}
+
+/// Loads an image URL the way a page would and returns its natural size.
+async fn image_size(url: &str) -> (u32, u32) {
+    let img = web_sys::HtmlImageElement::new().expect("an img element");
+    img.set_src(url);
+    JsFuture::from(img.decode()).await.expect("the image decodes");
+    (img.natural_width(), img.natural_height())
+}
+
+#[wasm_bindgen_test]
+async fn generate_returns_images_that_decode_at_the_style_size() {
+    let client = client(50.0).await;
+    let mut request = StyleRequest::new("A close-up shot of a perfectly ripe red apple", "HD-HQ");
+    request.count = Some(2);
+    let mut polls = 0;
+    let finished = client.generate(request, |_| polls += 1).await.expect("generate");
+
+    assert_eq!(finished.images.len(), 2);
+    assert_eq!(finished.censored, 0);
+    assert!(finished.images[0] != finished.images[1]);
+    for url in &finished.images {
+        assert!(url.starts_with(EMULATOR) && url.ends_with(".webp"), "{url}");
+        assert_eq!(image_size(url).await, (1280, 720));
+    }
+    // The emulator takes a while: at least one check found it still running.
+    assert!(polls >= 1, "progress was reported {polls} times");
+}
+
+#[wasm_bindgen_test]
+async fn balance_goes_down_by_the_reported_cost() {
+    let client = client(20.0).await;
+    let before = client.balance().await.expect("balance");
+    assert_eq!(before, 20.0);
+    let mut request = StyleRequest::new("two small cats", "standard");
+    request.count = Some(2);
+    let finished = client.generate(request, |_| {}).await.expect("generate");
+    assert!((finished.cost - 2.2).abs() < 1e-9, "cost {}", finished.cost);
+    let after = client.balance().await.expect("balance");
+    assert!((before - after - finished.cost).abs() < 1e-9, "{before} - {after} != {}", finished.cost);
+}
+
+#[wasm_bindgen_test]
+async fn create_then_check_reports_progress_then_the_result() {
+    let client = client(10.0).await;
+    let id = client.create(StyleRequest::new("a lighthouse at dusk", "smallHQ")).await.expect("create");
+    assert_eq!(client.check(&id).await.expect("check"), Status::InProgress);
+    let finished = client.wait(&id, |_| {}).await.expect("wait");
+    assert_eq!(finished.creation_id, id);
+    assert_eq!(finished.images.len(), 1);
+    assert!(matches!(client.check(&id).await, Ok(Status::Done(_))));
+}
+
+#[wasm_bindgen_test]
+async fn styles_lists_the_documented_styles_and_guards_creates() {
+    let client = client(10.0).await;
+    let styles = client.styles().await.expect("styles");
+    let names: Vec<&str> = styles.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, clipcloud::KNOWN_STYLES);
+    assert_eq!((styles[0].width, styles[0].height), (Some(512), Some(512)));
+    let err = client.create(StyleRequest::new("x", "no-such-style")).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_key_is_unauthorized_and_never_shown() {
+    let key = "not-a-real-key-0123";
+    let client = Client::new(Config::new(key).base_url(EMULATOR)).expect("valid config");
+    let err = client.balance().await.unwrap_err();
+    assert_eq!((err.code(), err.status()), (ErrorCode::Unauthorized, Some(401)));
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(key), "{text}");
+    assert!(text.contains("API key"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn an_empty_prompt_is_refused_before_sending() {
+    let client = client(10.0).await;
+    let err = client.create(StyleRequest::new("   ", "standard")).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert_eq!(err.to_string(), "Invalid input: prompt must not be empty");
+    assert_eq!(client.balance().await.expect("balance"), 10.0);
+}
+
+#[wasm_bindgen_test]
+async fn an_unknown_creation_is_not_found() {
+    let client = client(10.0).await;
+    let err = client.check("00000000-0000-0000-0000-000000000000").await.unwrap_err();
+    assert_eq!((err.code(), err.status()), (ErrorCode::NotFound, Some(404)));
+}
+
+#[wasm_bindgen_test]
+async fn a_low_balance_is_refused() {
+    let client = client(1.0).await;
+    let err = client.create(StyleRequest::new("a castle", "FullHD-HQ-h")).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), (ErrorCode::InsufficientBalance, Some(402)));
+    assert!(!err.may_have_started());
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_server_is_a_network_error() {
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let client = Client::new(Config::new("k").base_url("http://127.0.0.1:9")).expect("valid config");
+    let err = client.balance().await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Network, "{err:?}");
+}

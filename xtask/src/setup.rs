@@ -1,0 +1,119 @@
+//! Installs what the builds and tests need, skipping what is already there, so a warm
+//! machine stays fast. Versions follow ../shared/TOOLCHAIN.md: only package registries
+//! are reachable here, so nothing may download binaries from elsewhere.
+
+use crate::run;
+use std::path::PathBuf;
+use std::process::Command;
+
+const GECKODRIVER_VERSION: &str = "0.37.1";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub fn all() -> Result<(), String> {
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    browsers()?;
+    geckodriver()?;
+    Ok(())
+}
+
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn wasm_target() -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    println!("setup: adding the wasm32-unknown-unknown target");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The CLI must equal the `wasm-bindgen` crate version locked in Cargo.lock.
+fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == r#"name = "wasm-bindgen""# {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
+                return Ok(version.trim_matches('"').to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn wasm_bindgen_cli() -> Result<(), String> {
+    let version = locked_wasm_bindgen_version()?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(version.as_str()) {
+        return Ok(());
+    }
+    println!("setup: installing wasm-bindgen-cli {version} (about 2 minutes)");
+    // Not --locked: its lockfile wants a crate release this registry lacks.
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version]))
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    println!("setup: installing Debian packages {}", packages.join(" "));
+    let sudo = if is_root() { None } else { Some("sudo") };
+    let apt = |args: &[&str]| {
+        let mut command = match sudo {
+            Some(sudo) => {
+                let mut c = Command::new(sudo);
+                c.arg("apt-get");
+                c
+            }
+            None => Command::new("apt-get"),
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut command)
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
+
+fn browsers() -> Result<(), String> {
+    let mut missing = Vec::new();
+    if !PathBuf::from("/usr/bin/chromium").exists() {
+        missing.push("chromium");
+    }
+    if !PathBuf::from(CHROMEDRIVER).exists() {
+        missing.push("chromium-driver");
+    }
+    if output("firefox-esr", &["--version"]).is_none() {
+        missing.push("firefox-esr");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
+/// Debian has no geckodriver package; crates.io has it.
+pub fn geckodriver_path() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
+    home.join("bin").join("geckodriver")
+}
+
+fn geckodriver() -> Result<(), String> {
+    let path = geckodriver_path();
+    let have = output(&path.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(GECKODRIVER_VERSION) {
+        return Ok(());
+    }
+    println!("setup: installing geckodriver {GECKODRIVER_VERSION} (about 2 minutes)");
+    run(Command::new("cargo").args(["install", "geckodriver", "--version", GECKODRIVER_VERSION]))
+}
