@@ -9,12 +9,24 @@ use std::process::Command;
 const GECKODRIVER_VERSION: &str = "0.37.1";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+const TRUNK_VERSION: &str = "0.21.14";
+
+/// Everything `cargo xtask test` needs.
 pub fn all() -> Result<(), String> {
     wasm_target()?;
     wasm_bindgen_cli()?;
     browsers()?;
     geckodriver()?;
+    node_tools()?;
     Ok(())
+}
+
+/// What building the SPA needs (`cargo xtask serve`).
+pub fn for_build() -> Result<(), String> {
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    node_tools()?;
+    trunk()
 }
 
 fn output(program: &str, args: &[&str]) -> Option<String> {
@@ -116,4 +128,42 @@ fn geckodriver() -> Result<(), String> {
     }
     println!("setup: installing geckodriver {GECKODRIVER_VERSION} (about 2 minutes)");
     run(Command::new("cargo").args(["install", "geckodriver", "--version", GECKODRIVER_VERSION]))
+}
+
+/// Trunk builds the SPA. 0.21.x: 0.22 needs a newer rustc than this machine has.
+pub fn trunk() -> Result<(), String> {
+    let have = output("trunk", &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(TRUNK_VERSION) {
+        return Ok(());
+    }
+    println!("setup: installing trunk {TRUNK_VERSION} (about 7 minutes)");
+    run(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+/// Node tools pinned in `xtask/tools/package.json`: wasm-opt from binaryen 132 (Debian's
+/// binaryen silently breaks the wasm), playwright-core (drives Debian's Chromium), tsc.
+pub fn node_tools_bin() -> PathBuf {
+    crate::root().join("xtask").join("tools").join("node_modules").join(".bin")
+}
+
+pub fn node_tools() -> Result<(), String> {
+    let dir = crate::root().join("xtask").join("tools");
+    let stamp = dir.join("node_modules").join(".package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(&lock)) {
+        (Ok(installed), Ok(locked)) => installed.modified().ok() >= locked.modified().ok(),
+        _ => false,
+    };
+    if fresh && node_tools_bin().join("wasm-opt").exists() {
+        return Ok(());
+    }
+    println!("setup: installing node tools (binaryen, playwright-core, typescript) from npm");
+    run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))
+}
+
+/// PATH with the pinned node tools first, so every wasm-opt found is binaryen 132.
+pub fn path_with_node_tools() -> std::ffi::OsString {
+    let mut paths = vec![node_tools_bin()];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(paths).unwrap_or_default()
 }
