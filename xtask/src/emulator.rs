@@ -10,7 +10,9 @@ const READY_PREFIX: &str = "clipcloud-emulator listening on ";
 /// Builds the emulator binary (dev profile: quick to build) and returns its path.
 pub fn build() -> Result<PathBuf, String> {
     run(Command::new("cargo").args(["build", "--quiet", "-p", "clipcloud-emulator"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::root().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::root().join("target"));
     Ok(target.join("debug").join("clipcloud-emulator"))
 }
 

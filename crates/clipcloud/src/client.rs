@@ -113,7 +113,11 @@ impl<T: Transport> Client<T> {
 
     /// Waits for a creation made earlier (the docs' "create early, collect later"):
     /// checks at once, then follows the polling schedule.
-    pub async fn wait(&self, creation_id: &str, on_progress: impl FnMut(Progress<'_>)) -> Result<Finished, Error> {
+    pub async fn wait(
+        &self,
+        creation_id: &str,
+        on_progress: impl FnMut(Progress<'_>),
+    ) -> Result<Finished, Error> {
         let started = self.transport.now();
         self.poll_until_done(creation_id, started, true, on_progress).await
     }

@@ -50,6 +50,9 @@ pub struct HttpResponse {
     /// The raw `Retry-After` header, if any.
     pub retry_after: Option<String>,
     pub body: String,
+    /// Wall-clock arrival time, seconds since the Unix epoch: turns an HTTP-date
+    /// `Retry-After` into a wait.
+    pub received_unix_secs: u64,
 }
 
 /// Where calls go and with which key.
@@ -205,7 +208,7 @@ fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
     Error::Api {
         status: resp.status,
         message,
-        retry_after: resp.retry_after.as_deref().and_then(parse_retry_after_seconds),
+        retry_after: resp.retry_after.as_deref().and_then(|v| parse_retry_after(v, resp.received_unix_secs)),
     }
 }
 
@@ -213,9 +216,61 @@ fn bad(resp: &HttpResponse, reason: &str) -> Error {
     Error::BadResponse { status: resp.status, reason: reason.to_owned(), excerpt: excerpt(&resp.body) }
 }
 
-/// `Retry-After: <seconds>`. (An HTTP date is read by the retry policy, which knows the time.)
-pub fn parse_retry_after_seconds(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// `Retry-After`: delay-seconds, or an HTTP-date (IMF-fixdate, e.g.
+/// `Wed, 21 Oct 2015 07:28:00 GMT`) read against the arrival time.
+pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = parse_http_date(value)?;
+    Some(Duration::from_secs(at.saturating_sub(now_unix_secs)))
+}
+
+/// IMF-fixdate → seconds since the Unix epoch.
+fn parse_http_date(value: &str) -> Option<u64> {
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    let mut parts = value.split_once(", ")?.1.split(' ');
+    let day: u64 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: u64 = parts.next()?.parse().ok()?;
+    let mut clock = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
+    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+    if parts.next()? != "GMT"
+        || !(1970..=9999).contains(&year)
+        || !(1..=31).contains(&day)
+        || h > 23
+        || m > 59
+        || s > 60
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
+}
+
+/// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).saturating_sub(719_468)
 }
 
 const EXCERPT_CHARS: usize = 120;
@@ -256,7 +311,7 @@ mod tests {
     const ENDPOINT: Endpoint<'static> = Endpoint { base_url: "https://example.test/", api_key: "k y&z" };
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, retry_after: None, body: body.into() }
+        HttpResponse { status, retry_after: None, body: body.into(), received_unix_secs: 0 }
     }
 
     #[test]
@@ -299,7 +354,8 @@ mod tests {
         let created = resp(200, &format!(r#"{{"success": true, "creation_id": "{id}"}}"#));
         assert_eq!(decode_created(&created).unwrap(), id);
 
-        let running = resp(200, &format!(r#"{{"success":true,"message":"In progress","creation_id":"{id}"}}"#));
+        let running =
+            resp(200, &format!(r#"{{"success":true,"message":"In progress","creation_id":"{id}"}}"#));
         assert_eq!(decode_check(&running, id).unwrap(), Status::InProgress);
 
         let done = resp(
@@ -337,7 +393,8 @@ mod tests {
 
     #[test]
     fn styles_in_every_accepted_shape() {
-        let full = r#"{"success":true,"styles":[{"name":"standard","description":"d","width":512,"height":512}]}"#;
+        let full =
+            r#"{"success":true,"styles":[{"name":"standard","description":"d","width":512,"height":512}]}"#;
         let styles = decode_styles(&resp(200, full)).unwrap();
         assert_eq!(styles[0].width, Some(512));
         let names = decode_styles(&resp(200, r#"{"success":true,"styles":["standard","HD-HQ"]}"#)).unwrap();
@@ -373,6 +430,27 @@ mod tests {
         // An error status is described by its status even when its body is HTML.
         let gateway = decode_balance(&resp(502, "<html>Bad Gateway</html>")).unwrap_err();
         assert_eq!((gateway.code(), gateway.status()), (ErrorCode::Server, Some(502)));
+    }
+
+    #[test]
+    fn retry_after_as_seconds_or_http_date() {
+        let now = 1_445_412_470; // Wed, 21 Oct 2015 07:27:50 GMT
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Tue, 29 Feb 2028 12:00:00 GMT"), Some(1_835_438_400));
+        // A date in the past means "now".
+        assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now), Some(Duration::ZERO));
+        for bad in [
+            "soon",
+            "-1",
+            "Wed, 21 Oct 2015 07:28:00",
+            "Wed, 32 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Foo 2015 07:28:00 GMT",
+            "",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
     }
 
     #[test]

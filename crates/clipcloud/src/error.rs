@@ -234,10 +234,9 @@ impl fmt::Display for Error {
                     write!(f, "{what} (HTTP {status}): {message}")
                 }
             }
-            Self::BadResponse { status, reason, excerpt } => write!(
-                f,
-                "The service sent an unreadable answer (HTTP {status}, {reason}): {excerpt:?}"
-            ),
+            Self::BadResponse { status, reason, excerpt } => {
+                write!(f, "The service sent an unreadable answer (HTTP {status}, {reason}): {excerpt:?}")
+            }
             Self::Network { message, may_have_started } => {
                 write!(f, "Network error: {message}.")?;
                 if *may_have_started {

@@ -38,7 +38,10 @@ fn js_message(error: gloo_net::Error) -> String {
     }
 }
 
-async fn fetch(request: &HttpRequest, controller: Option<&AbortController>) -> Result<HttpResponse, TransportError> {
+async fn fetch(
+    request: &HttpRequest,
+    controller: Option<&AbortController>,
+) -> Result<HttpResponse, TransportError> {
     let signal = controller.map(AbortController::signal);
     let builder = RequestBuilder::new(&request.url)
         .method(match request.method {
@@ -61,7 +64,8 @@ async fn fetch(request: &HttpRequest, controller: Option<&AbortController>) -> R
         .text()
         .await
         .map_err(|e| TransportError::Network { message: js_message(e), not_sent: false })?;
-    Ok(HttpResponse { status, retry_after, body })
+    let received_unix_secs = (js_sys::Date::now() / 1000.0) as u64;
+    Ok(HttpResponse { status, retry_after, body, received_unix_secs })
 }
 
 impl Transport for FetchTransport {

@@ -58,7 +58,8 @@ mod tests {
     #[test]
     fn starts_quick_then_backs_off_to_the_cap() {
         let s = PollSchedule::default();
-        let delays: Vec<u128> = (0..8).map(|n| s.next_delay(n, Duration::ZERO).unwrap().as_millis()).collect();
+        let delays: Vec<u128> =
+            (0..8).map(|n| s.next_delay(n, Duration::ZERO).unwrap().as_millis()).collect();
         assert_eq!(delays, [500, 750, 1125, 1687, 2531, 3000, 3000, 3000]);
     }
 

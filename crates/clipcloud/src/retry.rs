@@ -60,7 +60,8 @@ impl RetryPolicy {
         let delay = match error {
             Error::Api { retry_after: Some(wait), .. } => *wait,
             _ => {
-                let ceiling = self.base_delay.saturating_mul(1u32 << retries_done.min(16)).min(self.max_delay);
+                let ceiling =
+                    self.base_delay.saturating_mul(1u32 << retries_done.min(16)).min(self.max_delay);
                 ceiling.mul_f64(random.clamp(0.0, 1.0))
             }
         };
@@ -103,7 +104,9 @@ mod tests {
 
     #[test]
     fn reads_retry_transient_failures_only() {
-        for e in [api(500, None), api(502, None), api(503, None), api(504, None), api(429, None), api(408, None)] {
+        for e in
+            [api(500, None), api(502, None), api(503, None), api(504, None), api(429, None), api(408, None)]
+        {
             assert!(is_retryable(CallKind::Read, &e), "{e:?}");
         }
         assert!(is_retryable(CallKind::Read, &network(false)));
@@ -124,11 +127,10 @@ mod tests {
         assert!(!is_retryable(CallKind::Create, &api(502, None)));
         assert!(!is_retryable(CallKind::Create, &network(true)));
         assert!(!is_retryable(CallKind::Create, &Error::Timeout { may_have_started: true }));
-        assert!(!is_retryable(CallKind::Create, &Error::BadResponse {
-            status: 200,
-            reason: String::new(),
-            excerpt: String::new()
-        }));
+        assert!(!is_retryable(
+            CallKind::Create,
+            &Error::BadResponse { status: 200, reason: String::new(), excerpt: String::new() }
+        ));
     }
 
     #[test]

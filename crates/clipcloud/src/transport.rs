@@ -24,8 +24,11 @@ pub enum TransportError {
 pub trait Transport {
     /// Sends one request and reads the whole body; fails only when no answer arrived.
     /// Dropping the future must cancel the request.
-    fn send(&self, request: &HttpRequest, timeout: Duration)
-        -> impl Future<Output = Result<HttpResponse, TransportError>>;
+    fn send(
+        &self,
+        request: &HttpRequest,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>>;
 
     /// Resolves after `duration`; dropping it cancels the timer.
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;

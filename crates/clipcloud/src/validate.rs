@@ -94,7 +94,10 @@ pub fn creation_id(id: &str) -> Result {
     if ok {
         Ok(())
     } else {
-        fail(Field::CreationId, "creation id must be the id a create returned (letters, digits and dashes)".into())
+        fail(
+            Field::CreationId,
+            "creation id must be the id a create returned (letters, digits and dashes)".into(),
+        )
     }
 }
 

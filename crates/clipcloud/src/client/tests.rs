@@ -63,7 +63,7 @@ fn ok(body: &str) -> Reply {
     status(200, body)
 }
 fn status(code: u16, body: &str) -> Reply {
-    Ok(HttpResponse { status: code, retry_after: None, body: body.into() })
+    Ok(HttpResponse { status: code, retry_after: None, body: body.into(), received_unix_secs: 0 })
 }
 fn created() -> Reply {
     ok(&format!(r#"{{"success":true,"creation_id":"{ID}"}}"#))
@@ -77,7 +77,10 @@ fn done() -> Reply {
     ))
 }
 fn dropped() -> Reply {
-    Err(TransportError::Network { message: format!("connection reset for /api?apikey={KEY}"), not_sent: false })
+    Err(TransportError::Network {
+        message: format!("connection reset for /api?apikey={KEY}"),
+        not_sent: false,
+    })
 }
 
 fn client(script: &Script) -> Client<&Script> {
@@ -93,12 +96,15 @@ fn generate_creates_then_polls_on_schedule_until_done() {
     }))
     .unwrap();
     assert_eq!((finished.images.len(), finished.cost, finished.creation_id.as_str()), (2, 2.2, ID));
-    assert_eq!(script.sent_paths(), [
-        "http://emulator.test/api/creation",
-        &format!("http://emulator.test/api/creation/{ID}"),
-        &format!("http://emulator.test/api/creation/{ID}"),
-        &format!("http://emulator.test/api/creation/{ID}"),
-    ]);
+    assert_eq!(
+        script.sent_paths(),
+        [
+            "http://emulator.test/api/creation",
+            &format!("http://emulator.test/api/creation/{ID}"),
+            &format!("http://emulator.test/api/creation/{ID}"),
+            &format!("http://emulator.test/api/creation/{ID}"),
+        ]
+    );
     let schedule = PollSchedule::default();
     let expected: Vec<Duration> = (0..3).map(|n| schedule.next_delay(n, Duration::ZERO).unwrap()).collect();
     assert_eq!(*script.sleeps.borrow(), expected);
@@ -115,7 +121,9 @@ fn wait_checks_at_once() {
 
 #[test]
 fn a_create_that_may_have_started_is_never_retried() {
-    for reply in [dropped(), status(500, r#"{"success":false,"message":"boom"}"#), Err(TransportError::Timeout)] {
+    for reply in
+        [dropped(), status(500, r#"{"success":false,"message":"boom"}"#), Err(TransportError::Timeout)]
+    {
         let script = Script::new([reply]);
         let err = run(client(&script).create(StyleRequest::new("x", "standard"))).unwrap_err();
         assert_eq!(script.sent.borrow().len(), 1, "{err:?}");
@@ -186,7 +194,8 @@ fn unknown_style_is_caught_once_the_list_is_known() {
 #[test]
 fn soft_id_comes_from_the_config_unless_set() {
     let script = Script::new([created(), created()]);
-    let c = Client::with_transport(Config::new(KEY).base_url("http://e.test").soft_id(1742), &script).unwrap();
+    let c =
+        Client::with_transport(Config::new(KEY).base_url("http://e.test").soft_id(1742), &script).unwrap();
     run(c.create(StyleRequest::new("x", "standard"))).unwrap();
     let mut own = StyleRequest::new("x", "standard");
     own.soft_id = Some(7);
@@ -201,9 +210,9 @@ fn polling_rides_out_a_failed_check() {
     // The check after "running" fails three times (one attempt + two retries), then succeeds.
     let script = Script::new([created(), running(), failing(), failing(), failing(), done()]);
     let mut transient = Vec::new();
-    let finished = run(client(&script).generate(StyleRequest::new("x", "standard"), |p| {
-        transient.push(p.transient_error)
-    }));
+    let finished =
+        run(client(&script)
+            .generate(StyleRequest::new("x", "standard"), |p| transient.push(p.transient_error)));
     assert!(finished.is_ok(), "{finished:?}");
     assert_eq!(transient, [None, Some(ErrorCode::Server)]);
 }
