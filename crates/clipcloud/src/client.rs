@@ -174,7 +174,7 @@ impl<T: Transport> Client<T> {
             let error = match self.transport.send(http, self.config.request_timeout).await {
                 Ok(response) => match decode(&response) {
                     Ok(value) => return Ok(value),
-                    Err(e) => e,
+                    Err(e) => server_error_on_create(kind, e),
                 },
                 Err(e) => transport_error(kind, e),
             };
@@ -187,6 +187,19 @@ impl<T: Transport> Client<T> {
                 Decision::GiveUp => return Err(error.redact(self.config.api_key.expose())),
             }
         }
+    }
+}
+
+/// A server error in answer to a create does not prove the creation was refused, unless
+/// the server named a time to come back (then it is a refusal, and retried).
+fn server_error_on_create(kind: CallKind, error: Error) -> Error {
+    match error {
+        Error::Api { status: status @ 500..=599, message, retry_after: None, .. }
+            if kind == CallKind::Create =>
+        {
+            Error::Api { status, message, retry_after: None, may_have_started: true }
+        }
+        other => other,
     }
 }
 

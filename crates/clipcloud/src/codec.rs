@@ -209,6 +209,7 @@ fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
         status: resp.status,
         message,
         retry_after: resp.retry_after.as_deref().and_then(|v| parse_retry_after(v, resp.received_unix_secs)),
+        may_have_started: false,
     }
 }
 

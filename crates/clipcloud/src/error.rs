@@ -119,6 +119,8 @@ pub enum Error {
         message: String,
         /// From `Retry-After`, when the API asked us to wait.
         retry_after: Option<Duration>,
+        /// True for a create answered by a server error: it may have started anyway.
+        may_have_started: bool,
     },
     /// The answer could not be read as the API's JSON.
     BadResponse {
@@ -173,7 +175,9 @@ impl Error {
     pub fn may_have_started(&self) -> bool {
         matches!(
             self,
-            Self::Network { may_have_started: true, .. } | Self::Timeout { may_have_started: true }
+            Self::Api { may_have_started: true, .. }
+                | Self::Network { may_have_started: true, .. }
+                | Self::Timeout { may_have_started: true }
         )
     }
 
@@ -190,8 +194,8 @@ impl Error {
             Self::InvalidInput(InvalidInput { field, message }) => {
                 Self::InvalidInput(InvalidInput { field, message: scrub(message) })
             }
-            Self::Api { status, message, retry_after } => {
-                Self::Api { status, message: scrub(message), retry_after }
+            Self::Api { status, message, retry_after, may_have_started } => {
+                Self::Api { status, message: scrub(message), retry_after, may_have_started }
             }
             Self::BadResponse { status, reason, excerpt } => {
                 Self::BadResponse { status, reason: scrub(reason), excerpt: scrub(excerpt) }
@@ -218,7 +222,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidInput(e) => write!(f, "Invalid input: {e}"),
-            Self::Api { status, message, .. } => {
+            Self::Api { status, message, may_have_started, .. } => {
                 let what = match ErrorCode::from_status(*status) {
                     ErrorCode::Unauthorized => "The API key was refused",
                     ErrorCode::InsufficientBalance => "The balance is too low",
@@ -229,10 +233,15 @@ impl fmt::Display for Error {
                     _ => "The service answered with an error",
                 };
                 if *status == 200 {
-                    write!(f, "{what}: {message}")
+                    write!(f, "{what}: {message}")?;
                 } else {
-                    write!(f, "{what} (HTTP {status}): {message}")
+                    write!(f, "{what} (HTTP {status}): {message}")?;
                 }
+                if *may_have_started {
+                    f.write_str(".")?;
+                    f.write_str(STARTED_HINT)?;
+                }
+                Ok(())
             }
             Self::BadResponse { status, reason, excerpt } => {
                 write!(f, "The service sent an unreadable answer (HTTP {status}, {reason}): {excerpt:?}")
@@ -270,7 +279,12 @@ mod tests {
 
     #[test]
     fn codes_follow_status() {
-        let api = |status| Error::Api { status, message: String::new(), retry_after: None };
+        let api = |status| Error::Api {
+            status,
+            message: String::new(),
+            retry_after: None,
+            may_have_started: false,
+        };
         assert_eq!(api(401).code(), ErrorCode::Unauthorized);
         assert_eq!(api(402).code(), ErrorCode::InsufficientBalance);
         assert_eq!(api(404).code(), ErrorCode::NotFound);
@@ -285,7 +299,12 @@ mod tests {
     fn redaction_removes_the_key_everywhere() {
         let key = "sk-secret-123";
         let errors = [
-            Error::Api { status: 500, message: format!("bad key {key}"), retry_after: None },
+            Error::Api {
+                status: 500,
+                message: format!("bad key {key}"),
+                retry_after: None,
+                may_have_started: true,
+            },
             Error::BadResponse { status: 200, reason: key.into(), excerpt: format!("<p>{key}</p>") },
             Error::Network { message: format!("GET /x?apikey={key} failed"), may_have_started: false },
         ];

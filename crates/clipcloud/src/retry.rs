@@ -95,7 +95,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn api(status: u16, retry_after: Option<u64>) -> Error {
-        Error::Api { status, message: String::new(), retry_after: retry_after.map(Duration::from_secs) }
+        Error::Api {
+            status,
+            message: String::new(),
+            retry_after: retry_after.map(Duration::from_secs),
+            may_have_started: false,
+        }
     }
 
     fn network(may_have_started: bool) -> Error {
