@@ -1,5 +1,6 @@
 //! How the emulator is set up: the command line (hand-parsed) and the API keys.
 
+use crate::faults::{Fault, FaultPlan};
 use crate::money::Money;
 use std::time::Duration;
 
@@ -24,11 +25,18 @@ OPTIONS:
   --keys-file FILE     add keys from FILE, one KEY=BALANCE per line, # comments
   --public-url URL     origin for image URLs in results (default: http://<Host header>)
   --seed TEXT          seed for creation ids and keys (default clipcloud-emulator)
+  --fault-rate R       share of requests answered with an injected fault (0..=1, default 0)
+  --faults LIST        which faults, comma-separated (default all): 500, 502, 503, 429, drop,
+                       slow, truncated, html, content-type, expired-image
+  --slow-ms N          delay of a `slow` fault (default 10000)
   --quiet              do not log requests to stderr
   --help               print this help
 
 The key demo-key (balance 100) always exists.
-Emulator-only endpoint: POST /emulator/keys with {\"balance\": 50} returns a fresh key.
+Emulator-only endpoints: POST /emulator/keys with {\"balance\": 50} returns a fresh key
+(add \"faults\": {\"rate\": 0.2, \"kinds\": [\"500\"], \"slow_ms\": 3000} for its own faults);
+GET /emulator/stats?apikey=KEY counts its creates, duplicate creates and faults.
+One request can force a fault with the header x-emulator-fault: KIND or emulator_fault=KIND.
 
 The first line on stdout is `clipcloud-emulator listening on http://HOST:PORT`.
 ";
@@ -49,6 +57,8 @@ pub struct Config {
     pub seed: String,
     /// One line per request on stderr.
     pub log_requests: bool,
+    /// Faults for every key without a plan of its own (rate 0: none).
+    pub faults: FaultPlan,
 }
 
 impl Default for Config {
@@ -61,6 +71,7 @@ impl Default for Config {
             public_url: None,
             seed: "clipcloud-emulator".into(),
             log_requests: true,
+            faults: FaultPlan::default(),
         }
     }
 }
@@ -114,6 +125,20 @@ where
             }
             "--public-url" => config.public_url = Some(parse_public_url(&value("--public-url")?)?),
             "--seed" => config.seed = value("--seed")?,
+            "--fault-rate" => {
+                let text = value("--fault-rate")?;
+                config.faults.rate = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| format!("--fault-rate: not a number within 0..=1: {text}"))?;
+            }
+            "--faults" => config.faults.kinds = Fault::parse_list(&value("--faults")?).map_err(|e| format!("--faults: {e}"))?,
+            "--slow-ms" => {
+                let text = value("--slow-ms")?;
+                let ms: u64 = text.parse().map_err(|_| format!("--slow-ms: not a whole number: {text}"))?;
+                config.faults.slow = Duration::from_millis(ms);
+            }
             other => return Err(format!("unknown argument: {other} (see --help)")),
         }
     }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod cors;
 pub mod create;
 pub mod error;
+pub mod faults;
 pub mod ids;
 pub mod images;
 pub mod log;
@@ -22,6 +23,7 @@ pub mod state;
 
 pub use config::{parse_args, Command, Config, DEMO_KEY, USAGE};
 pub use error::ApiError;
+pub use faults::{Fault, FaultPlan};
 pub use money::Money;
 pub use state::AppState;
 
@@ -33,12 +35,11 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// The whole service for this state, middleware included. Layers, outermost first:
-/// request log → CORS → (fault injection, later) → endpoints.
+/// request log → CORS → fault injection → endpoints, so injected faults carry CORS
+/// headers and are logged like any answer.
 pub fn router(state: Arc<AppState>) -> Router {
     routes::api()
-        // Fault injection (500/429/dropped connections/truncated JSON, by flag or per-request
-        // header) belongs here, as one more layer inside CORS and the log: injected faults
-        // then carry CORS headers and are logged like any answer.
+        .layer(from_fn_with_state(state.clone(), faults::layer))
         .layer(from_fn(cors::layer))
         .layer(from_fn_with_state(state.clone(), log::layer))
         .with_state(state)

@@ -5,6 +5,7 @@
 use crate::config::parse_delay_ms;
 use crate::create;
 use crate::error::ApiError;
+use crate::faults::{Fault, FaultPlan};
 use crate::ids;
 use crate::images;
 use crate::money::Money;
@@ -21,7 +22,7 @@ use clipcloud::model::wire::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Query parameter that overrides the generation time of one creation (emulator-only).
 pub const DELAY_PARAM: &str = "emulator_delay_ms";
@@ -38,6 +39,7 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/api/styles", get(styles))
         .route("/images/{file}", get(image))
         .route("/emulator/keys", post(new_key))
+        .route("/emulator/stats", get(stats))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -89,6 +91,7 @@ async fn create(
         None => state.default_delay(),
     };
     let creation_id = state.create(key, order, delay, Instant::now())?;
+    state.record_create(key, &body);
     Ok(Json(CreatedBody { success: true, creation_id }))
 }
 
@@ -169,27 +172,55 @@ async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) 
         .into_response())
 }
 
-/// `POST /emulator/keys` with `{"balance": 50}` (emulator-only, no key needed) →
-/// `{"apikey": "<fresh key>", "balance": 50}`. An empty body means the demo balance.
+/// `POST /emulator/keys` (emulator-only, no key needed) with
+/// `{"balance": 50, "faults": {"rate": 0.2, "kinds": ["500", "drop"], "slow_ms": 3000}}`
+/// (every field optional) → `{"apikey": "<fresh key>", "balance": 50}`.
+/// An empty body means the demo balance and no faults of its own.
 async fn new_key(State(state): Shared, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<serde_json::Value>> {
     let body = read_body(body)?;
-    let balance = if body.iter().all(u8::is_ascii_whitespace) {
-        crate::config::DEMO_BALANCE
+    let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::json!({})
     } else {
-        let value: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
-        if !value.is_object() {
-            return Err(ApiError::bad_request("the request body must be a JSON object"));
-        }
-        match value.get("balance") {
-            None => crate::config::DEMO_BALANCE,
-            Some(b) => b.as_f64().and_then(Money::from_units).ok_or_else(|| {
-                ApiError::bad_request("balance must be a non-negative number")
-            })?,
-        }
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?
     };
-    let apikey = state.add_key(balance);
+    if !value.is_object() {
+        return Err(ApiError::bad_request("the request body must be a JSON object"));
+    }
+    let balance = match value.get("balance") {
+        None => crate::config::DEMO_BALANCE,
+        Some(b) => b
+            .as_f64()
+            .and_then(Money::from_units)
+            .ok_or_else(|| ApiError::bad_request("balance must be a non-negative number"))?,
+    };
+    let faults = value.get("faults").map(fault_plan).transpose().map_err(ApiError::bad_request)?;
+    let apikey = state.add_key(balance, faults);
     Ok(Json(serde_json::json!({ "apikey": apikey, "balance": balance.as_f64() })))
+}
+
+fn fault_plan(value: &serde_json::Value) -> Result<FaultPlan, String> {
+    let mut plan = FaultPlan::default();
+    if let Some(rate) = value.get("rate") {
+        plan.rate = rate.as_f64().filter(|r| (0.0..=1.0).contains(r)).ok_or("faults.rate must be within 0..=1")?;
+    }
+    if let Some(kinds) = value.get("kinds") {
+        let names = kinds.as_array().ok_or("faults.kinds must be an array of fault names")?;
+        plan.kinds = names
+            .iter()
+            .map(|n| n.as_str().ok_or_else(|| "faults.kinds must be strings".to_owned()).and_then(Fault::parse))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(ms) = value.get("slow_ms") {
+        plan.slow = Duration::from_millis(ms.as_u64().ok_or("faults.slow_ms must be a whole number")?);
+    }
+    Ok(plan)
+}
+
+/// `GET /emulator/stats?apikey=KEY` (emulator-only): creates, duplicate creates,
+/// injected faults and the balance of this key.
+async fn stats(State(state): Shared, uri: Uri) -> ApiResult<Json<crate::state::KeyStats>> {
+    let params = params(&uri)?;
+    Ok(Json(state.stats(api_key(&params), Instant::now())?))
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

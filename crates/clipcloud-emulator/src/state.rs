@@ -13,8 +13,10 @@ use crate::money::Money;
 use crate::pricing;
 use axum::body::Bytes;
 use clipcloud::model::Style;
-use std::collections::{HashMap, VecDeque};
+use crate::faults::{Fault, FaultPlan};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,25 @@ pub struct AppState {
     fallback_origin: OnceLock<String>,
     store: Mutex<Store>,
     image_cache: Mutex<ImageCache>,
+    /// `--fault-rate` and friends (rate 0: no faults unless forced).
+    global_faults: FaultPlan,
+    /// Counter behind the deterministic fault draws.
+    draws: AtomicU64,
+    /// Faults injected on requests without a known key.
+    keyless_faults: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// What happened to one key, for tests and benchmarks (`GET /emulator/stats`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct KeyStats {
+    pub balance: f64,
+    /// Creations accepted.
+    pub creates: u64,
+    /// Creations accepted whose request body equals an earlier one of this key: a
+    /// client that retried a create it should not have.
+    pub duplicate_creates: u64,
+    /// Injected faults by name.
+    pub faults: BTreeMap<&'static str, u64>,
 }
 
 /// What a check finds.
@@ -47,10 +68,16 @@ pub enum Progress {
     },
 }
 
+#[derive(Default)]
 struct Account {
     balance: Money,
     /// Creations of this key not settled yet.
     pending: Vec<String>,
+    /// This key's own fault plan (`POST /emulator/keys`), over the global one.
+    faults: Option<FaultPlan>,
+    /// Digests of the create bodies seen, to count duplicates.
+    fingerprints: HashSet<[u8; 32]>,
+    stats: KeyStats,
 }
 
 struct Creation {
@@ -98,7 +125,7 @@ impl AppState {
     pub fn new(config: &Config) -> Self {
         let mut store = Store::default();
         for (key, balance) in &config.keys {
-            store.accounts.insert(key.clone(), Account { balance: *balance, pending: Vec::new() });
+            store.accounts.insert(key.clone(), Account { balance: *balance, ..Account::default() });
         }
         Self {
             delay: config.delay,
@@ -110,7 +137,62 @@ impl AppState {
             fallback_origin: OnceLock::new(),
             store: Mutex::new(store),
             image_cache: Mutex::new(ImageCache::default()),
+            global_faults: config.faults.clone(),
+            draws: AtomicU64::new(0),
+            keyless_faults: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The fault plan for a request made with this key (or on this key's image).
+    pub fn fault_plan(&self, key: Option<&str>) -> FaultPlan {
+        let own = key.and_then(|k| lock(&self.store).accounts.get(k).and_then(|a| a.faults.clone()));
+        own.unwrap_or_else(|| self.global_faults.clone())
+    }
+
+    /// Two deterministic pseudo-random draws (a uniform [0, 1) and an integer), from
+    /// the seed and a counter: the same request sequence meets the same faults.
+    pub fn random_draw(&self) -> (f64, u64) {
+        let n = self.draws.fetch_add(1, Ordering::Relaxed);
+        let digest = ids::digest(&[self.seed.as_bytes(), &n.to_le_bytes()]);
+        let word = |i: usize| u64::from_le_bytes(digest[i..i + 8].try_into().unwrap_or_default());
+        ((word(0) >> 11) as f64 / (1u64 << 53) as f64, word(8))
+    }
+
+    pub fn count_fault(&self, key: Option<&str>, fault: Fault) {
+        let mut store = lock(&self.store);
+        match key.and_then(|k| store.accounts.get_mut(k)) {
+            Some(account) => *account.stats.faults.entry(fault.name()).or_default() += 1,
+            None => *lock(&self.keyless_faults).entry(fault.name()).or_default() += 1,
+        }
+    }
+
+    /// The key that created the image at this path (`/images/<id>.webp`), if any.
+    pub fn image_owner(&self, path: &str) -> Option<String> {
+        let id = path.strip_prefix("/images/")?.strip_suffix(".webp")?;
+        let store = lock(&self.store);
+        let (creation, _) = store.images.get(id)?;
+        store.creations.get(creation).map(|c| c.owner.clone())
+    }
+
+    /// Counts an accepted create of `key` with this request body.
+    pub fn record_create(&self, key: &str, body: &[u8]) {
+        let fingerprint = ids::digest(&[body]);
+        let mut store = lock(&self.store);
+        if let Some(account) = store.accounts.get_mut(key) {
+            account.stats.creates += 1;
+            if !account.fingerprints.insert(fingerprint) {
+                account.stats.duplicate_creates += 1;
+            }
+        }
+    }
+
+    /// 401 for a bad key.
+    pub fn stats(&self, key: Option<&str>, now: Instant) -> Result<KeyStats, ApiError> {
+        let mut store = lock(&self.store);
+        store.account(key)?;
+        store.settle_key(key.unwrap_or_default(), now);
+        let account = store.account(key)?;
+        Ok(KeyStats { balance: account.balance.as_f64(), ..account.stats.clone() })
     }
 
     /// Generation time unless a create overrides it.
@@ -232,14 +314,14 @@ impl AppState {
         Ok(store.account(key)?.balance)
     }
 
-    /// A fresh key with this balance (`POST /emulator/keys`).
-    pub fn add_key(&self, balance: Money) -> String {
+    /// A fresh key with this balance and optionally its own fault plan (`POST /emulator/keys`).
+    pub fn add_key(&self, balance: Money, faults: Option<FaultPlan>) -> String {
         let mut store = lock(&self.store);
         loop {
             let key = ids::api_key(&self.seed, store.next_key);
             store.next_key += 1;
             if !store.accounts.contains_key(&key) {
-                store.accounts.insert(key.clone(), Account { balance, pending: Vec::new() });
+                store.accounts.insert(key.clone(), Account { balance, faults, ..Account::default() });
                 return key;
             }
         }
@@ -343,8 +425,8 @@ mod tests {
     fn keys_and_owners() {
         let state = AppState::new(&Config::default());
         let now = Instant::now();
-        let other = state.add_key(Money::from_cents(110));
-        assert_ne!(other, state.add_key(Money::from_cents(110)));
+        let other = state.add_key(Money::from_cents(110), None);
+        assert_ne!(other, state.add_key(Money::from_cents(110), None));
         let id = state.create("demo-key", order("cat", 1), Duration::ZERO, now).unwrap();
         assert_eq!(state.check(Some(&other), &id, now).unwrap_err().status, 404);
         assert_eq!(state.check(Some("nope"), &id, now).unwrap_err().status, 401);
