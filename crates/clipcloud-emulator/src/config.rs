@@ -2,6 +2,7 @@
 
 use crate::faults::{Fault, FaultPlan};
 use crate::money::Money;
+use crate::proxy::Upstream;
 use std::time::Duration;
 
 /// The key that works out of the box.
@@ -29,6 +30,8 @@ OPTIONS:
   --faults LIST        which faults, comma-separated (default all): 500, 502, 503, 429, drop,
                        slow, truncated, html, content-type, expired-image
   --slow-ms N          delay of a `slow` fault (default 10000)
+  --upstream URL       proxy mode: forward /api/... to this service (http://) and add the key
+  --key-file FILE      proxy mode: the API key, on the first line of FILE (the browser sends none)
   --quiet              do not log requests to stderr
   --help               print this help
 
@@ -59,6 +62,8 @@ pub struct Config {
     pub log_requests: bool,
     /// Faults for every key without a plan of its own (rate 0: none).
     pub faults: FaultPlan,
+    /// Proxy mode: forward the API to this service instead of emulating it.
+    pub upstream: Option<Upstream>,
 }
 
 impl Default for Config {
@@ -72,6 +77,7 @@ impl Default for Config {
             seed: "clipcloud-emulator".into(),
             log_requests: true,
             faults: FaultPlan::default(),
+            upstream: None,
         }
     }
 }
@@ -90,6 +96,7 @@ where
     S: Into<String>,
 {
     let mut config = Config::default();
+    let (mut upstream_url, mut key_file) = (None, None);
     let mut args = args.into_iter().map(Into::into);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -116,7 +123,10 @@ where
                 let text = value("--port")?;
                 config.port = text.parse().map_err(|_| format!("--port: not a port number: {text}"))?;
             }
-            "--delay-ms" => config.delay = parse_delay_ms(&value("--delay-ms")?).map_err(|e| format!("--delay-ms: {e}"))?,
+            "--delay-ms" => {
+                config.delay =
+                    parse_delay_ms(&value("--delay-ms")?).map_err(|e| format!("--delay-ms: {e}"))?
+            }
             "--key" => config.keys.push(parse_key(&value("--key")?).map_err(|e| format!("--key: {e}"))?),
             "--keys-file" => {
                 let path = value("--keys-file")?;
@@ -125,6 +135,8 @@ where
             }
             "--public-url" => config.public_url = Some(parse_public_url(&value("--public-url")?)?),
             "--seed" => config.seed = value("--seed")?,
+            "--upstream" => upstream_url = Some(value("--upstream")?),
+            "--key-file" => key_file = Some(value("--key-file")?),
             "--fault-rate" => {
                 let text = value("--fault-rate")?;
                 config.faults.rate = text
@@ -133,7 +145,10 @@ where
                     .filter(|r| (0.0..=1.0).contains(r))
                     .ok_or_else(|| format!("--fault-rate: not a number within 0..=1: {text}"))?;
             }
-            "--faults" => config.faults.kinds = Fault::parse_list(&value("--faults")?).map_err(|e| format!("--faults: {e}"))?,
+            "--faults" => {
+                config.faults.kinds =
+                    Fault::parse_list(&value("--faults")?).map_err(|e| format!("--faults: {e}"))?
+            }
             "--slow-ms" => {
                 let text = value("--slow-ms")?;
                 let ms: u64 = text.parse().map_err(|_| format!("--slow-ms: not a whole number: {text}"))?;
@@ -142,6 +157,14 @@ where
             other => return Err(format!("unknown argument: {other} (see --help)")),
         }
     }
+    config.upstream = match (upstream_url, key_file) {
+        (None, None) => None,
+        (Some(url), Some(path)) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("--key-file {path}: {e}"))?;
+            Some(Upstream::new(&url, &text)?)
+        }
+        _ => return Err("--upstream and --key-file go together".into()),
+    };
     Ok(Command::Run(config))
 }
 
@@ -212,13 +235,25 @@ mod tests {
     #[test]
     fn flags_both_forms() {
         let config = run(&[
-            "--host", "0.0.0.0", "--port=0", "--delay-ms", "0", "--key", "a=5", "--key=b=1.5",
-            "--public-url", "http://example.test:9/", "--quiet",
+            "--host",
+            "0.0.0.0",
+            "--port=0",
+            "--delay-ms",
+            "0",
+            "--key",
+            "a=5",
+            "--key=b=1.5",
+            "--public-url",
+            "http://example.test:9/",
+            "--quiet",
         ]);
         assert_eq!(config.host, "0.0.0.0");
         assert_eq!(config.port, 0);
         assert_eq!(config.delay, Duration::ZERO);
-        assert_eq!(config.keys[1..], [("a".into(), Money::from_cents(500)), ("b".into(), Money::from_cents(150))]);
+        assert_eq!(
+            config.keys[1..],
+            [("a".into(), Money::from_cents(500)), ("b".into(), Money::from_cents(150))]
+        );
         assert_eq!(config.public_url.as_deref(), Some("http://example.test:9"));
         assert!(!config.log_requests);
         assert_eq!(parse_args(["--help"]), Ok(Command::Help));

@@ -56,13 +56,17 @@ pub fn order(request: &CreateRequest) -> Result<Order, String> {
                 .ok_or_else(|| format!("unknown style \"{}\"; GET /api/styles lists them", r.style_name))?;
             (&r.prompt, size, r.count)
         }
-        CreateRequest::Advanced(r) => (
-            &r.prompt,
-            (r.width.unwrap_or(DEFAULT_SIDE), r.height.unwrap_or(DEFAULT_SIDE)),
-            r.count,
-        ),
+        CreateRequest::Advanced(r) => {
+            (&r.prompt, (r.width.unwrap_or(DEFAULT_SIDE), r.height.unwrap_or(DEFAULT_SIDE)), r.count)
+        }
     };
-    Ok(Order { prompt: prompt.clone(), width, height, count: count.unwrap_or(1), censored: is_filtered(prompt) })
+    Ok(Order {
+        prompt: prompt.clone(),
+        width,
+        height,
+        count: count.unwrap_or(1),
+        censored: is_filtered(prompt),
+    })
 }
 
 /// The content filter: the word `nsfw` anywhere in the prompt, in any case.

@@ -143,7 +143,9 @@ impl FaultPlan {
 fn forced(request: &Request) -> Option<Fault> {
     let from_header = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let from_query = request.uri().query().and_then(|q| {
-        q.split('&').find_map(|pair| pair.strip_prefix(QUERY_PARAM).and_then(|v| v.strip_prefix('=')).map(str::to_owned))
+        q.split('&').find_map(|pair| {
+            pair.strip_prefix(QUERY_PARAM).and_then(|v| v.strip_prefix('=')).map(str::to_owned)
+        })
     });
     from_header.or(from_query).and_then(|name| Fault::parse(&name).ok())
 }
@@ -183,17 +185,22 @@ fn error_json(status: StatusCode, message: &str, retry_after: Option<u64>) -> Re
 
 fn respond(fault: Fault) -> Response {
     match fault {
-        Fault::Status(503) => error_json(StatusCode::SERVICE_UNAVAILABLE, "service busy (injected fault)", Some(1)),
+        Fault::Status(503) => {
+            error_json(StatusCode::SERVICE_UNAVAILABLE, "service busy (injected fault)", Some(1))
+        }
         Fault::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             error_json(status, "server trouble (injected fault)", None)
         }
         Fault::RateLimited => crate::ApiError::too_many_requests(1).into_response(),
-        Fault::ExpiredImage => error_json(StatusCode::NOT_FOUND, "this image link has expired (injected fault)", None),
+        Fault::ExpiredImage => {
+            error_json(StatusCode::NOT_FOUND, "this image link has expired (injected fault)", None)
+        }
         Fault::Truncated => ([(header::CONTENT_TYPE, "application/json")], TRUNCATED_JSON).into_response(),
         Fault::HtmlPage => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], HTML_PAGE).into_response(),
         Fault::WrongContentType => {
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Service temporarily unavailable").into_response()
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Service temporarily unavailable")
+                .into_response()
         }
         Fault::Drop | Fault::Slow => {
             let mut response = Response::new(Body::new(BrokenBody));
@@ -214,7 +221,10 @@ impl http_body::Body for BrokenBody {
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected fault: drop"))))
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected fault: drop",
+        ))))
     }
 }
 

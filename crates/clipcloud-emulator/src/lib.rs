@@ -18,6 +18,7 @@ pub mod images;
 pub mod log;
 pub mod money;
 pub mod pricing;
+pub mod proxy;
 pub mod routes;
 pub mod state;
 
@@ -38,8 +39,12 @@ use tokio::sync::oneshot;
 /// request log → CORS → fault injection → endpoints, so injected faults carry CORS
 /// headers and are logged like any answer.
 pub fn router(state: Arc<AppState>) -> Router {
-    routes::api()
-        .layer(from_fn_with_state(state.clone(), faults::layer))
+    let api = if state.upstream().is_some() {
+        Router::new().route("/api/{*path}", axum::routing::any(proxy::forward)).fallback(routes::not_found)
+    } else {
+        routes::api()
+    };
+    api.layer(from_fn_with_state(state.clone(), faults::layer))
         .layer(from_fn(cors::layer))
         .layer(from_fn_with_state(state.clone(), log::layer))
         .with_state(state)
@@ -86,11 +91,13 @@ impl Emulator {
         std::thread::Builder::new().name(format!("clipcloud-emulator {addr}")).spawn(move || {
             runtime.block_on(async move {
                 let served = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => serve_with_shutdown(listener, config, async {
-                        // Either a send or the sender's drop ends the server.
-                        let _ = rx.await;
-                    })
-                    .await,
+                    Ok(listener) => {
+                        serve_with_shutdown(listener, config, async {
+                            // Either a send or the sender's drop ends the server.
+                            let _ = rx.await;
+                        })
+                        .await
+                    }
                     Err(e) => Err(e),
                 };
                 if let Err(e) = served {

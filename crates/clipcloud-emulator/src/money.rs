@@ -67,7 +67,10 @@ mod tests {
         let balance = Money::parse("100").unwrap().saturating_sub(Money::from_cents(220));
         assert_eq!(balance.to_string(), "97.8");
         assert_eq!(serde_json::to_string(&balance.as_f64()).unwrap(), "97.8");
-        assert_eq!(Money::parse("0.1").unwrap().saturating_add(Money::parse("0.2").unwrap()).to_string(), "0.3");
+        assert_eq!(
+            Money::parse("0.1").unwrap().saturating_add(Money::parse("0.2").unwrap()).to_string(),
+            "0.3"
+        );
         assert_eq!(Money::from_cents(330).to_string(), "3.3");
     }
 

@@ -22,8 +22,9 @@ pub fn style_size(name: &str) -> Option<(u32, u32)> {
         "HD-HQ" => Some((1280, 720)),
         "FullHD-HQ-h" => Some((1920, 1080)),
         "FullHD-HQ-v" => Some((1080, 1920)),
-        "graffiti" | "illustration" | "oldphoto" | "aquarelle" | "pixel-art" | "pop-art"
-        | "tilt-shift" => Some((768, 768)),
+        "graffiti" | "illustration" | "oldphoto" | "aquarelle" | "pixel-art" | "pop-art" | "tilt-shift" => {
+            Some((768, 768))
+        }
         _ => hq_size(name),
     }
 }

@@ -87,7 +87,9 @@ async fn create(
     let body = read_body(body)?;
     let order = create::order_from_body(&body, state.styles()).map_err(ApiError::bad_request)?;
     let delay = match params.get(DELAY_PARAM) {
-        Some(text) => parse_delay_ms(text).map_err(|e| ApiError::bad_request(format!("{DELAY_PARAM}: {e}")))?,
+        Some(text) => {
+            parse_delay_ms(text).map_err(|e| ApiError::bad_request(format!("{DELAY_PARAM}: {e}")))?
+        }
         None => state.default_delay(),
     };
     let creation_id = state.create(key, order, delay, Instant::now())?;
@@ -165,10 +167,7 @@ async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) 
             bytes
         }
     };
-    Ok((
-        [(header::CONTENT_TYPE, "image/webp"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        bytes,
-    )
+    Ok(([(header::CONTENT_TYPE, "image/webp"), (header::CACHE_CONTROL, "public, max-age=3600")], bytes)
         .into_response())
 }
 
@@ -176,7 +175,10 @@ async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) 
 /// `{"balance": 50, "faults": {"rate": 0.2, "kinds": ["500", "drop"], "slow_ms": 3000}}`
 /// (every field optional) → `{"apikey": "<fresh key>", "balance": 50}`.
 /// An empty body means the demo balance and no faults of its own.
-async fn new_key(State(state): Shared, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<serde_json::Value>> {
+async fn new_key(
+    State(state): Shared,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
     let body = read_body(body)?;
     let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::json!({})
@@ -201,13 +203,16 @@ async fn new_key(State(state): Shared, body: Result<Bytes, BytesRejection>) -> A
 fn fault_plan(value: &serde_json::Value) -> Result<FaultPlan, String> {
     let mut plan = FaultPlan::default();
     if let Some(rate) = value.get("rate") {
-        plan.rate = rate.as_f64().filter(|r| (0.0..=1.0).contains(r)).ok_or("faults.rate must be within 0..=1")?;
+        plan.rate =
+            rate.as_f64().filter(|r| (0.0..=1.0).contains(r)).ok_or("faults.rate must be within 0..=1")?;
     }
     if let Some(kinds) = value.get("kinds") {
         let names = kinds.as_array().ok_or("faults.kinds must be an array of fault names")?;
         plan.kinds = names
             .iter()
-            .map(|n| n.as_str().ok_or_else(|| "faults.kinds must be strings".to_owned()).and_then(Fault::parse))
+            .map(|n| {
+                n.as_str().ok_or_else(|| "faults.kinds must be strings".to_owned()).and_then(Fault::parse)
+            })
             .collect::<Result<_, _>>()?;
     }
     if let Some(ms) = value.get("slow_ms") {
@@ -223,7 +228,7 @@ async fn stats(State(state): Shared, uri: Uri) -> ApiResult<Json<crate::state::K
     Ok(Json(state.stats(api_key(&params), Instant::now())?))
 }
 
-async fn not_found(method: Method, uri: Uri) -> ApiError {
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no such endpoint: {method} {}", uri.path()))
 }
 

@@ -7,13 +7,13 @@
 use crate::config::Config;
 use crate::create::Order;
 use crate::error::ApiError;
+use crate::faults::{Fault, FaultPlan};
 use crate::ids;
 use crate::images::ImageSpec;
 use crate::money::Money;
 use crate::pricing;
 use axum::body::Bytes;
 use clipcloud::model::Style;
-use crate::faults::{Fault, FaultPlan};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +40,8 @@ pub struct AppState {
     draws: AtomicU64,
     /// Faults injected on requests without a known key.
     keyless_faults: Mutex<BTreeMap<&'static str, u64>>,
+    /// Proxy mode: the service to forward to, and the client that does it.
+    upstream: Option<(crate::proxy::Upstream, crate::proxy::HttpClient)>,
 }
 
 /// What happened to one key, for tests and benchmarks (`GET /emulator/stats`).
@@ -140,7 +142,13 @@ impl AppState {
             global_faults: config.faults.clone(),
             draws: AtomicU64::new(0),
             keyless_faults: Mutex::new(BTreeMap::new()),
+            upstream: config.upstream.clone().map(|u| (u, crate::proxy::client())),
         }
+    }
+
+    /// Proxy mode's upstream, if on.
+    pub fn upstream(&self) -> Option<(&crate::proxy::Upstream, &crate::proxy::HttpClient)> {
+        self.upstream.as_ref().map(|(u, c)| (u, c))
     }
 
     /// The fault plan for a request made with this key (or on this key's image).
@@ -239,7 +247,8 @@ impl AppState {
 
     /// Charges the full price and records the creation; 402 if the balance is short.
     pub fn create(&self, key: &str, order: Order, delay: Duration, now: Instant) -> Result<String, ApiError> {
-        let ready_at = now.checked_add(delay).ok_or_else(|| ApiError::bad_request("generation delay too large"))?;
+        let ready_at =
+            now.checked_add(delay).ok_or_else(|| ApiError::bad_request("generation delay too large"))?;
         let unit_price = pricing::price_per_image(order.width, order.height);
         let total = unit_price.saturating_mul(order.count);
         let censored = if order.censored { order.count } else { 0 };
@@ -364,7 +373,9 @@ impl Store {
     fn account(&mut self, key: Option<&str>) -> Result<&mut Account, ApiError> {
         let key = match key {
             Some(k) if !k.is_empty() => k,
-            _ => return Err(ApiError::unauthorized("missing API key: pass it as the query parameter apikey")),
+            _ => {
+                return Err(ApiError::unauthorized("missing API key: pass it as the query parameter apikey"))
+            }
         };
         self.accounts.get_mut(key).ok_or_else(|| ApiError::unauthorized("unknown API key"))
     }
@@ -380,7 +391,8 @@ impl Store {
             }
             if !creation.settled {
                 creation.settled = true;
-                account.balance = account.balance.saturating_add(creation.unit_price.saturating_mul(creation.censored));
+                account.balance =
+                    account.balance.saturating_add(creation.unit_price.saturating_mul(creation.censored));
             }
             false
         });
@@ -391,7 +403,9 @@ impl Store {
 fn is_plausible_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'))
 }
 
 #[cfg(test)]

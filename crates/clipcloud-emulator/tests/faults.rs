@@ -106,7 +106,11 @@ fn a_key_with_its_own_plan_meets_faults_others_do_not() {
 #[test]
 fn a_global_rate_hits_about_that_share_of_api_calls() {
     let mut config = Config { port: 0, ..Config::default() };
-    config.faults = FaultPlan { rate: 0.3, kinds: vec![clipcloud_emulator::faults::Fault::Status(500)], ..FaultPlan::default() };
+    config.faults = FaultPlan {
+        rate: 0.3,
+        kinds: vec![clipcloud_emulator::faults::Fault::Status(500)],
+        ..FaultPlan::default()
+    };
     let emu = emulator_with(config);
     let failed = (0..200).filter(|_| get(emu.addr(), "/api/balance?apikey=demo-key").status == 500).count();
     assert!((30..=90).contains(&failed), "{failed} of 200");

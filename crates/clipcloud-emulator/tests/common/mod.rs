@@ -33,7 +33,13 @@ impl Response {
 
 /// Sends one request; `headers` come after Connection and Content-Length, and a
 /// `Host` among them replaces the default one.
-pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let mut head = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
@@ -75,7 +81,8 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     loop {
         let line_end = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
         let size_text = std::str::from_utf8(&rest[..line_end]).expect("chunk size");
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).expect("hex size");
+        let size =
+            usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).expect("hex size");
         rest = &rest[line_end + 2..];
         if size == 0 {
             return body;
