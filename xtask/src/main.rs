@@ -1,16 +1,22 @@
 //! Project commands, so a fresh machine needs nothing but cargo:
 //!
-//!   cargo xtask serve   install what is missing, run the emulator, print the URL
+//!   cargo xtask serve   install what is missing, build the SPA, run the emulator serving it, print the URL
 //!   cargo xtask test    install what is missing, run every test (native + browsers)
 //!   cargo xtask setup   only install what is missing
+//!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
+//!   cargo xtask package build the npm package (target/npm/) and print its sizes
+//!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
 
 mod emulator;
+mod fuzz;
+mod package;
 mod setup;
+mod spa;
 mod test;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | fuzz [SECONDS]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,6 +24,9 @@ fn main() -> ExitCode {
         Some("setup") => setup::all(),
         Some("serve") => serve(&args[1..]),
         Some("test") => test::all(),
+        Some("fuzz") => fuzz::all(&args[1..]),
+        Some("package") => package::command(),
+        Some("spa-size") => spa::size_command(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -29,15 +38,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the emulator in the foreground on a fixed port (default 8787).
+/// Builds the SPA (release) and runs the emulator serving it and the API in the
+/// foreground on a fixed port (default 8787).
 fn serve(args: &[String]) -> Result<(), String> {
     let port = match args {
         [] => "8787".to_owned(),
         [flag, port] if flag == "--port" => port.clone(),
         _ => return Err(USAGE.to_owned()),
     };
+    let dist = spa::build()?;
     let binary = emulator::build()?;
-    run(Command::new(binary).args(["--port", &port]))
+    println!("\nOpen http://127.0.0.1:{port}/ (the app; the demo key demo-key is pre-filled). Ctrl-C stops.\n");
+    run(Command::new(binary).args(["--port", &port]).arg("--static-dir").arg(dist))
 }
 
 /// Runs a command with inherited output; fails with the command line if it fails.

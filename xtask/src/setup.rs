@@ -18,7 +18,7 @@ pub fn all() -> Result<(), String> {
     browsers()?;
     geckodriver()?;
     node_tools()?;
-    Ok(())
+    trunk()
 }
 
 /// What building the SPA needs (`cargo xtask serve`).

@@ -13,29 +13,65 @@ pub fn all() -> Result<(), String> {
     let root = crate::root();
 
     println!("\n== native tests ==");
-    run(Command::new("cargo").current_dir(&root).args(["test", "--workspace"]))?;
+    // The workspace's default members: the wasm-only crates are tested in browsers below.
+    run(Command::new("cargo").current_dir(&root).arg("test"))?;
 
     let binary = emulator::build()?;
     let log = root.join("target").join("emulator-browser-tests.log");
     let emulator = emulator::start(&binary, &["--delay-ms", TEST_DELAY_MS], &log)?;
     println!("\nemulator for browser tests: {} (log: {})", emulator.url, log.display());
 
-    let browsers = [
-        ("Chromium", "CHROMEDRIVER", setup::CHROMEDRIVER.to_owned()),
-        ("Firefox", "GECKODRIVER", setup::geckodriver_path().to_string_lossy().into_owned()),
-    ];
-    for (name, variable, driver) in browsers {
-        println!("\n== browser tests in headless {name} ==");
-        run(Command::new("cargo")
-            .current_dir(&root)
-            .args(["test", "-p", "clipcloud", "--target", "wasm32-unknown-unknown", "--test", "browser"])
-            .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
-            .env_remove("CHROMEDRIVER")
-            .env_remove("GECKODRIVER")
-            .env_remove("SAFARIDRIVER")
-            .env(variable, driver)
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+    for browser in [Browser::Chromium, Browser::Firefox] {
+        println!("\n== core client in headless {} ==", browser.name());
+        run(&mut wasm_test(browser, &emulator.url).args(["-p", "clipcloud", "--test", "browser"]))?;
     }
+    println!("\n== chaos: the core client through injected faults, headless Chromium ==");
+    run(&mut wasm_test(Browser::Chromium, &emulator.url).args([
+        "-p",
+        "clipcloud",
+        "--test",
+        "chaos",
+        "--",
+        "--nocapture",
+    ]))?;
+    println!("\n== npm package: packed, installed from the tarball, in headless Chromium ==");
+    crate::package::test(&binary)?;
+    crate::spa::test(&binary, &emulator.url)?;
     println!("\nall tests passed");
     Ok(())
+}
+
+#[derive(Clone, Copy)]
+pub enum Browser {
+    Chromium,
+    Firefox,
+}
+
+impl Browser {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chromium => "Chromium",
+            Self::Firefox => "Firefox",
+        }
+    }
+}
+
+/// `cargo test --target wasm32-unknown-unknown` in this browser (wasm-bindgen-test-runner
+/// picks the browser from the driver variable), with the emulator's URL compiled in.
+/// Add `-p CRATE --test NAME` and runner arguments.
+pub fn wasm_test(browser: Browser, emulator_url: &str) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(crate::root())
+        .args(["test", "--target", "wasm32-unknown-unknown"])
+        .env("CLIPCLOUD_EMULATOR_URL", emulator_url)
+        .env_remove("CHROMEDRIVER")
+        .env_remove("GECKODRIVER")
+        .env_remove("SAFARIDRIVER")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    match browser {
+        Browser::Chromium => command.env("CHROMEDRIVER", setup::CHROMEDRIVER),
+        Browser::Firefox => command.env("GECKODRIVER", setup::geckodriver_path()),
+    };
+    command
 }

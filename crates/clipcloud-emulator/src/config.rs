@@ -26,19 +26,25 @@ OPTIONS:
   --keys-file FILE     add keys from FILE, one KEY=BALANCE per line, # comments
   --public-url URL     origin for image URLs in results (default: http://<Host header>)
   --seed TEXT          seed for creation ids and keys (default clipcloud-emulator)
+  --static-dir DIR     also serve the files in DIR (the SPA's dist/): / and unknown
+                       non-API GET paths answer DIR/index.html
   --fault-rate R       share of requests answered with an injected fault (0..=1, default 0)
   --faults LIST        which faults, comma-separated (default all): 500, 502, 503, 429, drop,
                        slow, truncated, html, content-type, expired-image
   --slow-ms N          delay of a `slow` fault (default 10000)
-  --upstream URL       proxy mode: forward /api/... to this service (http://) and add the key
+  --upstream URL       proxy mode: forward /api/... to this service and add the key
+                       (https:// needs the build feature tls: cargo run --features tls)
   --key-file FILE      proxy mode: the API key, on the first line of FILE (the browser sends none)
   --quiet              do not log requests to stderr
   --help               print this help
 
 The key demo-key (balance 100) always exists.
 Emulator-only endpoints: POST /emulator/keys with {\"balance\": 50} returns a fresh key
-(add \"faults\": {\"rate\": 0.2, \"kinds\": [\"500\"], \"slow_ms\": 3000} for its own faults);
-GET /emulator/stats?apikey=KEY counts its creates, duplicate creates and faults.
+(add \"faults\": {\"rate\": 0.2, \"kinds\": [\"500\"], \"slow_ms\": 3000} for its own faults,
+\"delay_ms\": 2000 or {\"min\": 500, \"max\": 30000} for its own generation time);
+GET /emulator/stats?apikey=KEY counts its creates, duplicate creates, faults and the
+peak of requests in flight; GET /emulator/creations?apikey=KEY lists its creations with
+the Unix ms each was created, ready and checked (for benchmarks).
 One request can force a fault with the header x-emulator-fault: KIND or emulator_fault=KIND.
 
 The first line on stdout is `clipcloud-emulator listening on http://HOST:PORT`.
@@ -64,6 +70,8 @@ pub struct Config {
     pub faults: FaultPlan,
     /// Proxy mode: forward the API to this service instead of emulating it.
     pub upstream: Option<Upstream>,
+    /// Serve these files too (the SPA): `/` and unknown non-API GET paths get `index.html`.
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -78,6 +86,7 @@ impl Default for Config {
             log_requests: true,
             faults: FaultPlan::default(),
             upstream: None,
+            static_dir: None,
         }
     }
 }
@@ -135,6 +144,7 @@ where
             }
             "--public-url" => config.public_url = Some(parse_public_url(&value("--public-url")?)?),
             "--seed" => config.seed = value("--seed")?,
+            "--static-dir" => config.static_dir = Some(value("--static-dir")?.into()),
             "--upstream" => upstream_url = Some(value("--upstream")?),
             "--key-file" => key_file = Some(value("--key-file")?),
             "--fault-rate" => {

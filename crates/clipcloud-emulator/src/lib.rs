@@ -21,6 +21,7 @@ pub mod pricing;
 pub mod proxy;
 pub mod routes;
 pub mod state;
+pub mod statics;
 
 pub use config::{parse_args, Command, Config, DEMO_KEY, USAGE};
 pub use error::ApiError;
@@ -44,6 +45,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     } else {
         routes::api()
     };
+    // `--static-dir`: what no endpoint answers may be a file of the SPA.
+    let api = if state.static_dir().is_some() { api.fallback(statics::serve) } else { api };
     api.layer(from_fn_with_state(state.clone(), faults::layer))
         .layer(from_fn(cors::layer))
         .layer(from_fn_with_state(state.clone(), log::layer))

@@ -1,7 +1,8 @@
 //! One line per request on stderr, with the time since start and without the API key.
 //!
 //! Format: `[   12.345s] GET /api/creation/<id>?apikey=*** -> 200 (3 ms)`.
-//! A later benchmark log (ready time, every request served) belongs here too.
+//! It also counts the requests in flight (now and at most, overall and per key) for the
+//! benchmark's `GET /emulator/stats`.
 
 use crate::state::AppState;
 use axum::extract::{Request, State};
@@ -11,6 +12,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let key = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("apikey=").map(str::to_owned)));
+    state.request_started(key.as_deref());
+    // Counted off even when the client gives up and the future is dropped.
+    let _finished = Finished(&state, key.as_deref());
     if !state.log_requests() {
         return next.run(request).await;
     }
@@ -25,6 +33,14 @@ pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: N
         started.elapsed().as_millis()
     );
     response
+}
+
+struct Finished<'a>(&'a AppState, Option<&'a str>);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.request_finished(self.1);
+    }
 }
 
 /// The path and query with the value of every `apikey` parameter replaced by `***`.

@@ -1,5 +1,6 @@
 //! Proxy mode (`--upstream URL --key-file F`): the emulator stands in front of the real
 //! service and forwards `/api/...` to it, adding the API key itself and the CORS headers.
+//! An `https://` service needs the build feature `tls`.
 //!
 //! Why: a public deployment of the SPA should not ask every visitor for the key, nor ship
 //! it to their browsers. Behind the proxy, the browser sends any placeholder key (the
@@ -38,15 +39,12 @@ impl Upstream {
     /// From `--upstream URL` and the contents of `--key-file` (first non-empty line).
     pub fn new(url: &str, key_file_text: &str) -> Result<Self, String> {
         let origin = url.trim().trim_end_matches('/').to_owned();
-        if origin.starts_with("https://") {
-            return Err(
-                "--upstream: https upstreams need TLS, which this build lacks; put a TLS-terminating \
-                        forward proxy (e.g. nginx) in between, or use http://"
-                    .into(),
-            );
+        if origin.starts_with("https://") && !cfg!(feature = "tls") {
+            return Err("--upstream: an https:// service needs the emulator built with `--features tls`".into());
         }
-        if !origin.starts_with("http://") || origin.len() <= "http://".len() {
-            return Err(format!("--upstream: not an http:// URL: {url}"));
+        let host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+        if host.is_none_or(str::is_empty) {
+            return Err(format!("--upstream: not an http(s):// URL: {url}"));
         }
         let api_key = key_file_text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'));
         let api_key = api_key.ok_or("--key-file: the file holds no key")?.to_owned();
@@ -80,10 +78,25 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+#[cfg(not(feature = "tls"))]
 pub type HttpClient = Client<HttpConnector, Body>;
+#[cfg(feature = "tls")]
+pub type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
+#[cfg(not(feature = "tls"))]
 pub fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Trusts the Mozilla root certificates (webpki-roots), as browsers do.
+#[cfg(feature = "tls")]
+pub fn client() -> HttpClient {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// Forwards one `/api/...` request upstream.
@@ -146,6 +159,7 @@ mod tests {
     fn bad_settings_are_refused() {
         assert!(Upstream::new("ftp://x", "k").is_err());
         assert!(Upstream::new("http://x", "\n# only a comment\n").is_err());
-        assert!(Upstream::new("https://clipcloud.clipai.pro", "k").unwrap_err().contains("TLS"));
+        let https = Upstream::new("https://clipcloud.clipai.pro", "k");
+        assert_eq!(https.is_ok(), cfg!(feature = "tls"), "{https:?}");
     }
 }

@@ -9,7 +9,7 @@ use crate::faults::{Fault, FaultPlan};
 use crate::ids;
 use crate::images;
 use crate::money::Money;
-use crate::state::{AppState, Progress};
+use crate::state::{AppState, DelayPlan, Progress};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, Query, State};
@@ -40,6 +40,7 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/images/{file}", get(image))
         .route("/emulator/keys", post(new_key))
         .route("/emulator/stats", get(stats))
+        .route("/emulator/creations", get(creations))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -90,7 +91,7 @@ async fn create(
         Some(text) => {
             parse_delay_ms(text).map_err(|e| ApiError::bad_request(format!("{DELAY_PARAM}: {e}")))?
         }
-        None => state.default_delay(),
+        None => state.next_delay(key),
     };
     let creation_id = state.create(key, order, delay, Instant::now())?;
     state.record_create(key, &body);
@@ -172,8 +173,9 @@ async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) 
 }
 
 /// `POST /emulator/keys` (emulator-only, no key needed) with
-/// `{"balance": 50, "faults": {"rate": 0.2, "kinds": ["500", "drop"], "slow_ms": 3000}}`
-/// (every field optional) → `{"apikey": "<fresh key>", "balance": 50}`.
+/// `{"balance": 50, "faults": {"rate": 0.2, "kinds": ["500", "drop"], "slow_ms": 3000},
+/// "delay_ms": 2000}` (every field optional; `"delay_ms": {"min": 500, "max": 30000}` draws
+/// each creation's time from the seed) → `{"apikey": "<fresh key>", "balance": 50}`.
 /// An empty body means the demo balance and no faults of its own.
 async fn new_key(
     State(state): Shared,
@@ -196,8 +198,29 @@ async fn new_key(
             .ok_or_else(|| ApiError::bad_request("balance must be a non-negative number"))?,
     };
     let faults = value.get("faults").map(fault_plan).transpose().map_err(ApiError::bad_request)?;
-    let apikey = state.add_key(balance, faults);
+    let delay = value.get("delay_ms").map(delay_plan).transpose().map_err(ApiError::bad_request)?;
+    let apikey = state.add_key_with(balance, faults, delay);
     Ok(Json(serde_json::json!({ "apikey": apikey, "balance": balance.as_f64() })))
+}
+
+/// `2000` or `{"min": 500, "max": 30000}` (ms, at most a day).
+fn delay_plan(value: &serde_json::Value) -> Result<DelayPlan, String> {
+    const BAD: &str = "delay_ms must be a whole number of ms or {\"min\": N, \"max\": N} with min <= max";
+    let ms = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_u64)
+            .map(Duration::from_millis)
+            .filter(|d| *d <= crate::config::MAX_DELAY)
+            .ok_or(BAD)
+    };
+    if value.is_object() {
+        let (min, max) = (ms(value.get("min"))?, ms(value.get("max"))?);
+        if min > max {
+            return Err(BAD.into());
+        }
+        Ok(DelayPlan::Range { min, max })
+    } else {
+        Ok(DelayPlan::Fixed(ms(Some(value))?))
+    }
 }
 
 fn fault_plan(value: &serde_json::Value) -> Result<FaultPlan, String> {
@@ -226,6 +249,15 @@ fn fault_plan(value: &serde_json::Value) -> Result<FaultPlan, String> {
 async fn stats(State(state): Shared, uri: Uri) -> ApiResult<Json<crate::state::KeyStats>> {
     let params = params(&uri)?;
     Ok(Json(state.stats(api_key(&params), Instant::now())?))
+}
+
+/// `GET /emulator/creations?apikey=KEY` (emulator-only): every creation of this key,
+/// oldest first, with the Unix ms it was created and ready and of each check:
+/// `{"creations": [{"creation_id": "…", "created_ms": 1, "ready_ms": 2, "checks_ms": [2]}]}`.
+async fn creations(State(state): Shared, uri: Uri) -> ApiResult<Json<serde_json::Value>> {
+    let params = params(&uri)?;
+    let creations = state.creations(api_key(&params))?;
+    Ok(Json(serde_json::json!({ "creations": creations })))
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {

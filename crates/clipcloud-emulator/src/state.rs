@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Encoded images kept in memory; older ones are re-rendered on demand (they are deterministic).
 const IMAGE_CACHE_CAPACITY: usize = 128;
@@ -30,6 +30,11 @@ pub struct AppState {
     log_requests: bool,
     styles: Vec<Style>,
     started: Instant,
+    /// `started` on the wall clock (Unix ms), so that the benchmark's times compare with
+    /// the browser's `Date.now()`.
+    started_unix_ms: u64,
+    /// Requests being served now and the most at once, overall and per key.
+    in_flight: Mutex<InFlight>,
     /// `http://<listening address>`, for requests without a usable `Host` header.
     fallback_origin: OnceLock<String>,
     store: Mutex<Store>,
@@ -42,6 +47,8 @@ pub struct AppState {
     keyless_faults: Mutex<BTreeMap<&'static str, u64>>,
     /// Proxy mode: the service to forward to, and the client that does it.
     upstream: Option<(crate::proxy::Upstream, crate::proxy::HttpClient)>,
+    /// `--static-dir`: files served besides the API (the SPA).
+    static_dir: Option<std::path::PathBuf>,
 }
 
 /// What happened to one key, for tests and benchmarks (`GET /emulator/stats`).
@@ -55,6 +62,39 @@ pub struct KeyStats {
     pub duplicate_creates: u64,
     /// Injected faults by name.
     pub faults: BTreeMap<&'static str, u64>,
+    /// Most requests with this key served at the same time.
+    pub peak_in_flight: u64,
+    /// Most requests (any key, or none) served at the same time since the emulator started.
+    pub peak_in_flight_all: u64,
+}
+
+/// How long a key's creations take (`POST /emulator/keys` with `"delay_ms"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DelayPlan {
+    Fixed(Duration),
+    /// Uniform in `min..=max`, drawn per creation from the seed (deterministic).
+    Range {
+        min: Duration,
+        max: Duration,
+    },
+}
+
+/// One creation's timeline, for benchmarks (`GET /emulator/creations`), in Unix ms.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CreationRecord {
+    pub creation_id: String,
+    pub created_ms: u64,
+    pub ready_ms: u64,
+    /// When each check of it was answered (ready or not).
+    pub checks_ms: Vec<u64>,
+}
+
+#[derive(Default)]
+struct InFlight {
+    now: u64,
+    peak: u64,
+    /// Key → (now, peak).
+    by_key: HashMap<String, (u64, u64)>,
 }
 
 /// What a check finds.
@@ -77,6 +117,12 @@ struct Account {
     pending: Vec<String>,
     /// This key's own fault plan (`POST /emulator/keys`), over the global one.
     faults: Option<FaultPlan>,
+    /// This key's own generation time (`POST /emulator/keys`), over `--delay-ms`.
+    delay: Option<DelayPlan>,
+    /// Draws made from `delay` so far (the next creation's draw index).
+    delay_draws: u64,
+    /// Creation ids in the order they were made.
+    created: Vec<String>,
     /// Digests of the create bodies seen, to count duplicates.
     fingerprints: HashSet<[u8; 32]>,
     stats: KeyStats,
@@ -93,6 +139,9 @@ struct Creation {
     unit_price: Money,
     ready_at: Instant,
     settled: bool,
+    created_ms: u64,
+    /// Unix ms of each check.
+    checks_ms: Vec<u64>,
 }
 
 impl Creation {
@@ -136,6 +185,10 @@ impl AppState {
             log_requests: config.log_requests,
             styles: pricing::styles(),
             started: Instant::now(),
+            started_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            in_flight: Mutex::new(InFlight::default()),
             fallback_origin: OnceLock::new(),
             store: Mutex::new(store),
             image_cache: Mutex::new(ImageCache::default()),
@@ -143,7 +196,13 @@ impl AppState {
             draws: AtomicU64::new(0),
             keyless_faults: Mutex::new(BTreeMap::new()),
             upstream: config.upstream.clone().map(|u| (u, crate::proxy::client())),
+            static_dir: config.static_dir.clone(),
         }
+    }
+
+    /// `--static-dir`, if given.
+    pub fn static_dir(&self) -> Option<&std::path::Path> {
+        self.static_dir.as_deref()
     }
 
     /// Proxy mode's upstream, if on.
@@ -200,7 +259,77 @@ impl AppState {
         store.account(key)?;
         store.settle_key(key.unwrap_or_default(), now);
         let account = store.account(key)?;
-        Ok(KeyStats { balance: account.balance.as_f64(), ..account.stats.clone() })
+        let flight = lock(&self.in_flight);
+        Ok(KeyStats {
+            balance: account.balance.as_f64(),
+            peak_in_flight: flight.by_key.get(key.unwrap_or_default()).map_or(0, |&(_, peak)| peak),
+            peak_in_flight_all: flight.peak,
+            ..account.stats.clone()
+        })
+    }
+
+    /// The wall-clock time (Unix ms) of an instant of this emulator.
+    pub fn unix_ms(&self, at: Instant) -> u64 {
+        let since = at.saturating_duration_since(self.started).as_millis();
+        self.started_unix_ms.saturating_add(u64::try_from(since).unwrap_or(u64::MAX))
+    }
+
+    /// A request (with this key, if any) starts being served.
+    pub fn request_started(&self, key: Option<&str>) {
+        let mut flight = lock(&self.in_flight);
+        flight.now += 1;
+        flight.peak = flight.peak.max(flight.now);
+        if let Some(key) = key {
+            let (now, peak) = flight.by_key.entry(key.to_owned()).or_default();
+            *now += 1;
+            *peak = (*peak).max(*now);
+        }
+    }
+
+    /// The request counted by `request_started` has its answer.
+    pub fn request_finished(&self, key: Option<&str>) {
+        let mut flight = lock(&self.in_flight);
+        flight.now = flight.now.saturating_sub(1);
+        if let Some((now, _)) = key.and_then(|k| flight.by_key.get_mut(k)) {
+            *now = now.saturating_sub(1);
+        }
+    }
+
+    /// The generation time of this key's next creation: its own plan, else `--delay-ms`.
+    /// A range is drawn from the seed, the key and the draw's index (deterministic).
+    pub fn next_delay(&self, key: &str) -> Duration {
+        let mut store = lock(&self.store);
+        let Some(account) = store.accounts.get_mut(key) else { return self.delay };
+        match account.delay {
+            None => self.delay,
+            Some(DelayPlan::Fixed(delay)) => delay,
+            Some(DelayPlan::Range { min, max }) => {
+                let n = account.delay_draws;
+                account.delay_draws += 1;
+                let digest = ids::digest(&[self.seed.as_bytes(), b"delay", key.as_bytes(), &n.to_le_bytes()]);
+                let word = u64::from_le_bytes(digest[..8].try_into().unwrap_or_default());
+                let span = max.saturating_sub(min).as_millis() as u64;
+                min + Duration::from_millis(word % (span + 1))
+            }
+        }
+    }
+
+    /// Every creation of this key, oldest first, with its timeline (401 for a bad key).
+    pub fn creations(&self, key: Option<&str>) -> Result<Vec<CreationRecord>, ApiError> {
+        let mut store = lock(&self.store);
+        let ids = store.account(key)?.created.clone();
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| {
+                let c = store.creations.get(&id)?;
+                Some(CreationRecord {
+                    created_ms: c.created_ms,
+                    ready_ms: self.unix_ms(c.ready_at),
+                    checks_ms: c.checks_ms.clone(),
+                    creation_id: id,
+                })
+            })
+            .collect())
     }
 
     /// Generation time unless a create overrides it.
@@ -285,10 +414,13 @@ impl AppState {
                 unit_price,
                 ready_at,
                 settled: false,
+                created_ms: self.unix_ms(now),
+                checks_ms: Vec::new(),
             },
         );
         if let Some(account) = store.accounts.get_mut(key) {
             account.pending.push(id.clone());
+            account.created.push(id.clone());
         }
         Ok(id)
     }
@@ -303,9 +435,11 @@ impl AppState {
             _ => return Err(ApiError::not_found(format!("no creation with id {id} for this key"))),
         }
         store.settle_key(key, now);
-        let Some(creation) = store.creations.get(id) else {
+        let now_ms = self.unix_ms(now);
+        let Some(creation) = store.creations.get_mut(id) else {
             return Err(ApiError::not_found(format!("no creation with id {id} for this key")));
         };
+        creation.checks_ms.push(now_ms);
         if now < creation.ready_at {
             return Ok(Progress::InProgress);
         }
@@ -325,12 +459,22 @@ impl AppState {
 
     /// A fresh key with this balance and optionally its own fault plan (`POST /emulator/keys`).
     pub fn add_key(&self, balance: Money, faults: Option<FaultPlan>) -> String {
+        self.add_key_with(balance, faults, None)
+    }
+
+    /// [`Self::add_key`], with the key's own generation time.
+    pub fn add_key_with(
+        &self,
+        balance: Money,
+        faults: Option<FaultPlan>,
+        delay: Option<DelayPlan>,
+    ) -> String {
         let mut store = lock(&self.store);
         loop {
             let key = ids::api_key(&self.seed, store.next_key);
             store.next_key += 1;
             if !store.accounts.contains_key(&key) {
-                store.accounts.insert(key.clone(), Account { balance, faults, ..Account::default() });
+                store.accounts.insert(key.clone(), Account { balance, faults, delay, ..Account::default() });
                 return key;
             }
         }

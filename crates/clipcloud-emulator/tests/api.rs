@@ -471,3 +471,34 @@ fn help_and_bad_flags() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument: --bogus"));
 }
+
+#[test]
+fn static_dir_serves_the_spa_beside_the_api() {
+    let dir = std::env::temp_dir().join(format!("clipcloud-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>spa</title>").unwrap();
+    std::fs::write(dir.join("app-1.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.join("app-1.js"), "export {}").unwrap();
+    std::fs::write(dir.join("app-1.css"), "body{}").unwrap();
+    let emu = emulator_with(Config { port: 0, log_requests: false, static_dir: Some(dir.clone()), ..Config::default() });
+    let addr = emu.addr();
+
+    for (path, content_type, body) in [
+        ("/", "text/html; charset=utf-8", &b"<!doctype html><title>spa</title>"[..]),
+        ("/history", "text/html; charset=utf-8", b"<!doctype html><title>spa</title>"),
+        ("/app-1.wasm", "application/wasm", b"\0asm\x01\0\0\0"),
+        ("/app-1.js", "text/javascript; charset=utf-8", b"export {}"),
+        ("/app-1.css", "text/css; charset=utf-8", b"body{}"),
+    ] {
+        let r = get(addr, path);
+        assert_eq!((r.status, r.header("content-type")), (200, Some(content_type)), "{path}");
+        assert_eq!(r.body, body, "{path}");
+    }
+    // Nothing outside the directory, and the API as before.
+    assert_eq!(get(addr, "/../Cargo.toml").body, b"<!doctype html><title>spa</title>");
+    assert_error(&get(addr, "/api/nope?apikey=demo-key"), 404);
+    assert_error(&post_json(addr, "/somewhere", "{}"), 404);
+    assert_eq!(get(addr, "/api/balance?apikey=demo-key").json()["balance"], json!(100.0));
+    assert_eq!(get(addr, "/api/styles?apikey=demo-key").status, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,6 +29,9 @@ pub struct Client<T> {
     /// The live styles list once `styles()` has fetched it, to catch unknown styles
     /// before a create is sent.
     known_styles: RefCell<Option<Vec<Style>>>,
+    /// How long this client's finished creations took, per kind: the polling schedule
+    /// learns from it (`PollSchedule::learn`). Memory only.
+    learned: RefCell<crate::poll::Learned>,
 }
 
 impl<T> core::fmt::Debug for Client<T> {
@@ -47,7 +50,12 @@ impl Client<crate::fetch::FetchTransport> {
 
 impl<T: Transport> Client<T> {
     pub fn with_transport(config: Config, transport: T) -> Result<Self, Error> {
-        Ok(Self { config: config.validated()?, transport, known_styles: RefCell::new(None) })
+        Ok(Self {
+            config: config.validated()?,
+            transport,
+            known_styles: RefCell::new(None),
+            learned: RefCell::default(),
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -107,8 +115,10 @@ impl<T: Transport> Client<T> {
         on_progress: impl FnMut(Progress<'_>),
     ) -> Result<Finished, Error> {
         let started = self.transport.now();
+        let request = request.into();
+        let kind = kind_of(&request);
         let id = self.create(request).await?;
-        self.poll_until_done(&id, started, false, on_progress).await
+        self.poll_until_done(&id, started, Some(&kind), on_progress).await
     }
 
     /// Waits for a creation made earlier (the docs' "create early, collect later"):
@@ -119,34 +129,56 @@ impl<T: Transport> Client<T> {
         on_progress: impl FnMut(Progress<'_>),
     ) -> Result<Finished, Error> {
         let started = self.transport.now();
-        self.poll_until_done(creation_id, started, true, on_progress).await
+        self.poll_until_done(creation_id, started, None, on_progress).await
     }
 
     async fn poll_until_done(
         &self,
         id: &str,
         started: Duration,
-        check_first: bool,
+        // Known for a creation started here (`generate`): then it polls on the schedule and
+        // learns; `wait` checks at once and does not learn (it may have started long ago).
+        kind: Option<&str>,
         mut on_progress: impl FnMut(Progress<'_>),
     ) -> Result<Finished, Error> {
         let schedule = self.config.poll;
         let deadline = started + schedule.deadline;
         let mut checks = 0u32;
         let mut last_error = None;
+        let check_first = kind.is_none();
+        let mut not_ready_at = None;
         loop {
             let elapsed = self.transport.now().saturating_sub(started);
             if !(check_first && checks == 0) {
-                match schedule.next_delay(checks.saturating_sub(u32::from(check_first)), elapsed) {
+                let learned = self.learned.borrow();
+                let durations = kind.and_then(|k| learned.get(k));
+                let next = schedule.next_delay_learned(
+                    checks.saturating_sub(u32::from(check_first)),
+                    elapsed,
+                    durations,
+                );
+                drop(learned);
+                match next {
                     Some(delay) => self.transport.sleep(delay).await,
                     // Out of time: the last transient failure explains more than "timeout".
                     None => return Err(last_error.unwrap_or(Error::Timeout { may_have_started: false })),
                 }
             }
+            let sent = self.transport.now().saturating_sub(started);
             let outcome = self.check_before(id, Some(deadline)).await;
             checks += 1;
             let transient_error = match outcome {
-                Ok(Status::Done(finished)) => return Ok(finished),
-                Ok(Status::InProgress) => None,
+                Ok(Status::Done(finished)) => {
+                    if let Some(kind) = kind {
+                        let ready_by = self.transport.now().saturating_sub(started);
+                        self.learned.borrow_mut().record(kind, not_ready_at, ready_by);
+                    }
+                    return Ok(finished);
+                }
+                Ok(Status::InProgress) => {
+                    not_ready_at = Some(sent);
+                    None
+                }
                 // One failed check (after its own retries) does not lose the creation:
                 // it is still running on the service, so keep polling until the deadline.
                 Err(e) if crate::retry::is_retryable(CallKind::Read, &e) => {
@@ -169,11 +201,26 @@ impl<T: Transport> Client<T> {
         deadline: Option<Duration>,
         decode: impl Fn(&HttpResponse) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        // The retry loop is not generic over the result: one copy of its state machine
+        // in the wasm instead of one per call (the npm package's size budget).
+        let mut value = None;
+        self.call_decoding(kind, http, deadline, &mut |r| decode(r).map(|v| value = Some(v))).await?;
+        // `Ok` above means `decode` succeeded, which set the value.
+        value.ok_or(Error::Aborted)
+    }
+
+    async fn call_decoding(
+        &self,
+        kind: CallKind,
+        http: &HttpRequest,
+        deadline: Option<Duration>,
+        decode: &mut dyn FnMut(&HttpResponse) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let mut retries = 0;
         loop {
             let error = match self.transport.send(http, self.config.request_timeout).await {
                 Ok(response) => match decode(&response) {
-                    Ok(value) => return Ok(value),
+                    Ok(()) => return Ok(()),
                     Err(e) => server_error_on_create(kind, e),
                 },
                 Err(e) => transport_error(kind, e),
@@ -190,14 +237,38 @@ impl<T: Transport> Client<T> {
     }
 }
 
-/// A server error in answer to a create does not prove the creation was refused, unless
-/// the server named a time to come back (then it is a refusal, and retried).
+/// What the polling schedule learns durations per: the style and the image count, or
+/// the advanced request's model and size.
+fn kind_of(request: &CreateRequest) -> String {
+    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    match request {
+        CreateRequest::ByStyle(r) => [&r.style_name, " *", &number(r.count)].concat(),
+        CreateRequest::Advanced(r) => [
+            "advanced ",
+            r.model.as_deref().unwrap_or_default(),
+            " ",
+            &number(r.width),
+            "x",
+            &number(r.height),
+            " *",
+            &number(r.count),
+        ]
+        .concat(),
+    }
+}
+
+/// A server error or an unreadable answer to a create does not prove the creation was
+/// refused, unless the server named a time to come back (a refusal, and retried).
 fn server_error_on_create(kind: CallKind, error: Error) -> Error {
+    if kind != CallKind::Create {
+        return error;
+    }
     match error {
-        Error::Api { status: status @ 500..=599, message, retry_after: None, .. }
-            if kind == CallKind::Create =>
-        {
+        Error::Api { status: status @ 500..=599, message, retry_after: None, .. } => {
             Error::Api { status, message, retry_after: None, may_have_started: true }
+        }
+        Error::BadResponse { status, reason, excerpt, .. } => {
+            Error::BadResponse { status, reason, excerpt, may_have_started: true }
         }
         other => other,
     }

@@ -4,9 +4,8 @@
 
 use crate::error::Error;
 use crate::json;
-use crate::model::{wire, CreateRequest, Finished, Status, Style};
+use crate::model::{CreateRequest, Finished, Status, Style};
 use core::time::Duration;
-use serde::de::DeserializeOwned;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -74,13 +73,12 @@ impl Endpoint<'_> {
     }
 
     pub fn create(&self, req: &CreateRequest) -> HttpRequest {
-        let body = crate::json::to_string(req);
-        HttpRequest { method: Method::Post, url: self.url("/api/creation"), body: Some(body) }
+        HttpRequest { method: Method::Post, url: self.url("/api/creation"), body: Some(create_body(req)) }
     }
 
     /// `id` must have passed [`crate::validate::creation_id`] (it goes into the path).
     pub fn check(&self, id: &str) -> HttpRequest {
-        HttpRequest { method: Method::Get, url: self.url(&format!("/api/creation/{id}")), body: None }
+        HttpRequest { method: Method::Get, url: self.url(&["/api/creation/", id].concat()), body: None }
     }
 
     pub fn balance(&self) -> HttpRequest {
@@ -90,6 +88,48 @@ impl Endpoint<'_> {
     pub fn styles(&self) -> HttpRequest {
         HttpRequest { method: Method::Get, url: self.url("/api/styles"), body: None }
     }
+}
+
+/// The create body, spelled as `model`'s serde attributes spell it (a test keeps the
+/// two equal); written without serde so that the browser build needs no serializer.
+fn create_body(req: &CreateRequest) -> String {
+    let mut o = json::ObjectWriter::default();
+    let opt_str = |o: &mut json::ObjectWriter, key: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            o.string(key, v);
+        }
+    };
+    let opt_int = |o: &mut json::ObjectWriter, key: &str, v: Option<u64>| {
+        if let Some(v) = v {
+            o.integer(key, v);
+        }
+    };
+    match req {
+        CreateRequest::ByStyle(r) => {
+            o.string("prompt", &r.prompt);
+            o.string("styleName", &r.style_name);
+            opt_str(&mut o, "negative_prompt", &r.negative_prompt);
+            opt_int(&mut o, "count", r.count.map(u64::from));
+            opt_int(&mut o, "soft_id", r.soft_id);
+        }
+        CreateRequest::Advanced(r) => {
+            o.string("prompt", &r.prompt);
+            opt_str(&mut o, "negative_prompt", &r.negative_prompt);
+            opt_str(&mut o, "model", &r.model);
+            for (key, v) in
+                [("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)]
+            {
+                opt_int(&mut o, key, v.map(u64::from));
+            }
+            opt_int(&mut o, "seed", r.seed);
+            opt_int(&mut o, "count", r.count.map(u64::from));
+            opt_int(&mut o, "soft_id", r.soft_id);
+            for (key, v) in &r.extra {
+                o.value(key, v);
+            }
+        }
+    }
+    o.finish()
 }
 
 /// RFC 3986 unreserved characters stay; everything else is %XX.
@@ -108,37 +148,48 @@ fn percent_encode_into(text: &str, out: &mut String) {
 
 /// `POST /api/creation` → the creation id.
 pub fn decode_created(resp: &HttpResponse) -> Result<String, Error> {
-    let body: wire::CreatedBody = read(resp)?;
-    if body.creation_id.is_empty() {
+    let body = read(resp)?;
+    let id = shape(resp, required(&body, "creation_id", json::string))?;
+    if id.is_empty() {
         return Err(bad(resp, "the creation id is empty"));
     }
-    Ok(body.creation_id)
+    Ok(id)
 }
 
 /// `GET /api/creation/{id}` → in progress, or done with the image links.
 /// Done is decided by the presence of `results`, never by the message text.
 pub fn decode_check(resp: &HttpResponse, requested_id: &str) -> Result<Status, Error> {
-    let body: wire::CheckBody = read(resp)?;
-    let Some(results) = body.results else {
+    let body = read(resp)?;
+    let strings = |v: &json::Value| json::array(v)?.iter().map(json::string).collect::<Option<Vec<_>>>();
+    let results = shape(resp, optional(&body, "results", strings))?;
+    let creation_id = shape(resp, optional(&body, "creation_id", json::string))?;
+    let cost = shape(resp, optional(&body, "cost", json::number))?;
+    let censored = shape(resp, optional(&body, "censored", whole))?;
+    if !json::is_object(&body) {
+        return Err(bad(resp, NOT_THE_API_JSON));
+    }
+    let Some(results) = results else {
         return Ok(Status::InProgress);
     };
     if let Some(url) = results.iter().find(|u| !is_http_url(u)) {
-        return Err(bad(resp, &format!("a result link is not an http(s) URL: {}", excerpt(url))));
+        return Err(bad(resp, &["a result link is not an http(s) URL: ", &excerpt(url)].concat()));
     }
     Ok(Status::Done(Finished {
-        creation_id: body.creation_id.unwrap_or_else(|| requested_id.to_owned()),
+        creation_id: creation_id.unwrap_or_else(|| requested_id.to_owned()),
         images: results,
-        cost: body.cost.unwrap_or(0.0),
-        censored: body.censored.unwrap_or(0),
+        cost: cost.unwrap_or(0.0),
+        censored: censored.unwrap_or(0),
     }))
 }
 
 /// `GET /api/balance` → the balance, sent as a number or a numeric string.
 pub fn decode_balance(resp: &HttpResponse) -> Result<f64, Error> {
-    let body: wire::BalanceBody = read(resp)?;
-    let value = match body.balance {
-        wire::Amount::Number(n) => Some(n),
-        wire::Amount::Text(t) => t.trim().parse::<f64>().ok(),
+    let body = read(resp)?;
+    let amount = json::get(&body, "balance").ok_or_else(|| bad(resp, NOT_THE_API_JSON))?;
+    let value = match (json::number(&amount), json::string(&amount)) {
+        (Some(n), _) => Some(n),
+        (None, Some(text)) => json::parse_number(&text),
+        (None, None) => return Err(bad(resp, NOT_THE_API_JSON)),
     };
     match value {
         Some(n) if n.is_finite() => Ok(n),
@@ -146,18 +197,26 @@ pub fn decode_balance(resp: &HttpResponse) -> Result<f64, Error> {
     }
 }
 
-/// `GET /api/styles` → the styles, whether sent as objects or bare names.
+/// `GET /api/styles` → the styles, whether sent as objects or bare names, wrapped in
+/// `{"styles": [...]}` or as a bare array.
 pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
-    let entries = match read::<wire::StylesBody>(resp)? {
-        wire::StylesBody::Wrapped { styles, .. } | wire::StylesBody::Bare(styles) => styles,
+    let body = read(resp)?;
+    let entries = match json::array(&body) {
+        Some(entries) => entries,
+        None => shape(resp, required(&body, "styles", json::array))?,
     };
-    Ok(entries
-        .into_iter()
-        .map(|entry| match entry {
-            wire::StyleEntry::Full(style) => style,
-            wire::StyleEntry::Name(name) => Style { name, ..Style::default() },
+    let style = |entry: &json::Value| -> Result<Style, NotTheShape> {
+        if let Some(name) = json::string(entry) {
+            return Ok(Style { name, ..Style::default() });
+        }
+        Ok(Style {
+            name: required(entry, "name", json::string)?,
+            description: optional(entry, "description", json::string)?,
+            width: optional(entry, "width", whole)?,
+            height: optional(entry, "height", whole)?,
         })
-        .collect())
+    };
+    shape(resp, entries.iter().map(style).collect())
 }
 
 /// Only links a browser can safely fetch or show.
@@ -166,43 +225,63 @@ pub fn is_http_url(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
-/// The part every answer may share; read leniently before the expected shape.
-#[derive(serde::Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    success: Option<bool>,
-    #[serde(default)]
-    message: Option<String>,
+const NOT_THE_API_JSON: &str = "not the JSON the API sends";
+
+/// A field is missing or of the wrong type.
+struct NotTheShape;
+
+fn shape<T>(resp: &HttpResponse, read: Result<T, NotTheShape>) -> Result<T, Error> {
+    read.map_err(|NotTheShape| bad(resp, NOT_THE_API_JSON))
 }
 
-/// Common reading of every answer: API errors by status or `success: false`, then
-/// the expected shape, else an undecodable-response error with an excerpt.
-fn read<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, Error> {
+/// A field that may be absent or `null`, but is of the right type when present.
+fn optional<T>(
+    body: &json::Value,
+    key: &str,
+    read: impl Fn(&json::Value) -> Option<T>,
+) -> Result<Option<T>, NotTheShape> {
+    match json::get(body, key) {
+        None => Ok(None),
+        Some(field) => read(&field).map(Some).ok_or(NotTheShape),
+    }
+}
+
+fn required<T>(
+    body: &json::Value,
+    key: &str,
+    read: impl Fn(&json::Value) -> Option<T>,
+) -> Result<T, NotTheShape> {
+    optional(body, key, read)?.ok_or(NotTheShape)
+}
+
+/// A whole number that fits a `u32`.
+fn whole(v: &json::Value) -> Option<u32> {
+    let n = json::number(v)?;
+    (n >= 0.0 && n <= f64::from(u32::MAX) && n == f64::from(n as u32)).then_some(n as u32)
+}
+
+/// Common reading of every answer: API errors by status or `success: false`, else the
+/// parsed body, or an undecodable-response error with an excerpt.
+fn read(resp: &HttpResponse) -> Result<json::Value, Error> {
     let ok_status = (200..300).contains(&resp.status);
+    let body = json::parse(&resp.body);
     // A body that is not an object (a bare styles array) has no envelope: fine.
-    let envelope = json::parse::<Envelope>(&resp.body).ok();
-    let message = envelope.as_ref().and_then(|e| e.message.as_deref());
+    let field = |key| body.as_ref().and_then(|b| json::get(b, key));
+    let message = field("message").and_then(|m| json::string(&m));
     if !ok_status {
         // An error status with an unreadable body (a proxy's HTML page, an empty 502)
         // is still best described by its status, which also drives retries.
-        return Err(api_error(resp, message));
+        return Err(api_error(resp, message.as_deref()));
     }
-    if envelope.as_ref().is_some_and(|e| e.success == Some(false)) {
-        return Err(api_error(resp, message));
+    if field("success").and_then(|s| json::boolean(&s)) == Some(false) {
+        return Err(api_error(resp, message.as_deref()));
     }
-    json::parse(&resp.body).map_err(|_| {
-        let reason = if json::parse::<serde::de::IgnoredAny>(&resp.body).is_ok() {
-            "not the JSON the API sends"
-        } else {
-            "the body is not valid JSON"
-        };
-        bad(resp, reason)
-    })
+    body.ok_or_else(|| bad(resp, "the body is not valid JSON"))
 }
 
 fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
     let message = match message {
-        Some(m) if !m.trim().is_empty() => m.trim().to_owned(),
+        Some(m) if !m.trim().is_empty() => shorten(m, MESSAGE_CHARS),
         _ => status_text(resp.status).to_owned(),
     };
     Error::Api {
@@ -214,7 +293,12 @@ fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
 }
 
 fn bad(resp: &HttpResponse, reason: &str) -> Error {
-    Error::BadResponse { status: resp.status, reason: reason.to_owned(), excerpt: excerpt(&resp.body) }
+    Error::BadResponse {
+        status: resp.status,
+        reason: reason.to_owned(),
+        excerpt: excerpt(&resp.body),
+        may_have_started: false,
+    }
 }
 
 /// `Retry-After`: delay-seconds, or an HTTP-date (IMF-fixdate, e.g.
@@ -231,7 +315,8 @@ pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
 /// IMF-fixdate → seconds since the Unix epoch.
 fn parse_http_date(value: &str) -> Option<u64> {
     // "Sun, 06 Nov 1994 08:49:37 GMT"
-    let mut parts = value.split_once(", ")?.1.split(' ');
+    // Char patterns only: a `&str` pattern brings a substring searcher into the wasm.
+    let mut parts = value.split_once(',')?.1.strip_prefix(' ')?.split(' ');
     let day: u64 = parts.next()?.parse().ok()?;
     let month = match parts.next()? {
         "Jan" => 1,
@@ -278,9 +363,16 @@ const EXCERPT_CHARS: usize = 120;
 
 /// The first characters of a body, cut on a character boundary.
 pub fn excerpt(text: &str) -> String {
+    shorten(text, EXCERPT_CHARS)
+}
+
+/// A server's own message is shown whole, up to a sane length.
+const MESSAGE_CHARS: usize = 300;
+
+fn shorten(text: &str, max_chars: usize) -> String {
     let trimmed = text.trim();
-    match trimmed.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &trimmed[..cut]),
+    match trimmed.char_indices().nth(max_chars) {
+        Some((cut, _)) => [trimmed.get(..cut).unwrap_or_default(), "…"].concat(),
         None => trimmed.to_owned(),
     }
 }
@@ -347,6 +439,30 @@ mod tests {
         adv.extra.insert("sampler".into(), serde_json::json!("euler"));
         let body = ENDPOINT.create(&adv.into()).body.unwrap_or_default();
         assert_eq!(body, r#"{"prompt":"cat","width":640,"sampler":"euler"}"#);
+    }
+
+    #[test]
+    fn create_body_is_the_serde_form_of_the_model() {
+        let mut style = StyleRequest::new("a \"quoted\"\n prompt ✓ \u{1}", "HD-HQ");
+        style.negative_prompt = Some("blur".into());
+        style.count = Some(3);
+        style.soft_id = Some(1742);
+        let mut adv = AdvancedRequest::new("cat");
+        adv.negative_prompt = Some("dog".into());
+        adv.model = Some("m".into());
+        (adv.width, adv.height, adv.quality, adv.steps) = (Some(640), Some(480), Some(90), Some(30));
+        (adv.seed, adv.count, adv.soft_id) = (Some(u64::from(u32::MAX) + 1), Some(2), Some(7));
+        adv.extra.insert("sampler".into(), serde_json::json!("euler"));
+        adv.extra.insert("cfg".into(), serde_json::json!({"scale": 7.5, "list": [1, null, true]}));
+        let requests: [CreateRequest; 4] = [
+            style.into(),
+            StyleRequest::new("x", "standard").into(),
+            adv.into(),
+            AdvancedRequest::new("").into(),
+        ];
+        for req in requests {
+            assert_eq!(create_body(&req), serde_json::to_string(&req).unwrap());
+        }
     }
 
     #[test]

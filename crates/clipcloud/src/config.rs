@@ -78,10 +78,12 @@ impl Config {
         if !rest.is_some_and(|host| !host.is_empty() && !host.contains(['?', '#'])) {
             return Err(Error::invalid(
                 Field::BaseUrl,
-                format!(
-                    "base URL must start with http:// or https:// (got \"{}\")",
-                    crate::codec::excerpt(&self.base_url)
-                ),
+                [
+                    "base URL must start with http:// or https:// (got \"",
+                    &crate::codec::excerpt(&self.base_url),
+                    "\")",
+                ]
+                .concat(),
             ));
         }
         self.base_url = trimmed.to_owned();

@@ -129,6 +129,8 @@ pub enum Error {
         reason: String,
         /// The start of the body, to recognise an HTML error page or a proxy's answer.
         excerpt: String,
+        /// True for a create: something answered, so it may have reached the service.
+        may_have_started: bool,
     },
     /// The request failed on the way.
     Network {
@@ -176,6 +178,7 @@ impl Error {
         matches!(
             self,
             Self::Api { may_have_started: true, .. }
+                | Self::BadResponse { may_have_started: true, .. }
                 | Self::Network { may_have_started: true, .. }
                 | Self::Timeout { may_have_started: true }
         )
@@ -197,8 +200,8 @@ impl Error {
             Self::Api { status, message, retry_after, may_have_started } => {
                 Self::Api { status, message: scrub(message), retry_after, may_have_started }
             }
-            Self::BadResponse { status, reason, excerpt } => {
-                Self::BadResponse { status, reason: scrub(reason), excerpt: scrub(excerpt) }
+            Self::BadResponse { status, reason, excerpt, may_have_started } => {
+                Self::BadResponse { status, reason: scrub(reason), excerpt: scrub(excerpt), may_have_started }
             }
             Self::Network { message, may_have_started } => {
                 Self::Network { message: scrub(message), may_have_started }
@@ -209,19 +212,48 @@ impl Error {
 }
 
 pub(crate) fn redact_text(text: String, secret: &str) -> String {
-    if secret.is_empty() || !text.contains(secret) {
+    // Bytewise, not `str::replace`: its substring searcher and char-boundary panics
+    // would cost the browser build kilobytes. Replacing whole UTF-8 sequences by ASCII
+    // keeps the text valid UTF-8.
+    let (bytes, key) = (text.as_bytes(), secret.as_bytes());
+    if key.is_empty() || !bytes.windows(key.len()).any(|w| w == key) {
         return text;
     }
-    text.replace(secret, "[redacted]")
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match rest.strip_prefix(key) {
+            Some(after) => {
+                out.extend_from_slice(b"[redacted]");
+                rest = after;
+            }
+            None => {
+                out.push(rest[0]);
+                rest = &rest[1..];
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| String::from("[redacted]"))
 }
 
 const STARTED_HINT: &str =
     " The creation may have been started: check your recent creations or balance before creating it again.";
 
+/// Written with `write_str` only, no `write!`: the browser build stays free of
+/// `core::fmt`'s formatting machinery.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hint = |f: &mut fmt::Formatter<'_>, may_have_started: bool| {
+            if may_have_started {
+                f.write_str(STARTED_HINT)?;
+            }
+            Ok(())
+        };
         match self {
-            Self::InvalidInput(e) => write!(f, "Invalid input: {e}"),
+            Self::InvalidInput(e) => {
+                f.write_str("Invalid input: ")?;
+                f.write_str(&e.message)
+            }
             Self::Api { status, message, may_have_started, .. } => {
                 let what = match ErrorCode::from_status(*status) {
                     ErrorCode::Unauthorized => "The API key was refused",
@@ -232,37 +264,88 @@ impl fmt::Display for Error {
                     ErrorCode::InvalidInput => "The service refused the request",
                     _ => "The service answered with an error",
                 };
-                if *status == 200 {
-                    write!(f, "{what}: {message}")?;
-                } else {
-                    write!(f, "{what} (HTTP {status}): {message}")?;
+                f.write_str(what)?;
+                if *status != 200 {
+                    f.write_str(" (HTTP ")?;
+                    f.write_str(&decimal(u64::from(*status)))?;
+                    f.write_str(")")?;
                 }
+                f.write_str(": ")?;
+                f.write_str(message)?;
                 if *may_have_started {
                     f.write_str(".")?;
-                    f.write_str(STARTED_HINT)?;
                 }
-                Ok(())
+                hint(f, *may_have_started)
             }
-            Self::BadResponse { status, reason, excerpt } => {
-                write!(f, "The service sent an unreadable answer (HTTP {status}, {reason}): {excerpt:?}")
+            Self::BadResponse { status, reason, excerpt, may_have_started } => {
+                f.write_str("The service sent an unreadable answer (HTTP ")?;
+                f.write_str(&decimal(u64::from(*status)))?;
+                f.write_str(", ")?;
+                f.write_str(reason)?;
+                f.write_str("): ")?;
+                f.write_str(&quoted(excerpt))?;
+                f.write_str(".")?;
+                hint(f, *may_have_started)
             }
             Self::Network { message, may_have_started } => {
-                write!(f, "Network error: {message}.")?;
-                if *may_have_started {
-                    f.write_str(STARTED_HINT)?;
-                }
-                Ok(())
+                f.write_str("Network error: ")?;
+                f.write_str(message)?;
+                f.write_str(".")?;
+                hint(f, *may_have_started)
             }
             Self::Timeout { may_have_started } => {
                 f.write_str("The service did not answer in time.")?;
-                if *may_have_started {
-                    f.write_str(STARTED_HINT)?;
-                }
-                Ok(())
+                hint(f, *may_have_started)
             }
             Self::Aborted => f.write_str("The call was cancelled."),
         }
     }
+}
+
+/// `n` in decimal, without `core::fmt`.
+pub(crate) fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::with_capacity(20);
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
+/// `text` in double quotes, with quotes, backslashes and control characters escaped
+/// (as `{:?}` would, for the characters a body excerpt holds).
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = u32::from(c);
+                let mut started = false;
+                for shift in (0..6).rev() {
+                    let d = (n >> (shift * 4)) & 15;
+                    if d != 0 || started || shift == 0 {
+                        started = true;
+                        out.push(char::from(HEX[d as usize]));
+                    }
+                }
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl std::error::Error for Error {}
@@ -305,13 +388,39 @@ mod tests {
                 retry_after: None,
                 may_have_started: true,
             },
-            Error::BadResponse { status: 200, reason: key.into(), excerpt: format!("<p>{key}</p>") },
+            Error::BadResponse {
+                status: 200,
+                reason: key.into(),
+                excerpt: format!("<p>{key}</p>"),
+                may_have_started: false,
+            },
             Error::Network { message: format!("GET /x?apikey={key} failed"), may_have_started: false },
         ];
         for e in errors {
             let e = e.redact(key);
             assert!(!format!("{e} {e:?}").contains(key), "{e:?}");
         }
+    }
+
+    #[test]
+    fn messages_without_fmt_read_as_before() {
+        assert_eq!(
+            redact_text("é-key-é key-keykey".into(), "key"),
+            "é-[redacted]-é [redacted]-[redacted][redacted]"
+        );
+        assert_eq!(redact_text("no secret here".into(), ""), "no secret here");
+        assert_eq!(decimal(0), "0");
+        assert_eq!(decimal(u64::MAX), u64::MAX.to_string());
+        for text in ["<html>", "a \"b\" \\ c\n\r\t\u{1}\u{7f}é…", ""] {
+            assert_eq!(quoted(text), format!("{text:?}"));
+        }
+        let e = Error::Api {
+            status: 401,
+            message: "Unknown key".into(),
+            retry_after: None,
+            may_have_started: false,
+        };
+        assert_eq!(e.to_string(), "The API key was refused (HTTP 401): Unknown key");
     }
 
     #[test]

@@ -1,15 +1,24 @@
-//! The only I/O of the client in the browser: `fetch` through gloo-net, timers through
-//! gloo-timers. Dropping a future aborts its fetch and clears its timer.
+//! The only I/O of the client in the browser: the global `fetch` through web-sys, timers
+//! through gloo-timers. Dropping a future aborts its fetch and clears its timer.
 
-use crate::codec::{HttpRequest, HttpResponse, Method};
+use crate::codec::{HttpRequest, HttpResponse};
 use crate::transport::{Transport, TransportError};
 use core::future::{poll_fn, Future};
 use core::pin::pin;
 use core::task::Poll;
 use core::time::Duration;
-use gloo_net::http::{Method as GlooMethod, RequestBuilder};
 use gloo_timers::future::TimeoutFuture;
-use web_sys::AbortController;
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in a window and in a worker alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+}
 
 /// `fetch` in a window or a worker.
 #[derive(Clone, Copy, Debug, Default)]
@@ -31,39 +40,37 @@ fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
-fn js_message(error: gloo_net::Error) -> String {
-    match error {
-        gloo_net::Error::JsError(e) => e.message,
-        other => other.to_string(),
-    }
+/// The message of a thrown JS error (`TypeError: Failed to fetch`, an `AbortError`).
+fn js_message(error: JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .and_then(|e| e.message().as_string())
+        .unwrap_or_else(|| "fetch failed".to_owned())
+}
+
+fn network(not_sent: bool) -> impl FnOnce(JsValue) -> TransportError {
+    move |e| TransportError::Network { message: js_message(e), not_sent }
 }
 
 async fn fetch(
     request: &HttpRequest,
     controller: Option<&AbortController>,
 ) -> Result<HttpResponse, TransportError> {
-    let signal = controller.map(AbortController::signal);
-    let builder = RequestBuilder::new(&request.url)
-        .method(match request.method {
-            Method::Get => GlooMethod::GET,
-            Method::Post => GlooMethod::POST,
-        })
-        .abort_signal(signal.as_ref());
-    let built = match &request.body {
-        Some(json) => builder.header("Content-Type", "application/json").body(json.as_str()),
-        None => builder.build(),
-    };
-    let request = built.map_err(|e| TransportError::Network { message: js_message(e), not_sent: true })?;
-    let response = request
-        .send()
-        .await
-        .map_err(|e| TransportError::Network { message: js_message(e), not_sent: false })?;
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    if let Some(json) = &request.body {
+        let headers = Object::new();
+        let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(json));
+    }
+    init.set_signal(controller.map(AbortController::signal).as_ref());
+    let response: Response =
+        JsFuture::from(global_fetch(&request.url, &init)).await.map_err(network(false))?.unchecked_into();
     let status = response.status();
-    let retry_after = response.headers().get("retry-after");
-    let body = response
-        .text()
-        .await
-        .map_err(|e| TransportError::Network { message: js_message(e), not_sent: false })?;
+    let retry_after = response.headers().get("retry-after").ok().flatten();
+    let text = response.text().map_err(network(false))?;
+    let body = JsFuture::from(text).await.map_err(network(false))?.as_string().unwrap_or_default();
     let received_unix_secs = (js_sys::Date::now() / 1000.0) as u64;
     Ok(HttpResponse { status, retry_after, body, received_unix_secs })
 }
@@ -90,7 +97,8 @@ impl Transport for FetchTransport {
     }
 
     fn now(&self) -> Duration {
-        Duration::from_secs_f64(js_sys::Date::now().max(0.0) / 1000.0)
+        // Whole milliseconds, as `Date.now()` gives them (and no panicking conversion).
+        Duration::from_millis(js_sys::Date::now() as u64)
     }
 
     fn random(&self) -> f64 {

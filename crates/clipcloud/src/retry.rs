@@ -62,7 +62,9 @@ impl RetryPolicy {
             _ => {
                 let ceiling =
                     self.base_delay.saturating_mul(1u32 << retries_done.min(16)).min(self.max_delay);
-                ceiling.mul_f64(random.clamp(0.0, 1.0))
+                // Full jitter. Not `mul_f64`: it panics on NaN, and the wasm would die with it.
+                let jittered = ceiling.as_secs_f64() * random.clamp(0.0, 1.0);
+                Duration::try_from_secs_f64(jittered).unwrap_or(ceiling)
             }
         };
         if delay > self.max_delay || time_left.is_some_and(|left| delay >= left) {
@@ -134,7 +136,12 @@ mod tests {
         assert!(!is_retryable(CallKind::Create, &Error::Timeout { may_have_started: true }));
         assert!(!is_retryable(
             CallKind::Create,
-            &Error::BadResponse { status: 200, reason: String::new(), excerpt: String::new() }
+            &Error::BadResponse {
+                status: 200,
+                reason: String::new(),
+                excerpt: String::new(),
+                may_have_started: true
+            }
         ));
     }
 
@@ -156,6 +163,11 @@ mod tests {
                 Decision::RetryAfter(d) => prop_assert!(d <= p.base_delay * (1 << retries)),
                 Decision::GiveUp => prop_assert!(false, "should retry"),
             }
+        }
+
+        #[test]
+        fn any_random_number_is_safe(random in proptest::num::f64::ANY) {
+            let _ = RetryPolicy::default().decide(CallKind::Read, 0, &api(500, None), None, random);
         }
 
         #[test]

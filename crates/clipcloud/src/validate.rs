@@ -33,17 +33,37 @@ pub fn style_name(name: &str, known: Option<&[Style]>) -> Result {
     }
     if let Some(styles) = known {
         if !styles.is_empty() && !styles.iter().any(|s| s.name == name) {
-            return fail(Field::Style, format!("unknown style \"{name}\"; choose one of the styles list"));
+            return fail(
+                Field::Style,
+                ["unknown style \"", name, "\"; choose one of the styles list"].concat(),
+            );
         }
     }
     Ok(())
+}
+
+// Messages are put together without `format!`, to keep `core::fmt` out of the browser build.
+fn n(value: u32) -> String {
+    crate::error::decimal(u64::from(value))
+}
+
+fn got(value: u32) -> String {
+    [" (got ", &n(value), ")"].concat()
 }
 
 fn in_range(field: Field, value: Option<u32>, range: &RangeInclusive<u32>) -> Result {
     match value {
         Some(v) if !range.contains(&v) => fail(
             field,
-            format!("{} must be between {} and {} (got {v})", field.as_str(), range.start(), range.end()),
+            [
+                field.as_str(),
+                " must be between ",
+                &n(*range.start()),
+                " and ",
+                &n(*range.end()),
+                got(v).as_str(),
+            ]
+            .concat(),
         ),
         _ => Ok(()),
     }
@@ -53,7 +73,7 @@ fn side(field: Field, value: Option<u32>) -> Result {
     in_range(field, value, &SIDE)?;
     match value {
         Some(v) if v % SIDE_STEP != 0 => {
-            fail(field, format!("{} must be a multiple of {SIDE_STEP} (got {v})", field.as_str()))
+            fail(field, [field.as_str(), " must be a multiple of ", &n(SIDE_STEP), got(v).as_str()].concat())
         }
         _ => Ok(()),
     }

@@ -121,9 +121,9 @@ fn wait_checks_at_once() {
 
 #[test]
 fn a_create_that_may_have_started_is_never_retried() {
-    for reply in
-        [dropped(), status(500, r#"{"success":false,"message":"boom"}"#), Err(TransportError::Timeout)]
-    {
+    let boom = status(500, r#"{"success":false,"message":"boom"}"#);
+    let garbled = status(200, "<html>proxy error</html>");
+    for reply in [dropped(), boom, Err(TransportError::Timeout), garbled] {
         let script = Script::new([reply]);
         let err = run(client(&script).create(StyleRequest::new("x", "standard"))).unwrap_err();
         assert_eq!(script.sent.borrow().len(), 1, "{err:?}");
@@ -233,4 +233,26 @@ fn a_final_error_ends_the_wait() {
     let script = Script::new([status(404, r#"{"success":false,"message":"Creation not found"}"#)]);
     let err = run(client(&script).wait(ID, |_| {})).unwrap_err();
     assert_eq!((err.code(), err.api_message()), (ErrorCode::NotFound, Some("Creation not found")));
+}
+
+#[test]
+fn generate_learns_how_long_a_style_takes_and_sleeps_straight_to_it() {
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        replies.extend([created(), running(), running(), done()]);
+    }
+    replies.extend([created(), running(), done()]);
+    let script = Script::new(replies);
+    let client = client(&script);
+    let generate = || run(client.generate(StyleRequest::new("a red apple", "standard"), |_| {})).unwrap();
+    for _ in 0..3 {
+        generate();
+    }
+    // Cold: 500, 750, 1125 ms. The 2nd check (sent at 1270 ms) found it running, the 3rd
+    // found it done by 2415 ms: an estimate of 1842.5 ms, three times.
+    assert_eq!(script.sleeps.borrow()[..3], [500, 750, 1125].map(Duration::from_millis));
+    script.sleeps.borrow_mut().clear();
+    generate();
+    // Now: straight to 1842.5 ms (after the 10 ms create), then min_interval.
+    assert_eq!(*script.sleeps.borrow(), [Duration::from_micros(1_832_500), Duration::from_millis(200)]);
 }

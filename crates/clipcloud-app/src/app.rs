@@ -1,0 +1,228 @@
+//! The page: header with the balance, the connection panel, the two columns
+//! (compose | creations and history), the image viewer and notices.
+
+use crate::compose::Compose;
+use crate::creations::{History, Queue};
+use crate::state::{now_ms, Connection, Ctx};
+use crate::storage;
+use crate::tools::{ArticleHelper, Snippet};
+use crate::util::{copy, money};
+use clipcloud::model::DEFAULT_BASE_URL;
+use leptos::prelude::*;
+
+pub fn ctx() -> Ctx {
+    use_context::<Ctx>().unwrap_or_default()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = Ctx::new();
+    provide_context(ctx);
+    set_interval(
+        move || {
+            ctx.now.try_set(now_ms());
+        },
+        core::time::Duration::from_secs(1),
+    );
+    if ctx.settings.with_untracked(|s| s.key.trim().is_empty()) {
+        ctx.show_settings.set(true);
+    } else {
+        ctx.connect();
+    }
+    // Nothing typed is lost: the form draft survives reloads and failed calls.
+    Effect::new(move |_| ctx.form.with(|f| storage::save(storage::FORM, f)));
+    view! {
+        <header class="top">
+            <div class="brand">
+                <span class="logo" aria-hidden="true"></span>
+                "ClipCloud"
+            </div>
+            <Balance/>
+            <button
+                class="ghost"
+                aria-expanded=move || ctx.show_settings.get().to_string()
+                aria-controls="connect"
+                on:click=move |_| ctx.show_settings.update(|s| *s = !*s)
+            >
+                "Connection"
+            </button>
+        </header>
+        <Show when=move || ctx.show_settings.get()>
+            <ConnectPanel/>
+        </Show>
+        <main class="layout">
+            <div class="col">
+                <Compose/>
+                <ArticleHelper/>
+                <Snippet/>
+            </div>
+            <div class="col">
+                <Queue/>
+                <History/>
+            </div>
+        </main>
+        <Viewer/>
+        <div class="notice" role="status" aria-live="polite">
+            {move || ctx.notice.get().map(|text| view! { <p>{text}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn Balance() -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <div class="balance" aria-live="polite">
+            {move || match (ctx.connection.get(), ctx.balance.get()) {
+                (Connection::Connected, Some(b)) => {
+                    view! {
+                        <span class="label">"Balance"</span>
+                        <strong id="balance">{money(b)}</strong>
+                        <button class="icon" title="Refresh the balance" aria-label="Refresh the balance"
+                            on:click=move |_| ctx.refresh_balance()>"↻"</button>
+                    }.into_any()
+                }
+                (Connection::Connecting, _) => view! { <span class="label">"Connecting…"</span> }.into_any(),
+                (Connection::Failed(_), _) => view! { <span class="label bad">"Not connected"</span> }.into_any(),
+                _ => view! { <span class="label">"Not connected"</span> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn ConnectPanel() -> impl IntoView {
+    let ctx = ctx();
+    let origin = window().location().origin().unwrap_or_default();
+    let origin = crate::request::default_base_url(&origin);
+    let has_origin = origin != DEFAULT_BASE_URL;
+    let set_base = move |url: String| ctx.settings.update(|s| s.base_url = url);
+    view! {
+        <section class="card connect" id="connect" aria-labelledby="connect-title">
+            <h2 id="connect-title">"Connect"</h2>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                ctx.connect();
+            }>
+                <div class="grid2">
+                    <label class="field">
+                        <span>"API key"</span>
+                        <input
+                            type="password"
+                            name="apikey"
+                            autocomplete="off"
+                            spellcheck="false"
+                            placeholder="Your ClipCloud API key"
+                            prop:value=move || ctx.settings.with(|s| s.key.clone())
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev);
+                                ctx.settings.update(|s| s.key = v)
+                            }
+                        />
+                    </label>
+                    <label class="field">
+                        <span>"Base URL"</span>
+                        <input
+                            type="url"
+                            name="base_url"
+                            spellcheck="false"
+                            prop:value=move || ctx.settings.with(|s| s.base_url.clone())
+                            on:input=move |ev| set_base(event_target_value(&ev))
+                        />
+                        <span class="presets">
+                            "Presets: "
+                            {has_origin.then(|| {
+                                let origin = origin.clone();
+                                view! {
+                                    <button type="button" class="link" on:click=move |_| set_base(origin.clone())>
+                                        "this server"
+                                    </button>
+                                    " · "
+                                }
+                            })}
+                            <button type="button" class="link" on:click=move |_| set_base(DEFAULT_BASE_URL.into())>
+                                "ClipCloud service"
+                            </button>
+                        </span>
+                    </label>
+                </div>
+                <div class="grid2">
+                    <label class="field">
+                        <span>"soft_id " <small>"(optional, developer affiliate id)"</small></span>
+                        <input
+                            name="soft_id"
+                            inputmode="numeric"
+                            placeholder="e.g. 1742"
+                            prop:value=move || ctx.settings.with(|s| s.soft_id.clone())
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev);
+                                ctx.settings.update(|s| s.soft_id = v)
+                            }
+                        />
+                    </label>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            name="remember"
+                            prop:checked=move || ctx.settings.with(|s| s.remember)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                ctx.settings.update(|s| s.remember = on)
+                            }
+                        />
+                        <span>"Remember the key on this device " <small>"(otherwise only for this tab)"</small></span>
+                    </label>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || ctx.connection.get() == Connection::Connecting>
+                        "Connect"
+                    </button>
+                    <button type="button" class="ghost" on:click=move |_| ctx.forget_key()>"Forget the key"</button>
+                    {move || match ctx.connection.get() {
+                        Connection::Connecting => Some(view! { <p class="hint">"Checking the key…"</p> }.into_any()),
+                        Connection::Connected => Some(view! { <p class="ok">"Connected."</p> }.into_any()),
+                        Connection::Failed(message) => {
+                            Some(view! { <p class="error" id="connect-error" role="alert">{message}</p> }.into_any())
+                        }
+                        Connection::Idle => None,
+                    }}
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The image viewer: a modal dialog (Escape closes it; focus stays inside).
+#[component]
+fn Viewer() -> impl IntoView {
+    let ctx = ctx();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        let open = ctx.viewed.with(Option::is_some);
+        if let Some(d) = dialog.get() {
+            if open && !d.open() {
+                let _ = d.show_modal();
+            } else if !open && d.open() {
+                d.close();
+            }
+        }
+    });
+    view! {
+        <dialog node_ref=dialog class="viewer" aria-label="Image" on:close=move |_| ctx.viewed.set(None)>
+            {move || ctx.viewed.get().map(|v| {
+                let url = v.url.clone();
+                view! {
+                    <img src=v.url.clone() alt=v.alt.clone()/>
+                    <div class="viewer-bar">
+                        <p class="prompt">{v.alt.clone()}</p>
+                        <a class="button" href=v.url.clone() download=v.file_name.clone() target="_blank" rel="noopener">
+                            "Download WebP"
+                        </a>
+                        <button type="button" on:click=move |_| copy(ctx, url.clone(), "Link")>"Copy link"</button>
+                        <button type="button" class="primary" autofocus on:click=move |_| ctx.viewed.set(None)>"Close"</button>
+                    </div>
+                }
+            })}
+        </dialog>
+    }
+}

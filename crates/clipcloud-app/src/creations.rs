@@ -1,0 +1,250 @@
+//! The queue (every creation as a card, from sending to its images) with the gallery
+//! of finished images, and the history of past creations.
+
+use crate::app::ctx;
+use crate::form::Form;
+use crate::history::{self, Entry};
+use crate::state::{Job, JobState, Viewed};
+use crate::util::{copy, elapsed, file_name, local_time, money};
+use clipcloud::codec::is_http_url;
+use clipcloud::Finished;
+use leptos::prelude::*;
+
+#[component]
+pub fn Queue() -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <section class="card queue" aria-labelledby="queue-title">
+            <h2 id="queue-title">"Creations"</h2>
+            <Show when=move || ctx.jobs.with(Vec::is_empty)>
+                <p class="empty">"Your creations appear here the moment you send them. Several can run at once."</p>
+            </Show>
+            <div class="jobs">
+                <For each=move || ctx.jobs.get() key=|j| j.seq let:job>
+                    <JobCard job/>
+                </For>
+            </div>
+        </section>
+    }
+}
+
+fn state_name(state: &JobState) -> &'static str {
+    match state {
+        JobState::Sending => "sending",
+        JobState::Running { .. } => "running",
+        JobState::Done(_) => "done",
+        JobState::Failed { .. } => "failed",
+    }
+}
+
+#[component]
+fn JobCard(job: Job) -> impl IntoView {
+    let ctx = ctx();
+    let seq = job.seq;
+    let prompt = job.request.prompt().to_owned();
+    let style = job.request.style_label().to_owned();
+    let count = job.request.count();
+    let state = job.state.clone();
+    let state_attr = {
+        let state = state.clone();
+        move || state.with(state_name)
+    };
+    let finished = {
+        let state = job.state.clone();
+        move || state.with(|s| matches!(s, JobState::Done(_) | JobState::Failed { .. }))
+    };
+    let size = job.size;
+    let alt = prompt.clone();
+    let body = move || match state.get() {
+        JobState::Sending => view! {
+            <p class="status">"Sending…"</p>
+            <div class="bar" role="progressbar" aria-label="Sending"></div>
+        }
+        .into_any(),
+        JobState::Running { started_ms, checks, hiccup, .. } => view! {
+            <p class="status">
+                "In progress · " {move || elapsed(ctx.now.get() - started_ms)}
+                {(checks > 0).then(|| view! { <span class="muted">" · checked " {checks} "×"</span> })}
+            </p>
+            <div class="bar" role="progressbar" aria-label="In progress"></div>
+            {hiccup.map(|code| view! {
+                <p class="hint">"The last check failed (" {code} "); still trying…"</p>
+            })}
+        }
+        .into_any(),
+        JobState::Done(done) => view! { <Gallery done size alt=alt.clone()/> }.into_any(),
+        JobState::Failed { message, creation_id } => {
+            let job = job.clone();
+            let label = if creation_id.is_some() { "Check again" } else { "Retry" };
+            view! {
+                <p class="error" role="alert">{message}</p>
+                <div class="actions">
+                    <button type="button" class="primary" on:click=move |_| ctx.retry(job.clone())>{label}</button>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <article class="job" data-state=state_attr>
+            <header>
+                <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
+                <span class="tag">{style}</span>
+                {(count > 1).then(|| view! { <span class="tag">{count} " images"</span> })}
+                <Show when=finished.clone()>
+                    <button type="button" class="icon" title="Remove from the list" aria-label="Remove from the list"
+                        on:click=move |_| ctx.dismiss(seq)>"×"</button>
+                </Show>
+            </header>
+            {body}
+        </article>
+    }
+}
+
+#[component]
+fn Gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoView {
+    let shown = done.images.iter().filter(|u| is_http_url(u)).count();
+    let withheld = done.censored;
+    let thumbs = done
+        .images
+        .iter()
+        .enumerate()
+        .filter(|(_, url)| is_http_url(url))
+        .map(|(i, url)| {
+            view! { <Thumb url=url.clone() alt=alt.clone() file=file_name(&done.creation_id, i) size/> }
+        })
+        .collect_view();
+    view! {
+        <p class="status done">
+            "Done · cost " <strong class="cost">{money(done.cost)}</strong>
+            " · " {shown} {if shown == 1 { " image" } else { " images" }}
+            {(withheld > 0).then(|| view! {
+                <span class="warn">" · " {withheld} " withheld by the content filter"</span>
+            })}
+        </p>
+        <div class="thumbs">{thumbs}</div>
+    }
+}
+
+/// One image: a thumbnail at the image's aspect ratio (opens the viewer), with
+/// download and copy-link. Says so when the temporary link no longer loads.
+#[component]
+pub fn Thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, #[prop(optional)] small: bool) -> impl IntoView {
+    let ctx = ctx();
+    let broken = RwSignal::new(false);
+    let (w, h) = size.unwrap_or((1, 1));
+    let ratio = "aspect-ratio: ".to_owned() + &w.to_string() + " / " + &h.to_string();
+    let view_it = {
+        let viewed = Viewed { url: url.clone(), alt: alt.clone(), file_name: file.clone() };
+        move |_| ctx.viewed.set(Some(viewed.clone()))
+    };
+    let image = {
+        let (url, alt) = (url.clone(), alt.clone());
+        move || {
+            if broken.get() {
+                view! { <span class="expired">"Link expired"</span> }.into_any()
+            } else {
+                view! { <img src=url.clone() alt=alt.clone() loading="lazy" on:error=move |_| broken.set(true)/> }.into_any()
+            }
+        }
+    };
+    let link = url.clone();
+    view! {
+        <figure class="thumb" class:small=small>
+            <button type="button" class="frame" style=ratio title="View large" on:click=view_it disabled=move || broken.get()>
+                {image}
+            </button>
+            {(!small).then(|| view! {
+                <figcaption>
+                    <a href=url.clone() download=file.clone() target="_blank" rel="noopener">"Download"</a>
+                    <button type="button" class="link" on:click=move |_| copy(ctx, link.clone(), "Link")>"Copy link"</button>
+                </figcaption>
+            })}
+        </figure>
+    }
+}
+
+#[component]
+pub fn History() -> impl IntoView {
+    let ctx = ctx();
+    let query = RwSignal::new(String::new());
+    let entries = move || {
+        let q = query.get();
+        ctx.history.with(|h| history::search(h, &q).into_iter().cloned().collect::<Vec<_>>())
+    };
+    let clear = move |_| {
+        let sure = window().confirm_with_message("Clear the whole history on this device?").unwrap_or(false);
+        if sure {
+            ctx.clear_history();
+        }
+    };
+    view! {
+        <section class="card history" aria-labelledby="history-title">
+            <div class="card-head">
+                <h2 id="history-title">"History"</h2>
+                <input
+                    type="search"
+                    placeholder="Search prompts and styles"
+                    aria-label="Search the history"
+                    prop:value=move || query.get()
+                    on:input=move |ev| query.set(event_target_value(&ev))
+                />
+                <button type="button" class="ghost" on:click=clear disabled=move || ctx.history.with(Vec::is_empty)>
+                    "Clear"
+                </button>
+            </div>
+            <p class="hint">"Kept on this device. Image links are temporary: older ones stop loading."</p>
+            <Show when=move || ctx.history.with(Vec::is_empty)>
+                <p class="empty">"Finished creations are listed here."</p>
+            </Show>
+            <ul class="entries">
+                <For each=entries key=|e| e.creation_id.clone() let:entry>
+                    <HistoryRow entry/>
+                </For>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryRow(entry: Entry) -> impl IntoView {
+    let ctx = ctx();
+    let prompt = entry.request.prompt().to_owned();
+    let rerun = {
+        let request = entry.request.clone();
+        move |_| ctx.submit(request.clone())
+    };
+    let edit = {
+        let request = entry.request.clone();
+        move |_| {
+            ctx.form.set(Form::from_request(&request));
+            window().scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    };
+    let thumbs = entry
+        .images
+        .iter()
+        .enumerate()
+        .filter(|(_, url)| is_http_url(url))
+        .map(|(i, url)| {
+            view! { <Thumb url=url.clone() alt=prompt.clone() file=file_name(&entry.creation_id, i) size=entry.size small=true/> }
+        })
+        .collect_view();
+    view! {
+        <li class="entry">
+            <div class="thumbs small">{thumbs}</div>
+            <div class="entry-text">
+                <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
+                <p class="muted">
+                    {entry.request.style_label().to_owned()} " · cost " {money(entry.cost)}
+                    {(entry.censored > 0).then(|| view! { " · " {entry.censored} " withheld" })}
+                    " · " {local_time(entry.finished_ms)}
+                </p>
+            </div>
+            <div class="entry-actions">
+                <button type="button" class="primary small" on:click=rerun title="Create it again">"Re-run"</button>
+                <button type="button" class="ghost small" on:click=edit title="Load into the form">"Edit"</button>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,245 @@
+//! The prompt form as the user types it (text in every field), checked field by field
+//! with the core's own rules, and turned into a [`Request`].
+
+use crate::request::Request;
+use clipcloud::{validate, AdvancedRequest, Style, StyleRequest};
+use serde::{Deserialize, Serialize};
+
+/// Every field as typed. Kept (and saved) as text so nothing the user typed is lost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Form {
+    pub prompt: String,
+    pub negative_prompt: String,
+    pub count: String,
+    pub style: String,
+    /// Advanced create instead of the style (for rare cases, as the docs say).
+    pub advanced: bool,
+    pub model: String,
+    pub width: String,
+    pub height: String,
+    pub quality: String,
+    pub steps: String,
+    pub seed: String,
+}
+
+/// What is wrong with each field, as a sentence; `None` when the field is fine.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Problems {
+    pub prompt: Option<String>,
+    pub style: Option<String>,
+    pub count: Option<String>,
+    pub width: Option<String>,
+    pub height: Option<String>,
+    pub quality: Option<String>,
+    pub steps: Option<String>,
+    pub seed: Option<String>,
+}
+
+impl Problems {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The first problem, to say why the form cannot be sent.
+    pub fn first(&self) -> Option<&str> {
+        [&self.prompt, &self.style, &self.count, &self.width, &self.height, &self.quality, &self.steps, &self.seed]
+            .into_iter()
+            .find_map(|p| p.as_deref())
+    }
+}
+
+/// Empty → `None`; digits → the number; anything else → the problem.
+fn number<T: core::str::FromStr>(text: &str, name: &str) -> Result<Option<T>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(name.to_owned() + " must be a whole number");
+    }
+    text.parse().map(Some).map_err(|_| name.to_owned() + " is too large")
+}
+
+fn message(e: clipcloud::InvalidInput) -> String {
+    e.message
+}
+
+fn optional_text(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+impl Form {
+    /// Checks every field (all problems at once, for as-you-type hints). The style is
+    /// checked against `styles` when the live list is known.
+    pub fn problems(&self, styles: &[Style]) -> Problems {
+        let mut p = Problems { prompt: validate::prompt(&self.prompt).err().map(message), ..Problems::default() };
+        match number::<u32>(&self.count, "count") {
+            Ok(count) => p.count = validate::count(count).err().map(message),
+            Err(e) => p.count = Some(e),
+        }
+        if !self.advanced {
+            let known = (!styles.is_empty()).then_some(styles);
+            p.style = validate::style_name(&self.style, known).err().map(message).map(|m| {
+                if self.style.trim().is_empty() {
+                    "pick a style below".to_owned()
+                } else {
+                    m
+                }
+            });
+            return p;
+        }
+        // Each advanced field alone, so every field shows its own problem.
+        let probe = |set: &dyn Fn(&mut AdvancedRequest)| {
+            let mut r = AdvancedRequest::new("probe");
+            set(&mut r);
+            validate::advanced_request(&r).err().map(message)
+        };
+        let side = |text: &str, name: &str, is_width: bool| match number::<u32>(text, name) {
+            Ok(v) => probe(&|r| if is_width { r.width = v } else { r.height = v }),
+            Err(e) => Some(e),
+        };
+        p.width = side(&self.width, "width", true);
+        p.height = side(&self.height, "height", false);
+        p.quality = match number::<u32>(&self.quality, "quality") {
+            Ok(v) => probe(&|r| r.quality = v),
+            Err(e) => Some(e),
+        };
+        p.steps = match number::<u32>(&self.steps, "steps") {
+            Ok(v) => probe(&|r| r.steps = v),
+            Err(e) => Some(e),
+        };
+        p.seed = number::<u64>(&self.seed, "seed").err();
+        p
+    }
+
+    /// The request to send, or the first problem.
+    pub fn request(&self, styles: &[Style]) -> Result<Request, String> {
+        let problems = self.problems(styles);
+        if let Some(first) = problems.first() {
+            return Err(first.to_owned());
+        }
+        let count = number::<u32>(&self.count, "count")?;
+        let negative_prompt = optional_text(&self.negative_prompt);
+        let prompt = self.prompt.trim().to_owned();
+        if !self.advanced {
+            let mut r = StyleRequest::new(prompt, self.style.trim());
+            r.negative_prompt = negative_prompt;
+            r.count = count;
+            return Ok(Request::Style(r));
+        }
+        let mut r = AdvancedRequest::new(prompt);
+        r.negative_prompt = negative_prompt;
+        r.count = count;
+        r.model = optional_text(&self.model);
+        r.width = number(&self.width, "width")?;
+        r.height = number(&self.height, "height")?;
+        r.quality = number(&self.quality, "quality")?;
+        r.steps = number(&self.steps, "steps")?;
+        r.seed = number(&self.seed, "seed")?;
+        Ok(Request::Advanced(r))
+    }
+
+    /// The form that re-creates `request` (re-run from the history).
+    pub fn from_request(request: &Request) -> Self {
+        let text = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        match request {
+            Request::Style(r) => Self {
+                prompt: r.prompt.clone(),
+                negative_prompt: r.negative_prompt.clone().unwrap_or_default(),
+                count: text(r.count),
+                style: r.style_name.clone(),
+                ..Self::default()
+            },
+            Request::Advanced(r) => Self {
+                prompt: r.prompt.clone(),
+                negative_prompt: r.negative_prompt.clone().unwrap_or_default(),
+                count: text(r.count),
+                advanced: true,
+                model: r.model.clone().unwrap_or_default(),
+                width: text(r.width),
+                height: text(r.height),
+                quality: text(r.quality),
+                steps: text(r.steps),
+                seed: r.seed.map(|n| n.to_string()).unwrap_or_default(),
+                ..Self::default()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn styles() -> Vec<Style> {
+        ["standard", "HD-HQ"].iter().map(|n| Style { name: (*n).into(), ..Style::default() }).collect()
+    }
+
+    #[test]
+    fn a_fresh_form_asks_for_prompt_and_style() {
+        let p = Form::default().problems(&styles());
+        assert_eq!(p.prompt.as_deref(), Some("prompt must not be empty"));
+        assert_eq!(p.style.as_deref(), Some("pick a style below"));
+        assert_eq!(p.count, None);
+    }
+
+    #[test]
+    fn style_request() {
+        let form = Form {
+            prompt: "  a red apple ".into(),
+            style: "HD-HQ".into(),
+            count: "2".into(),
+            negative_prompt: " ".into(),
+            ..Form::default()
+        };
+        assert!(form.problems(&styles()).is_empty());
+        let Ok(Request::Style(r)) = form.request(&styles()) else { panic!() };
+        assert_eq!((r.prompt.as_str(), r.style_name.as_str(), r.count, r.negative_prompt.clone()), ("a red apple", "HD-HQ", Some(2), None));
+        assert_eq!(Form::from_request(&Request::Style(r.clone())).request(&styles()), Ok(Request::Style(r)));
+    }
+
+    #[test]
+    fn core_rules_show_per_field() {
+        let form = Form { prompt: "x".into(), style: "nope".into(), count: "9".into(), ..Form::default() };
+        let p = form.problems(&styles());
+        assert_eq!(p.count.as_deref(), Some("count must be between 1 and 4 (got 9)"));
+        assert_eq!(p.style.as_deref(), Some("unknown style \"nope\"; choose one of the styles list"));
+        // Without a live list any name is allowed.
+        assert_eq!(form.problems(&[]).style, None);
+        let form = Form { count: "two".into(), ..form };
+        assert_eq!(form.problems(&[]).count.as_deref(), Some("count must be a whole number"));
+    }
+
+    #[test]
+    fn advanced_request() {
+        let mut form = Form {
+            prompt: "a cat".into(),
+            advanced: true,
+            width: "100".into(),
+            height: "516".into(),
+            quality: "101".into(),
+            steps: "0".into(),
+            seed: "-1".into(),
+            ..Form::default()
+        };
+        let p = form.problems(&[]);
+        assert_eq!(p.style, None, "no style in advanced mode");
+        assert_eq!(p.width.as_deref(), Some("width must be between 256 and 2048 (got 100)"));
+        assert_eq!(p.height.as_deref(), Some("height must be a multiple of 8 (got 516)"));
+        assert!(p.quality.is_some() && p.steps.is_some());
+        assert_eq!(p.seed.as_deref(), Some("seed must be a whole number"));
+        assert_eq!(form.request(&[]), Err("width must be between 256 and 2048 (got 100)".into()));
+        form.width = "768".into();
+        form.height = "512".into();
+        form.quality = "90".into();
+        form.steps = "30".into();
+        form.seed = "42".into();
+        form.model = "sdxl".into();
+        let Ok(Request::Advanced(r)) = form.request(&[]) else { panic!() };
+        assert_eq!((r.width, r.height, r.quality, r.steps, r.seed), (Some(768), Some(512), Some(90), Some(30), Some(42)));
+        assert_eq!(r.model.as_deref(), Some("sdxl"));
+        assert_eq!(Form::from_request(&Request::Advanced(r.clone())).request(&[]), Ok(Request::Advanced(r)));
+    }
+}

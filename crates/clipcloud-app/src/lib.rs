@@ -1,0 +1,33 @@
+//! The ClipCloud single-page app. Every API call goes through the core crate
+//! (`clipcloud`); this crate holds the UI and what it keeps on the device.
+//!
+//! The pure parts (form rules, article helper, snippets, history, pending creations,
+//! requests) build and test natively as well; the UI is wasm32 only.
+
+pub mod article;
+pub mod form;
+pub mod history;
+pub mod pending;
+pub mod request;
+pub mod snippet;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+mod compose;
+#[cfg(target_arch = "wasm32")]
+mod creations;
+#[cfg(target_arch = "wasm32")]
+pub mod state;
+#[cfg(target_arch = "wasm32")]
+pub mod storage;
+#[cfg(target_arch = "wasm32")]
+mod tools;
+#[cfg(target_arch = "wasm32")]
+pub mod util;
+
+/// Mounts the app on the page's `<body>`.
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}

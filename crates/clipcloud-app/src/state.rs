@@ -1,0 +1,350 @@
+//! The app's state, shared by every component through context, and the actions that
+//! talk to the API (all through the core crate's `Client`).
+
+use crate::form::Form;
+use crate::history::{self, Entry};
+use crate::pending::{self, Pending};
+use crate::request::{self, Request};
+use crate::storage;
+use clipcloud::fetch::FetchTransport;
+use clipcloud::{Client, Config, Error, Finished, Style};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+/// Where and how to connect. The key itself is stored apart (see `storage`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    #[serde(skip)]
+    pub key: String,
+    #[serde(skip)]
+    pub remember: bool,
+    pub base_url: String,
+    /// Developer affiliate id, as typed.
+    pub soft_id: String,
+}
+
+impl Settings {
+    pub fn soft_id(&self) -> Result<Option<u64>, String> {
+        let text = self.soft_id.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|_| "soft_id must be a whole number, e.g. 1742".to_owned())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Connection {
+    /// No key yet.
+    Idle,
+    Connecting,
+    Connected,
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobState {
+    Sending,
+    Running { creation_id: String, started_ms: f64, checks: u32, hiccup: Option<&'static str> },
+    Done(Finished),
+    /// `creation_id` is set when the create was accepted: a retry then waits again
+    /// instead of creating (and paying) twice.
+    Failed { creation_id: Option<String>, message: String },
+}
+
+/// One creation in the queue. Its state is a reference-counted signal, so a card
+/// updates alone while the list stays put.
+#[derive(Clone)]
+pub struct Job {
+    pub seq: u64,
+    pub request: Request,
+    pub size: Option<(u32, u32)>,
+    pub state: ArcRwSignal<JobState>,
+}
+
+/// An image shown large.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Viewed {
+    pub url: String,
+    pub alt: String,
+    pub file_name: String,
+}
+
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub settings: RwSignal<Settings>,
+    pub connection: RwSignal<Connection>,
+    pub balance: RwSignal<Option<f64>>,
+    pub styles: RwSignal<Vec<Style>>,
+    pub form: RwSignal<Form>,
+    pub jobs: RwSignal<Vec<Job>>,
+    pub history: RwSignal<Vec<Entry>>,
+    /// Ticks every second, for elapsed times.
+    pub now: RwSignal<f64>,
+    pub viewed: RwSignal<Option<Viewed>>,
+    /// A short notice ("Link copied").
+    pub notice: RwSignal<Option<String>>,
+    pub show_settings: RwSignal<bool>,
+    next_seq: StoredValue<u64>,
+    resumed: StoredValue<bool>,
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+impl Ctx {
+    /// State as this page finds it: saved settings, key, form, history.
+    pub fn new() -> Self {
+        let location = window().location();
+        let origin = location.origin().unwrap_or_default();
+        let hostname = location.hostname().unwrap_or_default();
+        let mut settings: Settings = storage::load(storage::SETTINGS).unwrap_or_default();
+        if !clipcloud::codec::is_http_url(&settings.base_url) {
+            settings.base_url = request::default_base_url(&origin);
+        }
+        match storage::load_key() {
+            Some((key, remember)) => {
+                settings.key = key;
+                settings.remember = remember;
+            }
+            None if request::is_local_host(&hostname) => settings.key = "demo-key".into(),
+            None => {}
+        }
+        let mut form: Form = storage::load(storage::FORM).unwrap_or_default();
+        if form.style.is_empty() {
+            form.style = storage::get(storage::local(), storage::STYLE).unwrap_or_else(|| "standard".into());
+        }
+        let history = history::from_json(&storage::get(storage::local(), storage::HISTORY).unwrap_or_default());
+        Self {
+            settings: RwSignal::new(settings),
+            connection: RwSignal::new(Connection::Idle),
+            balance: RwSignal::new(None),
+            styles: RwSignal::new(Vec::new()),
+            form: RwSignal::new(form),
+            jobs: RwSignal::new(Vec::new()),
+            history: RwSignal::new(history),
+            now: RwSignal::new(now_ms()),
+            viewed: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            show_settings: RwSignal::new(false),
+            next_seq: StoredValue::new(0),
+            resumed: StoredValue::new(false),
+        }
+    }
+
+    pub fn client(&self) -> Result<Client<FetchTransport>, Error> {
+        let s = self.settings.get_untracked();
+        let mut config = Config::new(s.key.trim()).base_url(s.base_url.trim());
+        if let Ok(Some(id)) = s.soft_id() {
+            config = config.soft_id(id);
+        }
+        Client::new(config)
+    }
+
+    pub fn notify(&self, text: impl Into<String>) {
+        self.notice.try_set(Some(text.into()));
+        let notice = self.notice;
+        let shown = notice.try_get_untracked().flatten();
+        set_timeout(
+            move || {
+                if notice.try_get_untracked() == Some(shown) {
+                    notice.try_set(None);
+                }
+            },
+            core::time::Duration::from_millis(2500),
+        );
+    }
+
+    /// Saves the settings and key, then checks them with a balance and a styles call.
+    pub fn connect(self) {
+        let s = self.settings.get_untracked();
+        if let Err(e) = s.soft_id() {
+            self.connection.set(Connection::Failed(e));
+            return;
+        }
+        storage::save(storage::SETTINGS, &s);
+        storage::save_key(s.key.trim(), s.remember);
+        self.connection.set(Connection::Connecting);
+        spawn_local(async move {
+            let client = match self.client() {
+                Ok(c) => c,
+                Err(e) => {
+                    self.connection.try_set(Connection::Failed(e.to_string()));
+                    return;
+                }
+            };
+            let balance = client.balance().await;
+            let styles = match balance {
+                Ok(_) => client.styles().await,
+                Err(_) => Ok(Vec::new()),
+            };
+            match (balance, styles) {
+                (Ok(balance), Ok(styles)) => {
+                    self.balance.try_set(Some(balance));
+                    self.styles.try_set(styles);
+                    self.connection.try_set(Connection::Connected);
+                    self.show_settings.try_set(false);
+                    self.resume_pending();
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    self.balance.try_set(None);
+                    self.connection.try_set(Connection::Failed(e.to_string()));
+                    self.show_settings.try_set(true);
+                }
+            }
+        });
+    }
+
+    pub fn forget_key(self) {
+        storage::forget_key();
+        self.settings.update(|s| s.key.clear());
+        self.balance.set(None);
+        self.connection.set(Connection::Idle);
+        self.show_settings.set(true);
+    }
+
+    pub fn refresh_balance(self) {
+        spawn_local(async move {
+            if let Ok(client) = self.client() {
+                if let Ok(balance) = client.balance().await {
+                    self.balance.try_set(Some(balance));
+                }
+            }
+        });
+    }
+
+    /// Queues a creation: it appears at once, then runs on its own.
+    pub fn submit(self, request: Request) {
+        let size = request.dimensions(&self.styles.get_untracked());
+        let job = self.push_job(request, size, JobState::Sending);
+        spawn_local(run(self, job, None));
+    }
+
+    fn push_job(self, request: Request, size: Option<(u32, u32)>, state: JobState) -> Job {
+        let seq = self.next_seq.get_value();
+        self.next_seq.set_value(seq + 1);
+        let job = Job { seq, request, size, state: ArcRwSignal::new(state) };
+        self.jobs.try_update(|jobs| jobs.insert(0, job.clone()));
+        job
+    }
+
+    pub fn retry(self, job: Job) {
+        let creation_id = match job.state.get_untracked() {
+            JobState::Failed { creation_id, .. } => creation_id,
+            _ => return,
+        };
+        job.state.set(JobState::Sending);
+        spawn_local(run(self, job, creation_id.map(|id| (id, now_ms()))));
+    }
+
+    pub fn dismiss(self, seq: u64) {
+        self.jobs.update(|jobs| jobs.retain(|j| j.seq != seq));
+    }
+
+    /// Picks up the creations that were running when the page was left (once).
+    pub fn resume_pending(self) {
+        if self.resumed.try_get_value() != Some(false) {
+            return;
+        }
+        self.resumed.set_value(true);
+        let list = pending::from_json(&storage::get(storage::local(), storage::PENDING).unwrap_or_default());
+        for p in list.into_iter().rev() {
+            let state = JobState::Running {
+                creation_id: p.creation_id.clone(),
+                started_ms: p.started_ms,
+                checks: 0,
+                hiccup: None,
+            };
+            let job = self.push_job(p.request, p.size, state);
+            spawn_local(run(self, job, Some((p.creation_id, p.started_ms))));
+        }
+    }
+
+    pub fn clear_history(self) {
+        self.history.set(Vec::new());
+        storage::remove(storage::local(), storage::HISTORY);
+    }
+
+    fn add_history(self, entry: Entry) {
+        let mut list =
+            self.history.try_get_untracked().unwrap_or_else(|| history::from_json(&storage::get(storage::local(), storage::HISTORY).unwrap_or_default()));
+        history::add(&mut list, entry);
+        storage::save(storage::HISTORY, &list);
+        self.history.try_set(list);
+    }
+}
+
+fn update_pending(f: impl FnOnce(&mut Vec<Pending>)) {
+    let mut list = pending::from_json(&storage::get(storage::local(), storage::PENDING).unwrap_or_default());
+    f(&mut list);
+    storage::save(storage::PENDING, &list);
+}
+
+/// Creates (unless `existing` names a creation already accepted), then waits for the
+/// images; the card follows every step.
+async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
+    let fail = |creation_id: Option<String>, e: Error| {
+        job.state.set(JobState::Failed { creation_id, message: e.to_string() });
+    };
+    let client = match ctx.client() {
+        Ok(c) => c,
+        Err(e) => return fail(existing.map(|(id, _)| id), e),
+    };
+    let (creation_id, started_ms) = match existing {
+        Some(found) => found,
+        None => match client.create(job.request.to_create()).await {
+            Ok(id) => (id, now_ms()),
+            Err(e) => return fail(None, e),
+        },
+    };
+    job.state.set(JobState::Running { creation_id: creation_id.clone(), started_ms, checks: 0, hiccup: None });
+    update_pending(|list| {
+        pending::add(
+            list,
+            Pending { creation_id: creation_id.clone(), request: job.request.clone(), started_ms, size: job.size },
+        )
+    });
+    let state = job.state.clone();
+    let result = client
+        .wait(&creation_id, |p| {
+            state.set(JobState::Running {
+                creation_id: p.creation_id.to_owned(),
+                started_ms,
+                checks: p.checks,
+                hiccup: p.transient_error.map(|c| c.as_str()),
+            })
+        })
+        .await;
+    match result {
+        Ok(done) => {
+            update_pending(|list| pending::remove(list, &creation_id));
+            ctx.add_history(Entry {
+                creation_id: creation_id.clone(),
+                request: job.request.clone(),
+                cost: done.cost,
+                censored: done.censored,
+                images: done.images.clone(),
+                finished_ms: now_ms(),
+                size: job.size,
+            });
+            job.state.set(JobState::Done(done));
+            ctx.refresh_balance();
+        }
+        Err(e) => {
+            // A creation the service does not know (or this key cannot see) will never finish.
+            if matches!(e.code(), clipcloud::ErrorCode::NotFound | clipcloud::ErrorCode::Unauthorized) {
+                update_pending(|list| pending::remove(list, &creation_id));
+            }
+            fail(Some(creation_id), e);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Two helpers: the article helper (the docs' LLM workflow) and the code snippet for
+//! the current form.
+
+use crate::app::ctx;
+use crate::article::{self, MAX_PICTURES};
+use crate::snippet;
+use crate::util::copy;
+use leptos::prelude::*;
+
+#[component]
+pub fn ArticleHelper() -> impl IntoView {
+    let ctx = ctx();
+    let title = RwSignal::new(String::new());
+    let count = RwSignal::new(String::from("3"));
+    let answer = RwSignal::new(String::new());
+    let count_value = move || count.with(|c| c.trim().parse::<u32>().ok()).filter(|n| (1..=MAX_PICTURES).contains(n));
+    let llm_request = move || {
+        let n = count_value().unwrap_or(1);
+        title.with(|t| ctx.styles.with(|s| article::llm_request(t, n, s)))
+    };
+    let parsed = Memo::new(move |_| {
+        answer.with(|a| {
+            if a.trim().is_empty() {
+                None
+            } else {
+                Some(ctx.styles.with(|s| article::parse_answer(a, s)))
+            }
+        })
+    });
+    let queue_all = move |_| {
+        if let Some(Ok(pictures)) = parsed.get_untracked() {
+            let n = pictures.len();
+            for p in pictures {
+                ctx.submit(p.request);
+            }
+            ctx.notify(n.to_string() + " creations queued");
+            answer.set(String::new());
+        }
+    };
+    view! {
+        <details class="card tool article">
+            <summary><h2>"Article helper"</h2> <small>"pictures for an article, via your LLM"</small></summary>
+            <p class="hint">
+                "As the docs suggest: have an LLM write one prompt per picture, with a style and a negative prompt. "
+                "1. Copy the request into your LLM. 2. Paste its JSON answer below. 3. Queue the pictures."
+            </p>
+            <div class="grid-np">
+                <label class="field">
+                    <span>"Article title"</span>
+                    <input name="article_title" placeholder="How to grow apples on a balcony"
+                        prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
+                </label>
+                <label class="field count">
+                    <span>"Pictures"</span>
+                    <input name="article_count" inputmode="numeric"
+                        prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/>
+                </label>
+            </div>
+            {move || count_value().is_none().then(|| view! {
+                <span class="problem">"pictures must be between 1 and " {MAX_PICTURES}</span>
+            })}
+            <label class="field">
+                <span>"Request for the LLM"</span>
+                <textarea class="code" rows="4" readonly prop:value=llm_request></textarea>
+            </label>
+            <div class="actions">
+                <button type="button" disabled=move || title.with(|t| t.trim().is_empty()) || count_value().is_none()
+                    on:click=move |_| copy(ctx, llm_request(), "Request")>"Copy the request"</button>
+            </div>
+            <label class="field">
+                <span>"The LLM's answer (JSON)"</span>
+                <textarea name="article_answer" class="code" rows="4" placeholder="[{\"picture_number\": 1, \"query\": \"…\", \"style\": \"…\"}]"
+                    prop:value=move || answer.get() on:input=move |ev| answer.set(event_target_value(&ev))></textarea>
+            </label>
+            {move || parsed.get().map(|result| match result {
+                Err(problem) => view! { <p class="problem" role="alert">{problem}</p> }.into_any(),
+                Ok(pictures) => {
+                    let n = pictures.len();
+                    view! {
+                        <ol class="pictures">
+                            {pictures.into_iter().map(|p| view! {
+                                <li><span class="tag">{p.request.style_label().to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
+                            }).collect_view()}
+                        </ol>
+                        <div class="actions">
+                            <button type="button" class="primary" on:click=queue_all>
+                                "Queue " {n} {if n == 1 { " picture" } else { " pictures" }}
+                            </button>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </details>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Lang {
+    Npm,
+    Curl,
+}
+
+#[component]
+pub fn Snippet() -> impl IntoView {
+    let ctx = ctx();
+    let lang = RwSignal::new(Lang::Npm);
+    let code = move || {
+        let request = ctx.form.with(|f| ctx.styles.with(|s| f.request(s)));
+        let settings = ctx.settings.get();
+        let soft_id = settings.soft_id().ok().flatten();
+        request.map(|r| match lang.get() {
+            Lang::Npm => snippet::npm(&r, &settings.base_url, &settings.key, soft_id),
+            Lang::Curl => snippet::curl(&r, &settings.base_url, &settings.key, soft_id),
+        })
+    };
+    let tab = move |which: Lang, label: &'static str| {
+        view! {
+            <button type="button" role="tab" class="tab" class:selected=move || lang.get() == which
+                aria-selected=move || (lang.get() == which).to_string()
+                on:click=move |_| lang.set(which)>{label}</button>
+        }
+    };
+    view! {
+        <details class="card tool snippet">
+            <summary><h2>"Code"</h2> <small>"this request with the npm package or curl"</small></summary>
+            <div class="tabs" role="tablist">
+                {tab(Lang::Npm, "npm package")}
+                {tab(Lang::Curl, "curl")}
+            </div>
+            {move || match code() {
+                Ok(text) => {
+                    let copied = text.clone();
+                    view! {
+                        <pre class="code"><code>{text}</code></pre>
+                        <div class="actions">
+                            <button type="button" on:click=move |_| copy(ctx, copied.clone(), "Code")>"Copy"</button>
+                            <span class="hint">"The key is masked: put yours in its place."</span>
+                        </div>
+                    }.into_any()
+                }
+                Err(problem) => view! { <p class="hint">"Complete the form to see the code: " {problem}</p> }.into_any(),
+            }}
+        </details>
+    }
+}

@@ -1,0 +1,224 @@
+//! The app's components in a real browser (wasm-bindgen-test, headless Chromium), mounted
+//! into the test page, some against the emulator at `CLIPCLOUD_EMULATOR_URL` (set by
+//! `cargo xtask test`, which starts one):
+//!
+//!   CLIPCLOUD_EMULATOR_URL=http://127.0.0.1:8787 CHROMEDRIVER=/usr/bin/chromedriver \
+//!     cargo test -p clipcloud-app --target wasm32-unknown-unknown
+#![cfg(target_arch = "wasm32")]
+
+use clipcloud::{Client, Config, StyleRequest};
+use clipcloud_app::app::App;
+use clipcloud_app::pending::Pending;
+use clipcloud_app::request::Request;
+use clipcloud_app::storage;
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const EMULATOR: &str = match option_env!("CLIPCLOUD_EMULATOR_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:8787",
+};
+
+/// Clean storage, settings pointing at the emulator, and `key` (if any) for this tab.
+fn prepare(key: Option<&str>) {
+    for s in [storage::local(), storage::session()].into_iter().flatten() {
+        s.clear().unwrap();
+    }
+    let settings = serde_json::json!({ "base_url": EMULATOR, "soft_id": "" });
+    storage::set(storage::local(), storage::SETTINGS, &settings.to_string());
+    match key {
+        Some(key) => storage::save_key(key, false),
+        // An empty key stored keeps the demo key from being pre-filled.
+        None => storage::set(storage::session(), storage::KEY, ""),
+    }
+}
+
+struct Mounted {
+    root: web_sys::HtmlElement,
+    _handle: leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>,
+}
+
+fn mount() -> Mounted {
+    let document = document();
+    let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&root).unwrap();
+    let handle = mount_to(root.clone(), || view! { <App/> }.into_any());
+    Mounted { root, _handle: handle }
+}
+
+impl Mounted {
+    fn find(&self, selector: &str) -> Option<web_sys::Element> {
+        self.root.query_selector(selector).unwrap()
+    }
+
+    fn text(&self, selector: &str) -> String {
+        self.find(selector).and_then(|e| e.text_content()).unwrap_or_default()
+    }
+
+    fn count(&self, selector: &str) -> u32 {
+        self.root.query_selector_all(selector).unwrap().length()
+    }
+
+    /// Types into an input or textarea the way a user does (value, then an input event).
+    fn type_into(&self, selector: &str, value: &str) {
+        let el = self.find(selector).unwrap_or_else(|| panic!("no {selector}"));
+        js_sys::Reflect::set(&el, &JsValue::from_str("value"), &JsValue::from_str(value)).unwrap();
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+        el.dispatch_event(&event).unwrap();
+    }
+
+    fn click(&self, selector: &str) {
+        let el = self.find(selector).unwrap_or_else(|| panic!("no {selector}"));
+        el.unchecked_into::<web_sys::HtmlElement>().click();
+    }
+
+    /// Waits (up to `secs`) until `ok` holds, letting the app run.
+    async fn until(&self, what: &str, secs: u32, ok: impl Fn(&Self) -> bool) {
+        for _ in 0..secs * 20 {
+            if ok(self) {
+                return;
+            }
+            gloo_timers::future::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}; page text: {}", self.root.text_content().unwrap_or_default());
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_key_stays_in_the_tab_unless_remembered() {
+    prepare(None);
+    storage::save_key("k-tab", false);
+    assert_eq!(storage::load_key(), Some(("k-tab".into(), false)));
+    assert_eq!(storage::get(storage::local(), storage::KEY), None);
+    storage::save_key("k-device", true);
+    assert_eq!(storage::load_key(), Some(("k-device".into(), true)));
+    assert_eq!(storage::get(storage::session(), storage::KEY), None);
+    storage::forget_key();
+    assert_eq!(storage::load_key(), Some((String::new(), false)), "forgotten: no demo key pre-filled");
+}
+
+#[wasm_bindgen_test]
+async fn the_form_shows_the_core_rules_as_you_type() {
+    prepare(None);
+    let app = mount();
+    leptos::task::tick().await;
+    assert!(app.find("#connect").is_some(), "no key: the connection panel is open");
+    assert_eq!(app.count(".problem"), 0, "nothing is flagged before typing");
+
+    app.type_into("textarea[name=prompt]", "   ");
+    app.type_into("input[name=count]", "9");
+    leptos::task::tick().await;
+    assert_eq!(app.text("#prompt-problem"), "prompt must not be empty");
+    assert_eq!(app.text("#count-problem"), "count must be between 1 and 4 (got 9)");
+
+    app.type_into("textarea[name=prompt]", "A red apple");
+    app.type_into("input[name=count]", "2");
+    leptos::task::tick().await;
+    assert!(app.find("#prompt-problem").is_none() && app.find("#count-problem").is_none());
+
+    // The style cards (the docs' names before connecting); a click picks one and is remembered.
+    app.click(".style-card[data-style=\"pixel-art\"]");
+    leptos::task::tick().await;
+    assert_eq!(app.text("#current-style"), "pixel-art");
+    assert_eq!(storage::get(storage::local(), storage::STYLE).as_deref(), Some("pixel-art"));
+    assert_eq!(app.find(".style-card.selected").and_then(|e| e.get_attribute("aria-pressed")).as_deref(), Some("true"));
+
+    // The code panel shows the same request, key masked.
+    app.type_into("input[name=apikey]", "sk-secret-key-123");
+    leptos::task::tick().await;
+    let code = app.text(".snippet pre");
+    assert!(code.contains("style: \"pixel-art\"") && code.contains("count: 2"), "{code}");
+    assert!(code.contains("\"sk-••••••\"") && !code.contains("secret"), "{code}");
+}
+
+#[wasm_bindgen_test]
+async fn the_article_helper_checks_the_llm_answer() {
+    prepare(None);
+    let app = mount();
+    leptos::task::tick().await;
+    app.type_into("input[name=article_title]", "Apples on a balcony");
+    leptos::task::tick().await;
+    let request = app.find(".article textarea.code").map(|e| js_sys::Reflect::get(&e, &"value".into()).unwrap());
+    let request = request.and_then(|v| v.as_string()).unwrap_or_default();
+    assert!(request.contains("\"Apples on a balcony\". You need to generate 3 picture prompts"), "{request}");
+
+    app.type_into("textarea[name=article_answer]", r#"[{"picture_number": 1, "query": "", "style": "standard"}]"#);
+    leptos::task::tick().await;
+    assert_eq!(app.text(".article .problem"), "Picture 1: query must not be empty.");
+
+    app.type_into(
+        "textarea[name=article_answer]",
+        r#"```json
+[{"picture_number": 1, "query": "An apple tree in a pot", "negative_prompt": "text", "style": "HD-HQ"},
+ {"picture_number": 2, "query": "A basket of apples", "style": "standard"}]
+```"#,
+    );
+    leptos::task::tick().await;
+    assert_eq!(app.count(".article .pictures li"), 2);
+    assert!(app.text(".article .actions .primary").contains("Queue 2 pictures"));
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_key_says_so_in_words() {
+    prepare(Some("no-such-key"));
+    let app = mount();
+    app.until("the connection error", 20, |a| a.find("#connect-error").is_some()).await;
+    let text = app.text("#connect-error");
+    assert!(text.starts_with("The API key was refused (HTTP 401)"), "{text}");
+    assert!(!text.contains("no-such-key"));
+    assert_eq!(app.text(".balance"), "Not connected");
+}
+
+#[wasm_bindgen_test]
+async fn create_shows_the_card_then_the_images_and_the_new_balance() {
+    prepare(Some("demo-key"));
+    let app = mount();
+    app.until("connected", 20, |a| a.find("#balance").is_some()).await;
+    let before: f64 = app.text("#balance").parse().unwrap();
+    app.click(".style-card[data-style=\"standard\"]");
+    app.type_into("textarea[name=prompt]", "A small test apple");
+    app.type_into("input[name=count]", "1");
+    app.click("#create");
+    leptos::task::tick().await;
+    assert_eq!(app.count(".job"), 1, "the card appears at once");
+    app.until("the images", 30, |a| a.count(".job[data-state=done] .thumbs img") == 1).await;
+    let img = app.find(".job .thumbs img").unwrap();
+    assert_eq!(img.get_attribute("alt").as_deref(), Some("A small test apple"));
+    assert!(img.get_attribute("src").is_some_and(|s| s.starts_with("http")));
+    assert_eq!(app.text(".job .cost"), "1.1");
+    let expected = clipcloud_app::util::money(before - 1.1);
+    app.until("the new balance", 10, |a| a.text("#balance") == expected).await;
+    assert_eq!(app.count(".history .entry"), 1);
+    assert_eq!(storage::get(storage::local(), storage::PENDING).as_deref(), Some("[]"));
+}
+
+#[wasm_bindgen_test]
+async fn creations_left_running_are_picked_up_again() {
+    prepare(Some("demo-key"));
+    // A creation made "before the reload": sent, but not collected.
+    let client = Client::new(Config::new("demo-key").base_url(EMULATOR)).unwrap();
+    let request = StyleRequest::new("A lighthouse", "standard");
+    let id = client.create(request.clone()).await.unwrap();
+    let pending =
+        [Pending { creation_id: id.clone(), request: Request::Style(request), started_ms: js_sys::Date::now(), size: Some((512, 512)) }];
+    storage::save(storage::PENDING, &pending);
+
+    let app = mount();
+    app.until("the card of the earlier creation", 20, |a| a.text(".job .prompt") == "A lighthouse").await;
+    app.until("its images", 30, |a| a.count(".job[data-state=done] .thumbs img") == 1).await;
+    assert_eq!(storage::get(storage::local(), storage::PENDING).as_deref(), Some("[]"));
+    assert!(app.text(".history").contains("A lighthouse"));
+}

@@ -1,0 +1,183 @@
+//! Plain JS objects ⇄ the core's types. camelCase in JS; the core knows the wire names.
+
+use clipcloud::{
+    AdvancedRequest, CreateRequest, Error, Field, Finished, InvalidInput, Progress, Status, Style,
+    StyleRequest,
+};
+use core::time::Duration;
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn invalid(field: Field, message: String) -> Error {
+    Error::InvalidInput(InvalidInput { field, message })
+}
+
+/// `undefined` and `null` read as "not given".
+fn given(obj: &JsValue, key: &str) -> Option<JsValue> {
+    let v = get(obj, key);
+    (!v.is_undefined() && !v.is_null()).then_some(v)
+}
+
+pub fn opt_string(obj: &JsValue, key: &str, field: Field) -> Result<Option<String>, Error> {
+    match given(obj, key) {
+        None => Ok(None),
+        Some(v) => match v.as_string() {
+            Some(s) => Ok(Some(s)),
+            None => Err(invalid(field, [key, " must be a string"].concat())),
+        },
+    }
+}
+
+/// A whole number ≥ 0 (within JS's safe integers).
+fn whole(v: &JsValue) -> Option<u64> {
+    let n = v.as_f64()?;
+    ((0.0..=9_007_199_254_740_991.0).contains(&n) && n == (n as u64) as f64).then_some(n as u64)
+}
+
+pub fn opt_u64(obj: &JsValue, key: &str, field: Field, name: &str) -> Result<Option<u64>, Error> {
+    match given(obj, key) {
+        None => Ok(None),
+        Some(v) => match whole(&v) {
+            Some(n) => Ok(Some(n)),
+            None => Err(invalid(field, [name, " must be a whole number"].concat())),
+        },
+    }
+}
+
+/// Larger than `u32` reads as `u32::MAX`, which the core's range checks then refuse
+/// with the allowed range in the message.
+fn opt_u32(obj: &JsValue, key: &str, field: Field) -> Result<Option<u32>, Error> {
+    Ok(opt_u64(obj, key, field, key)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+}
+
+pub fn opt_millis(obj: &JsValue, key: &str) -> Result<Option<Duration>, Error> {
+    Ok(opt_u64(obj, key, Field::Count, key)?.map(Duration::from_millis))
+}
+
+/// The per-call options: `{ signal?, timeoutMs?, onProgress? }`.
+pub struct CallOptions {
+    pub signal: Option<AbortSignal>,
+    pub timeout: Option<Duration>,
+    pub on_progress: Option<Function>,
+}
+
+pub fn call_options(options: &JsValue) -> Result<CallOptions, Error> {
+    let signal = match given(options, "signal") {
+        None => None,
+        Some(s) => match s.dyn_into::<AbortSignal>() {
+            Ok(s) => Some(s),
+            Err(_) => return Err(invalid(Field::Prompt, "signal must be an AbortSignal".into())),
+        },
+    };
+    let on_progress = match given(options, "onProgress") {
+        None => None,
+        Some(f) => match f.dyn_into::<Function>() {
+            Ok(f) => Some(f),
+            Err(_) => return Err(invalid(Field::Prompt, "onProgress must be a function".into())),
+        },
+    };
+    Ok(CallOptions { signal, timeout: opt_millis(options, "timeoutMs")?, on_progress })
+}
+
+/// `{ prompt, style | styleName, ... }` → by style; `{ prompt, model?, width?, ... }` → advanced.
+pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
+    if !input.is_object() {
+        return Err(invalid(Field::Prompt, "the input must be an object with a prompt".into()));
+    }
+    let prompt = opt_string(input, "prompt", Field::Prompt)?.unwrap_or_default();
+    let negative_prompt = opt_string(input, "negativePrompt", Field::Prompt)?;
+    let count = opt_u32(input, "count", Field::Count)?;
+    let soft_id = opt_u64(input, "softId", Field::Count, "softId")?;
+    let style = match opt_string(input, "style", Field::Style)? {
+        Some(s) => Some(s),
+        None => opt_string(input, "styleName", Field::Style)?,
+    };
+    if let Some(style_name) = style {
+        return Ok(StyleRequest { prompt, style_name, negative_prompt, count, soft_id }.into());
+    }
+    let mut r = AdvancedRequest::new(prompt);
+    r.negative_prompt = negative_prompt;
+    r.count = count;
+    r.soft_id = soft_id;
+    r.model = opt_string(input, "model", Field::Style)?;
+    r.width = opt_u32(input, "width", Field::Width)?;
+    r.height = opt_u32(input, "height", Field::Height)?;
+    r.quality = opt_u32(input, "quality", Field::Quality)?;
+    r.steps = opt_u32(input, "steps", Field::Steps)?;
+    r.seed = opt_u64(input, "seed", Field::Steps, "seed")?;
+    Ok(r.into())
+}
+
+/// A creation id; anything but a string becomes "" and the core refuses it.
+pub fn creation_id(id: &JsValue) -> String {
+    id.as_string().unwrap_or_default()
+}
+
+fn strings(items: &[String]) -> JsValue {
+    items.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
+}
+
+pub fn finished(f: &Finished) -> JsValue {
+    let o = Object::new();
+    set(&o, "creationId", &JsValue::from_str(&f.creation_id));
+    set(&o, "images", &strings(&f.images));
+    set(&o, "cost", &JsValue::from_f64(f.cost));
+    set(&o, "censored", &JsValue::from(f.censored));
+    o.into()
+}
+
+pub fn status(s: &Status, id: &str) -> JsValue {
+    match s {
+        Status::Done(f) => {
+            let o = finished(f);
+            let _ = Reflect::set(&o, &JsValue::from_str("state"), &JsValue::from_str("done"));
+            o
+        }
+        Status::InProgress => {
+            let o = Object::new();
+            set(&o, "state", &JsValue::from_str("in_progress"));
+            set(&o, "creationId", &JsValue::from_str(id));
+            o.into()
+        }
+    }
+}
+
+pub fn style(s: &Style) -> JsValue {
+    let o = Object::new();
+    set(&o, "name", &JsValue::from_str(&s.name));
+    if let Some(d) = &s.description {
+        set(&o, "description", &JsValue::from_str(d));
+    }
+    if let Some(w) = s.width {
+        set(&o, "width", &JsValue::from(w));
+    }
+    if let Some(h) = s.height {
+        set(&o, "height", &JsValue::from(h));
+    }
+    o.into()
+}
+
+pub fn progress(p: &Progress<'_>) -> JsValue {
+    let o = Object::new();
+    let state = if p.transient_error.is_some() { "retrying" } else { "in_progress" };
+    set(&o, "state", &JsValue::from_str(state));
+    set(&o, "creationId", &JsValue::from_str(p.creation_id));
+    set(&o, "elapsedMs", &JsValue::from(u32::try_from(p.elapsed.as_millis()).unwrap_or(u32::MAX)));
+    set(&o, "checks", &JsValue::from(p.checks));
+    if let Some(code) = p.transient_error {
+        set(&o, "error", &JsValue::from_str(code.as_str()));
+    }
+    o.into()
+}

@@ -1,0 +1,6 @@
+//! See `check_validate` in ../checks.rs.
+#![no_main]
+
+include!("../checks.rs");
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check_validate(data));

@@ -1,0 +1,258 @@
+//! `cargo xtask package`: builds the npm package `clipcloud` into `target/npm/clipcloud/`,
+//! packs it into `target/npm/clipcloud-<version>.tgz` and prints what a page loads, raw
+//! and gzip -9.
+//!
+//! cargo (release profile: opt-level z, LTO, panic=abort) → wasm-bindgen --target web
+//! (the CLI at the locked version) → wasm-opt -Oz (binaryen 132 from xtask/tools; Debian's
+//! binaryen breaks modules), which also shortens the names between wasm and JS → esbuild
+//! (pinned in crates/clipcloud-js/tools) bundles web/npm/index.js with the glue into one
+//! minified ES module → the templates of web/npm → npm pack.
+
+use crate::{root, run, setup};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// wasm features rustc's wasm32 target emits and all current browsers run; wasm-opt must
+/// be told, or it refuses the module.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Copied from web/npm as they are; index.js is built from its template.
+const TEMPLATES: [&str; 3] = ["package.json", "index.d.ts", "README.md"];
+/// What a page loads: index.js (the wrapper and the wasm-bindgen glue) and the wasm.
+const LOADED: [&str; 2] = ["index.js", "clipcloud_bg.wasm"];
+
+pub struct Built {
+    pub tarball: PathBuf,
+}
+
+/// `cargo xtask package`.
+pub fn command() -> Result<(), String> {
+    setup::all()?;
+    let built = build()?;
+    println!("\npackage: {}", built.tarball.display());
+    Ok(())
+}
+
+pub fn build() -> Result<Built, String> {
+    let root = root();
+    let npm = root.join("target").join("npm");
+    let work = npm.join("build");
+    let out = npm.join("clipcloud");
+    for dir in [&work, &out] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+        }
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+
+    println!("\n== npm package: wasm ==");
+    // A target dir of its own: the unstripped build (wasm-bindgen reads the features
+    // section, wasm-opt strips afterwards) and the shorter panic paths would otherwise
+    // rebuild the other wasm builds' artifacts back and forth.
+    let cargo_target = npm.join("cargo");
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "clipcloud-js"])
+        .env("CARGO_TARGET_DIR", &cargo_target)
+        .env("CARGO_PROFILE_RELEASE_STRIP", "false")
+        .env("CARGO_ENCODED_RUSTFLAGS", remap_flags(&root).join("\u{1f}")))?;
+    let wasm = cargo_target.join("wasm32-unknown-unknown").join("release").join("clipcloud_js.wasm");
+
+    run(Command::new("wasm-bindgen")
+        .arg(&wasm)
+        .args(["--target", "web", "--no-typescript", "--out-name", "clipcloud", "--out-dir"])
+        .arg(&work))?;
+    // Import and export names shrink to one or two letters; the glue follows the map.
+    let mut wasm_opt = Command::new(setup::node_tools_bin().join("wasm-opt"));
+    wasm_opt
+        .arg(work.join("clipcloud_bg.wasm"))
+        .args(["-Oz", "--strip-debug", "--strip-producers", "--minify-imports-and-exports-and-modules"])
+        .args(WASM_FEATURES)
+        .arg("-o")
+        .arg(out.join("clipcloud_bg.wasm"));
+    let map = output(&mut wasm_opt)?;
+    let glue_path = work.join("clipcloud.js");
+    let glue = std::fs::read_to_string(&glue_path).map_err(|e| format!("cannot read the glue: {e}"))?;
+    let glue = rename_wasm_names(&glue, &map)?;
+    std::fs::write(&glue_path, glue).map_err(|e| format!("cannot write the glue: {e}"))?;
+
+    let templates = root.join("web").join("npm");
+    copy(&templates.join("index.js"), &work.join("index.js"))?;
+    run(Command::new(esbuild()?)
+        .arg(work.join("index.js"))
+        .args(["--bundle", "--minify", "--format=esm", "--target=es2022", "--log-level=warning"])
+        .arg(format!("--outfile={}", out.join("index.js").display())))?;
+    for name in TEMPLATES {
+        copy(&templates.join(name), &out.join(name))?;
+    }
+
+    let version = package_version(&out.join("package.json"))?;
+    let tarball = npm.join(format!("clipcloud-{version}.tgz"));
+    let _ = std::fs::remove_file(&tarball);
+    run(Command::new("npm").current_dir(&out).args(["pack", "--silent", "--pack-destination"]).arg(&npm))?;
+    if !tarball.exists() {
+        return Err(format!("npm pack did not write {}", tarball.display()));
+    }
+    print_sizes(&out)?;
+    Ok(Built { tarball })
+}
+
+/// Builds and packs the package, installs the tarball into `tests/npm-package` (a project
+/// of its own, with Vite) and runs its tests there with `node --test`.
+pub fn test(emulator_binary: &Path) -> Result<(), String> {
+    let built = build()?;
+    let project = root().join("tests").join("npm-package");
+    run(Command::new("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))?;
+    run(Command::new("npm")
+        .current_dir(&project)
+        .args(["install", "--no-save", "--no-audit", "--no-fund"])
+        .arg(&built.tarball))?;
+    run(Command::new("node")
+        .current_dir(&project)
+        .args(["--test", "--test-reporter", "spec"])
+        .env("CLIPCLOUD_EMULATOR_BIN", emulator_binary))
+}
+
+/// Shorter paths in the panic locations the wasm carries (bytes, and no build machine's
+/// home directory in the shipped file).
+fn remap_flags(root: &Path) -> Vec<String> {
+    let mut flags = vec![format!("--remap-path-prefix={}=", root.display())];
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(sources) = cargo_home.map(|h| h.join("registry").join("src")) {
+        for entry in std::fs::read_dir(&sources).into_iter().flatten().flatten() {
+            flags.push(format!("--remap-path-prefix={}=", entry.path().display()));
+        }
+    }
+    flags
+}
+
+/// esbuild from crates/clipcloud-js/tools, installed from its lockfile when missing.
+fn esbuild() -> Result<PathBuf, String> {
+    let dir = root().join("crates").join("clipcloud-js").join("tools");
+    let bin = dir.join("node_modules").join(".bin").join("esbuild");
+    if !bin.exists() {
+        println!("setup: installing esbuild (npm) for the package build");
+        run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))?;
+    }
+    Ok(bin)
+}
+
+/// Runs a command, passing its stderr through; returns its stdout.
+fn output(command: &mut Command) -> Result<String, String> {
+    let out = command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{command:?} failed ({})", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The quoted strings of one line of wasm-opt's name map, e.g.
+/// `["./clipcloud_bg.js", "__wbg_now_463ac581d2fc7ea3", "A"],` or `["core_new", "ma"],`.
+fn quoted_strings(line: &str) -> Vec<&str> {
+    line.split('"').skip(1).step_by(2).collect()
+}
+
+/// Renames, in the wasm-bindgen glue, what `--minify-imports-and-exports-and-modules`
+/// renamed in the wasm: import keys (`OLD: function`), the import module
+/// (`"./clipcloud_bg.js": import0`) and exports (`wasm.OLD`).
+fn rename_wasm_names(glue: &str, map: &str) -> Result<String, String> {
+    let (imports, exports) = map.split_once("\"exports\"").ok_or("wasm-opt printed no name map")?;
+    let mut glue = glue.to_owned();
+    let mut module = None;
+    for line in imports.lines() {
+        if let [old_module, old, new] = quoted_strings(line)[..] {
+            module = Some(old_module);
+            glue = replace_token(&glue, &[old, ":"].concat(), &[new, ":"].concat())?;
+        }
+    }
+    for line in exports.lines() {
+        // Not every export is used by the glue (some serve other tools).
+        if let [old, new] = quoted_strings(line)[..] {
+            if let Ok(renamed) = replace_token(&glue, &["wasm.", old].concat(), &["wasm.", new].concat()) {
+                glue = renamed;
+            }
+        }
+    }
+    // Every import now comes from the module "a".
+    let module = module.ok_or("wasm-opt's name map lists no imports")?;
+    replace_token(&glue, &["\"", module, "\":"].concat(), "\"a\":")
+}
+
+/// Replaces `from` where it is a whole token (not followed by an identifier character);
+/// fails when it does not occur, so a change in the glue's shape cannot go unnoticed.
+fn replace_token(text: &str, from: &str, to: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut found = false;
+    while let Some(at) = rest.find(from) {
+        let after = &rest[at + from.len()..];
+        let whole = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { to } else { from });
+        found |= whole;
+        rest = after;
+    }
+    out.push_str(rest);
+    if found {
+        Ok(out)
+    } else {
+        Err(format!("the wasm-bindgen glue has no `{from}` to rename"))
+    }
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn package_version(package_json: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(package_json)
+        .map_err(|e| format!("cannot read {}: {e}", package_json.display()))?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("\"version\": \""))
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no version in {}", package_json.display()))
+}
+
+fn gzip9_len(path: &Path) -> Result<usize, String> {
+    let out = Command::new("gzip")
+        .args(["-9", "-n", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip failed on {}", path.display()));
+    }
+    Ok(out.stdout.len())
+}
+
+/// What a page loads, each file as a server sends it (gzip -9), and the sum.
+fn print_sizes(dir: &Path) -> Result<(), String> {
+    println!("\nwhat a page loads (bytes):");
+    println!("  {:<20} {:>8} {:>8}", "file", "raw", "gzip -9");
+    let (mut raw_total, mut gz_total) = (0, 0);
+    for name in LOADED {
+        let path = dir.join(name);
+        let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
+        let gz = gzip9_len(&path)?;
+        println!("  {name:<20} {raw:>8} {gz:>8}");
+        raw_total += raw;
+        gz_total += gz;
+    }
+    println!("  {:<20} {raw_total:>8} {gz_total:>8}", "total");
+    Ok(())
+}
