@@ -161,8 +161,12 @@ test("a bad key shows a clear error", async (t) => {
   assert.match(text, /^The API key was refused \(HTTP 401\)/);
   assert.doesNotMatch(text, /not-a-real-key|panicked|\bat \w+ \(/);
   assert.equal(await page.locator(".balance").textContent(), "Not connected");
-  // What was typed is still there.
+  // What was typed is still there, and only there: not in the page's markup (the
+  // password field's value is a property, not an attribute) nor in its text.
   assert.equal(await page.locator('input[name="apikey"]').inputValue(), "not-a-real-key");
+  const markup = await page.evaluate(() => document.documentElement.outerHTML + document.body.innerText);
+  assert.ok(!markup.includes("not-a-real-key"), "the key appears in the DOM");
+  assert.equal(await page.locator('input[name="apikey"]').getAttribute("type"), "password");
   // The 401 is logged by the browser as a failed resource load; nothing else.
   assert.deepEqual(page.problems.filter((p) => !p.includes("401")), []);
 });

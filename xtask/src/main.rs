@@ -6,7 +6,10 @@
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
+//!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 
+mod bench;
+mod csp;
 mod emulator;
 mod fuzz;
 mod package;
@@ -16,7 +19,7 @@ mod test;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | fuzz [SECONDS]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | bench [--quick] | fuzz [SECONDS]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::all(&args[1..]),
         Some("package") => package::command(),
         Some("spa-size") => spa::size_command(),
+        Some("bench") => bench::command(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {

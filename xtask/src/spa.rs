@@ -21,6 +21,7 @@ pub fn build() -> Result<PathBuf, String> {
         .env("PATH", setup::path_with_node_tools())
         .env_remove("NO_COLOR"))?;
     let dist = root.join("dist");
+    crate::csp::apply(&dist.join("index.html"))?;
     print_sizes(&dist)?;
     Ok(dist)
 }
@@ -77,7 +78,7 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
     run(Command::new("cargo").current_dir(&root).args(["test", "-p", "clipcloud-app"]))?;
 
     println!("\n== SPA: components in headless Chromium ==");
-    run(&mut test::wasm_test(test::Browser::Chromium, emulator_url).args(["-p", "clipcloud-app"]))?;
+    run(test::wasm_test(test::Browser::Chromium, emulator_url).args(["-p", "clipcloud-app"]))?;
 
     let dist = build()?;
     let log = root.join("target").join("emulator-spa-e2e.log");

@@ -23,10 +23,10 @@ pub fn all() -> Result<(), String> {
 
     for browser in [Browser::Chromium, Browser::Firefox] {
         println!("\n== core client in headless {} ==", browser.name());
-        run(&mut wasm_test(browser, &emulator.url).args(["-p", "clipcloud", "--test", "browser"]))?;
+        run(wasm_test(browser, &emulator.url).args(["-p", "clipcloud", "--test", "browser"]))?;
     }
     println!("\n== chaos: the core client through injected faults, headless Chromium ==");
-    run(&mut wasm_test(Browser::Chromium, &emulator.url).args([
+    run(wasm_test(Browser::Chromium, &emulator.url).args([
         "-p",
         "clipcloud",
         "--test",

@@ -133,7 +133,8 @@ pub fn Thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, #
     let ctx = ctx();
     let broken = RwSignal::new(false);
     let (w, h) = size.unwrap_or((1, 1));
-    let ratio = "aspect-ratio: ".to_owned() + &w.to_string() + " / " + &h.to_string();
+    // Set through the CSSOM (`style:`), not a style attribute, which the page's CSP forbids.
+    let ratio = w.to_string() + " / " + &h.to_string();
     let view_it = {
         let viewed = Viewed { url: url.clone(), alt: alt.clone(), file_name: file.clone() };
         move |_| ctx.viewed.set(Some(viewed.clone()))
@@ -151,7 +152,7 @@ pub fn Thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, #
     let link = url.clone();
     view! {
         <figure class="thumb" class:small=small>
-            <button type="button" class="frame" style=ratio title="View large" on:click=view_it disabled=move || broken.get()>
+            <button type="button" class="frame" style:aspect-ratio=ratio title="View large" on:click=view_it disabled=move || broken.get()>
                 {image}
             </button>
             {(!small).then(|| view! {

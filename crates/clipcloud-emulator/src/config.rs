@@ -94,7 +94,7 @@ impl Default for Config {
 /// What the command line asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Run(Config),
+    Run(Box<Config>),
     Help,
 }
 
@@ -175,7 +175,7 @@ where
         }
         _ => return Err("--upstream and --key-file go together".into()),
     };
-    Ok(Command::Run(config))
+    Ok(Command::Run(Box::new(config)))
 }
 
 /// Milliseconds, at most [`MAX_DELAY`].
@@ -230,7 +230,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Config {
         match parse_args(args.iter().copied()) {
-            Ok(Command::Run(config)) => config,
+            Ok(Command::Run(config)) => *config,
             other => panic!("{other:?}"),
         }
     }

@@ -5,10 +5,13 @@
 //! benchmark's `GET /emulator/stats`.
 
 use crate::state::AppState;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -17,8 +20,14 @@ pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: N
         .query()
         .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("apikey=").map(str::to_owned)));
     state.request_started(key.as_deref());
-    // Counted off even when the client gives up and the future is dropped.
-    let _finished = Finished(&state, key.as_deref());
+    // Counted off when the answer's body has been sent, or when the request is dropped
+    // unanswered (the client gave up).
+    let finished = Finished(state.clone(), key);
+    let response = logged(&state, request, next).await;
+    response.map(|inner| Body::new(CountedBody { inner, _finished: finished }))
+}
+
+async fn logged(state: &AppState, request: Request, next: Next) -> Response {
     if !state.log_requests() {
         return next.run(request).await;
     }
@@ -35,11 +44,37 @@ pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: N
     response
 }
 
-struct Finished<'a>(&'a AppState, Option<&'a str>);
+struct Finished(Arc<AppState>, Option<String>);
 
-impl Drop for Finished<'_> {
+impl Drop for Finished {
     fn drop(&mut self) {
-        self.0.request_finished(self.1);
+        self.0.request_finished(self.1.as_deref());
+    }
+}
+
+/// A response body that keeps its request counted in flight until it is sent or dropped.
+struct CountedBody {
+    inner: Body,
+    _finished: Finished,
+}
+
+impl http_body::Body for CountedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

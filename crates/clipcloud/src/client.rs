@@ -150,14 +150,15 @@ impl<T: Transport> Client<T> {
         loop {
             let elapsed = self.transport.now().saturating_sub(started);
             if !(check_first && checks == 0) {
-                let learned = self.learned.borrow();
-                let durations = kind.and_then(|k| learned.get(k));
-                let next = schedule.next_delay_learned(
-                    checks.saturating_sub(u32::from(check_first)),
-                    elapsed,
-                    durations,
-                );
-                drop(learned);
+                let next = {
+                    let learned = self.learned.borrow();
+                    let durations = kind.and_then(|k| learned.get(k));
+                    schedule.next_delay_learned(
+                        checks.saturating_sub(u32::from(check_first)),
+                        elapsed,
+                        durations,
+                    )
+                };
                 match next {
                     Some(delay) => self.transport.sleep(delay).await,
                     // Out of time: the last transient failure explains more than "timeout".

@@ -253,6 +253,7 @@ fn generate_learns_how_long_a_style_takes_and_sleeps_straight_to_it() {
     assert_eq!(script.sleeps.borrow()[..3], [500, 750, 1125].map(Duration::from_millis));
     script.sleeps.borrow_mut().clear();
     generate();
-    // Now: straight to 1842.5 ms (after the 10 ms create), then min_interval.
-    assert_eq!(*script.sleeps.borrow(), [Duration::from_micros(1_832_500), Duration::from_millis(200)]);
+    // Now: straight to min_interval past 1842.5 ms (after the 10 ms create); that check
+    // answered at 2052.5 ms, past anything seen: a gentle back-off (200 + 210/4 ms).
+    assert_eq!(*script.sleeps.borrow(), [Duration::from_micros(2_032_500), Duration::from_micros(252_500)]);
 }
