@@ -3,12 +3,13 @@
 
 use crate::compose::Compose;
 use crate::creations::{History, Queue};
-use crate::state::{now_ms, Connection, Ctx};
+use crate::state::{now_ms, Connection, Ctx, Settings};
 use crate::storage;
 use crate::tools::{ArticleHelper, Snippet};
 use crate::util::{copy, money};
 use clipcloud::model::DEFAULT_BASE_URL;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 pub fn ctx() -> Ctx {
     use_context::<Ctx>().unwrap_or_default()
@@ -30,7 +31,7 @@ pub fn App() -> impl IntoView {
         ctx.connect();
     }
     // Nothing typed is lost: the form draft survives reloads and failed calls.
-    Effect::new(move |_| ctx.form.with(|f| storage::save(storage::FORM, f)));
+    Effect::new(move |_| ctx.form.with(|f| storage::save(storage::FORM, &f.to_json())));
     view! {
         <header class="top">
             <div class="brand">
@@ -47,9 +48,7 @@ pub fn App() -> impl IntoView {
                 "Connection"
             </button>
         </header>
-        <Show when=move || ctx.show_settings.get()>
-            <ConnectPanel/>
-        </Show>
+        {move || ctx.show_settings.get().then(ConnectPanel)}
         <main class="layout">
             <div class="col">
                 <Compose/>
@@ -97,6 +96,15 @@ fn ConnectPanel() -> impl IntoView {
     let origin = crate::request::default_base_url(&origin);
     let has_origin = origin != DEFAULT_BASE_URL;
     let set_base = move |url: String| ctx.settings.update(|s| s.base_url = url);
+    // One closure type for every field (fn pointers pick the field): the view code for
+    // a reactive value and an input handler is generated once.
+    let value = move |get: fn(&Settings) -> String| move || ctx.settings.with(get);
+    let edit = move |set: fn(&mut Settings, String)| {
+        move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            ctx.settings.update(|s| set(s, v));
+        }
+    };
     view! {
         <section class="card connect" id="connect" aria-labelledby="connect-title">
             <h2 id="connect-title">"Connect"</h2>
@@ -113,11 +121,8 @@ fn ConnectPanel() -> impl IntoView {
                             autocomplete="off"
                             spellcheck="false"
                             placeholder="Your ClipCloud API key"
-                            prop:value=move || ctx.settings.with(|s| s.key.clone())
-                            on:input=move |ev| {
-                                let v = event_target_value(&ev);
-                                ctx.settings.update(|s| s.key = v)
-                            }
+                            prop:value=value(|s| s.key.clone())
+                            on:input=edit(|s, v| s.key = v)
                         />
                     </label>
                     <label class="field">
@@ -126,8 +131,8 @@ fn ConnectPanel() -> impl IntoView {
                             type="url"
                             name="base_url"
                             spellcheck="false"
-                            prop:value=move || ctx.settings.with(|s| s.base_url.clone())
-                            on:input=move |ev| set_base(event_target_value(&ev))
+                            prop:value=value(|s| s.base_url.clone())
+                            on:input=edit(|s, v| s.base_url = v)
                         />
                         <span class="presets">
                             "Presets: "
@@ -153,11 +158,8 @@ fn ConnectPanel() -> impl IntoView {
                             name="soft_id"
                             inputmode="numeric"
                             placeholder="e.g. 1742"
-                            prop:value=move || ctx.settings.with(|s| s.soft_id.clone())
-                            on:input=move |ev| {
-                                let v = event_target_value(&ev);
-                                ctx.settings.update(|s| s.soft_id = v)
-                            }
+                            prop:value=value(|s| s.soft_id.clone())
+                            on:input=edit(|s, v| s.soft_id = v)
                         />
                     </label>
                     <label class="check">
@@ -196,10 +198,11 @@ fn ConnectPanel() -> impl IntoView {
 #[component]
 fn Viewer() -> impl IntoView {
     let ctx = ctx();
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    // Found by id rather than a `NodeRef`, whose machinery costs the wasm more.
     Effect::new(move |_| {
         let open = ctx.viewed.with(Option::is_some);
-        if let Some(d) = dialog.get() {
+        if let Some(d) = document().get_element_by_id("viewer") {
+            let d = d.unchecked_into::<web_sys::HtmlDialogElement>();
             if open && !d.open() {
                 let _ = d.show_modal();
             } else if !open && d.open() {
@@ -208,7 +211,7 @@ fn Viewer() -> impl IntoView {
         }
     });
     view! {
-        <dialog node_ref=dialog class="viewer" aria-label="Image" on:close=move |_| ctx.viewed.set(None)>
+        <dialog id="viewer" class="viewer" aria-label="Image" on:close=move |_| ctx.viewed.set(None)>
             {move || ctx.viewed.get().map(|v| {
                 let url = v.url.clone();
                 view! {

@@ -2,9 +2,9 @@
 //! (the docs' own template), then read its JSON answer back and queue one creation per
 //! picture with its style and negative prompt.
 
+use crate::json;
 use crate::request::Request;
 use clipcloud::{validate, Style, StyleRequest, KNOWN_STYLES};
-use serde_json::Value;
 
 /// Pictures per article the helper asks for at most.
 pub const MAX_PICTURES: u32 = 10;
@@ -56,12 +56,12 @@ pub struct Picture {
 /// checked with the core's rules (the style against the live list when known).
 /// Problems are sentences that name the picture.
 pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String> {
-    let json = match (text.find('['), text.rfind(']')) {
+    let array_text = match (text.find('['), text.rfind(']')) {
         (Some(start), Some(end)) if start < end => &text[start..=end],
         _ => return Err("The answer holds no JSON array: paste the whole answer, from [ to ].".into()),
     };
-    let items: Vec<Value> = serde_json::from_str(json)
-        .map_err(|e| "The answer is not valid JSON: ".to_owned() + &e.to_string() + ".")?;
+    let items = json::parse(array_text).map_err(|e| "The answer is not valid JSON: ".to_owned() + e.trim_end_matches('.') + ".")?;
+    let items = json::array(&items).ok_or("The answer holds no JSON array: paste the whole answer, from [ to ].")?;
     if items.is_empty() {
         return Err("The answer is an empty list: it holds no pictures.".into());
     }
@@ -71,21 +71,18 @@ pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String
     let known = (!styles.is_empty()).then_some(styles);
     let mut pictures = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let number = item
-            .get("picture_number")
-            .and_then(|n| n.as_u64().or_else(|| n.as_str().and_then(|s| s.trim().parse().ok())))
-            .and_then(|n| u32::try_from(n).ok())
+        let number = json::get(item, "picture_number")
+            .and_then(|n| json::to_u32(&n).or_else(|| json::string(&n).and_then(|s| s.trim().parse().ok())))
             .unwrap_or(index as u32 + 1);
         let problem = |what: &str| "Picture ".to_owned() + &number.to_string() + ": " + what + ".";
-        if !item.is_object() {
+        if !json::is_object(item) {
             return Err(problem("not a JSON object"));
         }
-        let text_of = |key: &str| item.get(key).and_then(Value::as_str).map(str::trim).unwrap_or_default();
-        let query = text_of("query");
+        let text_of = |key: &str| json::get_string(item, key).unwrap_or_default();
+        let (query, style, negative) = (text_of("query"), text_of("style"), text_of("negative_prompt"));
+        let (query, style, negative) = (query.trim(), style.trim(), negative.trim());
         validate::prompt(query).map_err(|e| problem(&e.message.replace("prompt", "query")))?;
-        let style = text_of("style");
         validate::style_name(style, known).map_err(|e| problem(&e.message))?;
-        let negative = text_of("negative_prompt");
         let mut request = StyleRequest::new(query, style);
         request.negative_prompt = (!negative.is_empty()).then(|| negative.to_owned());
         pictures.push(Picture { number, request: Request::Style(request) });

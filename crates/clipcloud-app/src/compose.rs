@@ -6,12 +6,10 @@ use crate::app::ctx;
 use crate::form::{Form, Problems};
 use crate::state::Ctx;
 use crate::storage;
+use crate::text::lowercase;
+use crate::util::set_text;
 use clipcloud::{Style, KNOWN_STYLES};
 use leptos::prelude::*;
-
-fn problem(text: Option<String>, id: &'static str) -> impl IntoView {
-    text.map(|t| view! { <span class="problem" id=id>{t}</span> })
-}
 
 /// Sends the form when it is valid (the caller has shown its problems otherwise).
 pub fn send(ctx: Ctx) -> bool {
@@ -31,8 +29,13 @@ pub fn Compose() -> impl IntoView {
     let ctx = ctx();
     let touched = RwSignal::new(false);
     let problems = Memo::new(move |_| ctx.form.with(|f| ctx.styles.with(|s| f.problems(s))));
-    let shown = move |pick: fn(&Problems) -> Option<String>| {
-        move || if touched.get() { problems.with(pick) } else { None }
+    // The problem of one field, once the user has typed: one closure type for every
+    // field (the fn pointer picks it), so its view code is generated once.
+    let problem = move |pick: fn(&Problems) -> Option<String>, id: &'static str| {
+        move || {
+            let text = if touched.get() { problems.with(pick) } else { None };
+            text.map(|t| view! { <span class="problem" id=id>{t}</span> })
+        }
     };
     let edit = move |set: fn(&mut Form, String)| {
         move |ev: leptos::ev::Event| {
@@ -71,7 +74,7 @@ pub fn Compose() -> impl IntoView {
                         prop:value=value(|f| f.prompt.clone())
                         on:input=edit(|f, v| f.prompt = v)
                     ></textarea>
-                    {move || problem(shown(|p| p.prompt.clone())(), "prompt-problem")}
+                    {problem(|p| p.prompt.clone(), "prompt-problem")}
                 </label>
                 <div class="grid-np">
                     <label class="field">
@@ -95,9 +98,9 @@ pub fn Compose() -> impl IntoView {
                         />
                     </label>
                 </div>
-                {move || problem(shown(|p| p.count.clone())(), "count-problem")}
+                {problem(|p| p.count.clone(), "count-problem")}
                 <StylePicker/>
-                {move || problem(shown(|p| p.style.clone())(), "style-problem")}
+                {problem(|p| p.style.clone(), "style-problem")}
                 <details class="advanced" prop:open=move || ctx.form.with(|f| f.advanced)>
                     <summary>"Advanced " <small>"— for rare cases"</small></summary>
                     <p class="hint">
@@ -125,31 +128,31 @@ pub fn Compose() -> impl IntoView {
                             <span>"Width " <small>"256–2048, ×8"</small></span>
                             <input name="width" inputmode="numeric" placeholder="512"
                                 prop:value=value(|f| f.width.clone()) on:input=edit(|f, v| f.width = v)/>
-                            {move || problem(shown(|p| p.width.clone())(), "width-problem")}
+                            {problem(|p| p.width.clone(), "width-problem")}
                         </label>
                         <label class="field">
                             <span>"Height " <small>"256–2048, ×8"</small></span>
                             <input name="height" inputmode="numeric" placeholder="512"
                                 prop:value=value(|f| f.height.clone()) on:input=edit(|f, v| f.height = v)/>
-                            {move || problem(shown(|p| p.height.clone())(), "height-problem")}
+                            {problem(|p| p.height.clone(), "height-problem")}
                         </label>
                         <label class="field">
                             <span>"Quality " <small>"1–100"</small></span>
                             <input name="quality" inputmode="numeric"
                                 prop:value=value(|f| f.quality.clone()) on:input=edit(|f, v| f.quality = v)/>
-                            {move || problem(shown(|p| p.quality.clone())(), "quality-problem")}
+                            {problem(|p| p.quality.clone(), "quality-problem")}
                         </label>
                         <label class="field">
                             <span>"Steps " <small>"1–150"</small></span>
                             <input name="steps" inputmode="numeric"
                                 prop:value=value(|f| f.steps.clone()) on:input=edit(|f, v| f.steps = v)/>
-                            {move || problem(shown(|p| p.steps.clone())(), "steps-problem")}
+                            {problem(|p| p.steps.clone(), "steps-problem")}
                         </label>
                         <label class="field">
                             <span>"Seed"</span>
                             <input name="seed" inputmode="numeric"
                                 prop:value=value(|f| f.seed.clone()) on:input=edit(|f, v| f.seed = v)/>
-                            {move || problem(shown(|p| p.seed.clone())(), "seed-problem")}
+                            {problem(|p| p.seed.clone(), "seed-problem")}
                         </label>
                     </fieldset>
                 </details>
@@ -169,7 +172,7 @@ fn StylePicker() -> impl IntoView {
     let ctx = ctx();
     let query = RwSignal::new(String::new());
     let styles = move || {
-        let q = query.get().trim().to_lowercase();
+        let q = lowercase(query.get().trim());
         let all = ctx.styles.get();
         let all = if all.is_empty() {
             KNOWN_STYLES.iter().map(|n| Style { name: (*n).into(), ..Style::default() }).collect()
@@ -179,8 +182,8 @@ fn StylePicker() -> impl IntoView {
         all.into_iter()
             .filter(|s| {
                 q.is_empty()
-                    || s.name.to_lowercase().contains(&q)
-                    || s.description.as_deref().unwrap_or_default().to_lowercase().contains(&q)
+                    || lowercase(&s.name).contains(&q)
+                    || lowercase(s.description.as_deref().unwrap_or_default()).contains(&q)
             })
             .collect::<Vec<_>>()
     };
@@ -193,21 +196,19 @@ fn StylePicker() -> impl IntoView {
                     class="style-search"
                     placeholder="Search styles"
                     aria-label="Search styles"
-                    prop:value=move || query.get()
-                    on:input=move |ev| query.set(event_target_value(&ev))
+                    prop:value=query on:input=set_text(query)
                 />
             </div>
             <div class="style-grid" role="group" aria-label="Styles">
-                <For each=styles key=|s| (s.name.clone(), s.width, s.height, s.description.clone()) let:style>
-                    <StyleCard style/>
-                </For>
+                // Not keyed (`For`): redrawing a few cards on a search costs less than
+                // the keyed diff's code in the wasm.
+                {move || styles().into_iter().map(style_card).collect_view()}
             </div>
         </div>
     }
 }
 
-#[component]
-fn StyleCard(style: Style) -> impl IntoView {
+fn style_card(style: Style) -> impl IntoView {
     let ctx = ctx();
     let name = style.name.clone();
     let selected = {

@@ -5,7 +5,7 @@ use crate::app::ctx;
 use crate::form::Form;
 use crate::history::{self, Entry};
 use crate::state::{Job, JobState, Viewed};
-use crate::util::{copy, elapsed, file_name, local_time, money};
+use crate::util::{copy, elapsed, file_name, local_time, money, set_text};
 use clipcloud::codec::is_http_url;
 use clipcloud::Finished;
 use leptos::prelude::*;
@@ -16,13 +16,11 @@ pub fn Queue() -> impl IntoView {
     view! {
         <section class="card queue" aria-labelledby="queue-title">
             <h2 id="queue-title">"Creations"</h2>
-            <Show when=move || ctx.jobs.with(Vec::is_empty)>
+            {move || ctx.jobs.with(Vec::is_empty).then(|| view! {
                 <p class="empty">"Your creations appear here the moment you send them. Several can run at once."</p>
-            </Show>
+            })}
             <div class="jobs">
-                <For each=move || ctx.jobs.get() key=|j| j.seq let:job>
-                    <JobCard job/>
-                </For>
+                <For each=move || ctx.jobs.get() key=|j| j.seq children=job_card/>
             </div>
         </section>
     }
@@ -37,8 +35,7 @@ fn state_name(state: &JobState) -> &'static str {
     }
 }
 
-#[component]
-fn JobCard(job: Job) -> impl IntoView {
+fn job_card(job: Job) -> impl IntoView {
     let ctx = ctx();
     let seq = job.seq;
     let prompt = job.request.prompt().to_owned();
@@ -72,7 +69,7 @@ fn JobCard(job: Job) -> impl IntoView {
             })}
         }
         .into_any(),
-        JobState::Done(done) => view! { <Gallery done size alt=alt.clone()/> }.into_any(),
+        JobState::Done(done) => gallery(done, size, alt.clone()).into_any(),
         JobState::Failed { message, creation_id } => {
             let job = job.clone();
             let label = if creation_id.is_some() { "Check again" } else { "Retry" };
@@ -91,18 +88,17 @@ fn JobCard(job: Job) -> impl IntoView {
                 <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
                 <span class="tag">{style}</span>
                 {(count > 1).then(|| view! { <span class="tag">{count} " images"</span> })}
-                <Show when=finished.clone()>
+                {move || finished().then(|| view! {
                     <button type="button" class="icon" title="Remove from the list" aria-label="Remove from the list"
                         on:click=move |_| ctx.dismiss(seq)>"×"</button>
-                </Show>
+                })}
             </header>
             {body}
         </article>
     }
 }
 
-#[component]
-fn Gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoView {
+fn gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoView {
     let shown = done.images.iter().filter(|u| is_http_url(u)).count();
     let withheld = done.censored;
     let thumbs = done
@@ -111,7 +107,7 @@ fn Gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoVi
         .enumerate()
         .filter(|(_, url)| is_http_url(url))
         .map(|(i, url)| {
-            view! { <Thumb url=url.clone() alt=alt.clone() file=file_name(&done.creation_id, i) size/> }
+            thumb(url.clone(), alt.clone(), file_name(&done.creation_id, i), size, false)
         })
         .collect_view();
     view! {
@@ -128,8 +124,7 @@ fn Gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoVi
 
 /// One image: a thumbnail at the image's aspect ratio (opens the viewer), with
 /// download and copy-link. Says so when the temporary link no longer loads.
-#[component]
-pub fn Thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, #[prop(optional)] small: bool) -> impl IntoView {
+pub fn thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, small: bool) -> impl IntoView {
     let ctx = ctx();
     let broken = RwSignal::new(false);
     let (w, h) = size.unwrap_or((1, 1));
@@ -187,28 +182,24 @@ pub fn History() -> impl IntoView {
                     type="search"
                     placeholder="Search prompts and styles"
                     aria-label="Search the history"
-                    prop:value=move || query.get()
-                    on:input=move |ev| query.set(event_target_value(&ev))
+                    prop:value=query on:input=set_text(query)
                 />
                 <button type="button" class="ghost" on:click=clear disabled=move || ctx.history.with(Vec::is_empty)>
                     "Clear"
                 </button>
             </div>
             <p class="hint">"Kept on this device. Image links are temporary: older ones stop loading."</p>
-            <Show when=move || ctx.history.with(Vec::is_empty)>
+            {move || ctx.history.with(Vec::is_empty).then(|| view! {
                 <p class="empty">"Finished creations are listed here."</p>
-            </Show>
+            })}
             <ul class="entries">
-                <For each=entries key=|e| e.creation_id.clone() let:entry>
-                    <HistoryRow entry/>
-                </For>
+                <For each=entries key=|e| e.creation_id.clone() children=history_row/>
             </ul>
         </section>
     }
 }
 
-#[component]
-fn HistoryRow(entry: Entry) -> impl IntoView {
+fn history_row(entry: Entry) -> impl IntoView {
     let ctx = ctx();
     let prompt = entry.request.prompt().to_owned();
     let rerun = {
@@ -228,7 +219,7 @@ fn HistoryRow(entry: Entry) -> impl IntoView {
         .enumerate()
         .filter(|(_, url)| is_http_url(url))
         .map(|(i, url)| {
-            view! { <Thumb url=url.clone() alt=prompt.clone() file=file_name(&entry.creation_id, i) size=entry.size small=true/> }
+            thumb(url.clone(), prompt.clone(), file_name(&entry.creation_id, i), entry.size, true)
         })
         .collect_view();
     view! {

@@ -1,13 +1,12 @@
 //! The prompt form as the user types it (text in every field), checked field by field
 //! with the core's own rules, and turned into a [`Request`].
 
+use crate::json;
 use crate::request::Request;
 use clipcloud::{validate, AdvancedRequest, Style, StyleRequest};
-use serde::{Deserialize, Serialize};
 
 /// Every field as typed. Kept (and saved) as text so nothing the user typed is lost.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Form {
     pub prompt: String,
     pub negative_prompt: String,
@@ -71,6 +70,42 @@ fn optional_text(text: &str) -> Option<String> {
 }
 
 impl Form {
+    fn text_fields(&mut self) -> [(&'static str, &mut String); 10] {
+        [
+            ("prompt", &mut self.prompt),
+            ("negative_prompt", &mut self.negative_prompt),
+            ("count", &mut self.count),
+            ("style", &mut self.style),
+            ("model", &mut self.model),
+            ("width", &mut self.width),
+            ("height", &mut self.height),
+            ("quality", &mut self.quality),
+            ("steps", &mut self.steps),
+            ("seed", &mut self.seed),
+        ]
+    }
+
+    /// The draft as saved: an object of its fields.
+    pub fn to_json(&self) -> String {
+        let mut o = json::Object::default();
+        for (key, value) in self.clone().text_fields() {
+            o.string(key, value);
+        }
+        o.set("advanced", json::from_bool(self.advanced));
+        json::stringify(&o.finish())
+    }
+
+    /// A saved draft; missing or unreadable fields are empty.
+    pub fn from_json(text: &str) -> Self {
+        let mut form = Self::default();
+        let Ok(v) = json::parse(text) else { return form };
+        for (key, value) in form.text_fields() {
+            *value = json::get_string(&v, key).unwrap_or_default();
+        }
+        form.advanced = json::get(&v, "advanced").as_ref().and_then(json::boolean).unwrap_or(false);
+        form
+    }
+
     /// Checks every field (all problems at once, for as-you-type hints). The style is
     /// checked against `styles` when the live list is known.
     pub fn problems(&self, styles: &[Style]) -> Problems {
@@ -175,6 +210,14 @@ mod tests {
 
     fn styles() -> Vec<Style> {
         ["standard", "HD-HQ"].iter().map(|n| Style { name: (*n).into(), ..Style::default() }).collect()
+    }
+
+    #[test]
+    fn the_draft_survives_json() {
+        let form = Form { prompt: "a \"red\" apple".into(), count: "two".into(), advanced: true, seed: "7".into(), ..Form::default() };
+        assert_eq!(Form::from_json(&form.to_json()), form);
+        assert_eq!(Form::from_json(r#"{"prompt":"p","count":3,"advanced":"yes"}"#), Form { prompt: "p".into(), ..Form::default() });
+        assert_eq!(Form::from_json("garbage"), Form::default());
     }
 
     #[test]

@@ -1,25 +1,57 @@
 //! Past creations, kept on this device: newest first, searchable, capped.
 
+use crate::json::{self, Value};
+use crate::pending::{set_size, size_from_json};
 use crate::request::Request;
-use serde::{Deserialize, Serialize};
+use crate::text::lowercase;
 
 /// Entries kept at most; the oldest go first.
 pub const MAX_ENTRIES: usize = 200;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub creation_id: String,
     pub request: Request,
     pub cost: f64,
-    #[serde(default)]
     pub censored: u32,
     /// Temporary links: they stop loading after a while.
     pub images: Vec<String>,
     /// Finished at, in ms since the Unix epoch.
     pub finished_ms: f64,
     /// Image size, when known, for thumbnails at the right aspect ratio.
-    #[serde(default)]
     pub size: Option<(u32, u32)>,
+}
+
+impl Entry {
+    fn to_json(&self) -> Value {
+        let mut o = json::Object::default();
+        o.string("creation_id", &self.creation_id);
+        o.set("request", self.request.to_json());
+        o.number("cost", self.cost);
+        o.number("censored", self.censored.into());
+        o.set("images", json::from_array(self.images.iter().map(|u| json::from_str(u)).collect()));
+        o.number("finished_ms", self.finished_ms);
+        set_size(&mut o, self.size);
+        o.finish()
+    }
+
+    fn from_json(v: &Value) -> Option<Self> {
+        let images = json::array(&json::get(v, "images")?)?;
+        Some(Self {
+            creation_id: json::get_string(v, "creation_id")?,
+            request: Request::from_json(&json::get(v, "request")?)?,
+            cost: json::get_f64(v, "cost")?,
+            censored: json::get_u32(v, "censored").unwrap_or(0),
+            images: images.iter().filter_map(json::string).collect(),
+            finished_ms: json::get_f64(v, "finished_ms")?,
+            size: size_from_json(v),
+        })
+    }
+}
+
+/// A history as saved, JSON text.
+pub fn to_json(entries: &[Entry]) -> String {
+    json::stringify(&json::from_array(entries.iter().map(Entry::to_json).collect()))
 }
 
 /// Adds `entry` in front (replacing an older entry of the same creation) and drops the
@@ -33,24 +65,27 @@ pub fn add(entries: &mut Vec<Entry>, entry: Entry) {
 /// Entries whose prompt, negative prompt or style contain every word of `query`
 /// (case-insensitive), in their order.
 pub fn search<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    let words: Vec<String> = query.split_whitespace().map(lowercase).collect();
     entries
         .iter()
         .filter(|e| {
-            let text = (e.request.prompt().to_owned()
-                + " "
-                + e.request.negative_prompt().unwrap_or_default()
-                + " "
-                + e.request.style_label())
-            .to_lowercase();
+            let text = lowercase(
+                &(e.request.prompt().to_owned()
+                    + " "
+                    + e.request.negative_prompt().unwrap_or_default()
+                    + " "
+                    + e.request.style_label()),
+            );
             words.iter().all(|w| text.contains(w.as_str()))
         })
         .collect()
 }
 
-/// Reads a saved history; anything unreadable counts as empty (never a panic).
+/// Reads a saved history; anything unreadable counts as empty (never a panic), an
+/// unreadable entry is dropped.
 pub fn from_json(text: &str) -> Vec<Entry> {
-    serde_json::from_str(text).unwrap_or_default()
+    let list = json::parse(text).ok().as_ref().and_then(json::array).unwrap_or_default();
+    list.iter().filter_map(Entry::from_json).collect()
 }
 
 #[cfg(test)]
@@ -96,9 +131,17 @@ mod tests {
 
     #[test]
     fn survives_json_and_garbage() {
-        let h = vec![entry("1", "x", "standard")];
-        assert_eq!(from_json(&serde_json::to_string(&h).unwrap()), h);
+        let mut h = vec![entry("1", "x", "standard"), entry("2", "y", "HD-HQ")];
+        h[1].size = None;
+        h[1].censored = 2;
+        h[1].finished_ms = 1_764_000_000_123.0;
+        assert_eq!(from_json(&to_json(&h)), h);
         assert!(from_json("{not json").is_empty());
         assert!(from_json("").is_empty());
+        // What earlier versions saved (serde's spelling) still reads; broken entries are dropped.
+        let old = r#"[{"creation_id":"a","request":{"Style":{"prompt":"p","styleName":"standard"}},"cost":1.1,"images":["http://x/a.webp"],"finished_ms":5.0,"size":[512,512]},{"creation_id":"b"}]"#;
+        let read = from_json(old);
+        assert_eq!(read.len(), 1);
+        assert_eq!((read[0].censored, read[0].size, read[0].cost), (0, Some((512, 512)), 1.1));
     }
 }

@@ -7,9 +7,11 @@
 pub mod article;
 pub mod form;
 pub mod history;
+pub mod json;
 pub mod pending;
 pub mod request;
 pub mod snippet;
+pub mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

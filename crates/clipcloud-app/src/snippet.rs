@@ -12,7 +12,7 @@ pub fn mask_key(key: &str) -> String {
 }
 
 fn js_string(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
+    crate::json::quote(text)
 }
 
 /// `text` inside single quotes for a POSIX shell.
@@ -91,8 +91,9 @@ pub fn curl(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) 
     if let (Some(id), clipcloud::CreateRequest::Advanced(r)) = (soft_id, &mut create) {
         r.soft_id = r.soft_id.or(Some(id));
     }
-    let body = serde_json::to_string(&create).unwrap_or_default();
     let base = base(base_url);
+    // The body exactly as the core sends it.
+    let body = clipcloud::codec::Endpoint { base_url: base, api_key: "" }.create(&create).body.unwrap_or_default();
     let mut out = String::from("KEY=");
     out += &shell_quote(&mask_key(key));
     out += "   # your API key (masked here)\n\n# 1. start the creation\ncurl -s -X POST \"";

@@ -3,6 +3,7 @@
 
 use crate::form::Form;
 use crate::history::{self, Entry};
+use crate::json;
 use crate::pending::{self, Pending};
 use crate::request::{self, Request};
 use crate::storage;
@@ -10,15 +11,11 @@ use clipcloud::fetch::FetchTransport;
 use clipcloud::{Client, Config, Error, Finished, Style};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
 
 /// Where and how to connect. The key itself is stored apart (see `storage`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
-    #[serde(skip)]
     pub key: String,
-    #[serde(skip)]
     pub remember: bool,
     pub base_url: String,
     /// Developer affiliate id, as typed.
@@ -26,6 +23,23 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The saved part: `{"base_url": ..., "soft_id": ...}`.
+    fn to_json(&self) -> String {
+        let mut o = json::Object::default();
+        o.string("base_url", &self.base_url);
+        o.string("soft_id", &self.soft_id);
+        json::stringify(&o.finish())
+    }
+
+    fn from_json(text: &str) -> Self {
+        let v = json::parse(text).unwrap_or_else(|_| json::from_bool(false));
+        Self {
+            base_url: json::get_string(&v, "base_url").unwrap_or_default(),
+            soft_id: json::get_string(&v, "soft_id").unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+
     pub fn soft_id(&self) -> Result<Option<u64>, String> {
         let text = self.soft_id.trim();
         if text.is_empty() {
@@ -107,7 +121,7 @@ impl Ctx {
         let location = window().location();
         let origin = location.origin().unwrap_or_default();
         let hostname = location.hostname().unwrap_or_default();
-        let mut settings: Settings = storage::load(storage::SETTINGS).unwrap_or_default();
+        let mut settings = Settings::from_json(&storage::load(storage::SETTINGS));
         if !clipcloud::codec::is_http_url(&settings.base_url) {
             settings.base_url = request::default_base_url(&origin);
         }
@@ -119,11 +133,11 @@ impl Ctx {
             None if request::is_local_host(&hostname) => settings.key = "demo-key".into(),
             None => {}
         }
-        let mut form: Form = storage::load(storage::FORM).unwrap_or_default();
+        let mut form = Form::from_json(&storage::load(storage::FORM));
         if form.style.is_empty() {
             form.style = storage::get(storage::local(), storage::STYLE).unwrap_or_else(|| "standard".into());
         }
-        let history = history::from_json(&storage::get(storage::local(), storage::HISTORY).unwrap_or_default());
+        let history = history::from_json(&storage::load(storage::HISTORY));
         Self {
             settings: RwSignal::new(settings),
             connection: RwSignal::new(Connection::Idle),
@@ -171,7 +185,7 @@ impl Ctx {
             self.connection.set(Connection::Failed(e));
             return;
         }
-        storage::save(storage::SETTINGS, &s);
+        storage::save(storage::SETTINGS, &s.to_json());
         storage::save_key(s.key.trim(), s.remember);
         self.connection.set(Connection::Connecting);
         spawn_local(async move {
@@ -256,7 +270,7 @@ impl Ctx {
             return;
         }
         self.resumed.set_value(true);
-        let list = pending::from_json(&storage::get(storage::local(), storage::PENDING).unwrap_or_default());
+        let list = pending::from_json(&storage::load(storage::PENDING));
         for p in list.into_iter().rev() {
             let state = JobState::Running {
                 creation_id: p.creation_id.clone(),
@@ -275,18 +289,17 @@ impl Ctx {
     }
 
     fn add_history(self, entry: Entry) {
-        let mut list =
-            self.history.try_get_untracked().unwrap_or_else(|| history::from_json(&storage::get(storage::local(), storage::HISTORY).unwrap_or_default()));
+        let mut list = self.history.try_get_untracked().unwrap_or_else(|| history::from_json(&storage::load(storage::HISTORY)));
         history::add(&mut list, entry);
-        storage::save(storage::HISTORY, &list);
+        storage::save(storage::HISTORY, &history::to_json(&list));
         self.history.try_set(list);
     }
 }
 
 fn update_pending(f: impl FnOnce(&mut Vec<Pending>)) {
-    let mut list = pending::from_json(&storage::get(storage::local(), storage::PENDING).unwrap_or_default());
+    let mut list = pending::from_json(&storage::load(storage::PENDING));
     f(&mut list);
-    storage::save(storage::PENDING, &list);
+    storage::save(storage::PENDING, &pending::to_json(&list));
 }
 
 /// Creates (unless `existing` names a creation already accepted), then waits for the

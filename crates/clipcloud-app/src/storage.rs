@@ -3,7 +3,6 @@
 //! creations still running, and the history. Storage that is missing or full is
 //! ignored: the app works, it just forgets.
 
-use serde::{de::DeserializeOwned, Serialize};
 use web_sys::Storage;
 
 pub const KEY: &str = "clipcloud.key";
@@ -37,15 +36,13 @@ pub fn remove(storage: Option<Storage>, name: &str) {
     }
 }
 
-/// A value saved as JSON in localStorage; `None` when absent or unreadable.
-pub fn load<T: DeserializeOwned>(name: &str) -> Option<T> {
-    serde_json::from_str(&get(local(), name)?).ok()
+/// Text saved in localStorage (JSON for the structured values); empty when absent.
+pub fn load(name: &str) -> String {
+    get(local(), name).unwrap_or_default()
 }
 
-pub fn save<T: Serialize>(name: &str, value: &T) {
-    if let Ok(text) = serde_json::to_string(value) {
-        set(local(), name, &text);
-    }
+pub fn save(name: &str, text: &str) {
+    set(local(), name, text);
 }
 
 /// The saved key: this tab's first (an empty one after "forget the key"), then this

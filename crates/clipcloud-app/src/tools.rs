@@ -4,7 +4,7 @@
 use crate::app::ctx;
 use crate::article::{self, MAX_PICTURES};
 use crate::snippet;
-use crate::util::copy;
+use crate::util::{copy, set_text};
 use leptos::prelude::*;
 
 #[component]
@@ -48,12 +48,12 @@ pub fn ArticleHelper() -> impl IntoView {
                 <label class="field">
                     <span>"Article title"</span>
                     <input name="article_title" placeholder="How to grow apples on a balcony"
-                        prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
+                        prop:value=title on:input=set_text(title)/>
                 </label>
                 <label class="field count">
                     <span>"Pictures"</span>
                     <input name="article_count" inputmode="numeric"
-                        prop:value=move || count.get() on:input=move |ev| count.set(event_target_value(&ev))/>
+                        prop:value=count on:input=set_text(count)/>
                 </label>
             </div>
             {move || count_value().is_none().then(|| view! {
@@ -70,7 +70,7 @@ pub fn ArticleHelper() -> impl IntoView {
             <label class="field">
                 <span>"The LLM's answer (JSON)"</span>
                 <textarea name="article_answer" class="code" rows="4" placeholder="[{\"picture_number\": 1, \"query\": \"…\", \"style\": \"…\"}]"
-                    prop:value=move || answer.get() on:input=move |ev| answer.set(event_target_value(&ev))></textarea>
+                    prop:value=answer on:input=set_text(answer)></textarea>
             </label>
             {move || parsed.get().map(|result| match result {
                 Err(problem) => view! { <p class="problem" role="alert">{problem}</p> }.into_any(),

@@ -43,3 +43,10 @@ pub fn file_name(creation_id: &str, index: usize) -> String {
     let short: String = creation_id.chars().take(8).collect();
     "clipcloud-".to_owned() + &short + "-" + &(index + 1).to_string() + ".webp"
 }
+
+/// An input handler that keeps `signal` equal to the field's text (one handler type
+/// for every such field, so the view code is generated once).
+pub fn set_text(signal: leptos::prelude::RwSignal<String>) -> impl Fn(web_sys::Event) + Clone + 'static {
+    use leptos::prelude::Set;
+    move |ev| signal.set(leptos::prelude::event_target_value(&ev))
+}

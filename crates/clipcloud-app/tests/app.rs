@@ -214,7 +214,7 @@ async fn creations_left_running_are_picked_up_again() {
     let id = client.create(request.clone()).await.unwrap();
     let pending =
         [Pending { creation_id: id.clone(), request: Request::Style(request), started_ms: js_sys::Date::now(), size: Some((512, 512)) }];
-    storage::save(storage::PENDING, &pending);
+    storage::save(storage::PENDING, &clipcloud_app::pending::to_json(&pending));
 
     let app = mount();
     app.until("the card of the earlier creation", 20, |a| a.text(".job .prompt") == "A lighthouse").await;

@@ -9,6 +9,7 @@ use crate::retry::{CallKind, Decision};
 use crate::transport::{Transport, TransportError};
 use crate::validate;
 use core::cell::RefCell;
+use core::future::Future;
 use core::time::Duration;
 
 /// Reported on every check while waiting for a creation.
@@ -75,7 +76,7 @@ impl<T: Transport> Client<T> {
             *request.soft_id_mut() = self.config.soft_id;
         }
         let http = self.endpoint().create(&request);
-        self.call(CallKind::Create, &http, None, codec::decode_created).await
+        self.call(CallKind::Create, http, None, codec::decode_created).await
     }
 
     pub async fn create_by_style(&self, request: crate::StyleRequest) -> Result<String, Error> {
@@ -87,23 +88,25 @@ impl<T: Transport> Client<T> {
     }
 
     /// Asks once whether a creation is ready.
-    pub async fn check(&self, creation_id: &str) -> Result<Status, Error> {
-        self.check_before(creation_id, None).await
+    // Plain `fn`s returning the inner future, where they only forward: one async state
+    // machine less each in the wasm (the npm package's size budget).
+    pub fn check<'a>(&'a self, creation_id: &'a str) -> impl Future<Output = Result<Status, Error>> + 'a {
+        self.check_before(creation_id, None)
     }
 
     async fn check_before(&self, creation_id: &str, deadline: Option<Duration>) -> Result<Status, Error> {
         validate::creation_id(creation_id)?;
         let http = self.endpoint().check(creation_id);
-        self.call(CallKind::Read, &http, deadline, |r| codec::decode_check(r, creation_id)).await
+        self.call(CallKind::Read, http, deadline, |r| codec::decode_check(r, creation_id)).await
     }
 
-    pub async fn balance(&self) -> Result<f64, Error> {
-        self.call(CallKind::Read, &self.endpoint().balance(), None, codec::decode_balance).await
+    pub fn balance(&self) -> impl Future<Output = Result<f64, Error>> + '_ {
+        self.call(CallKind::Read, self.endpoint().balance(), None, codec::decode_balance)
     }
 
     /// The live styles list; also remembered to validate later creates.
     pub async fn styles(&self) -> Result<Vec<Style>, Error> {
-        let styles = self.call(CallKind::Read, &self.endpoint().styles(), None, codec::decode_styles).await?;
+        let styles = self.call(CallKind::Read, self.endpoint().styles(), None, codec::decode_styles).await?;
         *self.known_styles.borrow_mut() = Some(styles.clone());
         Ok(styles)
     }
@@ -118,31 +121,32 @@ impl<T: Transport> Client<T> {
         let request = request.into();
         let kind = kind_of(&request);
         let id = self.create(request).await?;
-        self.poll_until_done(&id, started, Some(&kind), on_progress).await
+        self.poll_until_done(&id, Some(started), Some(&kind), on_progress).await
     }
 
     /// Waits for a creation made earlier (the docs' "create early, collect later"):
     /// checks at once, then follows the polling schedule.
-    pub async fn wait(
-        &self,
-        creation_id: &str,
-        on_progress: impl FnMut(Progress<'_>),
-    ) -> Result<Finished, Error> {
-        let started = self.transport.now();
-        self.poll_until_done(creation_id, started, None, on_progress).await
+    pub fn wait<'a>(
+        &'a self,
+        creation_id: &'a str,
+        on_progress: impl FnMut(Progress<'_>) + 'a,
+    ) -> impl Future<Output = Result<Finished, Error>> + 'a {
+        self.poll_until_done(creation_id, None, None, on_progress)
     }
 
     async fn poll_until_done(
         &self,
         id: &str,
-        started: Duration,
+        // `None`: from when polling begins (`wait`).
+        started: Option<Duration>,
         // Known for a creation started here (`generate`): then it polls on the schedule and
         // learns; `wait` checks at once and does not learn (it may have started long ago).
         kind: Option<&str>,
         mut on_progress: impl FnMut(Progress<'_>),
     ) -> Result<Finished, Error> {
+        let started = started.unwrap_or_else(|| self.transport.now());
         let schedule = self.config.poll;
-        let deadline = started + schedule.deadline;
+        let deadline = started.saturating_add(schedule.deadline);
         let mut checks = 0u32;
         let mut last_error = None;
         let check_first = kind.is_none();
@@ -198,14 +202,14 @@ impl<T: Transport> Client<T> {
     async fn call<R>(
         &self,
         kind: CallKind,
-        http: &HttpRequest,
+        http: HttpRequest,
         deadline: Option<Duration>,
         decode: impl Fn(&HttpResponse) -> Result<R, Error>,
     ) -> Result<R, Error> {
         // The retry loop is not generic over the result: one copy of its state machine
         // in the wasm instead of one per call (the npm package's size budget).
         let mut value = None;
-        self.call_decoding(kind, http, deadline, &mut |r| decode(r).map(|v| value = Some(v))).await?;
+        self.call_decoding(kind, &http, deadline, &mut |r| decode(r).map(|v| value = Some(v))).await?;
         // `Ok` above means `decode` succeeded, which set the value.
         value.ok_or(Error::Aborted)
     }
@@ -241,7 +245,7 @@ impl<T: Transport> Client<T> {
 /// What the polling schedule learns durations per: the style and the image count, or
 /// the advanced request's model and size.
 fn kind_of(request: &CreateRequest) -> String {
-    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let number = |n: Option<u32>| n.map(|n| crate::error::decimal(u64::from(n))).unwrap_or_default();
     match request {
         CreateRequest::ByStyle(r) => [&r.style_name, " *", &number(r.count)].concat(),
         CreateRequest::Advanced(r) => [

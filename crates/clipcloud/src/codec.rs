@@ -160,7 +160,7 @@ pub fn decode_created(resp: &HttpResponse) -> Result<String, Error> {
 /// Done is decided by the presence of `results`, never by the message text.
 pub fn decode_check(resp: &HttpResponse, requested_id: &str) -> Result<Status, Error> {
     let body = read(resp)?;
-    let strings = |v: &json::Value| json::array(v)?.iter().map(json::string).collect::<Option<Vec<_>>>();
+    let strings = |v: &json::Value| json::items(v, json::string);
     let results = shape(resp, optional(&body, "results", strings))?;
     let creation_id = shape(resp, optional(&body, "creation_id", json::string))?;
     let cost = shape(resp, optional(&body, "cost", json::number))?;
@@ -201,10 +201,6 @@ pub fn decode_balance(resp: &HttpResponse) -> Result<f64, Error> {
 /// `{"styles": [...]}` or as a bare array.
 pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
     let body = read(resp)?;
-    let entries = match json::array(&body) {
-        Some(entries) => entries,
-        None => shape(resp, required(&body, "styles", json::array))?,
-    };
     let style = |entry: &json::Value| -> Result<Style, NotTheShape> {
         if let Some(name) = json::string(entry) {
             return Ok(Style { name, ..Style::default() });
@@ -216,7 +212,14 @@ pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
             height: optional(entry, "height", whole)?,
         })
     };
-    shape(resp, entries.iter().map(style).collect())
+    let styles = |v: &json::Value| json::items(v, |entry| style(entry).ok());
+    // A bare array of entries, or an object with one under "styles".
+    let styles = if json::is_array(&body) {
+        styles(&body).ok_or(NotTheShape)
+    } else {
+        required(&body, "styles", styles)
+    };
+    shape(resp, styles)
 }
 
 /// Only links a browser can safely fetch or show.
@@ -315,8 +318,10 @@ pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
 /// IMF-fixdate → seconds since the Unix epoch.
 fn parse_http_date(value: &str) -> Option<u64> {
     // "Sun, 06 Nov 1994 08:49:37 GMT"
-    // Char patterns only: a `&str` pattern brings a substring searcher into the wasm.
-    let mut parts = value.split_once(',')?.1.strip_prefix(' ')?.split(' ');
+    // `Pieces`, not `str::split`/`split_once`: no substring nor char searcher in the wasm.
+    let mut parts = Pieces::new(value, b',');
+    parts.next()?;
+    let mut parts = Pieces::new(parts.rest?.strip_prefix(' ')?, b' ');
     let day: u64 = parts.next()?.parse().ok()?;
     let month = match parts.next()? {
         "Jan" => 1,
@@ -334,7 +339,7 @@ fn parse_http_date(value: &str) -> Option<u64> {
         _ => return None,
     };
     let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
+    let mut clock = Pieces::new(parts.next()?, b':').map(|n| n.parse::<u64>().ok());
     let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
     if parts.next()? != "GMT"
         || !(1970..=9999).contains(&year)
@@ -346,6 +351,38 @@ fn parse_http_date(value: &str) -> Option<u64> {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
+}
+
+/// `str::split` by one ASCII byte: the same pieces, in a few bytes of wasm.
+struct Pieces<'a> {
+    /// What follows the last separator found (`None` once the last piece was given).
+    rest: Option<&'a str>,
+    separator: u8,
+}
+
+impl<'a> Pieces<'a> {
+    fn new(text: &'a str, separator: u8) -> Self {
+        Self { rest: Some(text), separator }
+    }
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.rest?;
+        match text.bytes().position(|b| b == self.separator) {
+            // An ASCII byte: both cuts are on character boundaries.
+            Some(at) => {
+                self.rest = text.get(at + 1..);
+                text.get(..at)
+            }
+            None => {
+                self.rest = None;
+                Some(text)
+            }
+        }
+    }
 }
 
 /// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's algorithm).
@@ -576,5 +613,16 @@ mod tests {
         let e = excerpt(&long);
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
         assert!(e.ends_with('…'));
+    }
+
+    // Native only: proptest needs an OS random source.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn pieces_are_str_split(text in "[a-c ,:é]{0,12}", separator in proptest::sample::select(vec![b' ', b',', b':'])) {
+            let ours: Vec<&str> = Pieces::new(&text, separator).collect();
+            let std: Vec<&str> = text.split(char::from(separator)).collect();
+            proptest::prop_assert_eq!(ours, std);
+        }
     }
 }

@@ -212,28 +212,34 @@ impl Error {
 }
 
 pub(crate) fn redact_text(text: String, secret: &str) -> String {
-    // Bytewise, not `str::replace`: its substring searcher and char-boundary panics
-    // would cost the browser build kilobytes. Replacing whole UTF-8 sequences by ASCII
-    // keeps the text valid UTF-8.
-    let (bytes, key) = (text.as_bytes(), secret.as_bytes());
-    if key.is_empty() || !bytes.windows(key.len()).any(|w| w == key) {
+    // Char by char, not `str::replace`: its substring searcher and char-boundary panics
+    // would cost the browser build kilobytes. A key (valid UTF-8) can only start on a
+    // character boundary, so this finds every occurrence.
+    if secret.is_empty() {
         return text;
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        match rest.strip_prefix(key) {
-            Some(after) => {
-                out.extend_from_slice(b"[redacted]");
-                rest = after;
-            }
-            None => {
-                out.push(rest[0]);
-                rest = &rest[1..];
-            }
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    let mut found = false;
+    loop {
+        if let Some(after) = rest.strip_prefix(secret) {
+            out.push_str("[redacted]");
+            rest = after;
+            found = true;
+            continue;
         }
+        let mut chars = rest.chars();
+        match chars.next() {
+            Some(c) => out.push(c),
+            None => break,
+        }
+        rest = chars.as_str();
     }
-    String::from_utf8(out).unwrap_or_else(|_| String::from("[redacted]"))
+    if found {
+        out
+    } else {
+        text
+    }
 }
 
 const STARTED_HINT: &str =
@@ -303,16 +309,20 @@ impl fmt::Display for Error {
 }
 
 /// `n` in decimal, without `core::fmt`.
-pub(crate) fn decimal(mut n: u64) -> String {
-    let mut digits = Vec::with_capacity(20);
-    loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub(crate) fn decimal(n: u64) -> String {
+    // Most significant digit first, straight into the string (no buffer to reverse).
+    let mut power = 1u64;
+    while n / power >= 10 {
+        power *= 10;
     }
-    digits.iter().rev().map(|&d| char::from(d)).collect()
+    let mut out = String::with_capacity(20);
+    loop {
+        out.push(char::from(b'0' + (n / power % 10) as u8));
+        if power < 10 {
+            return out;
+        }
+        power /= 10;
+    }
 }
 
 /// `text` in double quotes, with quotes, backslashes and control characters escaped
@@ -429,5 +439,20 @@ mod tests {
         assert!(e.may_have_started());
         assert!(e.to_string().contains("may have been started"));
         assert!(!Error::Timeout { may_have_started: false }.to_string().contains("started"));
+    }
+
+    // Native only: proptest needs an OS random source.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn redaction_is_str_replace(text in "[ab é…]{0,16}", secret in "[ab é…]{0,3}") {
+            let expected = if secret.is_empty() { text.clone() } else { text.replace(&secret, "[redacted]") };
+            proptest::prop_assert_eq!(redact_text(text, &secret), expected);
+        }
+
+        #[test]
+        fn decimal_is_to_string(n in proptest::num::u64::ANY) {
+            proptest::prop_assert_eq!(decimal(n), n.to_string());
+        }
     }
 }

@@ -36,8 +36,14 @@ mod imp {
         v.as_bool()
     }
 
-    pub(crate) fn array(v: &Value) -> Option<Vec<Value>> {
-        v.as_array().cloned()
+    /// Every item of an array, each read by `read`; `None` when `v` is not an array or
+    /// `read` refuses an item.
+    pub(crate) fn items<T>(v: &Value, read: impl FnMut(&Value) -> Option<T>) -> Option<Vec<T>> {
+        v.as_array()?.iter().map(read).collect()
+    }
+
+    pub(crate) fn is_array(v: &Value) -> bool {
+        v.is_array()
     }
 
     pub(crate) fn is_object(v: &Value) -> bool {
@@ -117,8 +123,22 @@ mod imp {
         v.as_bool()
     }
 
-    pub(crate) fn array(v: &Value) -> Option<Vec<Value>> {
-        Array::is_array(v).then(|| v.unchecked_ref::<Array>().to_vec())
+    /// Every item of an array, each read by `read`; `None` when `v` is not an array or
+    /// `read` refuses an item. Items are read in place: no copy of the array.
+    pub(crate) fn items<T>(v: &Value, mut read: impl FnMut(&Value) -> Option<T>) -> Option<Vec<T>> {
+        if !is_array(v) {
+            return None;
+        }
+        let array = v.unchecked_ref::<Array>();
+        let mut out = Vec::new();
+        for i in 0..array.length() {
+            out.push(read(&array.get(i))?);
+        }
+        Some(out)
+    }
+
+    pub(crate) fn is_array(v: &Value) -> bool {
+        Array::is_array(v)
     }
 
     pub(crate) fn is_object(v: &Value) -> bool {

@@ -86,7 +86,8 @@ impl PollSchedule {
         let max = self.max_interval.max(self.min_interval);
         // In f64 seconds: a long wait grows past what a Duration can hold.
         let grown = self.first_delay.as_secs_f64() * self.growth.max(1.0).powi(checks_done.min(1_000) as i32);
-        let delay = Duration::try_from_secs_f64(grown).unwrap_or(max).clamp(self.min_interval, max);
+        // `max(min).min(max)`, not `clamp`: the same (min ≤ max here) without its assertion.
+        let delay = Duration::try_from_secs_f64(grown).unwrap_or(max).max(self.min_interval).min(max);
         // The last check lands on the deadline rather than past it.
         Some(delay.min(left))
     }
@@ -104,18 +105,20 @@ impl PollSchedule {
         let left = self.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
         let max = self.max_interval.max(self.min_interval);
         // Half the window's width (two or three checks cover it), at most dense_interval.
-        let gap = ((end - start) / 2).min(self.dense_interval).max(self.min_interval);
+        // Saturating arithmetic: the same values (end ≥ start, and each subtraction below is
+        // guarded), without Duration's overflow panics in the shipped wasm.
+        let gap = (end.saturating_sub(start) / 2).min(self.dense_interval).max(self.min_interval);
         let delay = if elapsed < start {
             // Sparse before: one sleep to a gap past the earliest usual end (a check right
             // at it would rarely find anything).
-            start + gap - elapsed
-        } else if elapsed < end + gap {
+            start.saturating_add(gap).saturating_sub(elapsed)
+        } else if elapsed < end.saturating_add(gap) {
             gap
         } else {
             // Past anything seen: back off gently, in proportion to how far past (a
             // creation just past the window is as likely as any to end soon).
-            let past = (elapsed - end).as_secs_f64() * (self.growth.max(1.0) - 1.0) / 2.0;
-            (gap + Duration::try_from_secs_f64(past).unwrap_or(max)).min(max.max(gap))
+            let past = elapsed.saturating_sub(end).as_secs_f64() * (self.growth.max(1.0) - 1.0) / 2.0;
+            gap.saturating_add(Duration::try_from_secs_f64(past).unwrap_or(max)).min(max.max(gap))
         };
         Some(delay.max(self.min_interval).min(left))
     }
@@ -146,9 +149,9 @@ impl Durations {
         // creations got faster (the 2nd-smallest estimate opens the window, so one such
         // outlier does not move it), without dragging it far below a steady duration.
         let estimate = match not_ready_at {
-            Some(lo) if lo < ready_by => lo + (ready_by - lo) / 2,
+            Some(lo) if lo < ready_by => lo.saturating_add(ready_by.saturating_sub(lo) / 2),
             Some(_) => ready_by,
-            None => ready_by - ready_by / 4,
+            None => ready_by.saturating_sub(ready_by / 4),
         };
         if self.estimates.len() == Self::KEEP {
             self.estimates.remove(0);
@@ -162,9 +165,18 @@ impl Durations {
         if self.estimates.len() < Self::ENOUGH {
             return None;
         }
-        let mut sorted = self.estimates.clone();
-        sorted.sort_unstable();
-        Some((sorted[1], sorted[sorted.len() - 1]))
+        // One pass, no sort (the npm package's size budget): the two smallest and the largest.
+        let (mut least, mut second, mut most) = (Duration::MAX, Duration::MAX, Duration::ZERO);
+        for &e in &self.estimates {
+            if e < least {
+                second = least;
+                least = e;
+            } else if e < second {
+                second = e;
+            }
+            most = most.max(e);
+        }
+        Some((second, most))
     }
 
     pub fn len(&self) -> usize {
@@ -305,6 +317,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn window_is_second_smallest_to_largest(history in prop::collection::vec(0u64..10_000, 0..80)) {
+            let d = learned(&history);
+            let mut sorted = d.estimates.clone();
+            sorted.sort_unstable();
+            let expected = (sorted.len() >= Durations::ENOUGH).then(|| (sorted[1], sorted[sorted.len() - 1]));
+            prop_assert_eq!(d.window(), expected);
+        }
+
         #[test]
         fn never_past_deadline_never_faster_than_minimum(
             checks in 0u32..1_000,
