@@ -89,7 +89,8 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
         run(&mut command)
     };
     apt(&["update", "-qq"])?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    // With recommends (fonts among them), as the browsers were verified here.
+    let mut args = vec!["install", "-y", "-qq"];
     args.extend_from_slice(packages);
     apt(&args)
 }
