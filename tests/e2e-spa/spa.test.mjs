@@ -63,7 +63,12 @@ async function open(t) {
 /** Opens the connection panel if needed, enters `key`, connects. */
 async function connect(page, key) {
   const keyInput = page.locator('input[name="apikey"]');
-  if (!(await keyInput.isVisible())) await page.getByRole("button", { name: "Connection" }).click();
+  // The panel may still be opening or closing itself (the app connects at start when it
+  // has a key): toggle it until the field is there rather than trusting one look.
+  for (let attempt = 0; attempt < 5 && !(await keyInput.isVisible()); attempt++) {
+    await page.getByRole("button", { name: "Connection" }).click();
+    await keyInput.waitFor({ timeout: 2000 }).catch(() => {});
+  }
   await keyInput.fill(key);
   await page.getByRole("button", { name: "Connect", exact: true }).click();
 }

@@ -98,18 +98,26 @@ fn job_card(job: Job) -> impl IntoView {
     }
 }
 
-fn gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoView {
-    let shown = done.images.iter().filter(|u| is_http_url(u)).count();
-    let withheld = done.censored;
-    let thumbs = done
-        .images
+/// A thumbnail per image link; only http(s) links are ever shown.
+fn thumbs(
+    images: &[String],
+    creation_id: &str,
+    alt: &str,
+    size: Option<(u32, u32)>,
+    small: bool,
+) -> impl IntoView {
+    images
         .iter()
         .enumerate()
         .filter(|(_, url)| is_http_url(url))
-        .map(|(i, url)| {
-            thumb(url.clone(), alt.clone(), file_name(&done.creation_id, i), size, false)
-        })
-        .collect_view();
+        .map(|(i, url)| thumb(url.clone(), alt.to_owned(), file_name(creation_id, i), size, small))
+        .collect_view()
+}
+
+fn gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoView {
+    let shown = done.images.iter().filter(|u| is_http_url(u)).count();
+    let withheld = done.censored;
+    let thumbs = thumbs(&done.images, &done.creation_id, &alt, size, false);
     view! {
         <p class="status done">
             "Done · cost " <strong class="cost">{money(done.cost)}</strong>
@@ -213,15 +221,7 @@ fn history_row(entry: Entry) -> impl IntoView {
             window().scroll_to_with_x_and_y(0.0, 0.0);
         }
     };
-    let thumbs = entry
-        .images
-        .iter()
-        .enumerate()
-        .filter(|(_, url)| is_http_url(url))
-        .map(|(i, url)| {
-            thumb(url.clone(), prompt.clone(), file_name(&entry.creation_id, i), entry.size, true)
-        })
-        .collect_view();
+    let thumbs = thumbs(&entry.images, &entry.creation_id, &prompt, entry.size, true);
     view! {
         <li class="entry">
             <div class="thumbs small">{thumbs}</div>
