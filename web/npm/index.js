@@ -1,6 +1,7 @@
 // ClipCloud for web pages: the Rust client (crates/clipcloud, compiled to wasm) behind a
-// small class. Every rule about the API lives in the wasm; this file only loads it and
-// turns its errors into `ClipCloudError`s.
+// small class. Every rule about the API lives in the wasm: for each call it says what to
+// send and how long to wait; this file only performs those steps with the page's own
+// fetch and timers, and turns errors into `ClipCloudError`s.
 import load, { Core } from "./clipcloud.js"; // the wasm-bindgen glue, bundled in at build time
 
 let loading;
@@ -39,13 +40,17 @@ export class ClipCloud {
 
   // op: 0 create, 1 check, 2 balance, 3 styles, 4 generate, 5 wait (crates/clipcloud-js).
   async #call(op, arg, options) {
+    let run;
     try {
       await init();
       this.#core ??= new Core(this.#options);
-      return await this.#core.call(op, arg, options);
+      run = this.#core.begin(op, arg, options); // checks the input and the options
+      return await drive(this.#core, run, options ?? {});
     } catch (e) {
-      // The wasm rejects with [code, message, status, mayHaveStarted].
+      // The wasm reports errors as [code, message, status, mayHaveStarted].
       throw Array.isArray(e) ? new ClipCloudError(...e) : e;
+    } finally {
+      run?.free();
     }
   }
 
@@ -67,4 +72,83 @@ export class ClipCloud {
   wait(creationId, options) {
     return this.#call(5, creationId, options);
   }
+}
+
+// The steps the wasm asks for (crates/clipcloud-js/src/lib.rs).
+const SEND = 0;
+const SLEEP = 1;
+const DONE = 2;
+
+// Performs a call's steps until the wasm says it is done, the signal aborts or
+// `timeoutMs` passes; then the pending fetch is aborted and every timer cleared.
+function drive(core, run, { signal, timeoutMs, onProgress }) {
+  return new Promise((resolve, reject) => {
+    let over = false;
+    let request; // the pending fetch's AbortController
+    let timer; // the pending sleep, or the pending fetch's time limit
+    let limit; // timeoutMs
+    const end = () => {
+      over = true;
+      request?.abort();
+      clearTimeout(timer);
+      clearTimeout(limit);
+      signal?.removeEventListener("abort", aborted);
+    };
+    const stop = (timedOut) => {
+      if (!over) {
+        end();
+        reject(core.stop(run, timedOut));
+      }
+    };
+    const aborted = () => stop(false);
+    // `step` computes the next step; nothing runs once the call is over.
+    const next = (step) => {
+      if (over) return;
+      try {
+        follow(step());
+      } catch (e) {
+        end();
+        reject(e);
+      }
+    };
+    const follow = ([kind, a, b, c, d]) => {
+      if (kind === SEND) {
+        const controller = (request = new AbortController());
+        let timedOut = false;
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, d);
+        const headers = c === undefined ? undefined : { "Content-Type": "application/json" };
+        fetch(b, { method: a, body: c, headers, signal: controller.signal })
+          .then((r) => r.text().then((body) => [r.status, r.headers.get("retry-after") ?? undefined, body]))
+          .then(
+            ([status, retryAfter, body]) => {
+              clearTimeout(timer);
+              next(() => core.answer(run, status, retryAfter, body, Date.now()));
+            },
+            (e) => {
+              clearTimeout(timer);
+              next(() => core.failed(run, timedOut, String(e?.message ?? e), Date.now()));
+            },
+          );
+      } else if (kind === SLEEP) {
+        if (b !== undefined && onProgress) {
+          try {
+            onProgress(b);
+          } catch {
+            // A throwing callback must not stop the polling.
+          }
+        }
+        timer = setTimeout(() => next(() => core.woke(run, Date.now())), a);
+      } else {
+        end();
+        (kind === DONE ? resolve : reject)(a);
+      }
+    };
+    if (signal?.aborted) return aborted();
+    signal?.addEventListener("abort", aborted);
+    if (timeoutMs !== undefined && timeoutMs !== null) limit = setTimeout(() => stop(true), timeoutMs);
+    next(() => core.start(run, Date.now()));
+  });
 }

@@ -34,7 +34,7 @@ pub struct Built {
 
 /// `cargo xtask package`.
 pub fn command() -> Result<(), String> {
-    setup::all()?;
+    setup::for_package()?;
     let built = build()?;
     println!("\npackage: {}", built.tarball.display());
     Ok(())

@@ -23,10 +23,15 @@ pub fn all() -> Result<(), String> {
 
 /// What building the SPA needs (`cargo xtask serve`).
 pub fn for_build() -> Result<(), String> {
+    for_package()?;
+    trunk()
+}
+
+/// What building the npm package needs (`cargo xtask package`).
+pub fn for_package() -> Result<(), String> {
     wasm_target()?;
     wasm_bindgen_cli()?;
-    node_tools()?;
-    trunk()
+    node_tools()
 }
 
 fn output(program: &str, args: &[&str]) -> Option<String> {

@@ -5,7 +5,7 @@ use clipcloud::{
     StyleRequest,
 };
 use core::time::Duration;
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
@@ -66,29 +66,16 @@ pub fn opt_millis(obj: &JsValue, key: &str) -> Result<Option<Duration>, Error> {
     Ok(opt_u64(obj, key, Field::Count, key)?.map(Duration::from_millis))
 }
 
-/// The per-call options: `{ signal?, timeoutMs?, onProgress? }`.
-pub struct CallOptions {
-    pub signal: Option<AbortSignal>,
-    pub timeout: Option<Duration>,
-    pub on_progress: Option<Function>,
-}
-
-pub fn call_options(options: &JsValue) -> Result<CallOptions, Error> {
-    let signal = match given(options, "signal") {
-        None => None,
-        Some(s) => match s.dyn_into::<AbortSignal>() {
-            Ok(s) => Some(s),
-            Err(_) => return Err(invalid(Field::Prompt, "signal must be an AbortSignal".into())),
-        },
-    };
-    let on_progress = match given(options, "onProgress") {
-        None => None,
-        Some(f) => match f.dyn_into::<Function>() {
-            Ok(f) => Some(f),
-            Err(_) => return Err(invalid(Field::Prompt, "onProgress must be a function".into())),
-        },
-    };
-    Ok(CallOptions { signal, timeout: opt_millis(options, "timeoutMs")?, on_progress })
+/// The per-call options `{ signal?, timeoutMs?, onProgress? }` must have the right types;
+/// `index.js` then uses them as given.
+pub fn check_call_options(options: &JsValue) -> Result<(), Error> {
+    if given(options, "signal").is_some_and(|s| !s.is_instance_of::<AbortSignal>()) {
+        return Err(invalid(Field::Prompt, "signal must be an AbortSignal".into()));
+    }
+    if given(options, "onProgress").is_some_and(|f| !f.is_function()) {
+        return Err(invalid(Field::Prompt, "onProgress must be a function".into()));
+    }
+    opt_millis(options, "timeoutMs").map(drop)
 }
 
 /// `{ prompt, style | styleName, ... }` → by style; `{ prompt, model?, width?, ... }` → advanced.
@@ -118,11 +105,6 @@ pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
     r.steps = opt_u32(input, "steps", Field::Steps)?;
     r.seed = opt_u64(input, "seed", Field::Steps, "seed")?;
     Ok(r.into())
-}
-
-/// A creation id; anything but a string becomes "" and the core refuses it.
-pub fn creation_id(id: &JsValue) -> String {
-    id.as_string().unwrap_or_default()
 }
 
 fn strings(items: &[String]) -> JsValue {

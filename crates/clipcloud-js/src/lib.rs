@@ -1,8 +1,11 @@
-//! The npm package's wasm: JS values in, JS values out, over the core crate's
-//! [`clipcloud::Client`]. No API logic lives here — only the mapping between plain JS
-//! objects (camelCase) and the core's types, cancellation by `AbortSignal`, the
-//! per-call time limit, and errors as plain values the package's `index.js` turns
-//! into `ClipCloudError`s.
+//! The npm package's wasm: the core crate's [`Operation`]s, driven from JavaScript.
+//!
+//! `index.js` performs the steps an operation asks for — a `fetch`, a `setTimeout`, an
+//! `onProgress` call — and hands back what came of them; every decision (validation, the
+//! request, decoding, retries, the polling schedule) is the core's. So the wasm holds no
+//! futures or executor, and no API logic lives here: only the mapping between plain JS
+//! values (camelCase) and the core's types, and errors as plain values that `index.js`
+//! turns into `ClipCloudError`s.
 //!
 //! Size matters (the whole package a page loads is budgeted at 21 KB gzipped): no
 //! serde on the JS side, no `format!`, nothing that can panic on bad input.
@@ -14,21 +17,30 @@ mod convert;
 #[global_allocator]
 static ALLOCATOR: alloc::Allocator = alloc::Allocator::new();
 
-use clipcloud::fetch::FetchTransport;
-use clipcloud::{Client, Config, Error, Progress};
-use convert::{call_options, create_request, creation_id, finished, status, style, CallOptions};
-use core::future::{poll_fn, Future};
-use core::pin::{pin, Pin};
-use core::task::Poll;
-use gloo_timers::future::TimeoutFuture;
-use js_sys::{Array, Function, Promise};
-use std::rc::Rc;
+use clipcloud::codec::HttpResponse;
+use clipcloud::{Call, Config, Error, Interrupt, Operation, Output, Session, Step, TransportError};
+use convert::{check_call_options, create_request, finished, status, style};
+use core::cell::RefCell;
+use core::time::Duration;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// One configured client. `index.js` wraps it in the public `ClipCloud` class.
 #[wasm_bindgen]
-pub struct Core(Rc<Client<FetchTransport>>);
+pub struct Core(RefCell<Session>);
+
+/// One call in progress, made by [`Core::begin`].
+#[wasm_bindgen]
+pub struct Run {
+    op: Operation,
+    /// For `check`: the id asked about (an in-progress answer names it).
+    id: String,
+}
+
+/// `now` from `Date.now()`: milliseconds since the Unix epoch.
+fn clock(now: f64) -> Duration {
+    Duration::from_millis(now as u64)
+}
 
 #[wasm_bindgen]
 impl Core {
@@ -36,7 +48,7 @@ impl Core {
     /// `index.js` understands when the options are unusable.
     #[wasm_bindgen(constructor)]
     pub fn new(options: &JsValue) -> Result<Core, JsValue> {
-        let build = || -> Result<Client<FetchTransport>, Error> {
+        let build = || -> Result<Session, Error> {
             let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey)?.unwrap_or_default();
             let mut config = Config::new(key);
             if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
@@ -48,98 +60,103 @@ impl Core {
             if let Some(ms) = convert::opt_millis(options, "timeoutMs")? {
                 config = config.request_timeout(ms);
             }
-            Client::new(config)
+            Session::new(config, (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64)
         };
-        build().map(|client| Core(Rc::new(client))).map_err(|e| error_value(&e))
+        build().map(|session| Core(RefCell::new(session))).map_err(|e| error_value(&e))
     }
 
-    /// One entry for every call (one state machine in the wasm, not six):
-    /// `op` 0 create(input), 1 check(id), 2 balance(), 3 styles(), 4 generate(input),
-    /// 5 wait(id). Resolves to what `index.d.ts` says; rejects with an error value.
-    pub fn call(&self, op: u8, arg: JsValue, options: JsValue) -> Promise {
-        let client = self.0.clone();
-        match call_options(&options) {
-            Ok(mut opts) => {
-                let on_progress = opts.on_progress.take();
-                let work = async move {
-                    let mut report = reporter(on_progress);
-                    let report = &mut report as &mut dyn FnMut(Progress<'_>);
-                    Ok(match op {
-                        0 => client.create(create_request(&arg)?).await?.into(),
-                        1 => {
-                            let id = creation_id(&arg);
-                            status(&client.check(&id).await?, &id)
-                        }
-                        2 => client.balance().await?.into(),
-                        3 => client.styles().await?.iter().map(style).collect::<Array>().into(),
-                        4 => finished(&client.generate(create_request(&arg)?, report).await?),
-                        _ => finished(&client.wait(&creation_id(&arg), report).await?),
-                    })
-                };
-                // A timeout of `generate` may come after its create reached the service.
-                let starts = op == 4;
-                future_to_promise(
-                    async move { guarded(opts, starts, work).await.map_err(|e| error_value(&e)) },
-                )
-            }
-            Err(e) => Promise::reject(&error_value(&e)),
-        }
+    /// A call: `op` 0 create(input), 1 check(id), 2 balance(), 3 styles(), 4 generate(input),
+    /// 5 wait(id). Throws an error value when the input or the per-call options
+    /// (`{ signal?, timeoutMs?, onProgress? }`) are not usable.
+    pub fn begin(&self, op: u8, arg: &JsValue, options: &JsValue) -> Result<Run, JsValue> {
+        let build = || -> Result<Run, Error> {
+            check_call_options(options)?;
+            let id = arg.as_string().unwrap_or_default();
+            let call = match op {
+                0 => Call::Create(create_request(arg)?),
+                1 => Call::Check(id.clone()),
+                2 => Call::Balance,
+                3 => Call::Styles,
+                4 => Call::Generate(create_request(arg)?),
+                _ => Call::Wait(id.clone()),
+            };
+            Ok(Run { op: Operation::new(call), id })
+        };
+        build().map_err(|e| error_value(&e))
+    }
+
+    /// The first step. Steps are arrays: `[0, method, url, body?, timeoutMs]` send,
+    /// `[1, ms, progress?]` sleep, `[2, value]` done, `[3, error]` failed.
+    pub fn start(&self, run: &mut Run, now: f64) -> JsValue {
+        let step = run.op.start(&mut self.0.borrow_mut(), clock(now));
+        step_value(step, &run.id)
+    }
+
+    /// The answer to a send step.
+    pub fn answer(
+        &self,
+        run: &mut Run,
+        status: u16,
+        retry_after: Option<String>,
+        body: String,
+        now: f64,
+    ) -> JsValue {
+        let response = HttpResponse { status, retry_after, body, received_unix_secs: (now / 1000.0) as u64 };
+        let step = run.op.answer(&mut self.0.borrow_mut(), Ok(response), clock(now));
+        step_value(step, &run.id)
+    }
+
+    /// A send step that got no answer: it timed out, or `fetch` threw `message`.
+    pub fn failed(&self, run: &mut Run, timed_out: bool, message: String, now: f64) -> JsValue {
+        let error = if timed_out {
+            TransportError::Timeout
+        } else {
+            TransportError::Network { message, not_sent: false }
+        };
+        let step = run.op.answer(&mut self.0.borrow_mut(), Err(error), clock(now));
+        step_value(step, &run.id)
+    }
+
+    /// After a sleep step.
+    pub fn woke(&self, run: &mut Run, now: f64) -> JsValue {
+        let step = run.op.woke(&mut self.0.borrow_mut(), clock(now));
+        step_value(step, &run.id)
+    }
+
+    /// Ends a call early (its signal aborted, or its `timeoutMs` passed): the error value.
+    pub fn stop(&self, run: &mut Run, timed_out: bool) -> JsValue {
+        error_value(&run.op.stop(if timed_out { Interrupt::TimedOut } else { Interrupt::Aborted }))
     }
 }
 
-/// Calls `onProgress`; what it throws is ignored (it must not stop the polling).
-fn reporter(on_progress: Option<Function>) -> impl FnMut(Progress<'_>) {
-    move |p| {
-        if let Some(f) = &on_progress {
-            let _ = f.call1(&JsValue::UNDEFINED, &convert::progress(&p));
+fn step_value(step: Step<'_>, id: &str) -> JsValue {
+    let step = match step {
+        Step::Send { request, timeout } => {
+            let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+            let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+            let step = Array::of3(&0.into(), &request.method.as_str().into(), &request.url.as_str().into());
+            step.push(&body);
+            step.push(&millis.into());
+            step
         }
-    }
-}
-
-/// Runs `work` under the call's signal and time limit. `starts` says whether the call
-/// creates (a timeout then leaves open whether the creation began).
-async fn guarded(
-    opts: CallOptions,
-    starts: bool,
-    work: impl Future<Output = Result<JsValue, Error>>,
-) -> Result<JsValue, Error> {
-    let mut work = pin!(work);
-    if opts.signal.as_ref().is_some_and(|s| s.aborted()) {
-        return Err(Error::Aborted);
-    }
-    // The signal's `abort` event resolves this promise; its listener is removed at the end.
-    let mut listener: Option<Function> = None;
-    let mut aborted = opts.signal.as_ref().map(|signal| {
-        JsFuture::from(Promise::new(&mut |resolve, _reject| {
-            let _ = signal.add_event_listener_with_callback("abort", &resolve);
-            listener = Some(resolve);
-        }))
-    });
-    let mut timer =
-        opts.timeout.map(|d| TimeoutFuture::new(u32::try_from(d.as_millis()).unwrap_or(u32::MAX)));
-    // Whichever finishes first; the others are dropped with this frame, which aborts
-    // the pending fetch and clears the timers.
-    let result = poll_fn(|cx| {
-        if let Poll::Ready(result) = work.as_mut().poll(cx) {
-            return Poll::Ready(result);
+        Step::Sleep { duration, progress } => {
+            let millis = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
+            let progress = progress.as_ref().map_or(JsValue::UNDEFINED, convert::progress);
+            Array::of3(&1.into(), &millis.into(), &progress)
         }
-        if let Some(a) = aborted.as_mut() {
-            if Pin::new(a).poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Aborted));
-            }
+        Step::Done(Ok(output)) => {
+            let value = match output {
+                Output::Created(id) => id.into(),
+                Output::Status(s) => status(&s, id),
+                Output::Balance(b) => b.into(),
+                Output::Styles(styles) => styles.iter().map(style).collect::<Array>().into(),
+                Output::Finished(f) => finished(&f),
+            };
+            Array::of2(&2.into(), &value)
         }
-        if let Some(t) = timer.as_mut() {
-            if Pin::new(t).poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Timeout { may_have_started: starts }));
-            }
-        }
-        Poll::Pending
-    })
-    .await;
-    if let (Some(signal), Some(listener)) = (&opts.signal, &listener) {
-        let _ = signal.remove_event_listener_with_callback("abort", listener);
-    }
-    result
+        Step::Done(Err(e)) => Array::of2(&3.into(), &error_value(&e)),
+    };
+    step.into()
 }
 
 /// `[code, message, status, mayHaveStarted]`: `index.js` makes a `ClipCloudError` of it.

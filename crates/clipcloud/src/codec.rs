@@ -150,8 +150,9 @@ fn percent_encode_into(text: &str, out: &mut String) {
 pub fn decode_created(resp: &HttpResponse) -> Result<String, Error> {
     let body = read(resp)?;
     let id = shape(resp, required(&body, "creation_id", json::string))?;
-    if id.is_empty() {
-        return Err(bad(resp, "the creation id is empty"));
+    // It goes into the path of every check: the same rule as an id a caller gives.
+    if crate::validate::creation_id(&id).is_err() {
+        return Err(bad(resp, "the creation id is empty or not a plain id"));
     }
     Ok(id)
 }

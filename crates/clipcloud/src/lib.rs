@@ -21,26 +21,30 @@
 //! ```
 //!
 //! The crate is sans-IO at heart: [`validate`], [`codec`], [`retry`] and [`poll`] are
-//! pure and tested natively; [`fetch`] is the only I/O (browser `fetch`, wasm32 only).
-//! [`Client`] composes them over any [`Transport`].
+//! pure and tested natively, and [`operation`] composes them into one state machine per
+//! call that says what to send and how long to sleep. [`Client`] drives it over any
+//! [`Transport`]; [`fetch`] is the only I/O (browser `fetch`, wasm32 only). The npm
+//! package drives the same machine from JavaScript.
 
 pub mod client;
 pub mod codec;
 pub mod config;
 pub mod error;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub mod fetch;
 mod json;
 pub mod model;
+pub mod operation;
 pub mod poll;
 pub mod retry;
 pub mod transport;
 pub mod validate;
 
-pub use client::{Client, Progress};
+pub use client::Client;
 pub use config::{ApiKey, Config};
 pub use error::{Error, ErrorCode, Field, InvalidInput};
 pub use model::{AdvancedRequest, CreateRequest, Finished, Status, Style, StyleRequest, KNOWN_STYLES};
+pub use operation::{Call, Interrupt, Operation, Output, Progress, Session, Step};
 pub use poll::PollSchedule;
 pub use retry::RetryPolicy;
 pub use transport::{Transport, TransportError};

@@ -14,7 +14,13 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn style_request() -> impl Strategy<Value = StyleRequest> {
-    (text(), text(), proptest::option::of(text()), proptest::option::of(0u32..10), proptest::option::of(any::<u64>()))
+    (
+        text(),
+        text(),
+        proptest::option::of(text()),
+        proptest::option::of(0u32..10),
+        proptest::option::of(any::<u64>()),
+    )
         .prop_map(|(prompt, style_name, negative_prompt, count, soft_id)| StyleRequest {
             prompt,
             style_name,
@@ -44,7 +50,16 @@ fn advanced_request() -> impl Strategy<Value = AdvancedRequest> {
         proptest::option::of(any::<u64>()),
     );
     let known = [
-        "prompt", "negative_prompt", "model", "width", "height", "quality", "steps", "seed", "count", "soft_id",
+        "prompt",
+        "negative_prompt",
+        "model",
+        "width",
+        "height",
+        "quality",
+        "steps",
+        "seed",
+        "count",
+        "soft_id",
         "styleName",
     ];
     let extra = proptest::collection::btree_map("[a-z_]{1,12}", extra_value(), 0..4)

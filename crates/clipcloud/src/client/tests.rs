@@ -2,11 +2,15 @@
 //! transport with a fake clock. The real fetch is tested in browsers against the emulator.
 
 use super::*;
+use crate::codec::{HttpRequest, HttpResponse};
+use crate::error::ErrorCode;
 use crate::model::StyleRequest;
 use crate::poll::PollSchedule;
 use crate::retry::RetryPolicy;
+use crate::transport::TransportError;
 use core::cell::{Cell, RefCell};
 use core::future::Future;
+use core::time::Duration;
 use std::collections::VecDeque;
 
 type Reply = Result<HttpResponse, TransportError>;
