@@ -12,14 +12,16 @@ const INLINE_START: &str = "<script type=\"module\">";
 const REAL_SERVICE: &str = "https://clipcloud.clipai.pro";
 
 pub fn apply(index_html: &Path) -> Result<(), String> {
-    let page = std::fs::read_to_string(index_html).map_err(|e| format!("cannot read {}: {e}", index_html.display()))?;
+    let page = std::fs::read_to_string(index_html)
+        .map_err(|e| format!("cannot read {}: {e}", index_html.display()))?;
     let extra_origins = std::env::var("CLIPCLOUD_CONNECT_SRC").unwrap_or_default();
     let page = with_policy(&page, &extra_origins)?;
     std::fs::write(index_html, page).map_err(|e| format!("cannot write {}: {e}", index_html.display()))
 }
 
 fn with_policy(page: &str, extra_origins: &str) -> Result<String, String> {
-    let start = page.find(INLINE_START).ok_or("index.html has no inline module script from Trunk")? + INLINE_START.len();
+    let start = page.find(INLINE_START).ok_or("index.html has no inline module script from Trunk")?
+        + INLINE_START.len();
     let end = start + page[start..].find("</script>").ok_or("the inline script is not closed")?;
     if page[end..].contains(INLINE_START) {
         return Err("index.html has more than one inline script: the policy allows only Trunk's".into());

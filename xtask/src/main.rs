@@ -52,7 +52,9 @@ fn serve(args: &[String]) -> Result<(), String> {
     };
     let dist = spa::build()?;
     let binary = emulator::build()?;
-    println!("\nOpen http://127.0.0.1:{port}/ (the app; the demo key demo-key is pre-filled). Ctrl-C stops.\n");
+    println!(
+        "\nOpen http://127.0.0.1:{port}/ (the app; the demo key demo-key is pre-filled). Ctrl-C stops.\n"
+    );
     run(Command::new(binary).args(["--port", &port]).arg("--static-dir").arg(dist))
 }
 

@@ -33,7 +33,10 @@ pub fn sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>, String> {
         .map_err(|e| format!("cannot read {}: {e}", dist.display()))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| ["html", "js", "wasm", "css"].iter().any(|x| e == *x)))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_some_and(|e| ["html", "js", "wasm", "css"].iter().any(|x| e == *x))
+        })
         .collect();
     files.sort();
     let mut out = Vec::new();

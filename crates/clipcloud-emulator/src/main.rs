@@ -46,7 +46,8 @@ async fn run(config: Config) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "clipcloud-emulator listening on http://{addr}");
     if let Some(upstream) = &config.upstream {
-        let _ = writeln!(out, "proxy mode: /api/... goes to {} with the key from the key file", upstream.origin);
+        let _ =
+            writeln!(out, "proxy mode: /api/... goes to {} with the key from the key file", upstream.origin);
     } else {
         let _ = writeln!(out, "demo key: {DEMO_KEY}");
         for (key, balance) in balances(&config) {

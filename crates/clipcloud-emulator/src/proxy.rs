@@ -40,7 +40,9 @@ impl Upstream {
     pub fn new(url: &str, key_file_text: &str) -> Result<Self, String> {
         let origin = url.trim().trim_end_matches('/').to_owned();
         if origin.starts_with("https://") && !cfg!(feature = "tls") {
-            return Err("--upstream: an https:// service needs the emulator built with `--features tls`".into());
+            return Err(
+                "--upstream: an https:// service needs the emulator built with `--features tls`".into()
+            );
         }
         let host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
         if host.is_none_or(str::is_empty) {
@@ -91,11 +93,8 @@ pub fn client() -> HttpClient {
 /// Trusts the Mozilla root certificates (webpki-roots), as browsers do.
 #[cfg(feature = "tls")]
 pub fn client() -> HttpClient {
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .build();
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
     Client::builder(TokioExecutor::new()).build(connector)
 }
 

@@ -41,7 +41,9 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
 }
 
 fn is_api(path: &str) -> bool {
-    ["/api/", "/emulator/", "/images/"].iter().any(|p| path.starts_with(p)) || path == "/api" || path == "/emulator"
+    ["/api/", "/emulator/", "/images/"].iter().any(|p| path.starts_with(p))
+        || path == "/api"
+        || path == "/emulator"
 }
 
 pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
@@ -61,8 +63,10 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
         std::fs::read(&file).map(|bytes| (file, bytes))
     });
     let Ok(Ok((file, bytes))) = read.await else {
-        return ApiError::not_found(format!("no such file: {path} (and no index.html in the static directory)"))
-            .into_response();
+        return ApiError::not_found(format!(
+            "no such file: {path} (and no index.html in the static directory)"
+        ))
+        .into_response();
     };
     // The page itself is never cached (it names the hashed files); those may be.
     let cache = if file.ends_with("index.html") { "no-cache" } else { "public, max-age=3600" };

@@ -31,7 +31,11 @@ fn assert_error(r: &Response, status: u16) -> String {
 #[test]
 fn create_by_style_answers_a_uuid_shaped_id() {
     let emu = emulator();
-    let r = post_json(emu.addr(), "/api/creation?apikey=demo-key", r#"{"prompt":"a cat","styleName":"standard"}"#);
+    let r = post_json(
+        emu.addr(),
+        "/api/creation?apikey=demo-key",
+        r#"{"prompt":"a cat","styleName":"standard"}"#,
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"));
     let id = r.json()["creation_id"].as_str().unwrap().to_string();
@@ -53,7 +57,12 @@ fn ids_are_deterministic_per_seed() {
 #[test]
 fn advanced_create_defaults_to_512() {
     let emu = emulator();
-    let id = create(emu.addr(), "demo-key", 0, r#"{"prompt":"a cat","model":"sdxl","quality":80,"extra":{"a":1}}"#);
+    let id = create(
+        emu.addr(),
+        "demo-key",
+        0,
+        r#"{"prompt":"a cat","model":"sdxl","quality":80,"extra":{"a":1}}"#,
+    );
     let done = get(emu.addr(), &format!("/api/creation/{id}?apikey=demo-key")).json();
     assert_eq!(done["cost"], json!(1.1));
     let url = done["results"][0].as_str().unwrap().to_string();
@@ -160,7 +169,8 @@ fn images_are_webp_of_the_right_size_and_deterministic() {
     assert_ne!(again[0], first[0], "a new creation has new URLs");
     assert_eq!(fetch_webp(addr, &again[0]).0, a, "same prompt, same picture");
 
-    let other = results(addr, &create(addr, "demo-key", 0, r#"{"prompt":"a green pear","styleName":"standard"}"#));
+    let other =
+        results(addr, &create(addr, "demo-key", 0, r#"{"prompt":"a green pear","styleName":"standard"}"#));
     assert_ne!(fetch_webp(addr, &other[0]).0, a);
 }
 
@@ -228,9 +238,26 @@ fn styles_lists_all_twenty_in_order_with_sizes() {
     assert_eq!(
         sizes,
         [
-            (512, 512), (512, 512), (1280, 720), (1920, 1080), (1080, 1920),
-            (768, 768), (768, 768), (768, 768), (768, 768), (768, 768), (768, 768), (768, 768),
-            (768, 512), (832, 448), (832, 640), (1024, 640), (1200, 640), (1280, 720), (512, 768), (640, 1024),
+            (512, 512),
+            (512, 512),
+            (1280, 720),
+            (1920, 1080),
+            (1080, 1920),
+            (768, 768),
+            (768, 768),
+            (768, 768),
+            (768, 768),
+            (768, 768),
+            (768, 768),
+            (768, 768),
+            (768, 512),
+            (832, 448),
+            (832, 640),
+            (1024, 640),
+            (1200, 640),
+            (1280, 720),
+            (512, 768),
+            (640, 1024),
         ]
     );
     for style in styles {
@@ -266,7 +293,13 @@ fn unsupported_media_type_unless_json() {
     assert_error(&request(addr, "POST", target, &[], STANDARD_2.as_bytes()), 415);
     // 415 comes before the body is looked at.
     assert_error(&request(addr, "POST", target, &[("Content-Type", "text/plain")], b"{"), 415);
-    let r = request(addr, "POST", target, &[("Content-Type", "Application/JSON; charset=utf-8")], STANDARD_2.as_bytes());
+    let r = request(
+        addr,
+        "POST",
+        target,
+        &[("Content-Type", "Application/JSON; charset=utf-8")],
+        STANDARD_2.as_bytes(),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -480,7 +513,12 @@ fn static_dir_serves_the_spa_beside_the_api() {
     std::fs::write(dir.join("app-1.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("app-1.js"), "export {}").unwrap();
     std::fs::write(dir.join("app-1.css"), "body{}").unwrap();
-    let emu = emulator_with(Config { port: 0, log_requests: false, static_dir: Some(dir.clone()), ..Config::default() });
+    let emu = emulator_with(Config {
+        port: 0,
+        log_requests: false,
+        static_dir: Some(dir.clone()),
+        ..Config::default()
+    });
     let addr = emu.addr();
 
     for (path, content_type, body) in [
