@@ -1,6 +1,6 @@
 // The packed npm package, installed from its tarball into this project, in headless
-// Chromium against the emulator: from a page Vite bundled, and from a plain
-// <script type="module"> page. Run by `cargo xtask test` (which packs the tarball and
+// Chromium and Firefox ESR against the emulator: from a page Vite bundled, and from a
+// plain <script type="module"> page. Run by `cargo xtask test` (which packs the tarball and
 // installs it here first); `node --test` prints the pass/fail counts.
 //
 // Environment: CLIPCLOUD_EMULATOR_BIN (default: ../../target/debug/clipcloud-emulator).
@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 // playwright-core and typescript: the versions pinned in xtask/tools.
 const tools = createRequire(join(root, "xtask", "tools", "package.json"));
-const { chromium } = tools("playwright-core");
+const { chromium, firefox } = tools("playwright-core");
 
 const CHROMIUM_FLAGS = [
   "--headless",
@@ -40,8 +40,7 @@ const EMULATOR_DELAY_MS = "1500";
 let emulator; // { url, log: [{ at, line }], child }
 let server; // static files of this directory
 let pageOrigin;
-let context; // the browser
-let profile;
+let profile; // Chromium's profile directory
 
 function startEmulator() {
   const bin = process.env.CLIPCLOUD_EMULATOR_BIN ?? join(root, "target", "debug", "clipcloud-emulator");
@@ -104,16 +103,28 @@ before(async () => {
   });
   server = await startServer();
   pageOrigin = `http://127.0.0.1:${server.address().port}`;
-  profile = await mkdtemp(join(tmpdir(), "clipcloud-npm-test-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_FLAGS,
-  });
 });
 
+/** The browsers the package runs in, each launched once for its tests. */
+const BROWSERS = {
+  Chromium: async () => {
+    profile = await mkdtemp(join(tmpdir(), "clipcloud-npm-test-"));
+    return chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
+  },
+  // Debian's own Firefox ESR, driven over WebDriver BiDi (a "moz-" channel in Playwright).
+  Firefox: async () => {
+    const browser = await firefox.launch({ channel: "moz-firefox", executablePath: "/usr/bin/firefox-esr", headless: true });
+    const context = await browser.newContext();
+    context.on("close", () => browser.close());
+    return context;
+  },
+};
+
 after(async () => {
-  await context?.close();
   server?.close();
   emulator?.child.kill();
   if (profile) await rm(profile, { recursive: true, force: true });
@@ -134,223 +145,233 @@ it("package.json: ESM, exports map, types, no side effects, only what ships", as
   assert.deepEqual([...pkg.files].sort(), ["README.md", "clipcloud_bg.wasm", "index.d.ts", "index.js"]);
 });
 
-for (const [kind, path] of [
-  ["a page Vite bundled", "/dist/index.html"],
-  ["a plain <script type=module> page", "/plain.html"],
-]) {
-  describe(`from ${kind}`, () => {
-    let page;
-    const pageErrors = [];
-
-    before(async () => {
-      page = await context.newPage();
-      page.on("pageerror", (e) => pageErrors.push(e));
-      await page.goto(pageOrigin + path);
-      await page.waitForFunction(() => window.clipcloud !== undefined, null, { timeout: 10_000 });
-    });
-
-    after(async () => {
-      await page?.close();
-      assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
-    });
-
-    it("generate resolves with the images and the cost, reporting progress", async () => {
-      const apiKey = await freshKey(50);
-      const result = await page.evaluate(
-        async ({ apiKey, baseUrl }) => {
-          const { ClipCloud } = window.clipcloud;
-          const cc = new ClipCloud({ apiKey, baseUrl });
-          const progress = [];
-          const done = await cc.generate(
-            { prompt: "A close-up shot of a perfectly ripe red apple", style: "HD-HQ", count: 2 },
-            { onProgress: (p) => progress.push(p) },
-          );
-          const image = await fetch(done.images[0]);
-          return {
-            done,
-            progress,
-            balance: await cc.balance(),
-            imageType: image.headers.get("content-type"),
-            imageOk: image.ok,
-          };
-        },
-        { apiKey, baseUrl: emulator.url },
-      );
-      const { done, progress } = result;
-      assert.equal(done.images.length, 2);
-      for (const url of done.images) assert.match(url, /^http:\/\/.*\.webp$/);
-      assert.equal(done.censored, 0);
-      assert.ok(done.cost > 0, `cost ${done.cost}`);
-      assert.match(done.creationId, /^[0-9a-f-]{8,}$/);
-      assert.ok(Math.abs(50 - done.cost - result.balance) < 1e-9, `balance ${result.balance} after cost ${done.cost}`);
-      assert.ok(result.imageOk);
-      assert.equal(result.imageType, "image/webp");
-      assert.ok(progress.length >= 1, "onProgress was called");
-      assert.deepEqual(Object.keys(progress[0]).sort(), ["checks", "creationId", "elapsedMs", "state"]);
-      assert.equal(progress[0].state, "in_progress");
-      assert.equal(progress[0].checks, 1);
-      assert.equal(progress[0].creationId, done.creationId);
-      assert.equal(typeof progress[0].elapsedMs, "number");
-    });
-
-    it("create, check, wait and styles", async () => {
-      const apiKey = await freshKey(20);
-      const r = await page.evaluate(
-        async ({ apiKey, baseUrl }) => {
-          const { ClipCloud } = window.clipcloud;
-          const cc = new ClipCloud({ apiKey, baseUrl });
-          const styles = await cc.styles();
-          const id = await cc.create({ prompt: "a lighthouse at dusk", styleName: "smallHQ" });
-          const first = await cc.check(id);
-          const done = await cc.wait(id);
-          const last = await cc.check(id);
-          return { styles, id, first, done, last };
-        },
-        { apiKey, baseUrl: emulator.url },
-      );
-      assert.equal(r.styles.length, 20);
-      assert.deepEqual(r.styles[0], { name: "standard", description: r.styles[0].description, width: 512, height: 512 });
-      assert.ok(r.styles.some((s) => s.name === "HD-HQ"));
-      assert.equal(typeof r.id, "string");
-      assert.deepEqual(r.first, { state: "in_progress", creationId: r.id });
-      assert.equal(r.done.creationId, r.id);
-      assert.equal(r.done.images.length, 1);
-      assert.deepEqual(r.last, { state: "done", ...r.done });
-    });
-
-    it("aborting mid-wait rejects at once with code aborted, and polling stops", async () => {
-      const apiKey = await freshKey(10);
-      const r = await page.evaluate(
-        async ({ apiKey, baseUrl }) => {
-          const { ClipCloud, ClipCloudError } = window.clipcloud;
-          const cc = new ClipCloud({ apiKey, baseUrl });
-          const id = await cc.create({ prompt: "a slow castle", style: "standard" });
-          const controller = new AbortController();
-          let abortedAt;
-          const error = await cc
-            .wait(id, {
-              signal: controller.signal,
-              onProgress: () => {
-                abortedAt = performance.now();
-                controller.abort();
-              },
-            })
-            .then(
-              () => null,
-              (e) => e,
-            );
-          const rejectedAfterMs = performance.now() - abortedAt;
-          // A signal aborted before the call: rejected without a request.
-          const early = await cc.balance({ signal: controller.signal }).catch((e) => e);
-          return {
-            id,
-            rejectedAfterMs,
-            isError: error instanceof Error,
-            isClipCloudError: error instanceof ClipCloudError,
-            name: error?.name,
-            code: error?.code,
-            message: error?.message,
-            earlyCode: early?.code,
-            abortedWallClock: Date.now(),
-          };
-        },
-        { apiKey, baseUrl: emulator.url },
-      );
-      assert.equal(r.code, "aborted");
-      assert.ok(r.isError && r.isClipCloudError);
-      assert.equal(r.name, "ClipCloudError");
-      assert.equal(r.message, "The call was cancelled.");
-      assert.ok(r.rejectedAfterMs < 100, `rejected ${r.rejectedAfterMs} ms after the abort`);
-      assert.equal(r.earlyCode, "aborted");
-
-      // The emulator takes 1.5 s; polling would check again within a second. It must not.
-      const checksAtAbort = requestsFor(`/api/creation/${r.id}`).length;
-      assert.ok(checksAtAbort >= 1, "the wait checked before the abort");
-      await new Promise((ok) => setTimeout(ok, 2_000));
-      assert.equal(requestsFor(`/api/creation/${r.id}`).length, checksAtAbort, "no check after the abort");
-      assert.equal(requestsFor("/api/balance").filter(({ at }) => at >= r.abortedWallClock - 50).length, 0);
-    });
-
-    it("a bad key rejects with code unauthorized, and the key is in no error", async () => {
-      const apiKey = "not-a-real-key-0123";
-      const e = await page.evaluate(
-        async ({ apiKey, baseUrl }) => {
-          const { ClipCloud, ClipCloudError } = window.clipcloud;
-          const error = await new ClipCloud({ apiKey, baseUrl }).balance().catch((e) => e);
-          return {
-            isError: error instanceof Error,
-            isClipCloudError: error instanceof ClipCloudError,
-            name: error.name,
-            code: error.code,
-            status: error.status,
-            message: error.message,
-            text: `${error} ${error.stack} ${JSON.stringify(error)}`,
-          };
-        },
-        { apiKey, baseUrl: emulator.url },
-      );
-      assert.ok(e.isError && e.isClipCloudError);
-      assert.equal(e.name, "ClipCloudError");
-      assert.equal(e.code, "unauthorized");
-      assert.equal(e.status, 401);
-      assert.match(e.message, /API key/);
-      assert.ok(!e.text.includes(apiKey), e.text);
-      assert.ok(!emulator.log.some(({ line }) => line.includes(apiKey)), "nor in the emulator's log");
-    });
-
-    it("invalid input is refused before anything is sent", async () => {
-      const apiKey = await freshKey(10);
-      const r = await page.evaluate(
-        async ({ apiKey, baseUrl }) => {
-          const { ClipCloud } = window.clipcloud;
-          const cc = new ClipCloud({ apiKey, baseUrl });
-          const fail = (p) => p.then(
-            () => null,
-            (e) => ({ code: e.code, status: e.status, message: e.message }),
-          );
-          return {
-            emptyPrompt: await fail(cc.generate({ prompt: "   ", style: "standard" })),
-            count: await fail(cc.create({ prompt: "x", style: "standard", count: 9 })),
-            width: await fail(cc.create({ prompt: "x", width: 100 })),
-            notObject: await fail(cc.create("a red apple")),
-            countType: await fail(cc.create({ prompt: "x", style: "standard", count: "2" })),
-            badId: await fail(cc.check("../balance")),
-            noKey: await fail(new ClipCloud({ apiKey: "", baseUrl }).balance()),
-            badUrl: await fail(new ClipCloud({ apiKey, baseUrl: "localhost:8787" }).balance()),
-            badSignal: await fail(cc.balance({ signal: "stop" })),
-            balance: await cc.balance(),
-          };
-        },
-        { apiKey, baseUrl: emulator.url },
-      );
-      assert.deepEqual(r.emptyPrompt, {
-        code: "invalid_input",
-        status: undefined,
-        message: "Invalid input: prompt must not be empty",
-      });
-      assert.equal(r.count.message, "Invalid input: count must be between 1 and 4 (got 9)");
-      assert.equal(r.width.message, "Invalid input: width must be between 256 and 2048 (got 100)");
-      for (const e of [r.notObject, r.countType, r.badId, r.noKey, r.badUrl, r.badSignal]) {
-        assert.equal(e?.code, "invalid_input", JSON.stringify(e));
-      }
-      assert.equal(r.balance, 10, "nothing was created");
-    });
-
-    it("timeoutMs bounds a whole call", async () => {
-      const apiKey = await freshKey(10);
-      const r = await page.evaluate(
-        async ({ apiKey, baseUrl }) => {
-          const { ClipCloud } = window.clipcloud;
-          const cc = new ClipCloud({ apiKey, baseUrl });
-          const id = await cc.create({ prompt: "a slow tower", style: "standard" });
-          const started = performance.now();
-          const e = await cc.wait(id, { timeoutMs: 300 }).catch((e) => e);
-          return { code: e.code, ms: performance.now() - started };
-        },
-        { apiKey, baseUrl: emulator.url },
-      );
-      assert.equal(r.code, "timeout");
-      assert.ok(r.ms >= 290 && r.ms < 1_000, `${r.ms} ms`);
-    });
+for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${browserName}`, () => {
+  let context;
+  before(async () => {
+    context = await launch();
   });
-}
+  after(async () => {
+    await context?.close();
+  });
+
+  for (const [kind, path] of [
+    ["a page Vite bundled", "/dist/index.html"],
+    ["a plain <script type=module> page", "/plain.html"],
+  ]) {
+    describe(`from ${kind}`, () => {
+      let page;
+      const pageErrors = [];
+
+      before(async () => {
+        page = await context.newPage();
+        page.on("pageerror", (e) => pageErrors.push(e));
+        await page.goto(pageOrigin + path);
+        await page.waitForFunction(() => window.clipcloud !== undefined, null, { timeout: 10_000 });
+      });
+
+      after(async () => {
+        await page?.close();
+        assert.deepEqual(pageErrors, [], "no uncaught errors in the page");
+      });
+
+      it("generate resolves with the images and the cost, reporting progress", async () => {
+        const apiKey = await freshKey(50);
+        const result = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud } = window.clipcloud;
+            const cc = new ClipCloud({ apiKey, baseUrl });
+            const progress = [];
+            const done = await cc.generate(
+              { prompt: "A close-up shot of a perfectly ripe red apple", style: "HD-HQ", count: 2 },
+              { onProgress: (p) => progress.push(p) },
+            );
+            const image = await fetch(done.images[0]);
+            return {
+              done,
+              progress,
+              balance: await cc.balance(),
+              imageType: image.headers.get("content-type"),
+              imageOk: image.ok,
+            };
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        const { done, progress } = result;
+        assert.equal(done.images.length, 2);
+        for (const url of done.images) assert.match(url, /^http:\/\/.*\.webp$/);
+        assert.equal(done.censored, 0);
+        assert.ok(done.cost > 0, `cost ${done.cost}`);
+        assert.match(done.creationId, /^[0-9a-f-]{8,}$/);
+        assert.ok(Math.abs(50 - done.cost - result.balance) < 1e-9, `balance ${result.balance} after cost ${done.cost}`);
+        assert.ok(result.imageOk);
+        assert.equal(result.imageType, "image/webp");
+        assert.ok(progress.length >= 1, "onProgress was called");
+        assert.deepEqual(Object.keys(progress[0]).sort(), ["checks", "creationId", "elapsedMs", "state"]);
+        assert.equal(progress[0].state, "in_progress");
+        assert.equal(progress[0].checks, 1);
+        assert.equal(progress[0].creationId, done.creationId);
+        assert.equal(typeof progress[0].elapsedMs, "number");
+      });
+
+      it("create, check, wait and styles", async () => {
+        const apiKey = await freshKey(20);
+        const r = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud } = window.clipcloud;
+            const cc = new ClipCloud({ apiKey, baseUrl });
+            const styles = await cc.styles();
+            const id = await cc.create({ prompt: "a lighthouse at dusk", styleName: "smallHQ" });
+            const first = await cc.check(id);
+            const done = await cc.wait(id);
+            const last = await cc.check(id);
+            return { styles, id, first, done, last };
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        assert.equal(r.styles.length, 20);
+        assert.deepEqual(r.styles[0], { name: "standard", description: r.styles[0].description, width: 512, height: 512 });
+        assert.ok(r.styles.some((s) => s.name === "HD-HQ"));
+        assert.equal(typeof r.id, "string");
+        assert.deepEqual(r.first, { state: "in_progress", creationId: r.id });
+        assert.equal(r.done.creationId, r.id);
+        assert.equal(r.done.images.length, 1);
+        assert.deepEqual(r.last, { state: "done", ...r.done });
+      });
+
+      it("aborting mid-wait rejects at once with code aborted, and polling stops", async () => {
+        const apiKey = await freshKey(10);
+        const r = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud, ClipCloudError } = window.clipcloud;
+            const cc = new ClipCloud({ apiKey, baseUrl });
+            const id = await cc.create({ prompt: "a slow castle", style: "standard" });
+            const controller = new AbortController();
+            let abortedAt;
+            const error = await cc
+              .wait(id, {
+                signal: controller.signal,
+                onProgress: () => {
+                  abortedAt = performance.now();
+                  controller.abort();
+                },
+              })
+              .then(
+                () => null,
+                (e) => e,
+              );
+            const rejectedAfterMs = performance.now() - abortedAt;
+            // A signal aborted before the call: rejected without a request.
+            const early = await cc.balance({ signal: controller.signal }).catch((e) => e);
+            return {
+              id,
+              rejectedAfterMs,
+              isError: error instanceof Error,
+              isClipCloudError: error instanceof ClipCloudError,
+              name: error?.name,
+              code: error?.code,
+              message: error?.message,
+              earlyCode: early?.code,
+              abortedWallClock: Date.now(),
+            };
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        assert.equal(r.code, "aborted");
+        assert.ok(r.isError && r.isClipCloudError);
+        assert.equal(r.name, "ClipCloudError");
+        assert.equal(r.message, "The call was cancelled.");
+        assert.ok(r.rejectedAfterMs < 100, `rejected ${r.rejectedAfterMs} ms after the abort`);
+        assert.equal(r.earlyCode, "aborted");
+
+        // The emulator takes 1.5 s; polling would check again within a second. It must not.
+        const checksAtAbort = requestsFor(`/api/creation/${r.id}`).length;
+        assert.ok(checksAtAbort >= 1, "the wait checked before the abort");
+        await new Promise((ok) => setTimeout(ok, 2_000));
+        assert.equal(requestsFor(`/api/creation/${r.id}`).length, checksAtAbort, "no check after the abort");
+        assert.equal(requestsFor("/api/balance").filter(({ at }) => at >= r.abortedWallClock - 50).length, 0);
+      });
+
+      it("a bad key rejects with code unauthorized, and the key is in no error", async () => {
+        const apiKey = "not-a-real-key-0123";
+        const e = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud, ClipCloudError } = window.clipcloud;
+            const error = await new ClipCloud({ apiKey, baseUrl }).balance().catch((e) => e);
+            return {
+              isError: error instanceof Error,
+              isClipCloudError: error instanceof ClipCloudError,
+              name: error.name,
+              code: error.code,
+              status: error.status,
+              message: error.message,
+              text: `${error} ${error.stack} ${JSON.stringify(error)}`,
+            };
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        assert.ok(e.isError && e.isClipCloudError);
+        assert.equal(e.name, "ClipCloudError");
+        assert.equal(e.code, "unauthorized");
+        assert.equal(e.status, 401);
+        assert.match(e.message, /API key/);
+        assert.ok(!e.text.includes(apiKey), e.text);
+        assert.ok(!emulator.log.some(({ line }) => line.includes(apiKey)), "nor in the emulator's log");
+      });
+
+      it("invalid input is refused before anything is sent", async () => {
+        const apiKey = await freshKey(10);
+        const r = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud } = window.clipcloud;
+            const cc = new ClipCloud({ apiKey, baseUrl });
+            const fail = (p) => p.then(
+              () => null,
+              (e) => ({ code: e.code, status: e.status, message: e.message }),
+            );
+            return {
+              emptyPrompt: await fail(cc.generate({ prompt: "   ", style: "standard" })),
+              count: await fail(cc.create({ prompt: "x", style: "standard", count: 9 })),
+              width: await fail(cc.create({ prompt: "x", width: 100 })),
+              notObject: await fail(cc.create("a red apple")),
+              countType: await fail(cc.create({ prompt: "x", style: "standard", count: "2" })),
+              badId: await fail(cc.check("../balance")),
+              noKey: await fail(new ClipCloud({ apiKey: "", baseUrl }).balance()),
+              badUrl: await fail(new ClipCloud({ apiKey, baseUrl: "localhost:8787" }).balance()),
+              badSignal: await fail(cc.balance({ signal: "stop" })),
+              balance: await cc.balance(),
+            };
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        assert.deepEqual(r.emptyPrompt, {
+          code: "invalid_input",
+          status: undefined,
+          message: "Invalid input: prompt must not be empty",
+        });
+        assert.equal(r.count.message, "Invalid input: count must be between 1 and 4 (got 9)");
+        assert.equal(r.width.message, "Invalid input: width must be between 256 and 2048 (got 100)");
+        for (const e of [r.notObject, r.countType, r.badId, r.noKey, r.badUrl, r.badSignal]) {
+          assert.equal(e?.code, "invalid_input", JSON.stringify(e));
+        }
+        assert.equal(r.balance, 10, "nothing was created");
+      });
+
+      it("timeoutMs bounds a whole call", async () => {
+        const apiKey = await freshKey(10);
+        const r = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud } = window.clipcloud;
+            const cc = new ClipCloud({ apiKey, baseUrl });
+            const id = await cc.create({ prompt: "a slow tower", style: "standard" });
+            const started = performance.now();
+            const e = await cc.wait(id, { timeoutMs: 300 }).catch((e) => e);
+            return { code: e.code, ms: performance.now() - started };
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        assert.equal(r.code, "timeout");
+        assert.ok(r.ms >= 290 && r.ms < 1_000, `${r.ms} ms`);
+      });
+    });
+  }
+});

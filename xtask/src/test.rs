@@ -34,7 +34,7 @@ pub fn all() -> Result<(), String> {
         "--",
         "--nocapture",
     ]))?;
-    println!("\n== npm package: packed, installed from the tarball, in headless Chromium ==");
+    println!("\n== npm package: packed, installed from the tarball, in headless Chromium and Firefox ==");
     crate::package::test(&binary)?;
     crate::spa::test(&binary, &emulator.url)?;
     println!("\nall tests passed");
