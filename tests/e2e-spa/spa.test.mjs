@@ -1,4 +1,5 @@
-// End-to-end: the release SPA, served by the emulator, in a real headless Chromium.
+// End-to-end: the release SPA, served by the emulator, in a real headless Chromium, or
+// Firefox ESR with CLIPCLOUD_E2E_BROWSER=firefox (Playwright over WebDriver BiDi).
 // `cargo xtask test` builds the SPA, starts the emulator (`--static-dir dist`, a few
 // seconds per creation) on a free port and passes its URL as CLIPCLOUD_SPA_URL.
 //
@@ -6,16 +7,17 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, firefox } from "playwright-core";
 
 const BASE = (process.env.CLIPCLOUD_SPA_URL ?? "").replace(/\/$/, "");
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = process.env.CLIPCLOUD_ARTIFACTS ?? join(HERE, "..", "artifacts");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const FIREFOX = process.env.CLIPCLOUD_E2E_BROWSER === "firefox";
 const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -25,13 +27,20 @@ const DONE_TIMEOUT = 60_000;
 
 if (!BASE) throw new Error("set CLIPCLOUD_SPA_URL to the emulator serving the SPA (cargo xtask test does)");
 
-/** A fresh API key with this balance, so tests never share one. */
-async function freshKey(balance) {
+/** A fresh API key with this balance (and `extra` settings, e.g. `delay_ms`), so tests never share one. */
+async function freshKey(balance, extra = {}) {
   const r = await fetch(`${BASE}/emulator/keys`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ balance }),
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ balance, ...extra }),
   });
   assert.equal(r.status, 200);
   return (await r.json()).apikey;
+}
+
+/** The emulator's record of the key's creations: id, created/ready times, checks answered. */
+async function emulatorCreations(key) {
+  const r = await fetch(`${BASE}/emulator/creations?apikey=${encodeURIComponent(key)}`);
+  assert.equal(r.status, 200);
+  return (await r.json()).creations;
 }
 
 async function apiBalance(key) {
@@ -42,10 +51,14 @@ async function apiBalance(key) {
 /** A new browser with its own empty profile, and a page that fails the test on any page error. */
 async function open(t) {
   const profile = mkdtempSync(join(tmpdir(), "clipcloud-e2e-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, // the fresh profile directory is passed as --user-data-dir by playwright
-    viewport: { width: 1280, height: 900 },
-  });
+  const viewport = { width: 1280, height: 900 };
+  const context = FIREFOX
+    ? await firefox.launchPersistentContext(profile, {
+        channel: "moz-firefox", executablePath: "/usr/bin/firefox-esr", headless: true, viewport,
+      })
+    : await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM, headless: true, args: FLAGS, viewport,
+      });
   t.after(async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -71,6 +84,39 @@ async function connect(page, key) {
   }
   await keyInput.fill(key);
   await page.getByRole("button", { name: "Connect", exact: true }).click();
+}
+
+/**
+ * The file a click makes the browser save: `{ name, bytes }`. Chromium reports downloads
+ * to Playwright; Firefox over WebDriver BiDi does not, so there the link the app clicks
+ * (a blob: URL and its `download` name) is caught in the page and read instead.
+ */
+async function saved(page, click) {
+  if (!FIREFOX) {
+    const [download] = await Promise.all([page.waitForEvent("download"), click()]);
+    return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+  }
+  await page.evaluate(() => {
+    window.__saved = undefined;
+    // The blob handed to URL.createObjectURL (the page's CSP does not let it fetch blob:
+    // URLs back), then the name on the link clicked.
+    const { createObjectURL } = URL;
+    const { click } = HTMLAnchorElement.prototype;
+    let blob;
+    URL.createObjectURL = (object) => {
+      blob = object;
+      return createObjectURL(object);
+    };
+    HTMLAnchorElement.prototype.click = function () {
+      URL.createObjectURL = createObjectURL;
+      HTMLAnchorElement.prototype.click = click;
+      const name = this.download;
+      blob.arrayBuffer().then((buffer) => (window.__saved = { name, bytes: [...new Uint8Array(buffer)] }));
+    };
+  });
+  await click();
+  const caught = await (await page.waitForFunction(() => window.__saved)).jsonValue();
+  return { name: caught.name, bytes: Buffer.from(caught.bytes) };
 }
 
 async function balanceShown(page) {
@@ -120,18 +166,36 @@ test("enter the key, pick a style, create: images shown, balance down by the cos
   assert.equal(await balanceShown(page), 50 - cost);
   assert.equal(await apiBalance(key), 50 - cost);
 
+  // Download saves the image itself as a file (a link's `download` attribute alone is
+  // ignored for another origin's images, the real service's case).
+  const download = await saved(page, () =>
+    card.locator("figcaption").first().getByRole("button", { name: "Download" }).click(),
+  );
+  assert.match(download.name, /^clipcloud-[0-9a-z-]+-1\.webp$/);
+  assert.equal(download.bytes.subarray(0, 4).toString("latin1"), "RIFF");
+  assert.equal(download.bytes.subarray(8, 12).toString("latin1"), "WEBP");
+
   // The history has it, and the viewer opens large.
   await page.locator(".history .entry", { hasText: "perfectly ripe red apple" }).waitFor();
   await imgs.first().click();
   await page.locator("dialog.viewer img").waitFor();
+  const large = await saved(page, () =>
+    page.locator("dialog.viewer").getByRole("button", { name: "Download WebP" }).click(),
+  );
+  assert.equal(large.name, download.name);
   await page.locator("dialog.viewer").getByRole("button", { name: "Close", exact: true }).click();
   await page.locator("dialog.viewer[open]").waitFor({ state: "detached" });
 
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, "gallery.png"), fullPage: true });
-  await page.emulateMedia({ colorScheme: "dark" });
-  await page.screenshot({ path: join(ARTIFACTS, "gallery-dark.png"), fullPage: true });
   assert.deepEqual(page.problems, []);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const suffix = FIREFOX ? "-firefox" : "";
+  await page.screenshot({ path: join(ARTIFACTS, `gallery${suffix}.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.screenshot({ path: join(ARTIFACTS, `gallery${suffix}-dark.png`), fullPage: true });
+  // Over WebDriver BiDi, Playwright's screenshots inject a <style> into the page, which the
+  // app's CSP refuses (rightly): those reports are the tool's, not the app's.
+  const csp = /Content-Security-Policy.*inline style/;
+  assert.deepEqual(page.problems.filter((p) => !(FIREFOX && csp.test(p))), []);
 });
 
 test("a creation still running when the page is reloaded finishes after the reload", async (t) => {
@@ -154,6 +218,68 @@ test("a creation still running when the page is reloaded finishes after the relo
   const pending = await page.evaluate(() => JSON.parse(localStorage.getItem("clipcloud.pending") ?? "[]"));
   assert.deepEqual(pending, []);
   assert.equal(await apiBalance(key), 18.9);
+  assert.deepEqual(page.problems, []);
+});
+
+test("a download whose link has expired says so on the card", async (t) => {
+  const key = await freshKey(10);
+  const page = await open(t);
+  await connect(page, key);
+  await page.locator("#balance", { hasText: "10" }).waitFor();
+  await page.locator('.style-card[data-style="standard"]').click();
+  await page.locator('textarea[name="prompt"]').fill("A paper boat");
+  await page.locator('input[name="count"]').fill("1");
+  await page.locator("#create").click();
+  const card = page.locator(".job").first();
+  await waitForImages(card, 1);
+  // From now on the image link is gone, as the service's temporary links go.
+  await page.route("**/images/**", (route) => route.fulfill({ status: 404, body: "expired" }));
+  await card.getByRole("button", { name: "Download" }).click();
+  const error = card.locator(".download-error");
+  await error.waitFor();
+  assert.match(await error.textContent(), /^Download failed \(HTTP 404\): the temporary link has probably expired\./);
+  assert.match(await error.locator("a").getAttribute("href"), /^http:\/\/.+\/images\/[0-9a-f]{64}\.webp$/);
+  assert.equal(await card.getByRole("button", { name: "Download" }).isEnabled(), true);
+  // The browser logs the 404 of the fetch; nothing else.
+  assert.deepEqual(page.problems.filter((p) => !p.includes("404")), []);
+});
+
+test("cancel stops polling a running creation; it is not picked up after a reload", async (t) => {
+  const key = await freshKey(20, { delay_ms: 120_000 }); // far longer than the test
+  const page = await open(t);
+  await connect(page, key);
+  await page.locator("#balance", { hasText: "20" }).waitFor();
+  await page.locator('.style-card[data-style="standard"]').click();
+  await page.locator('textarea[name="prompt"]').fill("A very slow sunrise");
+  await page.locator('input[name="count"]').fill("1");
+  await page.locator("#create").click();
+  const card = page.locator(".job").first();
+  await page.locator('.job[data-state="running"]').waitFor();
+  await card.locator(".status", { hasText: "checked" }).waitFor({ timeout: 20_000 }); // polling has begun
+
+  await card.getByRole("button", { name: "Cancel", exact: true }).click();
+  await page.locator('.job[data-state="cancelled"]').waitFor();
+  assert.equal(await card.locator(".status").textContent(), "Cancelled");
+  assert.equal(await card.locator(".hint").textContent(), "Stopped waiting; the service may still finish and charge it.");
+  assert.equal(await card.locator(".error").count(), 0, "a cancel is not shown as an error");
+  assert.equal(await card.getByRole("button", { name: "Check again" }).count(), 1);
+  const [creation] = await emulatorCreations(key);
+  const checks = creation.checks_ms.length;
+  assert.ok(checks >= 1);
+  // Longer than the longest pause between two checks (3 s): none may come.
+  await page.waitForTimeout(4500);
+  const [after] = await emulatorCreations(key);
+  assert.equal(after.creation_id, creation.creation_id);
+  assert.equal(after.checks_ms.length, checks, "the app checked the creation after it was cancelled");
+  const pending = await page.evaluate(() => JSON.parse(localStorage.getItem("clipcloud.pending") ?? "[]"));
+  assert.deepEqual(pending, []);
+
+  await page.reload();
+  await page.locator("#balance").waitFor(); // connected: creations left running would be resumed now
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator(".job").count(), 0, "the cancelled creation came back after the reload");
+  const [final] = await emulatorCreations(key);
+  assert.equal(final.checks_ms.length, checks);
   assert.deepEqual(page.problems, []);
 });
 

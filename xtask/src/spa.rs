@@ -72,16 +72,18 @@ pub fn size_command() -> Result<(), String> {
     build().map(drop)
 }
 
-/// The SPA's tests: its pure logic natively, its components in headless Chromium
-/// (wasm-bindgen-test), then the release build end to end (playwright-core driving
-/// Debian's Chromium) against an emulator that serves it.
+/// The SPA's tests: its pure logic natively, its components in headless Chromium and
+/// Firefox (wasm-bindgen-test), then the release build end to end (playwright-core driving
+/// Debian's Chromium, then Firefox ESR) against an emulator that serves it.
 pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
     let root = root();
     println!("\n== SPA: pure logic, native ==");
     run(Command::new("cargo").current_dir(&root).args(["test", "-p", "clipcloud-app"]))?;
 
-    println!("\n== SPA: components in headless Chromium ==");
-    run(test::wasm_test(test::Browser::Chromium, emulator_url).args(["-p", "clipcloud-app"]))?;
+    for browser in [test::Browser::Chromium, test::Browser::Firefox] {
+        println!("\n== SPA: components in headless {} ==", browser.name());
+        run(test::wasm_test(browser, emulator_url).args(["-p", "clipcloud-app"]))?;
+    }
 
     let dist = build()?;
     let log = root.join("target").join("emulator-spa-e2e.log");
@@ -91,14 +93,17 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
         &["--delay-ms", E2E_DELAY_MS, "--static-dir", &dist_arg],
         &log,
     )?;
-    println!("\n== SPA end to end in headless Chromium: {} (log: {}) ==", served.url, log.display());
     let project = root.join("tests").join("e2e-spa");
     run(Command::new("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))?;
-    run(Command::new("node")
-        .current_dir(&project)
-        .args(["--test", "--test-reporter", "spec"])
-        .env("CLIPCLOUD_SPA_URL", &served.url)
-        .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts")))?;
-    println!("screenshot of the gallery: tests/artifacts/gallery.png");
+    for (browser, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
+        println!("\n== SPA end to end in headless {name}: {} (log: {}) ==", served.url, log.display());
+        run(Command::new("node")
+            .current_dir(&project)
+            .args(["--test", "--test-reporter", "spec"])
+            .env("CLIPCLOUD_E2E_BROWSER", browser)
+            .env("CLIPCLOUD_SPA_URL", &served.url)
+            .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts")))?;
+    }
+    println!("screenshots of the gallery: tests/artifacts/gallery*.png");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! (compose | creations and history), the image viewer and notices.
 
 use crate::compose::Compose;
-use crate::creations::{History, Queue};
+use crate::creations::{download_button, History, Queue};
 use crate::state::{now_ms, Connection, Ctx, Settings};
 use crate::storage;
 use crate::tools::{ArticleHelper, Snippet};
@@ -218,9 +218,7 @@ fn Viewer() -> impl IntoView {
                     <img src=v.url.clone() alt=v.alt.clone()/>
                     <div class="viewer-bar">
                         <p class="prompt">{v.alt.clone()}</p>
-                        <a class="button" href=v.url.clone() download=v.file_name.clone() target="_blank" rel="noopener">
-                            "Download WebP"
-                        </a>
+                        {download_button(v.url.clone(), v.file_name.clone(), "Download WebP", "download")}
                         <button type="button" on:click=move |_| copy(ctx, url.clone(), "Link")>"Copy link"</button>
                         <button type="button" class="primary" autofocus on:click=move |_| ctx.viewed.set(None)>"Close"</button>
                     </div>

@@ -60,8 +60,10 @@ pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String
         (Some(start), Some(end)) if start < end => &text[start..=end],
         _ => return Err("The answer holds no JSON array: paste the whole answer, from [ to ].".into()),
     };
-    let items = json::parse(array_text).map_err(|e| "The answer is not valid JSON: ".to_owned() + e.trim_end_matches('.') + ".")?;
-    let items = json::array(&items).ok_or("The answer holds no JSON array: paste the whole answer, from [ to ].")?;
+    let items = json::parse(array_text)
+        .map_err(|e| "The answer is not valid JSON: ".to_owned() + e.trim_end_matches('.') + ".")?;
+    let items =
+        json::array(&items).ok_or("The answer holds no JSON array: paste the whole answer, from [ to ].")?;
     if items.is_empty() {
         return Err("The answer is an empty list: it holds no pictures.".into());
     }
@@ -115,7 +117,10 @@ mod tests {
         let pictures = parse_answer(answer, &styles()).unwrap();
         assert_eq!(pictures.len(), 2);
         let Request::Style(first) = &pictures[0].request else { panic!() };
-        assert_eq!((first.prompt.as_str(), first.style_name.as_str()), ("An apple orchard at dawn", "FullHD-HQ-h"));
+        assert_eq!(
+            (first.prompt.as_str(), first.style_name.as_str()),
+            ("An apple orchard at dawn", "FullHD-HQ-h")
+        );
         assert_eq!(first.negative_prompt.as_deref(), Some("people, text"));
         assert_eq!(pictures[1].number, 2);
         assert_eq!(pictures[1].request.negative_prompt(), None);
@@ -128,8 +133,14 @@ mod tests {
             ("[1, 2", "The answer holds no JSON array"),
             ("[{\"query\": \"x\",}]", "The answer is not valid JSON"),
             ("[]", "empty list"),
-            ("[{\"picture_number\": 1, \"query\": \"ok\", \"style\": \"standard\"}, 5]", "Picture 2: not a JSON object."),
-            ("[{\"picture_number\": 7, \"query\": \" \", \"style\": \"standard\"}]", "Picture 7: query must not be empty."),
+            (
+                "[{\"picture_number\": 1, \"query\": \"ok\", \"style\": \"standard\"}, 5]",
+                "Picture 2: not a JSON object.",
+            ),
+            (
+                "[{\"picture_number\": 7, \"query\": \" \", \"style\": \"standard\"}]",
+                "Picture 7: query must not be empty.",
+            ),
             ("[{\"query\": \"a\", \"style\": \"watercolour\"}]", "Picture 1: unknown style \"watercolour\""),
             ("[{\"query\": \"a\"}]", "Picture 1: style must not be empty."),
         ];

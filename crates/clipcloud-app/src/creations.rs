@@ -5,7 +5,7 @@ use crate::app::ctx;
 use crate::form::Form;
 use crate::history::{self, Entry};
 use crate::state::{Job, JobState, Viewed};
-use crate::util::{copy, elapsed, file_name, local_time, money, set_text};
+use crate::util::{copy, download, elapsed, file_name, local_time, money, set_text};
 use clipcloud::codec::is_http_url;
 use clipcloud::Finished;
 use leptos::prelude::*;
@@ -32,6 +32,44 @@ fn state_name(state: &JobState) -> &'static str {
         JobState::Running { .. } => "running",
         JobState::Done(_) => "done",
         JobState::Failed { .. } => "failed",
+        JobState::Cancelled { .. } => "cancelled",
+    }
+}
+
+/// Stops waiting for a creation still sending or in progress.
+fn cancel_button(job: Job) -> impl IntoView {
+    let ctx = ctx();
+    view! {
+        <div class="actions">
+            <button type="button" class="ghost small cancel" on:click=move |_| ctx.cancel(&job)>"Cancel"</button>
+        </div>
+    }
+}
+
+/// A failed creation (`failure`) or a cancelled one, and a way to try again: wait again
+/// for an accepted creation, else create again. One view for both keeps the wasm smaller.
+fn ended(job: Job, accepted: bool, failure: Option<String>) -> impl IntoView {
+    let ctx = ctx();
+    let label = if accepted { "Check again" } else { "Retry" };
+    // A cancel is no error: the user asked for it. The service has no cancel call, so
+    // say what may still happen there.
+    let note = match (&failure, accepted) {
+        (Some(_), _) => None,
+        (None, true) => Some("Stopped waiting; the service may still finish and charge it."),
+        (None, false) => {
+            Some("Stopped sending; if the service got the request, it may still finish and charge it.")
+        }
+    };
+    let (class, role, text) = match failure {
+        Some(message) => ("error", Some("alert"), message),
+        None => ("status", None, "Cancelled".to_owned()),
+    };
+    view! {
+        <p class=class role=role>{text}</p>
+        {note.map(|note| view! { <p class="hint">{note}</p> })}
+        <div class="actions">
+            <button type="button" class="primary" on:click=move |_| ctx.retry(job.clone())>{label}</button>
+        </div>
     }
 }
 
@@ -48,7 +86,7 @@ fn job_card(job: Job) -> impl IntoView {
     };
     let finished = {
         let state = job.state.clone();
-        move || state.with(|s| matches!(s, JobState::Done(_) | JobState::Failed { .. }))
+        move || state.with(|s| !matches!(s, JobState::Sending | JobState::Running { .. }))
     };
     let size = job.size;
     let alt = prompt.clone();
@@ -56,6 +94,7 @@ fn job_card(job: Job) -> impl IntoView {
         JobState::Sending => view! {
             <p class="status">"Sending…"</p>
             <div class="bar" role="progressbar" aria-label="Sending"></div>
+            {cancel_button(job.clone())}
         }
         .into_any(),
         JobState::Running { started_ms, checks, hiccup, .. } => view! {
@@ -67,20 +106,14 @@ fn job_card(job: Job) -> impl IntoView {
             {hiccup.map(|code| view! {
                 <p class="hint">"The last check failed (" {code} "); still trying…"</p>
             })}
+            {cancel_button(job.clone())}
         }
         .into_any(),
         JobState::Done(done) => gallery(done, size, alt.clone()).into_any(),
         JobState::Failed { message, creation_id } => {
-            let job = job.clone();
-            let label = if creation_id.is_some() { "Check again" } else { "Retry" };
-            view! {
-                <p class="error" role="alert">{message}</p>
-                <div class="actions">
-                    <button type="button" class="primary" on:click=move |_| ctx.retry(job.clone())>{label}</button>
-                </div>
-            }
-            .into_any()
+            ended(job.clone(), creation_id.is_some(), Some(message)).into_any()
         }
+        JobState::Cancelled { creation_id } => ended(job.clone(), creation_id.is_some(), None).into_any(),
     };
     view! {
         <article class="job" data-state=state_attr>
@@ -160,11 +193,37 @@ pub fn thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, s
             </button>
             {(!small).then(|| view! {
                 <figcaption>
-                    <a href=url.clone() download=file.clone() target="_blank" rel="noopener">"Download"</a>
+                    {download_button(url.clone(), file.clone(), "Download", "link")}
                     <button type="button" class="link" on:click=move |_| copy(ctx, link.clone(), "Link")>"Copy link"</button>
                 </figcaption>
             })}
         </figure>
+    }
+}
+
+/// Saves the image under `file`. A `download` attribute on a link to another origin
+/// (the service's images) is ignored by browsers, so the image is fetched and saved
+/// from a blob: URL. When that fails it says why and links the image itself.
+pub fn download_button(url: String, file: String, label: &'static str, class: &'static str) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let save = {
+        let url = url.clone();
+        move |_| {
+            problem.set(None);
+            let (url, file) = (url.clone(), file.clone());
+            leptos::task::spawn_local(async move {
+                problem.try_set(download(&url, &file).await.err());
+            });
+        }
+    };
+    view! {
+        <button type="button" class=class on:click=save>{label}</button>
+        {move || problem.get().map(|text| view! {
+            <p class="error download-error" role="alert">
+                {text} " "
+                <a href=url.clone() target="_blank" rel="noopener noreferrer">"Open the image"</a>
+            </p>
+        })}
     }
 }
 

@@ -42,9 +42,18 @@ impl Problems {
 
     /// The first problem, to say why the form cannot be sent.
     pub fn first(&self) -> Option<&str> {
-        [&self.prompt, &self.style, &self.count, &self.width, &self.height, &self.quality, &self.steps, &self.seed]
-            .into_iter()
-            .find_map(|p| p.as_deref())
+        [
+            &self.prompt,
+            &self.style,
+            &self.count,
+            &self.width,
+            &self.height,
+            &self.quality,
+            &self.steps,
+            &self.seed,
+        ]
+        .into_iter()
+        .find_map(|p| p.as_deref())
     }
 }
 
@@ -109,7 +118,8 @@ impl Form {
     /// Checks every field (all problems at once, for as-you-type hints). The style is
     /// checked against `styles` when the live list is known.
     pub fn problems(&self, styles: &[Style]) -> Problems {
-        let mut p = Problems { prompt: validate::prompt(&self.prompt).err().map(message), ..Problems::default() };
+        let mut p =
+            Problems { prompt: validate::prompt(&self.prompt).err().map(message), ..Problems::default() };
         match number::<u32>(&self.count, "count") {
             Ok(count) => p.count = validate::count(count).err().map(message),
             Err(e) => p.count = Some(e),
@@ -214,9 +224,18 @@ mod tests {
 
     #[test]
     fn the_draft_survives_json() {
-        let form = Form { prompt: "a \"red\" apple".into(), count: "two".into(), advanced: true, seed: "7".into(), ..Form::default() };
+        let form = Form {
+            prompt: "a \"red\" apple".into(),
+            count: "two".into(),
+            advanced: true,
+            seed: "7".into(),
+            ..Form::default()
+        };
         assert_eq!(Form::from_json(&form.to_json()), form);
-        assert_eq!(Form::from_json(r#"{"prompt":"p","count":3,"advanced":"yes"}"#), Form { prompt: "p".into(), ..Form::default() });
+        assert_eq!(
+            Form::from_json(r#"{"prompt":"p","count":3,"advanced":"yes"}"#),
+            Form { prompt: "p".into(), ..Form::default() }
+        );
         assert_eq!(Form::from_json("garbage"), Form::default());
     }
 
@@ -239,7 +258,10 @@ mod tests {
         };
         assert!(form.problems(&styles()).is_empty());
         let Ok(Request::Style(r)) = form.request(&styles()) else { panic!() };
-        assert_eq!((r.prompt.as_str(), r.style_name.as_str(), r.count, r.negative_prompt.clone()), ("a red apple", "HD-HQ", Some(2), None));
+        assert_eq!(
+            (r.prompt.as_str(), r.style_name.as_str(), r.count, r.negative_prompt.clone()),
+            ("a red apple", "HD-HQ", Some(2), None)
+        );
         assert_eq!(Form::from_request(&Request::Style(r.clone())).request(&styles()), Ok(Request::Style(r)));
     }
 
@@ -281,7 +303,10 @@ mod tests {
         form.seed = "42".into();
         form.model = "sdxl".into();
         let Ok(Request::Advanced(r)) = form.request(&[]) else { panic!() };
-        assert_eq!((r.width, r.height, r.quality, r.steps, r.seed), (Some(768), Some(512), Some(90), Some(30), Some(42)));
+        assert_eq!(
+            (r.width, r.height, r.quality, r.steps, r.seed),
+            (Some(768), Some(512), Some(90), Some(30), Some(42))
+        );
         assert_eq!(r.model.as_deref(), Some("sdxl"));
         assert_eq!(Form::from_request(&Request::Advanced(r.clone())).request(&[]), Ok(Request::Advanced(r)));
     }

@@ -93,7 +93,8 @@ mod imp {
 
     /// The value, or the browser's reason (for people) why the text is not JSON.
     pub fn parse(text: &str) -> Result<Value, String> {
-        JSON::parse(text).map_err(|e| e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default())
+        JSON::parse(text)
+            .map_err(|e| e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default())
     }
 
     pub fn stringify(v: &Value) -> String {
@@ -230,10 +231,16 @@ mod tests {
 
     #[test]
     fn reads_and_writes() {
-        let v = parse(r#"{"a": "x", "n": 3, "f": 1.5, "neg": -1, "big": 1e20, "b": true, "z": null, "l": [1, 2]}"#).unwrap();
+        let v = parse(
+            r#"{"a": "x", "n": 3, "f": 1.5, "neg": -1, "big": 1e20, "b": true, "z": null, "l": [1, 2]}"#,
+        )
+        .unwrap();
         assert_eq!(get_string(&v, "a").as_deref(), Some("x"));
         assert_eq!(get_u32(&v, "n"), Some(3));
-        assert_eq!((get_u32(&v, "f"), get_u32(&v, "neg"), get_u32(&v, "big"), get_u32(&v, "a")), (None, None, None, None));
+        assert_eq!(
+            (get_u32(&v, "f"), get_u32(&v, "neg"), get_u32(&v, "big"), get_u32(&v, "a")),
+            (None, None, None, None)
+        );
         assert_eq!(get_f64(&v, "f"), Some(1.5));
         assert_eq!(get(&v, "b").as_ref().and_then(boolean), Some(true));
         assert!(get(&v, "z").is_none() && get(&v, "missing").is_none());

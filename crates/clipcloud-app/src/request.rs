@@ -68,7 +68,9 @@ impl Request {
                 o.string("prompt", &r.prompt);
                 o.opt_string("negative_prompt", r.negative_prompt.as_deref());
                 o.opt_string("model", r.model.as_deref());
-                for (key, v) in [("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)] {
+                for (key, v) in
+                    [("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)]
+                {
                     o.opt_number(key, int(v));
                 }
                 o.opt_number("seed", big(r.seed));
@@ -110,10 +112,9 @@ impl Request {
     /// request's own (512×512 when it sets none, as the emulator does).
     pub fn dimensions(&self, styles: &[Style]) -> Option<(u32, u32)> {
         match self {
-            Self::Style(r) => styles
-                .iter()
-                .find(|s| s.name == r.style_name)
-                .and_then(|s| Some((s.width?, s.height?))),
+            Self::Style(r) => {
+                styles.iter().find(|s| s.name == r.style_name).and_then(|s| Some((s.width?, s.height?)))
+            }
             Self::Advanced(r) => Some((r.width.unwrap_or(512), r.height.unwrap_or(512))),
         }
     }
@@ -152,7 +153,8 @@ mod tests {
         adv.seed = Some(42);
         adv.count = Some(3);
         adv.model = Some("sdxl".into());
-        for r in [Request::Style(style), Request::Advanced(adv), Request::Style(StyleRequest::new("x", "y"))] {
+        for r in [Request::Style(style), Request::Advanced(adv), Request::Style(StyleRequest::new("x", "y"))]
+        {
             let text = json::stringify(&r.to_json());
             assert_eq!(Request::from_json(&json::parse(&text).unwrap()), Some(r));
         }
@@ -168,14 +170,21 @@ mod tests {
         let old = r#"{"Advanced":{"prompt":"p","width":768,"sampler":"euler"}}"#;
         let Some(Request::Advanced(a)) = Request::from_json(&json::parse(old).unwrap()) else { panic!() };
         assert_eq!((a.prompt.as_str(), a.width), ("p", Some(768)));
-        for bad in [r#"{"Style":{"prompt":"p"}}"#, r#"{"Other":{}}"#, "[]", "3", r#"{"Style":{"prompt":1,"styleName":"s"}}"#] {
+        for bad in [
+            r#"{"Style":{"prompt":"p"}}"#,
+            r#"{"Other":{}}"#,
+            "[]",
+            "3",
+            r#"{"Style":{"prompt":1,"styleName":"s"}}"#,
+        ] {
             assert_eq!(Request::from_json(&json::parse(bad).unwrap()), None, "{bad}");
         }
     }
 
     #[test]
     fn dimensions_and_labels() {
-        let styles = [Style { name: "HD-HQ".into(), width: Some(1280), height: Some(720), ..Style::default() }];
+        let styles =
+            [Style { name: "HD-HQ".into(), width: Some(1280), height: Some(720), ..Style::default() }];
         let r = Request::Style(StyleRequest::new("x", "HD-HQ"));
         assert_eq!(r.dimensions(&styles), Some((1280, 720)));
         assert_eq!(Request::Style(StyleRequest::new("x", "other")).dimensions(&styles), None);

@@ -26,7 +26,8 @@ fn base(base_url: &str) -> &str {
 
 /// `generate` with the npm package (`new ClipCloud({...})`, camelCase options).
 pub fn npm(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -> String {
-    let mut out = String::from("import { ClipCloud } from \"clipcloud\";\n\nconst cc = new ClipCloud({\n  apiKey: ");
+    let mut out =
+        String::from("import { ClipCloud } from \"clipcloud\";\n\nconst cc = new ClipCloud({\n  apiKey: ");
     out += &js_string(&mask_key(key));
     out += ", // your API key (masked here)\n";
     if base(base_url) != DEFAULT_BASE_URL {
@@ -66,9 +67,13 @@ pub fn npm(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -
             if let Some(m) = &r.model {
                 field("model", js_string(m));
             }
-            for (name, value) in
-                [("count", r.count), ("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)]
-            {
+            for (name, value) in [
+                ("count", r.count),
+                ("width", r.width),
+                ("height", r.height),
+                ("quality", r.quality),
+                ("steps", r.steps),
+            ] {
                 if let Some(v) = num(value) {
                     field(name, v);
                 }
@@ -93,7 +98,8 @@ pub fn curl(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) 
     }
     let base = base(base_url);
     // The body exactly as the core sends it.
-    let body = clipcloud::codec::Endpoint { base_url: base, api_key: "" }.create(&create).body.unwrap_or_default();
+    let body =
+        clipcloud::codec::Endpoint { base_url: base, api_key: "" }.create(&create).body.unwrap_or_default();
     let mut out = String::from("KEY=");
     out += &shell_quote(&mask_key(key));
     out += "   # your API key (masked here)\n\n# 1. start the creation\ncurl -s -X POST \"";
@@ -144,6 +150,8 @@ mod tests {
         assert!(code.contains(
             "curl -s -X POST \"https://clipcloud.clipai.pro/api/creation?apikey=$KEY\" \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"prompt\":\"It'\\''s an apple\",\"styleName\":\"standard\",\"soft_id\":5}'"
         ), "{code}");
-        assert!(code.contains("curl -s \"https://clipcloud.clipai.pro/api/creation/CREATION_ID?apikey=$KEY\""));
+        assert!(
+            code.contains("curl -s \"https://clipcloud.clipai.pro/api/creation/CREATION_ID?apikey=$KEY\"")
+        );
     }
 }

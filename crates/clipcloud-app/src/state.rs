@@ -9,8 +9,12 @@ use crate::request::{self, Request};
 use crate::storage;
 use clipcloud::fetch::FetchTransport;
 use clipcloud::{Client, Config, Error, Finished, Style};
+use core::future::{poll_fn, Future};
+use core::pin::pin;
+use core::task::{Poll, Waker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where and how to connect. The key itself is stored apart (see `storage`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -61,11 +65,83 @@ pub enum Connection {
 #[derive(Clone, Debug, PartialEq)]
 pub enum JobState {
     Sending,
-    Running { creation_id: String, started_ms: f64, checks: u32, hiccup: Option<&'static str> },
+    Running {
+        creation_id: String,
+        started_ms: f64,
+        checks: u32,
+        hiccup: Option<&'static str>,
+    },
     Done(Finished),
     /// `creation_id` is set when the create was accepted: a retry then waits again
     /// instead of creating (and paying) twice.
-    Failed { creation_id: Option<String>, message: String },
+    Failed {
+        creation_id: Option<String>,
+        message: String,
+    },
+    /// The user stopped waiting. The service has no cancel call: a creation it
+    /// received may still finish and be charged. `creation_id` as in `Failed`.
+    Cancelled {
+        creation_id: Option<String>,
+    },
+}
+
+/// Stops a job's current run at once: its future is dropped, which aborts the core's
+/// pending fetch and clears its timer, so no further request is sent. Armed anew for
+/// every run, so stopping one run never reaches the next.
+#[derive(Clone, Default)]
+pub struct Stop(Arc<Mutex<StopState>>);
+
+#[derive(Default)]
+struct StopState {
+    run: u32,
+    stopped: bool,
+    waker: Option<Waker>,
+}
+
+impl Stop {
+    fn with<R>(&self, f: impl FnOnce(&mut StopState) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// A new run; returns its number.
+    fn arm(&self) -> u32 {
+        self.with(|s| {
+            s.run = s.run.wrapping_add(1);
+            s.stopped = false;
+            s.waker = None;
+            s.run
+        })
+    }
+
+    /// Stops the current run (its task wakes and drops the work).
+    pub fn fire(&self) {
+        if let Some(waker) = self.with(|s| {
+            s.stopped = true;
+            s.waker.take()
+        }) {
+            waker.wake();
+        }
+    }
+
+    /// Drives `work` until it ends (`Some`) or run `run` is stopped (`None`; `work`
+    /// is dropped unfinished). Checked before every poll, so stopped work never runs on.
+    async fn guard<F: Future>(&self, run: u32, work: F) -> Option<F::Output> {
+        let mut work = pin!(work);
+        poll_fn(|cx| {
+            let stopped = self.with(|s| {
+                let stopped = s.stopped || s.run != run;
+                if !stopped {
+                    s.waker = Some(cx.waker().clone());
+                }
+                stopped
+            });
+            if stopped {
+                return Poll::Ready(None);
+            }
+            work.as_mut().poll(cx).map(Some)
+        })
+        .await
+    }
 }
 
 /// One creation in the queue. Its state is a reference-counted signal, so a card
@@ -76,6 +152,7 @@ pub struct Job {
     pub request: Request,
     pub size: Option<(u32, u32)>,
     pub state: ArcRwSignal<JobState>,
+    pub stop: Stop,
 }
 
 /// An image shown large.
@@ -240,24 +317,59 @@ impl Ctx {
     pub fn submit(self, request: Request) {
         let size = request.dimensions(&self.styles.get_untracked());
         let job = self.push_job(request, size, JobState::Sending);
-        spawn_local(run(self, job, None));
+        self.start(job, None);
+    }
+
+    /// Runs the job (see `run`) until it ends or is cancelled.
+    fn start(self, job: Job, existing: Option<(String, f64)>) {
+        let stop = job.stop.clone();
+        let run_number = stop.arm();
+        spawn_local(async move {
+            stop.guard(run_number, run(self, job, existing)).await;
+        });
     }
 
     fn push_job(self, request: Request, size: Option<(u32, u32)>, state: JobState) -> Job {
         let seq = self.next_seq.get_value();
         self.next_seq.set_value(seq + 1);
-        let job = Job { seq, request, size, state: ArcRwSignal::new(state) };
+        let job = Job { seq, request, size, state: ArcRwSignal::new(state), stop: Stop::default() };
         self.jobs.try_update(|jobs| jobs.insert(0, job.clone()));
         job
     }
 
     pub fn retry(self, job: Job) {
         let creation_id = match job.state.get_untracked() {
-            JobState::Failed { creation_id, .. } => creation_id,
+            JobState::Failed { creation_id, .. } | JobState::Cancelled { creation_id } => creation_id,
             _ => return,
         };
-        job.state.set(JobState::Sending);
-        spawn_local(run(self, job, creation_id.map(|id| (id, now_ms()))));
+        let existing = creation_id.map(|id| (id, now_ms()));
+        // Waiting on an accepted creation shows as running at once, so a cancel in
+        // between can never lose its id (and offer to create, and pay, again).
+        job.state.set(match &existing {
+            Some((id, started_ms)) => JobState::Running {
+                creation_id: id.clone(),
+                started_ms: *started_ms,
+                checks: 0,
+                hiccup: None,
+            },
+            None => JobState::Sending,
+        });
+        self.start(job, existing);
+    }
+
+    /// Stops waiting for a creation still sending or running: no request for it is
+    /// sent from now on, and a reload does not pick it up again.
+    pub fn cancel(self, job: &Job) {
+        let creation_id = match job.state.get_untracked() {
+            JobState::Sending => None,
+            JobState::Running { creation_id, .. } => Some(creation_id),
+            _ => return,
+        };
+        job.stop.fire();
+        if let Some(id) = &creation_id {
+            update_pending(|list| pending::remove(list, id));
+        }
+        job.state.set(JobState::Cancelled { creation_id });
     }
 
     pub fn dismiss(self, seq: u64) {
@@ -279,7 +391,7 @@ impl Ctx {
                 hiccup: None,
             };
             let job = self.push_job(p.request, p.size, state);
-            spawn_local(run(self, job, Some((p.creation_id, p.started_ms))));
+            self.start(job, Some((p.creation_id, p.started_ms)));
         }
     }
 
@@ -289,7 +401,10 @@ impl Ctx {
     }
 
     fn add_history(self, entry: Entry) {
-        let mut list = self.history.try_get_untracked().unwrap_or_else(|| history::from_json(&storage::load(storage::HISTORY)));
+        let mut list = self
+            .history
+            .try_get_untracked()
+            .unwrap_or_else(|| history::from_json(&storage::load(storage::HISTORY)));
         history::add(&mut list, entry);
         storage::save(storage::HISTORY, &history::to_json(&list));
         self.history.try_set(list);
@@ -319,11 +434,21 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
             Err(e) => return fail(None, e),
         },
     };
-    job.state.set(JobState::Running { creation_id: creation_id.clone(), started_ms, checks: 0, hiccup: None });
+    job.state.set(JobState::Running {
+        creation_id: creation_id.clone(),
+        started_ms,
+        checks: 0,
+        hiccup: None,
+    });
     update_pending(|list| {
         pending::add(
             list,
-            Pending { creation_id: creation_id.clone(), request: job.request.clone(), started_ms, size: job.size },
+            Pending {
+                creation_id: creation_id.clone(),
+                request: job.request.clone(),
+                started_ms,
+                size: job.size,
+            },
         )
     });
     let state = job.state.clone();

@@ -13,7 +13,8 @@ pub fn ArticleHelper() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let count = RwSignal::new(String::from("3"));
     let answer = RwSignal::new(String::new());
-    let count_value = move || count.with(|c| c.trim().parse::<u32>().ok()).filter(|n| (1..=MAX_PICTURES).contains(n));
+    let count_value =
+        move || count.with(|c| c.trim().parse::<u32>().ok()).filter(|n| (1..=MAX_PICTURES).contains(n));
     let llm_request = move || {
         let n = count_value().unwrap_or(1);
         title.with(|t| ctx.styles.with(|s| article::llm_request(t, n, s)))

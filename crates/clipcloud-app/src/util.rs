@@ -38,6 +38,51 @@ pub fn copy(ctx: Ctx, text: String, what: &'static str) {
     });
 }
 
+/// The image at `url` (http(s) only), fetched by the browser; the error in words.
+pub async fn fetch_image(url: &str) -> Result<web_sys::Blob, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    const UNREACHABLE: &str =
+        "Download failed: the image could not be fetched (offline, or its server does not allow it).";
+    const UNREAD: &str = "Download failed: the image could not be read.";
+    if !clipcloud::codec::is_http_url(url) {
+        return Err("Download failed: not a web link.".into());
+    }
+    let window = web_sys::window().ok_or(UNREACHABLE)?;
+    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|_| UNREACHABLE)?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        let status = response.status().to_string();
+        return Err("Download failed (HTTP ".to_owned()
+            + &status
+            + "): the temporary link has probably expired.");
+    }
+    let read = response.blob().map_err(|_| UNREAD)?;
+    JsFuture::from(read).await.map(JsCast::unchecked_into).map_err(|_| UNREAD.into())
+}
+
+/// Saves the image at `url` as `file`. Browsers ignore the `download` attribute on
+/// links to other origins (the service's images), so the image is fetched and saved
+/// from a blob: URL of our own.
+pub async fn download(url: &str, file: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let blob = fetch_image(url).await?;
+    const UNSAVED: &str = "Download failed: the browser did not take the file.";
+    let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| UNSAVED)?;
+    let link = leptos::prelude::document().create_element("a").map_err(|_| UNSAVED)?;
+    let _ = link.set_attribute("href", &href);
+    let _ = link.set_attribute("download", file);
+    link.unchecked_into::<web_sys::HtmlElement>().click();
+    // Revoked later, not at once: the browser may still be reading the blob.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&href);
+        },
+        core::time::Duration::from_secs(30),
+    );
+    Ok(())
+}
+
 /// A file name for a downloaded image.
 pub fn file_name(creation_id: &str, index: usize) -> String {
     let short: String = creation_id.chars().take(8).collect();

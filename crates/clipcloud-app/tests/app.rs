@@ -1,9 +1,10 @@
-//! The app's components in a real browser (wasm-bindgen-test, headless Chromium), mounted
-//! into the test page, some against the emulator at `CLIPCLOUD_EMULATOR_URL` (set by
-//! `cargo xtask test`, which starts one):
+//! The app's components in a real browser (wasm-bindgen-test; headless Chromium, and
+//! Firefox alike), mounted into the test page, some against the emulator at
+//! `CLIPCLOUD_EMULATOR_URL` (set by `cargo xtask test`, which starts one):
 //!
 //!   CLIPCLOUD_EMULATOR_URL=http://127.0.0.1:8787 CHROMEDRIVER=/usr/bin/chromedriver \
 //!     cargo test -p clipcloud-app --target wasm32-unknown-unknown
+//!   (or GECKODRIVER=~/.cargo/bin/geckodriver instead of CHROMEDRIVER for Firefox)
 #![cfg(target_arch = "wasm32")]
 
 use clipcloud::{Client, Config, StyleRequest};
@@ -15,6 +16,7 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -91,6 +93,48 @@ impl Mounted {
     }
 }
 
+/// JSON from the emulator: a GET, or a POST of `body` (sent as text/plain: no preflight).
+async fn emulator_json(path: &str, body: Option<&str>) -> JsValue {
+    let init = web_sys::RequestInit::new();
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(body));
+    }
+    let url = EMULATOR.to_owned() + path;
+    let response = JsFuture::from(window().fetch_with_str_and_init(&url, &init)).await.unwrap();
+    let response: web_sys::Response = response.unchecked_into();
+    assert!(response.ok(), "{url}: HTTP {}", response.status());
+    JsFuture::from(response.json().unwrap()).await.unwrap()
+}
+
+fn field(v: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(v, &JsValue::from_str(name)).unwrap()
+}
+
+/// A fresh key whose creations take `delay_ms`.
+async fn slow_key(delay_ms: u32) -> String {
+    let body = "{\"balance\": 20, \"delay_ms\": ".to_owned() + &delay_ms.to_string() + "}";
+    field(&emulator_json("/emulator/keys", Some(&body)).await, "apikey").as_string().unwrap()
+}
+
+/// The emulator's record of each creation of `key`: (id, number of checks answered).
+async fn creations(key: &str) -> Vec<(String, u32)> {
+    let list =
+        field(&emulator_json(&("/emulator/creations?apikey=".to_owned() + key), None).await, "creations");
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|c| {
+            let id = field(&c, "creation_id").as_string().unwrap();
+            (id, js_sys::Array::from(&field(&c, "checks_ms")).length())
+        })
+        .collect()
+}
+
+fn pending_ids() -> Vec<String> {
+    let text = storage::get(storage::local(), storage::PENDING).unwrap_or_default();
+    clipcloud_app::pending::from_json(&text).into_iter().map(|p| p.creation_id).collect()
+}
+
 impl Drop for Mounted {
     fn drop(&mut self) {
         self.root.remove();
@@ -134,7 +178,10 @@ async fn the_form_shows_the_core_rules_as_you_type() {
     leptos::task::tick().await;
     assert_eq!(app.text("#current-style"), "pixel-art");
     assert_eq!(storage::get(storage::local(), storage::STYLE).as_deref(), Some("pixel-art"));
-    assert_eq!(app.find(".style-card.selected").and_then(|e| e.get_attribute("aria-pressed")).as_deref(), Some("true"));
+    assert_eq!(
+        app.find(".style-card.selected").and_then(|e| e.get_attribute("aria-pressed")).as_deref(),
+        Some("true")
+    );
 
     // The code panel shows the same request, key masked.
     app.type_into("input[name=apikey]", "sk-secret-key-123");
@@ -151,11 +198,15 @@ async fn the_article_helper_checks_the_llm_answer() {
     leptos::task::tick().await;
     app.type_into("input[name=article_title]", "Apples on a balcony");
     leptos::task::tick().await;
-    let request = app.find(".article textarea.code").map(|e| js_sys::Reflect::get(&e, &"value".into()).unwrap());
+    let request =
+        app.find(".article textarea.code").map(|e| js_sys::Reflect::get(&e, &"value".into()).unwrap());
     let request = request.and_then(|v| v.as_string()).unwrap_or_default();
     assert!(request.contains("\"Apples on a balcony\". You need to generate 3 picture prompts"), "{request}");
 
-    app.type_into("textarea[name=article_answer]", r#"[{"picture_number": 1, "query": "", "style": "standard"}]"#);
+    app.type_into(
+        "textarea[name=article_answer]",
+        r#"[{"picture_number": 1, "query": "", "style": "standard"}]"#,
+    );
     leptos::task::tick().await;
     assert_eq!(app.text(".article .problem"), "Picture 1: query must not be empty.");
 
@@ -203,6 +254,77 @@ async fn create_shows_the_card_then_the_images_and_the_new_balance() {
     app.until("the new balance", 10, |a| a.text("#balance") == expected).await;
     assert_eq!(app.count(".history .entry"), 1);
     assert_eq!(storage::get(storage::local(), storage::PENDING).as_deref(), Some("[]"));
+
+    // What Download saves: the image itself, fetched (the link may be on another origin).
+    let src = img.get_attribute("src").unwrap();
+    let blob = clipcloud_app::util::fetch_image(&src).await.unwrap();
+    let bytes = js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.unwrap()).to_vec();
+    assert!(
+        bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        "{:?}",
+        &bytes[..bytes.len().min(12)]
+    );
+    // An expired link (the emulator does not know it) says so, in words.
+    let gone = EMULATOR.to_owned() + "/images/" + &"0".repeat(64) + ".webp";
+    let error = clipcloud_app::util::fetch_image(&gone).await.unwrap_err();
+    assert_eq!(error, "Download failed (HTTP 404): the temporary link has probably expired.");
+}
+
+#[wasm_bindgen_test]
+async fn a_creation_can_be_cancelled_while_sending_or_running_and_checked_again() {
+    let key = slow_key(60_000).await;
+    prepare(Some(&key));
+    let app = mount();
+    app.until("connected", 20, |a| a.find("#balance").is_some()).await;
+    app.click(".style-card[data-style=\"standard\"]");
+    app.type_into("textarea[name=prompt]", "A slow snail");
+    app.type_into("input[name=count]", "1");
+
+    // Cancelled while sending: nothing to wait for, so "Retry" creates again.
+    app.click("#create");
+    leptos::task::tick().await;
+    assert_eq!(app.find(".job").and_then(|e| e.get_attribute("data-state")).as_deref(), Some("sending"));
+    app.click(".job .cancel");
+    leptos::task::tick().await;
+    assert_eq!(app.find(".job").and_then(|e| e.get_attribute("data-state")).as_deref(), Some("cancelled"));
+    assert!(app.text(".job .status") == "Cancelled" && app.find(".job .error").is_none());
+    assert!(app.text(".job .hint").contains("may still finish and charge it"), "{}", app.text(".job"));
+    assert_eq!(app.text(".job .actions .primary"), "Retry");
+    assert!(
+        app.find(".job .cancel").is_none() && app.find(".job header .icon").is_some(),
+        "removable, not cancellable"
+    );
+    assert!(pending_ids().is_empty());
+
+    // Created again, then cancelled while running: no more checks, no longer pending.
+    app.click(".job .actions .primary");
+    app.until("the creation running", 20, |a| a.find(".job[data-state=running]").is_some()).await;
+    app.until("a first check", 20, |a| a.text(".job .status").contains("checked")).await;
+    let running = creations(&key).await.into_iter().last().unwrap();
+    assert_eq!(pending_ids(), [running.0.as_str()]);
+    app.click(".job .cancel");
+    leptos::task::tick().await;
+    assert_eq!(app.find(".job").and_then(|e| e.get_attribute("data-state")).as_deref(), Some("cancelled"));
+    assert_eq!(app.text(".job .hint"), "Stopped waiting; the service may still finish and charge it.");
+    assert_eq!(app.text(".job .actions .primary"), "Check again");
+    assert!(pending_ids().is_empty());
+    let checks = creations(&key).await.into_iter().find(|c| c.0 == running.0).unwrap().1;
+    // Longer than the longest pause between checks (3 s).
+    gloo_timers::future::sleep(Duration::from_millis(4000)).await;
+    let later = creations(&key).await.into_iter().find(|c| c.0 == running.0).unwrap().1;
+    assert_eq!(later, checks, "checked after the cancel");
+
+    // "Check again" waits for the same creation (no second create) and keeps it for a reload.
+    let created = creations(&key).await.len();
+    app.click(".job .actions .primary");
+    leptos::task::tick().await;
+    assert_eq!(app.find(".job").and_then(|e| e.get_attribute("data-state")).as_deref(), Some("running"));
+    assert_eq!(pending_ids(), [running.0.as_str()]);
+    app.until("a check after resuming", 20, |a| a.text(".job .status").contains("checked")).await;
+    assert_eq!(creations(&key).await.len(), created);
+    app.click(".job .cancel");
+    leptos::task::tick().await;
+    assert!(pending_ids().is_empty());
 }
 
 #[wasm_bindgen_test]
@@ -212,8 +334,12 @@ async fn creations_left_running_are_picked_up_again() {
     let client = Client::new(Config::new("demo-key").base_url(EMULATOR)).unwrap();
     let request = StyleRequest::new("A lighthouse", "standard");
     let id = client.create(request.clone()).await.unwrap();
-    let pending =
-        [Pending { creation_id: id.clone(), request: Request::Style(request), started_ms: js_sys::Date::now(), size: Some((512, 512)) }];
+    let pending = [Pending {
+        creation_id: id.clone(),
+        request: Request::Style(request),
+        started_ms: js_sys::Date::now(),
+        size: Some((512, 512)),
+    }];
     storage::save(storage::PENDING, &clipcloud_app::pending::to_json(&pending));
 
     let app = mount();

@@ -157,7 +157,8 @@ struct Polling {
     /// does not learn (its creation may have started long ago).
     learn_as: Option<String>,
     checks: u32,
-    /// Since `started`: when the last check was sent, and the last one that found it running.
+    /// Since `started`: when the last check was sent (each retry anew), and the last one
+    /// that found it running.
     sent_at: Duration,
     not_ready_at: Option<Duration>,
     /// The last failure polling rode out; reported if the deadline passes.
@@ -195,11 +196,6 @@ impl Operation {
         }
     }
 
-    /// True once [`Self::start`] has run.
-    pub fn started(&self) -> bool {
-        self.state != State::New
-    }
-
     /// The first step. `now`: the driver's clock (any fixed origin, e.g. `Date.now()`).
     pub fn start(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
         if self.state != State::New {
@@ -227,7 +223,7 @@ impl Operation {
             }
         };
         match sent {
-            Ok(()) => self.send(session),
+            Ok(()) => self.send(session, now),
             Err(e) => self.finish(Err(e)),
         }
     }
@@ -299,13 +295,10 @@ impl Operation {
     /// After a [`Step::Sleep`].
     pub fn woke(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
         match self.state {
-            State::Retrying => self.send(session),
+            State::Retrying => self.send(session, now),
             State::Polling => {
-                if let Some(polling) = &mut self.polling {
-                    polling.sent_at = now.saturating_sub(polling.started);
-                }
                 self.retries = 0;
-                self.send(session)
+                self.send(session, now)
             }
             _ => self.finish(Err(Error::Aborted)),
         }
@@ -323,7 +316,10 @@ impl Operation {
         }
     }
 
-    fn send(&mut self, session: &Session) -> Step<'_> {
+    fn send(&mut self, session: &Session, now: Duration) -> Step<'_> {
+        if let Some(polling) = &mut self.polling {
+            polling.sent_at = now.saturating_sub(polling.started);
+        }
         self.state = State::Sent;
         Step::Send { request: &self.request, timeout: session.config.request_timeout }
     }
@@ -362,8 +358,7 @@ impl Operation {
                 Status::Done(finished) => {
                     if let Some(p) = &self.polling {
                         if let Some(kind) = &p.learn_as {
-                            let ready_by = now.saturating_sub(p.started);
-                            session.learned.record(kind, p.not_ready_at, ready_by);
+                            session.learned.record(kind, p.not_ready_at, p.sent_at);
                         }
                     }
                     self.finish(Ok(Output::Finished(finished)))
@@ -506,7 +501,6 @@ mod tests {
     fn generate_sends_the_create_then_sleeps_then_checks_and_reports_progress() {
         let mut s = session();
         let mut op = generate();
-        assert!(!op.started());
         let Step::Send { request, .. } = op.start(&mut s, ms(1_000)) else { panic!("a create first") };
         assert!(request.url.starts_with("http://e.test/api/creation?apikey="));
         // Accepted: the first sleep reports nothing yet (no check was made).

@@ -100,9 +100,28 @@ impl PollSchedule {
         elapsed: Duration,
         learned: Option<&Durations>,
     ) -> Option<Duration> {
-        let window = learned.filter(|_| self.learn).and_then(Durations::window);
-        let Some((start, end)) = window else { return self.next_delay(checks_done, elapsed) };
+        let learned = learned.filter(|_| self.learn);
+        let Some((start, end)) = learned.and_then(Durations::window) else {
+            return self.next_delay(checks_done, elapsed);
+        };
         let left = self.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
+        if let Some((lo, hi)) = learned.and_then(Durations::steady) {
+            // One duration so far: check where all were ready (`hi`), after a probe in the
+            // middle while the bounds are loose — found or not, it tightens them for the
+            // next creation, so the checks close in on the duration itself.
+            let probe = lo.saturating_add(hi.saturating_sub(lo) / 2);
+            let loose = hi.saturating_sub(lo) > STEADY_PRECISION;
+            // (Not when the probe is closer than min_interval: then `hi` comes first.)
+            if loose && elapsed.saturating_add(self.min_interval) <= probe {
+                return Some(probe.saturating_sub(elapsed).min(left));
+            }
+            if elapsed < hi {
+                // Straight to `hi`, even sooner than min_interval after the probe: one
+                // check, once per creation, is no hammering; waiting would be the delay.
+                return Some(hi.saturating_sub(elapsed).min(left));
+            }
+            // Past `hi` and still running: not one duration after all; the window decides.
+        }
         let max = self.max_interval.max(self.min_interval);
         // Half the window's width (two or three checks cover it), at most dense_interval.
         // Saturating arithmetic: the same values (end ≥ start, and each subtraction below is
@@ -124,13 +143,18 @@ impl PollSchedule {
     }
 }
 
-/// What the last creations of one kind took, as seen by the client: for each, the time
-/// (since it was started) of its last check that found it running and of the check that
-/// found it ready. Kept in memory by the client; pure.
+/// How closely a steady duration is closed in on (each halving of the bounds costs one
+/// creation a second check).
+const STEADY_PRECISION: Duration = Duration::from_millis(10);
+
+/// What the last creations of one kind took, as seen by the client: for each, when
+/// (since it was started) its last check that found it running was sent, and when the
+/// check that found it ready was sent. Send times on both sides: a check sent at that
+/// moment is what the schedule chooses. Kept in memory by the client; pure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Durations {
-    /// Estimated generation times, oldest first, at most [`Durations::KEEP`].
-    estimates: Vec<Duration>,
+    /// `(not_ready_at, ready_at)` per creation, oldest first, at most [`Durations::KEEP`].
+    seen: Vec<(Option<Duration>, Duration)>,
 }
 
 impl Durations {
@@ -141,33 +165,38 @@ impl Durations {
     pub const ENOUGH: usize = 3;
 
     /// A finished creation: its last check that found it running was sent at
-    /// `not_ready_at` (`None` if the first check found it ready) and it was found ready
-    /// by `ready_by`, both since it was started.
-    pub fn record(&mut self, not_ready_at: Option<Duration>, ready_by: Duration) {
-        // The end lies between the two; take the middle. Found at the first check, only
-        // an upper bound is known: a quarter less lets the window move earlier when
-        // creations got faster (the 2nd-smallest estimate opens the window, so one such
-        // outlier does not move it), without dragging it far below a steady duration.
-        let estimate = match not_ready_at {
-            Some(lo) if lo < ready_by => lo.saturating_add(ready_by.saturating_sub(lo) / 2),
-            Some(_) => ready_by,
-            None => ready_by.saturating_sub(ready_by / 4),
-        };
-        if self.estimates.len() == Self::KEEP {
-            self.estimates.remove(0);
+    /// `not_ready_at` (`None` if the first check found it ready), and the check that
+    /// found it ready at `ready_at`, both since it was started.
+    pub fn record(&mut self, not_ready_at: Option<Duration>, ready_at: Duration) {
+        if self.seen.len() == Self::KEEP {
+            self.seen.remove(0);
         }
-        self.estimates.push(estimate);
+        self.seen.push((not_ready_at, ready_at));
+    }
+
+    /// One creation's generation time, as far as its checks tell: the middle between
+    /// them. Found at the first check, only an upper bound is known: a quarter less lets
+    /// the window move earlier when creations got faster (the 2nd-smallest estimate opens
+    /// the window, so one such outlier does not move it), without dragging it far below a
+    /// steady duration.
+    fn estimate((not_ready_at, ready_at): (Option<Duration>, Duration)) -> Duration {
+        match not_ready_at {
+            Some(lo) if lo < ready_at => lo.saturating_add(ready_at.saturating_sub(lo) / 2),
+            Some(_) => ready_at,
+            None => ready_at.saturating_sub(ready_at / 4),
+        }
     }
 
     /// Where creations of this kind usually end: from the second smallest recent
     /// estimate (one early outlier does not open it) to the largest.
     pub fn window(&self) -> Option<(Duration, Duration)> {
-        if self.estimates.len() < Self::ENOUGH {
+        if self.seen.len() < Self::ENOUGH {
             return None;
         }
         // One pass, no sort (the npm package's size budget): the two smallest and the largest.
         let (mut least, mut second, mut most) = (Duration::MAX, Duration::MAX, Duration::ZERO);
-        for &e in &self.estimates {
+        for &seen in &self.seen {
+            let e = Self::estimate(seen);
             if e < least {
                 second = least;
                 least = e;
@@ -179,12 +208,27 @@ impl Durations {
         Some((second, most))
     }
 
+    /// When every recent creation of this kind fits one and the same duration — every
+    /// check that found one running was sent before every check that found one ready —
+    /// the latest "running" and the earliest "ready" send time, `(lo, hi)`, with lo < hi.
+    pub fn steady(&self) -> Option<(Duration, Duration)> {
+        if self.seen.len() < Self::ENOUGH {
+            return None;
+        }
+        let (mut lo, mut hi) = (Duration::ZERO, Duration::MAX);
+        for &(not_ready_at, ready_at) in &self.seen {
+            lo = lo.max(not_ready_at.unwrap_or_default());
+            hi = hi.min(ready_at);
+        }
+        (lo < hi).then_some((lo, hi))
+    }
+
     pub fn len(&self) -> usize {
-        self.estimates.len()
+        self.seen.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.estimates.is_empty()
+        self.seen.is_empty()
     }
 }
 
@@ -287,6 +331,66 @@ mod tests {
     }
 
     #[test]
+    fn one_steady_duration_is_closed_in_on_then_checked_once() {
+        let s = PollSchedule::default();
+        let mut d = Durations::default();
+        // Three creations of exactly 2 s, polled cold: running at 1.25 s, ready at 2.375 s.
+        for _ in 0..3 {
+            d.record(Some(ms(1_250)), ms(2_375));
+        }
+        assert_eq!(d.steady(), Some((ms(1_250), ms(2_375))));
+        // A probe in the middle, then straight to where all were ready.
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&d)), Some(Duration::from_micros(1_802_500)));
+        assert_eq!(s.next_delay_learned(1, ms(1_815), Some(&d)), Some(ms(560)));
+        // That probe found the next creation running; the one after was ready at its probe.
+        d.record(Some(ms(1_812)), ms(2_375));
+        assert_eq!(d.steady(), Some((ms(1_812), ms(2_375))));
+        d.record(None, ms(2_093));
+        assert_eq!(d.steady(), Some((ms(1_812), ms(2_093))));
+        // Creations of different lengths are not steady: the window applies.
+        d.record(Some(ms(2_200)), ms(2_400));
+        assert_eq!(d.steady(), None);
+        let mut tight = Durations::default();
+        for _ in 0..3 {
+            tight.record(Some(ms(2_005)), ms(2_015));
+        }
+        // Within STEADY_PRECISION: no probe, one check at the bound.
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&tight)), Some(ms(2_005)));
+        // Past the bound and still running: the window's gentle back-off takes over.
+        assert_eq!(s.next_delay_learned(1, ms(2_030), Some(&tight)), Some(ms(200)));
+    }
+
+    /// One creation of exactly `duration` polled on `s` with what `d` learned, 3 ms per
+    /// check: (checks, how late the check that found it ready was sent); records it.
+    fn simulate(s: &PollSchedule, d: &mut Durations, duration: Duration) -> (u32, Duration) {
+        let (mut elapsed, mut checks, mut not_ready_at) = (ms(5), 0, None);
+        loop {
+            let sent = elapsed + s.next_delay_learned(checks, elapsed, Some(d)).unwrap();
+            checks += 1;
+            if sent >= duration {
+                d.record(not_ready_at, sent);
+                return (checks, sent - duration);
+            }
+            not_ready_at = Some(sent);
+            elapsed = sent + ms(3);
+        }
+    }
+
+    #[test]
+    fn a_steady_duration_is_soon_found_with_one_check_just_after_it_ends() {
+        let s = PollSchedule::default();
+        let mut d = Durations::default();
+        let runs: Vec<(u32, Duration)> = (0..20).map(|_| simulate(&s, &mut d, ms(2_000))).collect();
+        // Cold: three checks, found 0.4 s late; closing in takes a few creations...
+        assert_eq!(runs[0].0, 3);
+        // ...then one check each, within STEADY_PRECISION of the end.
+        for &(checks, late) in &runs[12..] {
+            assert_eq!(checks, 1);
+            assert!(late <= STEADY_PRECISION, "{late:?}");
+        }
+    }
+
+    #[test]
     fn estimates_take_the_middle_and_move_earlier_when_found_at_once() {
         let mut d = Durations::default();
         d.record(Some(ms(1_000)), ms(2_000));
@@ -320,7 +424,7 @@ mod tests {
         #[test]
         fn window_is_second_smallest_to_largest(history in prop::collection::vec(0u64..10_000, 0..80)) {
             let d = learned(&history);
-            let mut sorted = d.estimates.clone();
+            let mut sorted: Vec<Duration> = d.seen.iter().map(|&s| Durations::estimate(s)).collect();
             sorted.sort_unstable();
             let expected = (sorted.len() >= Durations::ENOUGH).then(|| (sorted[1], sorted[sorted.len() - 1]));
             prop_assert_eq!(d.window(), expected);
@@ -370,9 +474,14 @@ mod tests {
                 Some(d) => {
                     prop_assert!(elapsed + d <= s.deadline);
                     let left = s.deadline - elapsed;
-                    prop_assert!(d >= s.min_interval || d == left);
-                    // Longer than the cap only to jump to the learned window's start.
-                    if let Some((start, _)) = learned.window() {
+                    // Sooner than min_interval only to check where every creation of a
+                    // steady duration was ready; longer than the cap only to jump there,
+                    // or to the learned window's start.
+                    let to_steady_end = learned.steady().is_some_and(|(_, hi)| elapsed + d == hi);
+                    prop_assert!(d >= s.min_interval || d == left || to_steady_end);
+                    let steady_jump = learned.steady().is_some_and(|(_, hi)| elapsed + d <= hi.max(elapsed + s.min_interval));
+                    if steady_jump {
+                    } else if let Some((start, _)) = learned.window() {
                         let dense = s.dense_interval.max(s.min_interval);
                         prop_assert!(
                             d <= s.max_interval.max(dense) || elapsed + d <= (start + dense).max(elapsed + s.min_interval)

@@ -240,7 +240,7 @@ fn a_final_error_ends_the_wait() {
 }
 
 #[test]
-fn generate_learns_how_long_a_style_takes_and_sleeps_straight_to_it() {
+fn generate_learns_how_long_a_style_takes_and_checks_where_it_ends() {
     let mut replies = Vec::new();
     for _ in 0..3 {
         replies.extend([created(), running(), running(), done()]);
@@ -252,12 +252,12 @@ fn generate_learns_how_long_a_style_takes_and_sleeps_straight_to_it() {
     for _ in 0..3 {
         generate();
     }
-    // Cold: 500, 750, 1125 ms. The 2nd check (sent at 1270 ms) found it running, the 3rd
-    // found it done by 2415 ms: an estimate of 1842.5 ms, three times.
+    // Cold: 500, 750, 1125 ms. Each time the 2nd check (sent at 1270 ms) found it running
+    // and the 3rd (sent at 2405 ms) found it done: one steady duration between the two.
     assert_eq!(script.sleeps.borrow()[..3], [500, 750, 1125].map(Duration::from_millis));
     script.sleeps.borrow_mut().clear();
     generate();
-    // Now: straight to min_interval past 1842.5 ms (after the 10 ms create); that check
-    // answered at 2052.5 ms, past anything seen: a gentle back-off (200 + 210/4 ms).
-    assert_eq!(*script.sleeps.borrow(), [Duration::from_micros(2_032_500), Duration::from_micros(252_500)]);
+    // Now: a probe halfway (1837.5 ms, after the 10 ms create), which finds it running,
+    // then straight to 2405 ms, where all were ready: two checks instead of three.
+    assert_eq!(*script.sleeps.borrow(), [Duration::from_micros(1_827_500), Duration::from_micros(557_500)]);
 }
