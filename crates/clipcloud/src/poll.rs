@@ -8,27 +8,32 @@ use core::time::Duration;
 /// else quick first checks and a geometric back-off up to a cap; within a total deadline.
 ///
 /// How the default was chosen, from `cargo xtask bench` (README "Performance"; headless
-/// Chromium against the emulator, generation times 0.5 s, 2 s, 8 s, 30 s ±10 % and
-/// uniform in 0.5–30 s, against polling every 500 ms as replicate and fal do):
+/// Chromium against the emulator, generation times 0.5 s, 2 s, 8 s, 30 s ±10 %, exactly
+/// 2 s and uniform in 0.5–30 s, against polling every 500 ms as replicate and fal do):
 ///
 /// - Without knowing when a creation ends, nothing beats equal spacing: fixed 500 ms
 ///   finds a creation ~250 ms after it is ready on average (p95 ~490 ms) for one check per
 ///   500 ms of generation. Any fixed shape only trades one for the other: the cold shape
 ///   below (500 ms, ×1.5, cap 3 s) costs a quarter of the checks on 30 s creations but
-///   finds them up to 3 s late (measured p95 2.3–2.5 s on 8 s and 30 s).
+///   finds them up to 3 s late (measured p95 2.2–2.3 s on 8 s and 30 s).
 /// - What gives a client an edge is knowing how long this kind of creation takes; that
 ///   depends mostly on the style (size, model, count). So the client remembers, per kind
-///   and in memory only, when its recent creations were found running and found ready
-///   ([`Durations`]), and polls *sparsely before* the earliest usual end (one sleep to a
-///   gap past it), *densely within* the usual range (every half its width, at most
-///   `dense_interval`, at least `min_interval`) and backs off *gently* past it (a creation
-///   just past the range is as likely as any to end soon).
-/// - Measured (30 creations each, a client that has seen 30 of the kind): 2 s, 8 s and
-///   30 s ±10 %: p95 0.8× fixed-500's for 0.41×, 0.28× and 0.16× its checks; 0.5 s: one
-///   check (0.86×) for half the p95. Uniform 0.5–30 s: nothing to learn but the range,
-///   so it is fixed polling at `dense_interval`: p95 0.75× for 1.13× the checks — the
-///   target (no worse at ≤ 60 % of the checks) is not met there, and cannot be without
-///   information about the end.
+///   and in memory only, when its recent creations' last "running" and first "ready"
+///   checks were sent ([`Durations`]), and polls *sparsely before* the earliest usual end
+///   (one sleep to a gap past it), *densely within* the usual range (every half its
+///   width, at most `dense_interval`, at least `min_interval`) and backs off *gently* past
+///   it (a creation just past the range is as likely as any to end soon).
+/// - When all of them fit one duration (every "running" check was sent before every
+///   "ready" one), it closes in on it instead: a probe halfway between, then one check
+///   where all were ready. Each probe halves the bounds for the creations after it, down
+///   to [`STEADY_PRECISION`]; then it is one check per creation, right after its end.
+/// - Measured (30 creations each, a client that has seen 50 of the kind): 2 s, 8 s and
+///   30 s ±10 %: p95 0.76–0.82× fixed-500's for 0.42×, 0.35× and 0.16× its checks; 0.5 s:
+///   one check (0.71×) for a third of the p95. Exactly 2 s: 35 ms p95 (still closing in)
+///   against fixed-500's 19 ms, which checks right at the end as 2 s is a multiple of its
+///   period, for 0.42× its checks. Uniform 0.5–30 s: nothing to learn but the range, so it
+///   is fixed polling at `dense_interval`: p95 0.82× for 1.10× the checks — the target is
+///   not met there, and cannot be without information about the end.
 /// - `min_interval` (200 ms) keeps a misjudged window from hammering the service;
 ///   `dense_interval` (400 ms) keeps the p95 within the learned range under fixed-500's.
 ///   A new client (nothing learned) uses the cold shape until [`Durations::ENOUGH`]
@@ -145,7 +150,7 @@ impl PollSchedule {
 
 /// How closely a steady duration is closed in on (each halving of the bounds costs one
 /// creation a second check).
-const STEADY_PRECISION: Duration = Duration::from_millis(10);
+pub const STEADY_PRECISION: Duration = Duration::from_millis(10);
 
 /// What the last creations of one kind took, as seen by the client: for each, when
 /// (since it was started) its last check that found it running was sent, and when the

@@ -89,6 +89,8 @@ mod browser {
     const STYLE: &str = "smallHQ";
     /// Between the starts of a time-to-result wave's creations.
     const STAGGER_MS: u32 = 100;
+    /// Rounds of creations between a new client's first ones and the measured ones.
+    const WARM_ROUNDS: usize = if QUICK { 1 } else { 3 };
 
     type Web = Client<clipcloud::fetch::FetchTransport>;
 
@@ -212,7 +214,7 @@ mod browser {
     }
 
     /// Time-to-result on every profile: the default schedule (a new client's first 20
-    /// creations, then after 10 more, the measured 30) against fixed 500 ms and 1 s polling
+    /// creations, then after three rounds of 10 more, the measured 30) against fixed 500 ms and 1 s polling
     /// (30 each), every strategy on a key of its own with the same generation times.
     /// Creations start 100 ms apart, the two waves of a phase interleaved: a burst of
     /// identical timers would measure the browser's six connections per host instead.
@@ -246,8 +248,11 @@ mod browser {
                     wave(&fixed1s, measured_n, &format!("{profile} 1s"), STAGGER_MS).await
                 })
                 .await;
-            // Phase 2: more of the same kind.
-            wave(&default, warm_n, &format!("{profile} warm"), STAGGER_MS).await;
+            // Phase 2: more of the same kind, in rounds (what a creation teaches the schedule
+            // reaches only the creations started after it ends).
+            for round in 0..WARM_ROUNDS {
+                wave(&default, warm_n, &format!("{profile} warm {round}"), STAGGER_MS).await;
+            }
             // Phase 3: the measured wave, side by side with fixed 500 ms.
             let (learned, runs_500) =
                 join(wave(&default, measured_n, &format!("{profile} learned"), STAGGER_MS), async {
