@@ -74,6 +74,8 @@ pub enum Field {
     CreationId,
     BaseUrl,
     ApiKey,
+    /// An advanced request's `extra` fields.
+    Extra,
 }
 
 impl Field {
@@ -89,6 +91,7 @@ impl Field {
             Self::CreationId => "creation id",
             Self::BaseUrl => "base URL",
             Self::ApiKey => "API key",
+            Self::Extra => "extra",
         }
     }
 }

@@ -89,13 +89,36 @@ pub fn style_request(req: &StyleRequest, known: Option<&[Style]>) -> Result {
     count(req.count)
 }
 
+/// The wire names of an advanced request's own fields: `extra` may not set them (it
+/// would override a checked value, or send the field twice).
+const ADVANCED_FIELDS: [&str; 11] = [
+    "prompt",
+    "negative_prompt",
+    "model",
+    "width",
+    "height",
+    "quality",
+    "steps",
+    "seed",
+    "count",
+    "soft_id",
+    "styleName",
+];
+
 pub fn advanced_request(req: &AdvancedRequest) -> Result {
     prompt(&req.prompt)?;
     count(req.count)?;
     side(Field::Width, req.width)?;
     side(Field::Height, req.height)?;
     in_range(Field::Quality, req.quality, &QUALITY)?;
-    in_range(Field::Steps, req.steps, &STEPS)
+    in_range(Field::Steps, req.steps, &STEPS)?;
+    match req.extra.keys().find(|key| ADVANCED_FIELDS.contains(&key.as_str())) {
+        Some(key) => fail(
+            Field::Extra,
+            ["extra field \"", key, "\" is one of the named fields; set it directly"].concat(),
+        ),
+        None => Ok(()),
+    }
 }
 
 /// All rules for a create. `known_styles` is the live styles list when the caller has it.
@@ -171,6 +194,13 @@ mod tests {
         assert_eq!(field_of(advanced_request(&req)), Field::Steps);
         req.steps = Some(150);
         assert!(advanced_request(&req).is_ok());
+        req.extra.insert("sampler".into(), serde_json::json!("euler"));
+        assert!(advanced_request(&req).is_ok());
+        req.extra.insert("prompt".into(), serde_json::json!("unchecked"));
+        assert_eq!(
+            advanced_request(&req).unwrap_err().message,
+            "extra field \"prompt\" is one of the named fields; set it directly"
+        );
     }
 
     #[test]
