@@ -231,12 +231,13 @@ fn report(sizes: &Value, results: &[Value]) -> Report {
     if let Some(c) = results.iter().find(|r| r["kind"] == "concurrency") {
         out += &format!(
             "\nConcurrency: {} creations started at once from one page (generation 2 s ±10%): all done in {} ms; \
-             {} finished with their images, {} lost; peak requests in flight at the emulator {}; \
+             {} finished with their images, {} lost; peak requests in flight: {} from the page, {} at the emulator; \
              {} creates accepted, {} duplicates; {:.1} checks per creation\n",
             c["creations"],
             int(&c["total_ms"]),
             c["finished_with_images"],
             c["lost"],
+            c["peak_in_flight_page"],
             c["peak_in_flight"],
             c["emulator_creates"],
             c["duplicate_creates"],

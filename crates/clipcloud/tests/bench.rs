@@ -92,7 +92,38 @@ mod browser {
     /// Rounds of creations between a new client's first ones and the measured ones.
     const WARM_ROUNDS: usize = if QUICK { 1 } else { 3 };
 
-    type Web = Client<clipcloud::fetch::FetchTransport>;
+    type Web = Client<Counted>;
+
+    /// The browser's fetch, counting the requests the page has out at once (the emulator
+    /// answers each at once on one thread, so its own count says little).
+    #[derive(Default)]
+    struct Counted {
+        out: std::cell::Cell<u32>,
+        peak: std::rc::Rc<std::cell::Cell<u32>>,
+    }
+
+    impl clipcloud::Transport for Counted {
+        async fn send(
+            &self,
+            request: &clipcloud::codec::HttpRequest,
+            timeout: Duration,
+        ) -> Result<HttpResponse, clipcloud::TransportError> {
+            self.out.set(self.out.get() + 1);
+            self.peak.set(self.peak.get().max(self.out.get()));
+            let answer = clipcloud::fetch::FetchTransport.send(request, timeout).await;
+            self.out.set(self.out.get() - 1);
+            answer
+        }
+        fn sleep(&self, duration: Duration) -> impl core::future::Future<Output = ()> {
+            clipcloud::fetch::FetchTransport.sleep(duration)
+        }
+        fn now(&self) -> Duration {
+            clipcloud::fetch::FetchTransport.now()
+        }
+        fn random(&self) -> f64 {
+            clipcloud::fetch::FetchTransport.random()
+        }
+    }
 
     async fn emulator_json(path: &str, body: Option<&str>) -> Value {
         let url = format!("{EMULATOR}{path}");
@@ -113,9 +144,16 @@ mod browser {
     }
 
     fn client(key: &str, schedule: PollSchedule) -> Web {
+        counted_client(key, schedule).0
+    }
+
+    /// A client, and the most requests it has had out at once so far.
+    fn counted_client(key: &str, schedule: PollSchedule) -> (Web, std::rc::Rc<std::cell::Cell<u32>>) {
         let mut config = Config::new(key).base_url(EMULATOR);
         config.poll = schedule;
-        Client::new(config).expect("valid config")
+        let transport = Counted::default();
+        let peak = transport.peak.clone();
+        (Client::with_transport(config, transport).expect("valid config"), peak)
     }
 
     /// One finished (or failed) creation: its id, and `Date.now()` when `generate` returned.
@@ -274,7 +312,7 @@ mod browser {
     async fn concurrency() {
         let n = if QUICK { 50 } else { 200 };
         let key = key_with_delay(&json!({"min": 1800, "max": 2200})).await;
-        let client = client(&key, PollSchedule::default());
+        let (client, peak) = counted_client(&key, PollSchedule::default());
         let started = js_sys::Date::now();
         let runs = wave(&client, n, "concurrency", 0).await;
         let total_ms = js_sys::Date::now() - started;
@@ -286,7 +324,8 @@ mod browser {
             "kind": "concurrency", "creations": n, "total_ms": total_ms.round(),
             "finished_with_images": finished, "lost": n - finished,
             "emulator_creates": stats["creates"], "duplicate_creates": stats["duplicate_creates"],
-            "peak_in_flight": stats["peak_in_flight"], "checks_mean": checks as f64 / n as f64,
+            "peak_in_flight": stats["peak_in_flight"], "peak_in_flight_page": peak.get(),
+            "checks_mean": checks as f64 / n as f64,
         }));
     }
 
