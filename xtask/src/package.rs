@@ -124,9 +124,9 @@ pub fn test(emulator_binary: &Path) -> Result<(), String> {
         .env("CLIPCLOUD_EMULATOR_BIN", emulator_binary))
 }
 
-/// Shorter paths in the panic locations the wasm carries (bytes, and no build machine's
+/// Shorter paths in the panic locations a wasm carries (bytes, and no build machine's
 /// home directory in the shipped file).
-fn remap_flags(root: &Path) -> Vec<String> {
+pub fn remap_flags(root: &Path) -> Vec<String> {
     let mut flags = vec![format!("--remap-path-prefix={}=", root.display())];
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)

@@ -19,6 +19,8 @@ pub fn build() -> Result<PathBuf, String> {
         .current_dir(&root)
         .args(["build", "--release"])
         .env("PATH", setup::path_with_node_tools())
+        // Short paths in the panic locations the wasm carries (as for the npm package).
+        .env("CARGO_ENCODED_RUSTFLAGS", crate::package::remap_flags(&root).join("\u{1f}"))
         .env_remove("NO_COLOR"))?;
     let dist = root.join("dist");
     crate::csp::apply(&dist.join("index.html"))?;

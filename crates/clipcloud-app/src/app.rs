@@ -6,8 +6,9 @@ use crate::creations::{download_button, History, Queue};
 use crate::state::{now_ms, Connection, Ctx, Settings};
 use crate::storage;
 use crate::tools::{ArticleHelper, Snippet};
-use crate::util::{copy, money};
+use crate::util::{bool_attr, click, copy, handler, money, reactive};
 use clipcloud::model::DEFAULT_BASE_URL;
+use leptos::either::Either;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -41,9 +42,9 @@ pub fn App() -> impl IntoView {
             <Balance/>
             <button
                 class="ghost"
-                aria-expanded=move || ctx.show_settings.get().to_string()
+                aria-expanded=reactive(move || bool_attr(ctx.show_settings.get()))
                 aria-controls="connect"
-                on:click=move |_| ctx.show_settings.update(|s| *s = !*s)
+                on:click=click(move |_| ctx.show_settings.update(|s| *s = !*s))
             >
                 "Connection"
             </button>
@@ -74,16 +75,16 @@ fn Balance() -> impl IntoView {
         <div class="balance" aria-live="polite">
             {move || match (ctx.connection.get(), ctx.balance.get()) {
                 (Connection::Connected, Some(b)) => {
-                    view! {
+                    Either::Left(view! {
                         <span class="label">"Balance"</span>
                         <strong id="balance">{money(b)}</strong>
                         <button class="icon" title="Refresh the balance" aria-label="Refresh the balance"
-                            on:click=move |_| ctx.refresh_balance()>"↻"</button>
-                    }.into_any()
+                            on:click=click(move |_| ctx.refresh_balance())>"↻"</button>
+                    })
                 }
-                (Connection::Connecting, _) => view! { <span class="label">"Connecting…"</span> }.into_any(),
-                (Connection::Failed(_), _) => view! { <span class="label bad">"Not connected"</span> }.into_any(),
-                _ => view! { <span class="label">"Not connected"</span> }.into_any(),
+                (Connection::Connecting, _) => Either::Right(view! { <span class="label">"Connecting…"</span> }),
+                (Connection::Failed(_), _) => Either::Right(view! { <span class="label bad">"Not connected"</span> }),
+                _ => Either::Right(view! { <span class="label">"Not connected"</span> }),
             }}
         </div>
     }
@@ -98,20 +99,20 @@ fn ConnectPanel() -> impl IntoView {
     let set_base = move |url: String| ctx.settings.update(|s| s.base_url = url);
     // One closure type for every field (fn pointers pick the field): the view code for
     // a reactive value and an input handler is generated once.
-    let value = move |get: fn(&Settings) -> String| move || ctx.settings.with(get);
+    let value = move |get: fn(&Settings) -> String| reactive(move || ctx.settings.with(get));
     let edit = move |set: fn(&mut Settings, String)| {
-        move |ev: leptos::ev::Event| {
+        handler(move |ev: leptos::ev::Event| {
             let v = event_target_value(&ev);
             ctx.settings.update(|s| set(s, v));
-        }
+        })
     };
     view! {
         <section class="card connect" id="connect" aria-labelledby="connect-title">
             <h2 id="connect-title">"Connect"</h2>
-            <form on:submit=move |ev| {
+            <form on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 ctx.connect();
-            }>
+            })>
                 <div class="grid2">
                     <label class="field">
                         <span>"API key"</span>
@@ -139,13 +140,13 @@ fn ConnectPanel() -> impl IntoView {
                             {has_origin.then(|| {
                                 let origin = origin.clone();
                                 view! {
-                                    <button type="button" class="link" on:click=move |_| set_base(origin.clone())>
+                                    <button type="button" class="link" on:click=click(move |_| set_base(origin.clone()))>
                                         "this server"
                                     </button>
                                     " · "
                                 }
                             })}
-                            <button type="button" class="link" on:click=move |_| set_base(DEFAULT_BASE_URL.into())>
+                            <button type="button" class="link" on:click=click(move |_| set_base(DEFAULT_BASE_URL.into()))>
                                 "ClipCloud service"
                             </button>
                         </span>
@@ -166,25 +167,25 @@ fn ConnectPanel() -> impl IntoView {
                         <input
                             type="checkbox"
                             name="remember"
-                            prop:checked=move || ctx.settings.with(|s| s.remember)
-                            on:change=move |ev| {
+                            prop:checked=reactive(move || ctx.settings.with(|s| s.remember))
+                            on:change=handler(move |ev: leptos::ev::Event| {
                                 let on = event_target_checked(&ev);
                                 ctx.settings.update(|s| s.remember = on)
-                            }
+                            })
                         />
                         <span>"Remember the key on this device " <small>"(otherwise only for this tab)"</small></span>
                     </label>
                 </div>
                 <div class="actions">
-                    <button type="submit" class="primary" disabled=move || ctx.connection.get() == Connection::Connecting>
+                    <button type="submit" class="primary" disabled=reactive(move || ctx.connection.get() == Connection::Connecting)>
                         "Connect"
                     </button>
-                    <button type="button" class="ghost" on:click=move |_| ctx.forget_key()>"Forget the key"</button>
+                    <button type="button" class="ghost" on:click=click(move |_| ctx.forget_key())>"Forget the key"</button>
                     {move || match ctx.connection.get() {
-                        Connection::Connecting => Some(view! { <p class="hint">"Checking the key…"</p> }.into_any()),
-                        Connection::Connected => Some(view! { <p class="ok">"Connected."</p> }.into_any()),
+                        Connection::Connecting => Some(Either::Left(view! { <p class="hint">"Checking the key…"</p> })),
+                        Connection::Connected => Some(Either::Left(view! { <p class="ok">"Connected."</p> })),
                         Connection::Failed(message) => {
-                            Some(view! { <p class="error" id="connect-error" role="alert">{message}</p> }.into_any())
+                            Some(Either::Right(view! { <p class="error" id="connect-error" role="alert">{message}</p> }))
                         }
                         Connection::Idle => None,
                     }}
@@ -219,8 +220,8 @@ fn Viewer() -> impl IntoView {
                     <div class="viewer-bar">
                         <p class="prompt">{v.alt.clone()}</p>
                         {download_button(v.url.clone(), v.file_name.clone(), "Download WebP", "download")}
-                        <button type="button" on:click=move |_| copy(ctx, url.clone(), "Link")>"Copy link"</button>
-                        <button type="button" class="primary" autofocus on:click=move |_| ctx.viewed.set(None)>"Close"</button>
+                        <button type="button" on:click=click(move |_| copy(ctx, url.clone(), "Link"))>"Copy link"</button>
+                        <button type="button" class="primary" autofocus on:click=click(move |_| ctx.viewed.set(None))>"Close"</button>
                     </div>
                 }
             })}

@@ -7,7 +7,7 @@ use crate::form::{Form, Problems};
 use crate::state::Ctx;
 use crate::storage;
 use crate::text::lowercase;
-use crate::util::set_text;
+use crate::util::{handler, reactive, set_text};
 use clipcloud::{Style, KNOWN_STYLES};
 use leptos::prelude::*;
 
@@ -38,13 +38,13 @@ pub fn Compose() -> impl IntoView {
         }
     };
     let edit = move |set: fn(&mut Form, String)| {
-        move |ev: leptos::ev::Event| {
+        handler(move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
             touched.set(true);
             ctx.form.update(|f| set(f, value));
-        }
+        })
     };
-    let value = move |get: fn(&Form) -> String| move || ctx.form.with(get);
+    let value = move |get: fn(&Form) -> String| reactive(move || ctx.form.with(get));
     let submit = move || {
         touched.set(true);
         send(ctx);
@@ -53,10 +53,10 @@ pub fn Compose() -> impl IntoView {
         <section class="card compose" aria-labelledby="compose-title">
             <h2 id="compose-title">"Create images"</h2>
             <form
-                on:submit=move |ev| {
+                on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
                     submit();
-                }
+                })
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                         ev.prevent_default();
@@ -101,7 +101,7 @@ pub fn Compose() -> impl IntoView {
                 {problem(|p| p.count.clone(), "count-problem")}
                 <StylePicker/>
                 {problem(|p| p.style.clone(), "style-problem")}
-                <details class="advanced" prop:open=move || ctx.form.with(|f| f.advanced)>
+                <details class="advanced" prop:open=reactive(move || ctx.form.with(|f| f.advanced))>
                     <summary>"Advanced " <small>"— for rare cases"</small></summary>
                     <p class="hint">
                         "The docs recommend creating by style: the style sets the model, size and steps. "
@@ -111,15 +111,15 @@ pub fn Compose() -> impl IntoView {
                         <input
                             type="checkbox"
                             name="advanced"
-                            prop:checked=move || ctx.form.with(|f| f.advanced)
-                            on:change=move |ev| {
+                            prop:checked=reactive(move || ctx.form.with(|f| f.advanced))
+                            on:change=handler(move |ev: leptos::ev::Event| {
                                 let on = event_target_checked(&ev);
                                 ctx.form.update(|f| f.advanced = on)
-                            }
+                            })
                         />
                         <span>"Use these parameters instead of a style"</span>
                     </label>
-                    <fieldset class="adv-grid" disabled=move || !ctx.form.with(|f| f.advanced)>
+                    <fieldset class="adv-grid" disabled=reactive(move || !ctx.form.with(|f| f.advanced))>
                         <label class="field">
                             <span>"Model"</span>
                             <input name="model" prop:value=value(|f| f.model.clone()) on:input=edit(|f, v| f.model = v)/>
@@ -188,9 +188,9 @@ fn StylePicker() -> impl IntoView {
             .collect::<Vec<_>>()
     };
     view! {
-        <div class="styles" class:dim=move || ctx.form.with(|f| f.advanced)>
+        <div class="styles" class:dim=reactive(move || ctx.form.with(|f| f.advanced))>
             <div class="styles-head">
-                <span class="label">"Style: " <strong id="current-style">{move || ctx.form.with(|f| f.style.clone())}</strong></span>
+                <span class="label">"Style: " <strong id="current-style">{reactive(move || ctx.form.with(|f| f.style.clone()))}</strong></span>
                 <input
                     type="search"
                     class="style-search"
@@ -223,13 +223,13 @@ fn style_card(style: Style) -> impl IntoView {
         <button
             type="button"
             class="style-card"
-            class:selected=selected.clone()
-            aria-pressed=move || selected().to_string()
+            class:selected=reactive(selected.clone())
+            aria-pressed=reactive(move || crate::util::bool_attr(selected()))
             data-style=name.clone()
-            on:click=move |_| {
+            on:click=crate::util::click(move |_| {
                 storage::set(storage::local(), storage::STYLE, &name);
                 ctx.form.update(|f| f.style = name.clone());
-            }
+            })
         >
             <span class="name">{style.name.clone()}</span>
             {size.map(|s| view! { <span class="size">{s}</span> })}

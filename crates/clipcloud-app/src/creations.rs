@@ -5,9 +5,10 @@ use crate::app::ctx;
 use crate::form::Form;
 use crate::history::{self, Entry};
 use crate::state::{Job, JobState, Viewed};
-use crate::util::{copy, download, elapsed, file_name, local_time, money, set_text};
+use crate::util::{click, copy, download, elapsed, file_name, local_time, money, reactive, set_text};
 use clipcloud::codec::is_http_url;
 use clipcloud::Finished;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 
 #[component]
@@ -16,9 +17,9 @@ pub fn Queue() -> impl IntoView {
     view! {
         <section class="card queue" aria-labelledby="queue-title">
             <h2 id="queue-title">"Creations"</h2>
-            {move || ctx.jobs.with(Vec::is_empty).then(|| view! {
+            {reactive(move || ctx.jobs.with(Vec::is_empty).then(|| view! {
                 <p class="empty">"Your creations appear here the moment you send them. Several can run at once."</p>
-            })}
+            }))}
             <div class="jobs">
                 <For each=move || ctx.jobs.get() key=|j| j.seq children=job_card/>
             </div>
@@ -41,7 +42,7 @@ fn cancel_button(job: Job) -> impl IntoView {
     let ctx = ctx();
     view! {
         <div class="actions">
-            <button type="button" class="ghost small cancel" on:click=move |_| ctx.cancel(&job)>"Cancel"</button>
+            <button type="button" class="ghost small cancel" on:click=click(move |_| ctx.cancel(&job))>"Cancel"</button>
         </div>
     }
 }
@@ -68,7 +69,7 @@ fn ended(job: Job, accepted: bool, failure: Option<String>) -> impl IntoView {
         <p class=class role=role>{text}</p>
         {note.map(|note| view! { <p class="hint">{note}</p> })}
         <div class="actions">
-            <button type="button" class="primary" on:click=move |_| ctx.retry(job.clone())>{label}</button>
+            <button type="button" class="primary" on:click=click(move |_| ctx.retry(job.clone()))>{label}</button>
         </div>
     }
 }
@@ -91,15 +92,14 @@ fn job_card(job: Job) -> impl IntoView {
     let size = job.size;
     let alt = prompt.clone();
     let body = move || match state.get() {
-        JobState::Sending => view! {
+        JobState::Sending => EitherOf4::A(view! {
             <p class="status">"Sending…"</p>
             <div class="bar" role="progressbar" aria-label="Sending"></div>
             {cancel_button(job.clone())}
-        }
-        .into_any(),
-        JobState::Running { started_ms, checks, hiccup, .. } => view! {
+        }),
+        JobState::Running { started_ms, checks, hiccup, .. } => EitherOf4::B(view! {
             <p class="status">
-                "In progress · " {move || elapsed(ctx.now.get() - started_ms)}
+                "In progress · " {reactive(move || elapsed(ctx.now.get() - started_ms))}
                 {(checks > 0).then(|| view! { <span class="muted">" · checked " {checks} "×"</span> })}
             </p>
             <div class="bar" role="progressbar" aria-label="In progress"></div>
@@ -107,23 +107,22 @@ fn job_card(job: Job) -> impl IntoView {
                 <p class="hint">"The last check failed (" {code} "); still trying…"</p>
             })}
             {cancel_button(job.clone())}
-        }
-        .into_any(),
-        JobState::Done(done) => gallery(done, size, alt.clone()).into_any(),
+        }),
+        JobState::Done(done) => EitherOf4::C(gallery(done, size, alt.clone())),
         JobState::Failed { message, creation_id } => {
-            ended(job.clone(), creation_id.is_some(), Some(message)).into_any()
+            EitherOf4::D(ended(job.clone(), creation_id.is_some(), Some(message)))
         }
-        JobState::Cancelled { creation_id } => ended(job.clone(), creation_id.is_some(), None).into_any(),
+        JobState::Cancelled { creation_id } => EitherOf4::D(ended(job.clone(), creation_id.is_some(), None)),
     };
     view! {
-        <article class="job" data-state=state_attr>
+        <article class="job" data-state=reactive(state_attr)>
             <header>
                 <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
                 <span class="tag">{style}</span>
                 {(count > 1).then(|| view! { <span class="tag">{count} " images"</span> })}
                 {move || finished().then(|| view! {
                     <button type="button" class="icon" title="Remove from the list" aria-label="Remove from the list"
-                        on:click=move |_| ctx.dismiss(seq)>"×"</button>
+                        on:click=click(move |_| ctx.dismiss(seq))>"×"</button>
                 })}
             </header>
             {body}
@@ -179,22 +178,24 @@ pub fn thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, s
         let (url, alt) = (url.clone(), alt.clone());
         move || {
             if broken.get() {
-                view! { <span class="expired">"Link expired"</span> }.into_any()
+                Either::Left(view! { <span class="expired">"Link expired"</span> })
             } else {
-                view! { <img src=url.clone() alt=alt.clone() loading="lazy" on:error=move |_| broken.set(true)/> }.into_any()
+                Either::Right(
+                    view! { <img src=url.clone() alt=alt.clone() loading="lazy" on:error=move |_| broken.set(true)/> },
+                )
             }
         }
     };
     let link = url.clone();
     view! {
         <figure class="thumb" class:small=small>
-            <button type="button" class="frame" style:aspect-ratio=ratio title="View large" on:click=view_it disabled=move || broken.get()>
+            <button type="button" class="frame" style:aspect-ratio=ratio title="View large" on:click=click(view_it) disabled=reactive(move || broken.get())>
                 {image}
             </button>
             {(!small).then(|| view! {
                 <figcaption>
                     {download_button(url.clone(), file.clone(), "Download", "link")}
-                    <button type="button" class="link" on:click=move |_| copy(ctx, link.clone(), "Link")>"Copy link"</button>
+                    <button type="button" class="link" on:click=click(move |_| copy(ctx, link.clone(), "Link"))>"Copy link"</button>
                 </figcaption>
             })}
         </figure>
@@ -217,7 +218,7 @@ pub fn download_button(url: String, file: String, label: &'static str, class: &'
         }
     };
     view! {
-        <button type="button" class=class on:click=save>{label}</button>
+        <button type="button" class=class on:click=click(save)>{label}</button>
         {move || problem.get().map(|text| view! {
             <p class="error download-error" role="alert">
                 {text} " "
@@ -251,14 +252,14 @@ pub fn History() -> impl IntoView {
                     aria-label="Search the history"
                     prop:value=query on:input=set_text(query)
                 />
-                <button type="button" class="ghost" on:click=clear disabled=move || ctx.history.with(Vec::is_empty)>
+                <button type="button" class="ghost" on:click=click(clear) disabled=reactive(move || ctx.history.with(Vec::is_empty))>
                     "Clear"
                 </button>
             </div>
             <p class="hint">"Kept on this device. Image links are temporary: older ones stop loading."</p>
-            {move || ctx.history.with(Vec::is_empty).then(|| view! {
+            {reactive(move || ctx.history.with(Vec::is_empty).then(|| view! {
                 <p class="empty">"Finished creations are listed here."</p>
-            })}
+            }))}
             <ul class="entries">
                 <For each=entries key=|e| e.creation_id.clone() children=history_row/>
             </ul>
@@ -293,8 +294,8 @@ fn history_row(entry: Entry) -> impl IntoView {
                 </p>
             </div>
             <div class="entry-actions">
-                <button type="button" class="primary small" on:click=rerun title="Create it again">"Re-run"</button>
-                <button type="button" class="ghost small" on:click=edit title="Load into the form">"Edit"</button>
+                <button type="button" class="primary small" on:click=click(rerun) title="Create it again">"Re-run"</button>
+                <button type="button" class="ghost small" on:click=click(edit) title="Load into the form">"Edit"</button>
             </div>
         </li>
     }

@@ -4,7 +4,8 @@
 use crate::app::ctx;
 use crate::article::{self, MAX_PICTURES};
 use crate::snippet;
-use crate::util::{copy, set_text};
+use crate::util::{click, copy, reactive, set_text};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 #[component]
@@ -62,11 +63,11 @@ pub fn ArticleHelper() -> impl IntoView {
             })}
             <label class="field">
                 <span>"Request for the LLM"</span>
-                <textarea class="code" rows="4" readonly prop:value=llm_request></textarea>
+                <textarea class="code" rows="4" readonly prop:value=reactive(llm_request)></textarea>
             </label>
             <div class="actions">
-                <button type="button" disabled=move || title.with(|t| t.trim().is_empty()) || count_value().is_none()
-                    on:click=move |_| copy(ctx, llm_request(), "Request")>"Copy the request"</button>
+                <button type="button" disabled=reactive(move || title.with(|t| t.trim().is_empty()) || count_value().is_none())
+                    on:click=click(move |_| copy(ctx, llm_request(), "Request"))>"Copy the request"</button>
             </div>
             <label class="field">
                 <span>"The LLM's answer (JSON)"</span>
@@ -74,21 +75,21 @@ pub fn ArticleHelper() -> impl IntoView {
                     prop:value=answer on:input=set_text(answer)></textarea>
             </label>
             {move || parsed.get().map(|result| match result {
-                Err(problem) => view! { <p class="problem" role="alert">{problem}</p> }.into_any(),
+                Err(problem) => Either::Left(view! { <p class="problem" role="alert">{problem}</p> }),
                 Ok(pictures) => {
                     let n = pictures.len();
-                    view! {
+                    Either::Right(view! {
                         <ol class="pictures">
                             {pictures.into_iter().map(|p| view! {
                                 <li><span class="tag">{p.request.style_label().to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
                             }).collect_view()}
                         </ol>
                         <div class="actions">
-                            <button type="button" class="primary" on:click=queue_all>
+                            <button type="button" class="primary" on:click=click(queue_all)>
                                 "Queue " {n} {if n == 1 { " picture" } else { " pictures" }}
                             </button>
                         </div>
-                    }.into_any()
+                    })
                 }
             })}
         </details>
@@ -116,9 +117,9 @@ pub fn Snippet() -> impl IntoView {
     };
     let tab = move |which: Lang, label: &'static str| {
         view! {
-            <button type="button" role="tab" class="tab" class:selected=move || lang.get() == which
-                aria-selected=move || (lang.get() == which).to_string()
-                on:click=move |_| lang.set(which)>{label}</button>
+            <button type="button" role="tab" class="tab" class:selected=reactive(move || lang.get() == which)
+                aria-selected=reactive(move || crate::util::bool_attr(lang.get() == which))
+                on:click=click(move |_| lang.set(which))>{label}</button>
         }
     };
     view! {
@@ -131,15 +132,15 @@ pub fn Snippet() -> impl IntoView {
             {move || match code() {
                 Ok(text) => {
                     let copied = text.clone();
-                    view! {
+                    Either::Left(view! {
                         <pre class="code"><code>{text}</code></pre>
                         <div class="actions">
-                            <button type="button" on:click=move |_| copy(ctx, copied.clone(), "Code")>"Copy"</button>
+                            <button type="button" on:click=click(move |_| copy(ctx, copied.clone(), "Code"))>"Copy"</button>
                             <span class="hint">"The key is masked: put yours in its place."</span>
                         </div>
-                    }.into_any()
+                    })
                 }
-                Err(problem) => view! { <p class="hint">"Complete the form to see the code: " {problem}</p> }.into_any(),
+                Err(problem) => Either::Right(view! { <p class="hint">"Complete the form to see the code: " {problem}</p> }),
             }}
         </details>
     }

@@ -10,6 +10,32 @@ pub fn money(amount: f64) -> String {
     js_sys::Number::from(rounded).to_string_with_radix(10).map(String::from).unwrap_or_default()
 }
 
+/// An event handler as a boxed closure. Tachys generates the event wiring once per
+/// handler type: boxing every handler of an event keeps a copy per element out of the wasm.
+pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(f)
+}
+
+/// A reactive attribute, property or class value as a boxed closure: as with
+/// `handler`, tachys then generates its update code once per value type, not per closure.
+pub fn reactive<T: 'static>(f: impl Fn() -> T + Send + 'static) -> Box<dyn FnMut() -> T + Send> {
+    Box::new(f)
+}
+
+/// A click handler (see `handler`).
+pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Box<dyn FnMut(leptos::ev::MouseEvent)> {
+    handler(f)
+}
+
+/// "true" or "false", for ARIA states (no `bool` formatting code in the wasm).
+pub fn bool_attr(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
+    }
+}
+
 /// "4 s", "1 min 05 s".
 pub fn elapsed(ms: f64) -> String {
     let secs = (ms.max(0.0) / 1000.0) as u64;
@@ -91,7 +117,7 @@ pub fn file_name(creation_id: &str, index: usize) -> String {
 
 /// An input handler that keeps `signal` equal to the field's text (one handler type
 /// for every such field, so the view code is generated once).
-pub fn set_text(signal: leptos::prelude::RwSignal<String>) -> impl Fn(web_sys::Event) + Clone + 'static {
+pub fn set_text(signal: leptos::prelude::RwSignal<String>) -> Box<dyn FnMut(web_sys::Event)> {
     use leptos::prelude::Set;
-    move |ev| signal.set(leptos::prelude::event_target_value(&ev))
+    handler(move |ev: web_sys::Event| signal.set(leptos::prelude::event_target_value(&ev)))
 }
