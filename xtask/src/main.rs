@@ -9,6 +9,7 @@
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 
 mod bench;
+mod code_size;
 mod csp;
 mod emulator;
 mod fuzz;

@@ -105,6 +105,7 @@ pub fn build() -> Result<Built, String> {
         return Err(format!("npm pack did not write {}", tarball.display()));
     }
     print_sizes(&out)?;
+    print_code_by_crate(&work.join("clipcloud_bg.wasm"));
     Ok(Built { tarball })
 }
 
@@ -242,6 +243,20 @@ fn gzip9_len(path: &Path) -> Result<usize, String> {
         return Err(format!("gzip failed on {}", path.display()));
     }
     Ok(out.stdout.len())
+}
+
+/// Where the wasm's code goes, before wasm-opt (whose output has no names): a guide to
+/// what to cut, not the shipped size.
+fn print_code_by_crate(wasm: &Path) {
+    match crate::code_size::by_crate(wasm) {
+        Ok((crates, total)) => {
+            println!("\ncode by crate, before wasm-opt (bytes of function bodies; {total} in all):");
+            for (name, bytes) in crates.iter().take(10) {
+                println!("  {name:<20} {bytes:>8}");
+            }
+        }
+        Err(e) => println!("\n(no code breakdown: {e})"),
+    }
 }
 
 /// What a page loads, each file as a server sends it (gzip -9), and the sum.

@@ -91,7 +91,7 @@ pub fn style_request(req: &StyleRequest, known: Option<&[Style]>) -> Result {
 
 /// The wire names of an advanced request's own fields: `extra` may not set them (it
 /// would override a checked value, or send the field twice).
-const ADVANCED_FIELDS: [&str; 11] = [
+pub const ADVANCED_FIELDS: [&str; 11] = [
     "prompt",
     "negative_prompt",
     "model",

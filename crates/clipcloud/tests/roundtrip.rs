@@ -49,21 +49,9 @@ fn advanced_request() -> impl Strategy<Value = AdvancedRequest> {
         proptest::option::of(any::<u32>()),
         proptest::option::of(any::<u64>()),
     );
-    let known = [
-        "prompt",
-        "negative_prompt",
-        "model",
-        "width",
-        "height",
-        "quality",
-        "steps",
-        "seed",
-        "count",
-        "soft_id",
-        "styleName",
-    ];
-    let extra = proptest::collection::btree_map("[a-z_]{1,12}", extra_value(), 0..4)
-        .prop_map(move |m| m.into_iter().filter(|(k, _)| !known.contains(&k.as_str())).collect());
+    let extra = proptest::collection::btree_map("[a-z_]{1,12}", extra_value(), 0..4).prop_map(|m| {
+        m.into_iter().filter(|(k, _)| !clipcloud::validate::ADVANCED_FIELDS.contains(&k.as_str())).collect()
+    });
     (text(), proptest::option::of(text()), proptest::option::of(text()), numbers, extra).prop_map(
         |(prompt, negative_prompt, model, (width, height, quality, steps, seed, count, soft_id), extra)| {
             AdvancedRequest {
