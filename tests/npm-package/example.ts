@@ -48,6 +48,7 @@ export async function example(apiKey: string): Promise<void> {
     quality: 90,
     steps: 30,
     seed: 1,
+    extra: { sampler: "euler", cfg: { scale: 7.5 } },
   };
   const id: string = await cc.create(advanced, { signal: controller.signal, timeoutMs: 10_000 });
   await cc.create({ prompt: "a cat", styleName: "pixel-art" });

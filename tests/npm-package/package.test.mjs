@@ -332,6 +332,10 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
               emptyPrompt: await fail(cc.generate({ prompt: "   ", style: "standard" })),
               count: await fail(cc.create({ prompt: "x", style: "standard", count: 9 })),
               width: await fail(cc.create({ prompt: "x", width: 100 })),
+              widthWithStyle: await fail(cc.create({ prompt: "x", style: "standard", width: 512 })),
+              extraNamed: await fail(cc.create({ prompt: "x", extra: { negative_prompt: "y" } })),
+              extraNotJson: await fail(cc.create({ prompt: "x", extra: { sampler: () => "euler" } })),
+              extraNotObject: await fail(cc.create({ prompt: "x", extra: ["sampler"] })),
               notObject: await fail(cc.create("a red apple")),
               countType: await fail(cc.create({ prompt: "x", style: "standard", count: "2" })),
               badId: await fail(cc.check("../balance")),
@@ -350,10 +354,49 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
         });
         assert.equal(r.count.message, "Invalid input: count must be between 1 and 4 (got 9)");
         assert.equal(r.width.message, "Invalid input: width must be between 256 and 2048 (got 100)");
+        assert.equal(r.widthWithStyle.message, "Invalid input: width is for advanced creates (without a style)");
+        assert.equal(
+          r.extraNamed.message,
+          'Invalid input: extra field "negative_prompt" is one of the named fields; set it directly',
+        );
+        assert.equal(r.extraNotJson.message, "Invalid input: extra.sampler must be a JSON value");
+        assert.equal(r.extraNotObject.message, "Invalid input: extra must be an object");
         for (const e of [r.notObject, r.countType, r.badId, r.noKey, r.badUrl, r.badSignal]) {
           assert.equal(e?.code, "invalid_input", JSON.stringify(e));
         }
         assert.equal(r.balance, 10, "nothing was created");
+      });
+
+      it("an advanced create sends its extra fields as given", async () => {
+        const apiKey = await freshKey(10);
+        const r = await page.evaluate(
+          async ({ apiKey, baseUrl }) => {
+            const { ClipCloud } = window.clipcloud;
+            // The package uses the page's fetch: keep the body it sends.
+            const bodies = [];
+            const pageFetch = window.fetch;
+            window.fetch = (url, init) => {
+              if (init?.method === "POST") bodies.push(init.body);
+              return pageFetch(url, init);
+            };
+            try {
+              const cc = new ClipCloud({ apiKey, baseUrl });
+              const done = await cc.generate({
+                prompt: "a red apple",
+                width: 512,
+                extra: { sampler: "euler", cfg: { scale: 7.5, list: [1, null, true] } },
+              });
+              return { bodies, images: done.images.length };
+            } finally {
+              window.fetch = pageFetch;
+            }
+          },
+          { apiKey, baseUrl: emulator.url },
+        );
+        assert.equal(r.images, 1);
+        assert.deepEqual(r.bodies.map((b) => JSON.parse(b)), [
+          { prompt: "a red apple", width: 512, sampler: "euler", cfg: { scale: 7.5, list: [1, null, true] } },
+        ]);
       });
 
       it("timeoutMs bounds a whole call", async () => {

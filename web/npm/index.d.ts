@@ -118,6 +118,11 @@ export interface AdvancedInput extends CommonInput {
   /** 1 to 150. */
   steps?: number;
   seed?: number;
+  /**
+   * Fields the docs name after this release, sent as given (any JSON value). They may
+   * not repeat a field above (`prompt`, `negative_prompt`, `width`, …).
+   */
+  extra?: Record<string, unknown>;
 }
 
 /** With `style` (or `styleName`) a create by style, else an advanced create. */

@@ -1,11 +1,11 @@
 //! Plain JS objects ⇄ the core's types. camelCase in JS; the core knows the wire names.
 
 use clipcloud::{
-    AdvancedRequest, CreateRequest, Error, Field, Finished, InvalidInput, Progress, Status, Style,
+    AdvancedRequest, CreateRequest, Error, Extra, Field, Finished, InvalidInput, Progress, Status, Style,
     StyleRequest,
 };
 use core::time::Duration;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
@@ -78,6 +78,9 @@ pub fn check_call_options(options: &JsValue) -> Result<(), Error> {
     opt_millis(options, "timeoutMs").map(drop)
 }
 
+/// Input fields of an advanced create only.
+const ADVANCED_ONLY: [&str; 7] = ["model", "width", "height", "quality", "steps", "seed", "extra"];
+
 /// `{ prompt, style | styleName, ... }` → by style; `{ prompt, model?, width?, ... }` → advanced.
 pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
     if !input.is_object() {
@@ -92,6 +95,10 @@ pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
         None => opt_string(input, "styleName", Field::Style)?,
     };
     if let Some(style_name) = style {
+        // The style sets these; ignoring them silently would surprise.
+        if let Some(key) = ADVANCED_ONLY.into_iter().find(|key| given(input, key).is_some()) {
+            return Err(invalid(Field::Style, [key, " is for advanced creates (without a style)"].concat()));
+        }
         return Ok(StyleRequest { prompt, style_name, negative_prompt, count, soft_id }.into());
     }
     let mut r = AdvancedRequest::new(prompt);
@@ -104,7 +111,28 @@ pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
     r.quality = opt_u32(input, "quality", Field::Quality)?;
     r.steps = opt_u32(input, "steps", Field::Steps)?;
     r.seed = opt_u64(input, "seed", Field::Steps, "seed")?;
+    r.extra = extra(input)?;
     Ok(r.into())
+}
+
+/// `extra: { key: any JSON value }`, each value written by the browser's `JSON.stringify`.
+fn extra(input: &JsValue) -> Result<Extra, Error> {
+    let mut extra = Extra::default();
+    let Some(fields) = given(input, "extra") else {
+        return Ok(extra);
+    };
+    if !fields.is_object() || Array::is_array(&fields) {
+        return Err(invalid(Field::Extra, "extra must be an object".into()));
+    }
+    for key in Object::keys(fields.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        // `undefined`, functions and symbols have no JSON form; a BigInt makes it throw.
+        match JSON::stringify(&get(&fields, &key)).ok().and_then(|json| json.as_string()) {
+            Some(json) => extra.insert(key, json),
+            None => return Err(invalid(Field::Extra, ["extra.", &key, " must be a JSON value"].concat())),
+        }
+    }
+    Ok(extra)
 }
 
 fn strings(items: &[String]) -> JsValue {

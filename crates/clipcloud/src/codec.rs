@@ -124,8 +124,8 @@ fn create_body(req: &CreateRequest) -> String {
             opt_int(&mut o, "seed", r.seed);
             opt_int(&mut o, "count", r.count.map(u64::from));
             opt_int(&mut o, "soft_id", r.soft_id);
-            for (key, v) in &r.extra {
-                o.value(key, v);
+            for (key, json) in r.extra.iter() {
+                o.json(key, json);
             }
         }
     }
@@ -474,7 +474,7 @@ mod tests {
 
         let mut adv = AdvancedRequest::new("cat");
         adv.width = Some(640);
-        adv.extra.insert("sampler".into(), serde_json::json!("euler"));
+        adv.extra.insert("sampler", r#""euler""#);
         let body = ENDPOINT.create(&adv.into()).body.unwrap_or_default();
         assert_eq!(body, r#"{"prompt":"cat","width":640,"sampler":"euler"}"#);
     }
@@ -490,8 +490,8 @@ mod tests {
         adv.model = Some("m".into());
         (adv.width, adv.height, adv.quality, adv.steps) = (Some(640), Some(480), Some(90), Some(30));
         (adv.seed, adv.count, adv.soft_id) = (Some(u64::from(u32::MAX) + 1), Some(2), Some(7));
-        adv.extra.insert("sampler".into(), serde_json::json!("euler"));
-        adv.extra.insert("cfg".into(), serde_json::json!({"scale": 7.5, "list": [1, null, true]}));
+        adv.extra.insert("sampler", r#""euler""#);
+        adv.extra.insert("cfg", r#"{"scale": 7.5, "list": [1, null, true]}"#);
         let requests: [CreateRequest; 4] = [
             style.into(),
             StyleRequest::new("x", "standard").into(),

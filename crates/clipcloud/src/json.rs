@@ -76,9 +76,13 @@ mod imp {
             self.0.push_str(&value.to_string());
         }
 
-        pub(crate) fn value(&mut self, key: &str, value: &serde_json::Value) {
-            self.key(key);
-            self.0.push_str(&value.to_string());
+        /// `json`: a JSON value's text (validated before); written in its compact form,
+        /// or left out if it is not JSON after all.
+        pub(crate) fn json(&mut self, key: &str, json: &str) {
+            if let Some(value) = parse(json) {
+                self.key(key);
+                self.0.push_str(&value.to_string());
+            }
         }
 
         pub(crate) fn finish(mut self) -> String {
@@ -178,30 +182,16 @@ mod imp {
             self.set(key, &Value::from_f64(value as f64));
         }
 
-        pub(crate) fn value(&mut self, key: &str, value: &serde_json::Value) {
-            self.set(key, &to_js(value));
+        /// `json`: a JSON value's text (validated before); left out if it is not JSON
+        /// after all.
+        pub(crate) fn json(&mut self, key: &str, json: &str) {
+            if let Some(value) = parse(json) {
+                self.set(key, &value);
+            }
         }
 
         pub(crate) fn finish(self) -> String {
             JSON::stringify(&self.0).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "{}".into())
-        }
-    }
-
-    fn to_js(value: &serde_json::Value) -> Value {
-        use serde_json::Value as J;
-        match value {
-            J::Null => Value::NULL,
-            J::Bool(b) => Value::from_bool(*b),
-            J::Number(n) => Value::from_f64(n.as_f64().unwrap_or(0.0)),
-            J::String(s) => Value::from_str(s),
-            J::Array(items) => items.iter().map(to_js).collect::<Array>().into(),
-            J::Object(map) => {
-                let o = Object::new();
-                for (k, v) in map {
-                    let _ = Reflect::set(&o, &Value::from_str(k), &to_js(v));
-                }
-                o.into()
-            }
         }
     }
 }

@@ -43,7 +43,7 @@ pub mod validate;
 pub use client::Client;
 pub use config::{ApiKey, Config};
 pub use error::{Error, ErrorCode, Field, InvalidInput};
-pub use model::{AdvancedRequest, CreateRequest, Finished, Status, Style, StyleRequest, KNOWN_STYLES};
+pub use model::{AdvancedRequest, CreateRequest, Extra, Finished, Status, Style, StyleRequest, KNOWN_STYLES};
 pub use operation::{Call, Interrupt, Operation, Output, Progress, Session, Step};
 pub use poll::PollSchedule;
 pub use retry::RetryPolicy;

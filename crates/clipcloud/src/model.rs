@@ -79,12 +79,66 @@ pub struct AdvancedRequest {
     pub soft_id: Option<u64>,
     /// Fields the docs may name later, sent unchanged so they need no new release.
     #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub extra: Extra,
 }
 
 impl AdvancedRequest {
     pub fn new(prompt: impl Into<String>) -> Self {
         Self { prompt: prompt.into(), ..Self::default() }
+    }
+}
+
+/// An advanced request's fields beyond the named ones, in the order given, each value
+/// kept as JSON text. Text, not a JSON tree: the browser build (the npm package) hands JS
+/// values over through the browser's own `JSON`, with no JSON library in its wasm. The
+/// texts are checked when the request is validated.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extra(Vec<(String, String)>);
+
+impl Extra {
+    /// Sets `key` to the JSON value written in `json`, e.g. `"\"euler\""`, `7.5` or
+    /// `{"scale":7}`. Setting a key again replaces its value.
+    pub fn insert(&mut self, key: impl Into<String>, json: impl Into<String>) {
+        let (key, json) = (key.into(), json.into());
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = json,
+            None => self.0.push((key, json)),
+        }
+    }
+
+    /// `(key, JSON text)` pairs, in the order they were first set.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for Extra {
+    fn from(map: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self(map.into_iter().map(|(k, v)| (k, v.to_string())).collect())
+    }
+}
+
+/// As a JSON object's members (so `#[serde(flatten)]` puts them beside the named fields).
+impl Serialize for Extra {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, json) in &self.0 {
+            let value: serde_json::Value = serde_json::from_str(json)
+                .map_err(|_| S::Error::custom(["extra field \"", key, "\" is not JSON"].concat()))?;
+            map.serialize_entry(key, &value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Extra {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Map::deserialize(deserializer).map(Self::from)
     }
 }
 

@@ -112,13 +112,18 @@ pub fn advanced_request(req: &AdvancedRequest) -> Result {
     side(Field::Height, req.height)?;
     in_range(Field::Quality, req.quality, &QUALITY)?;
     in_range(Field::Steps, req.steps, &STEPS)?;
-    match req.extra.keys().find(|key| ADVANCED_FIELDS.contains(&key.as_str())) {
-        Some(key) => fail(
-            Field::Extra,
-            ["extra field \"", key, "\" is one of the named fields; set it directly"].concat(),
-        ),
-        None => Ok(()),
+    for (key, json) in req.extra.iter() {
+        if ADVANCED_FIELDS.contains(&key) {
+            return fail(
+                Field::Extra,
+                ["extra field \"", key, "\" is one of the named fields; set it directly"].concat(),
+            );
+        }
+        if crate::json::parse(json).is_none() {
+            return fail(Field::Extra, ["extra field \"", key, "\" is not a JSON value"].concat());
+        }
     }
+    Ok(())
 }
 
 /// All rules for a create. `known_styles` is the live styles list when the caller has it.
@@ -194,9 +199,13 @@ mod tests {
         assert_eq!(field_of(advanced_request(&req)), Field::Steps);
         req.steps = Some(150);
         assert!(advanced_request(&req).is_ok());
-        req.extra.insert("sampler".into(), serde_json::json!("euler"));
+        req.extra.insert("sampler", r#""euler""#);
         assert!(advanced_request(&req).is_ok());
-        req.extra.insert("prompt".into(), serde_json::json!("unchecked"));
+        req.extra.insert("sampler", "euler");
+        assert_eq!(advanced_request(&req).unwrap_err().message, "extra field \"sampler\" is not a JSON value");
+        assert_eq!(field_of(advanced_request(&req)), Field::Extra);
+        req.extra.insert("sampler", "null");
+        req.extra.insert("prompt", r#""unchecked""#);
         assert_eq!(
             advanced_request(&req).unwrap_err().message,
             "extra field \"prompt\" is one of the named fields; set it directly"

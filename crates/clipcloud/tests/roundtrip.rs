@@ -50,7 +50,11 @@ fn advanced_request() -> impl Strategy<Value = AdvancedRequest> {
         proptest::option::of(any::<u64>()),
     );
     let extra = proptest::collection::btree_map("[a-z_]{1,12}", extra_value(), 0..4).prop_map(|m| {
-        m.into_iter().filter(|(k, _)| !clipcloud::validate::ADVANCED_FIELDS.contains(&k.as_str())).collect()
+        let map: serde_json::Map<_, _> = m
+            .into_iter()
+            .filter(|(k, _)| !clipcloud::validate::ADVANCED_FIELDS.contains(&k.as_str()))
+            .collect();
+        clipcloud::Extra::from(map)
     });
     (text(), proptest::option::of(text()), proptest::option::of(text()), numbers, extra).prop_map(
         |(prompt, negative_prompt, model, (width, height, quality, steps, seed, count, soft_id), extra)| {
