@@ -34,6 +34,18 @@ impl<T: Transport> Client<T> {
         Ok(Self { session: RefCell::new(Session::new(config, seed)?), transport })
     }
 
+    /// What the polling schedule learned from this client's creations, as text to keep
+    /// across page loads; [`Client::restore_learned`] takes it up again.
+    pub fn learned_text(&self) -> String {
+        self.session.borrow().learned_text()
+    }
+
+    /// Takes up what [`Client::learned_text`] gave in an earlier page load, so the
+    /// schedule does not start cold. Text that does not read is skipped.
+    pub fn restore_learned(&self, text: &str) {
+        self.session.borrow_mut().restore_learned(text);
+    }
+
     /// Starts a creation (by style or advanced) and returns its id.
     /// Not retried when it may have reached the service: see [`Error::may_have_started`].
     pub async fn create(&self, request: impl Into<CreateRequest>) -> Result<String, Error> {

@@ -55,6 +55,18 @@ impl Session {
         &self.config
     }
 
+    /// What the polling schedule learned, as text to keep across page loads
+    /// ([`Learned::to_text`]).
+    pub fn learned_text(&self) -> String {
+        self.learned.to_text()
+    }
+
+    /// Takes up what an earlier session learned ([`Session::learned_text`]) in place of
+    /// what this one learned so far.
+    pub fn restore_learned(&mut self, text: &str) {
+        self.learned = Learned::from_text(text);
+    }
+
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint { base_url: &self.config.base_url, api_key: self.config.api_key.expose() }
     }

@@ -301,6 +301,45 @@ impl Learned {
         }
         self.kinds.push(entry);
     }
+
+    /// As text, for a caller to keep across page loads (the app does, so a reload does
+    /// not make the schedule start cold): a line per kind, oldest first, `kind`, a tab,
+    /// then each creation as `running/ready` send times in ms (`-`: found ready at once).
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        let ms = |d: Duration| crate::error::decimal(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        // A kind with a tab or line break in it could not be read back: not kept.
+        for (kind, durations) in self.kinds.iter().filter(|(k, _)| !k.contains(['\t', '\n'])) {
+            text.push_str(kind);
+            text.push('\t');
+            for (i, &(not_ready_at, ready_at)) in durations.seen.iter().enumerate() {
+                if i > 0 {
+                    text.push(' ');
+                }
+                text.push_str(&not_ready_at.map_or_else(|| "-".into(), ms));
+                text.push('/');
+                text.push_str(&ms(ready_at));
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    /// What [`Learned::to_text`] wrote. What does not read is skipped, so an old or
+    /// damaged copy costs at most a cold start, never an error.
+    pub fn from_text(text: &str) -> Self {
+        let mut learned = Self::default();
+        let ms = |n: &str| n.parse::<u64>().ok().map(Duration::from_millis);
+        for (kind, seen) in text.lines().filter_map(|line| line.split_once('\t')) {
+            for (not_ready_at, ready_at) in seen.split(' ').filter_map(|one| one.split_once('/')) {
+                let not_ready_at = if not_ready_at == "-" { Some(None) } else { ms(not_ready_at).map(Some) };
+                if let (Some(not_ready_at), Some(ready_at)) = (not_ready_at, ms(ready_at)) {
+                    learned.record(kind, not_ready_at, ready_at);
+                }
+            }
+        }
+        learned
+    }
 }
 
 // Native only: proptest needs an OS random source.
@@ -308,6 +347,28 @@ impl Learned {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn learned_reads_back_from_its_text() {
+        let mut learned = Learned::default();
+        learned.record("standard 1", Some(ms(1_900)), ms(2_050));
+        learned.record("standard 1", None, ms(480));
+        learned.record("HQ-1280-720-h 2", Some(ms(7_000)), ms(8_000));
+        learned.record("bad\tkind", None, ms(1));
+        let text = learned.to_text();
+        assert_eq!(text, "standard 1\t1900/2050 -/480\nHQ-1280-720-h 2\t7000/8000\n");
+        let mut expected = learned.clone();
+        expected.kinds.retain(|(k, _)| !k.contains('\t'));
+        assert_eq!(Learned::from_text(&text), expected);
+    }
+
+    #[test]
+    fn learned_text_that_does_not_read_is_skipped() {
+        let text = "no tab here\nstandard 1\t1900/2050 x/5 10/ /7 -/480\n\tgarbage";
+        let learned = Learned::from_text(text);
+        assert_eq!(learned.to_text(), "standard 1\t1900/2050 -/480\n");
+        assert_eq!(Learned::from_text(""), Learned::default());
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

@@ -261,3 +261,29 @@ fn generate_learns_how_long_a_style_takes_and_checks_where_it_ends() {
     // then straight to 2405 ms, where all were ready: two checks instead of three.
     assert_eq!(*script.sleeps.borrow(), [Duration::from_micros(1_827_500), Duration::from_micros(557_500)]);
 }
+
+#[test]
+fn a_new_client_takes_up_what_an_earlier_one_learned() {
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        replies.extend([created(), running(), running(), done()]);
+    }
+    let earlier = Script::new(replies);
+    let earlier_client = client(&earlier);
+    for _ in 0..3 {
+        run(earlier_client.generate(StyleRequest::new("a red apple", "standard"), |_| {})).unwrap();
+    }
+    let text = earlier_client.learned_text();
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    // A page load later: the first creation is already probed between the learned bounds,
+    // as in the test above, instead of starting cold at 500 ms.
+    let later = Script::new([created(), running(), done()]);
+    let later_client = client(&later);
+    later_client.restore_learned(&text);
+    run(later_client.generate(StyleRequest::new("a red apple", "standard"), |_| {})).unwrap();
+    assert_eq!(*later.sleeps.borrow(), [Duration::from_micros(1_827_500), Duration::from_micros(557_500)]);
+    let now = later_client.learned_text();
+    let seen = now.split_once('\t').map_or(0, |(_, seen)| seen.split(' ').count());
+    assert_eq!(seen, 4, "and it goes on learning: {now}");
+}
