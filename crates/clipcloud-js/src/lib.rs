@@ -164,7 +164,7 @@ fn error_value(e: &Error) -> JsValue {
     let status = e.status().map_or(JsValue::UNDEFINED, JsValue::from);
     Array::of4(
         &JsValue::from_str(e.code().as_str()),
-        &JsValue::from_str(&e.to_string()),
+        &JsValue::from_str(&e.describe()),
         &status,
         &JsValue::from_bool(e.may_have_started()),
     )

@@ -248,23 +248,23 @@ pub(crate) fn redact_text(text: String, secret: &str) -> String {
 const STARTED_HINT: &str =
     " The creation may have been started: check your recent creations or balance before creating it again.";
 
-/// Written with `write_str` only, no `write!`: the browser build stays free of
-/// `core::fmt`'s formatting machinery.
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hint = |f: &mut fmt::Formatter<'_>, may_have_started: bool| {
+impl Error {
+    /// The message for people, as `Display` writes it. Put together with `push_str`: no
+    /// `core::fmt` formatter in the browser builds' path (the npm package's error values).
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let hint = |out: &mut String, may_have_started: bool| {
             if may_have_started {
-                f.write_str(STARTED_HINT)?;
+                out.push_str(STARTED_HINT);
             }
-            Ok(())
         };
         match self {
             Self::InvalidInput(e) => {
-                f.write_str("Invalid input: ")?;
-                f.write_str(&e.message)
+                out.push_str("Invalid input: ");
+                out.push_str(&e.message);
             }
             Self::Api { status, message, may_have_started, .. } => {
-                let what = match ErrorCode::from_status(*status) {
+                out.push_str(match ErrorCode::from_status(*status) {
                     ErrorCode::Unauthorized => "The API key was refused",
                     ErrorCode::InsufficientBalance => "The balance is too low",
                     ErrorCode::NotFound => "Not found",
@@ -272,42 +272,48 @@ impl fmt::Display for Error {
                     ErrorCode::Server => "The service had trouble",
                     ErrorCode::InvalidInput => "The service refused the request",
                     _ => "The service answered with an error",
-                };
-                f.write_str(what)?;
+                });
                 if *status != 200 {
-                    f.write_str(" (HTTP ")?;
-                    f.write_str(&decimal(u64::from(*status)))?;
-                    f.write_str(")")?;
+                    out.push_str(" (HTTP ");
+                    out.push_str(&decimal(u64::from(*status)));
+                    out.push(')');
                 }
-                f.write_str(": ")?;
-                f.write_str(message)?;
+                out.push_str(": ");
+                out.push_str(message);
                 if *may_have_started {
-                    f.write_str(".")?;
+                    out.push('.');
                 }
-                hint(f, *may_have_started)
+                hint(&mut out, *may_have_started);
             }
             Self::BadResponse { status, reason, excerpt, may_have_started } => {
-                f.write_str("The service sent an unreadable answer (HTTP ")?;
-                f.write_str(&decimal(u64::from(*status)))?;
-                f.write_str(", ")?;
-                f.write_str(reason)?;
-                f.write_str("): ")?;
-                f.write_str(&quoted(excerpt))?;
-                f.write_str(".")?;
-                hint(f, *may_have_started)
+                out.push_str("The service sent an unreadable answer (HTTP ");
+                out.push_str(&decimal(u64::from(*status)));
+                out.push_str(", ");
+                out.push_str(reason);
+                out.push_str("): ");
+                out.push_str(&quoted(excerpt));
+                out.push('.');
+                hint(&mut out, *may_have_started);
             }
             Self::Network { message, may_have_started } => {
-                f.write_str("Network error: ")?;
-                f.write_str(message)?;
-                f.write_str(".")?;
-                hint(f, *may_have_started)
+                out.push_str("Network error: ");
+                out.push_str(message);
+                out.push('.');
+                hint(&mut out, *may_have_started);
             }
             Self::Timeout { may_have_started } => {
-                f.write_str("The service did not answer in time.")?;
-                hint(f, *may_have_started)
+                out.push_str("The service did not answer in time.");
+                hint(&mut out, *may_have_started);
             }
-            Self::Aborted => f.write_str("The call was cancelled."),
+            Self::Aborted => out.push_str("The call was cancelled."),
         }
+        out
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
     }
 }
 

@@ -94,7 +94,7 @@ impl PollSchedule {
         // In f64 seconds: a long wait grows past what a Duration can hold.
         let grown = self.first_delay.as_secs_f64() * self.growth.max(1.0).powi(checks_done.min(1_000) as i32);
         // `max(min).min(max)`, not `clamp`: the same (min ≤ max here) without its assertion.
-        let delay = Duration::try_from_secs_f64(grown).unwrap_or(max).max(self.min_interval).min(max);
+        let delay = from_secs(grown, max).max(self.min_interval).min(max);
         // The last check lands on the deadline rather than past it.
         Some(delay.min(left))
     }
@@ -121,7 +121,7 @@ impl PollSchedule {
             // bounds n + 1 times, where the same probe would narrow them twice.
             let probes = learned.map_or(0, |d| d.probes.get());
             let width = hi.saturating_sub(lo);
-            let offset = Duration::try_from_secs_f64(width.as_secs_f64() * spread(probes)).unwrap_or(width);
+            let offset = from_secs(width.as_secs_f64() * spread(probes), width);
             let probe = lo.saturating_add(offset);
             // (Not when the probe is closer than min_interval: then `hi` comes first.)
             if width > STEADY_PRECISION && elapsed.saturating_add(self.min_interval) <= probe {
@@ -155,9 +155,20 @@ impl PollSchedule {
             // Past anything seen: back off gently, in proportion to how far past (a
             // creation just past the window is as likely as any to end soon).
             let past = elapsed.saturating_sub(end).as_secs_f64() * (self.growth.max(1.0) - 1.0) / 2.0;
-            gap.saturating_add(Duration::try_from_secs_f64(past).unwrap_or(max)).min(max.max(gap))
+            gap.saturating_add(from_secs(past, max)).min(max.max(gap))
         };
         Some(delay.max(self.min_interval).min(left))
+    }
+}
+
+/// `secs` seconds to the microsecond, or `otherwise` when that is negative, not a number
+/// or beyond any schedule (std's `Duration::try_from_secs_f64` does the same with more
+/// code, which the npm package's wasm carries).
+pub(crate) fn from_secs(secs: f64, otherwise: Duration) -> Duration {
+    if (0.0..1e12).contains(&secs) {
+        Duration::from_micros((secs * 1e6 + 0.5) as u64)
+    } else {
+        otherwise
     }
 }
 

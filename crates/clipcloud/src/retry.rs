@@ -64,7 +64,7 @@ impl RetryPolicy {
                     self.base_delay.saturating_mul(1u32 << retries_done.min(16)).min(self.max_delay);
                 // Full jitter. Not `mul_f64`: it panics on NaN, and the wasm would die with it.
                 let jittered = ceiling.as_secs_f64() * random.clamp(0.0, 1.0);
-                Duration::try_from_secs_f64(jittered).unwrap_or(ceiling)
+                crate::poll::from_secs(jittered, ceiling)
             }
         };
         if delay > self.max_delay || time_left.is_some_and(|left| delay >= left) {
