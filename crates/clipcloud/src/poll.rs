@@ -315,18 +315,21 @@ impl Learned {
 
     /// As text, for a caller to keep across page loads (the app does, so a reload does
     /// not make the schedule start cold): a line per kind, oldest first, `kind`, a tab,
-    /// then each creation as `running/ready` send times in ms (`-`: found ready at once).
+    /// then each creation as `running/ready` send times in ms (`-`: found ready at once),
+    /// space-separated.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
         let ms = |d: Duration| crate::error::decimal(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        // A kind with a tab or line break in it could not be read back: not kept.
-        for (kind, durations) in self.kinds.iter().filter(|(k, _)| !k.contains(['\t', '\n'])) {
+        for (kind, durations) in &self.kinds {
+            // A kind with a tab or line break in it could not be read back: not kept.
+            if kind.bytes().any(|b| b == b'\t' || b == b'\n') {
+                continue;
+            }
             text.push_str(kind);
-            text.push('\t');
-            for (i, &(not_ready_at, ready_at)) in durations.seen.iter().enumerate() {
-                if i > 0 {
-                    text.push(' ');
-                }
+            let mut separator = '\t';
+            for &(not_ready_at, ready_at) in &durations.seen {
+                text.push(separator);
+                separator = ' ';
                 text.push_str(&not_ready_at.map_or_else(|| "-".into(), ms));
                 text.push('/');
                 text.push_str(&ms(ready_at));
@@ -341,8 +344,18 @@ impl Learned {
     pub fn from_text(text: &str) -> Self {
         let mut learned = Self::default();
         let ms = |n: &str| n.parse::<u64>().ok().map(Duration::from_millis);
-        for (kind, seen) in text.lines().filter_map(|line| line.split_once('\t')) {
-            for (not_ready_at, ready_at) in seen.split(' ').filter_map(|one| one.split_once('/')) {
+        let mut lines = text;
+        while !lines.is_empty() {
+            let line;
+            (line, lines) = cut(lines, b'\n');
+            let (kind, mut seen) = cut(line, b'\t');
+            if kind.len() == line.len() {
+                continue; // no tab
+            }
+            while !seen.is_empty() {
+                let one;
+                (one, seen) = cut(seen, b' ');
+                let (not_ready_at, ready_at) = cut(one, b'/');
                 let not_ready_at = if not_ready_at == "-" { Some(None) } else { ms(not_ready_at).map(Some) };
                 if let (Some(not_ready_at), Some(ready_at)) = (not_ready_at, ms(ready_at)) {
                     learned.record(kind, not_ready_at, ready_at);
@@ -350,6 +363,15 @@ impl Learned {
             }
         }
         learned
+    }
+}
+
+/// `text` up to the first `at` (an ASCII byte) and what follows it; all of `text` and ""
+/// when there is none. Bytes, not a `char` pattern: less code in the wasm builds.
+fn cut(text: &str, at: u8) -> (&str, &str) {
+    match text.bytes().position(|b| b == at) {
+        Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..).unwrap_or_default()),
+        None => (text, ""),
     }
 }
 
