@@ -119,6 +119,11 @@ pub fn advanced_request(req: &AdvancedRequest) -> Result {
                 ["extra field \"", key, "\" is one of the named fields; set it directly"].concat(),
             );
         }
+        // In the browser the body is built as a JS object, where this key would set the
+        // prototype and vanish from the JSON: refused in every build alike.
+        if key == "__proto__" {
+            return fail(Field::Extra, "extra field \"__proto__\" cannot be sent".into());
+        }
         if crate::json::parse(json).is_none() {
             return fail(Field::Extra, ["extra field \"", key, "\" is not a JSON value"].concat());
         }
@@ -205,6 +210,9 @@ mod tests {
         assert_eq!(advanced_request(&req).unwrap_err().message, "extra field \"sampler\" is not a JSON value");
         assert_eq!(field_of(advanced_request(&req)), Field::Extra);
         req.extra.insert("sampler", "null");
+        req.extra.insert("__proto__", "{}");
+        assert_eq!(advanced_request(&req).unwrap_err().message, "extra field \"__proto__\" cannot be sent");
+        req.extra = crate::model::Extra::default();
         req.extra.insert("prompt", r#""unchecked""#);
         assert_eq!(
             advanced_request(&req).unwrap_err().message,
