@@ -73,7 +73,10 @@ export interface CallOptions {
 
 /** Options of the calls that wait for images: `generate` and `wait`. */
 export interface WaitOptions extends CallOptions {
-  /** Called after every check while the images are not ready yet. */
+  /**
+   * Called after every check while the images are not ready yet, and by `generate` as soon
+   * as its create is accepted (`checks: 0`).
+   */
   onProgress?: (progress: Progress) => void;
 }
 
@@ -83,7 +86,7 @@ export interface Progress {
   creationId: string;
   /** Since the call began. */
   elapsedMs: number;
-  /** Checks made so far. */
+  /** Checks made so far (0: `generate`'s create was just accepted). */
   checks: number;
   /** Set when `state` is `"retrying"`. */
   error?: ErrorCode;

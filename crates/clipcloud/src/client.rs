@@ -86,7 +86,8 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// Create, then wait until the images are ready.
+    /// Create, then wait until the images are ready. `on_progress` hears of the creation
+    /// as soon as it is accepted (`checks` 0), then after every check ([`Progress`]).
     pub async fn generate(
         &self,
         request: impl Into<CreateRequest>,

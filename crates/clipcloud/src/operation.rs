@@ -107,7 +107,9 @@ pub enum Output {
     Finished(Finished),
 }
 
-/// Reported on every check while waiting for a creation.
+/// Reported while waiting for a creation: once `generate`'s create is accepted (`checks`
+/// 0: the id is known from here on, to wait for it later should this page go away), then
+/// after every check that found it not ready.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress<'a> {
     pub creation_id: &'a str,
@@ -407,13 +409,8 @@ impl Operation {
         match schedule.next_delay_learned(scheduled_checks, elapsed, learned) {
             Some(duration) => {
                 self.state = State::Polling;
-                let progress = (p.checks > 0).then_some(Progress {
-                    creation_id: &self.id,
-                    checks: p.checks,
-                    elapsed,
-                    transient_error: transient,
-                });
-                Step::Sleep { duration, progress }
+                let progress = Progress { creation_id: &self.id, checks: p.checks, elapsed, transient_error: transient };
+                Step::Sleep { duration, progress: Some(progress) }
             }
             None => {
                 // Out of time: the last transient failure explains more than "timeout".
@@ -515,9 +512,10 @@ mod tests {
         let mut op = generate();
         let Step::Send { request, .. } = op.start(&mut s, ms(1_000)) else { panic!("a create first") };
         assert!(request.url.starts_with("http://e.test/api/creation?apikey="));
-        // Accepted: the first sleep reports nothing yet (no check was made).
+        // Accepted: the first sleep reports the id, before any check.
         let step = op.answer(&mut s, created(), ms(1_050));
-        assert_eq!(step, Step::Sleep { duration: ms(500), progress: None });
+        let progress = Progress { creation_id: ID, checks: 0, elapsed: ms(50), transient_error: None };
+        assert_eq!(step, Step::Sleep { duration: ms(500), progress: Some(progress) });
         let Step::Send { request, .. } = op.woke(&mut s, ms(1_550)) else {
             panic!("a check after the sleep")
         };

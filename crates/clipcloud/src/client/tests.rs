@@ -112,7 +112,7 @@ fn generate_creates_then_polls_on_schedule_until_done() {
     let schedule = PollSchedule::default();
     let expected: Vec<Duration> = (0..3).map(|n| schedule.next_delay(n, Duration::ZERO).unwrap()).collect();
     assert_eq!(*script.sleeps.borrow(), expected);
-    assert_eq!(progress, [(1, None), (2, None)]);
+    assert_eq!(progress, [(0, None), (1, None), (2, None)]);
 }
 
 #[test]
@@ -217,7 +217,7 @@ fn polling_rides_out_a_failed_check() {
         run(client(&script)
             .generate(StyleRequest::new("x", "standard"), |p| transient.push(p.transient_error)));
     assert!(finished.is_ok(), "{finished:?}");
-    assert_eq!(transient, [None, Some(ErrorCode::Server)]);
+    assert_eq!(transient, [None, None, Some(ErrorCode::Server)]);
 }
 
 #[test]
