@@ -221,6 +221,39 @@ test("a creation still running when the page is reloaded finishes after the relo
   assert.deepEqual(page.problems, []);
 });
 
+test("the app learns how long a style takes, and keeps it across a reload", async (t) => {
+  const key = await freshKey(50, { delay_ms: 1500 });
+  const page = await open(t);
+  await connect(page, key);
+  await page.locator("#balance", { hasText: "50" }).waitFor();
+  await page.locator('.style-card[data-style="standard"]').click();
+  await page.locator('input[name="count"]').fill("1");
+  const create = async (prompt) => {
+    await page.locator('textarea[name="prompt"]').fill(prompt);
+    await page.locator("#create").click();
+  };
+  for (const prompt of ["A red apple", "A green apple", "A yellow apple"]) await create(prompt);
+  await page.waitForFunction(() => document.querySelectorAll('.job[data-state="done"]').length === 3, null, {
+    timeout: DONE_TIMEOUT,
+  });
+  const learned = await page.evaluate(() => localStorage.getItem("clipcloud.learned") ?? "");
+  assert.match(learned, /^standard \*1\t\S+ \S+ \S+$/m, learned);
+
+  await page.reload();
+  await page.locator("#balance").waitFor();
+  await create("A blue apple");
+  await page.locator('.job[data-state="done"]', { hasText: "A blue apple" }).waitFor({ timeout: DONE_TIMEOUT });
+
+  // 1.5 s creations: a cold schedule checks at 0.5, 1.25 and 2.4 s (3 checks); after the
+  // reload the app starts from what it learned and finds it ready sooner.
+  const creations = (await emulatorCreations(key)).sort((a, b) => a.created_ms - b.created_ms);
+  assert.equal(creations.length, 4);
+  const checks = creations.map((c) => c.checks_ms.length);
+  assert.deepEqual(checks.slice(0, 3), [3, 3, 3], `cold: ${checks}`);
+  assert.ok(checks[3] < 3, `after the reload: ${checks}`);
+  assert.deepEqual(page.problems, []);
+});
+
 test("a download whose link has expired says so on the card", async (t) => {
   const key = await freshKey(10);
   const page = await open(t);

@@ -14,6 +14,8 @@ use core::pin::pin;
 use core::task::{Poll, Waker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where and how to connect. The key itself is stored apart (see `storage`).
@@ -180,7 +182,14 @@ pub struct Ctx {
     pub show_settings: RwSignal<bool>,
     next_seq: StoredValue<u64>,
     resumed: StoredValue<bool>,
+    /// The client for the settings it was made with, shared by every call: the polling
+    /// schedule learns from all creations, and creates know the live styles list.
+    client: StoredValue<Option<(ClientSettings, SharedClient)>, LocalStorage>,
 }
+
+/// What a client is made from: key, base URL, soft_id.
+type ClientSettings = (String, String, Option<u64>);
+type SharedClient = Rc<Client<FetchTransport>>;
 
 impl Default for Ctx {
     fn default() -> Self {
@@ -229,16 +238,30 @@ impl Ctx {
             show_settings: RwSignal::new(false),
             next_seq: StoredValue::new(0),
             resumed: StoredValue::new(false),
+            client: StoredValue::new_local(None),
         }
     }
 
-    pub fn client(&self) -> Result<Client<FetchTransport>, Error> {
+    /// The client for the current settings: the one made before while they are the same,
+    /// else a new one that takes up what earlier page loads learned.
+    pub fn client(&self) -> Result<SharedClient, Error> {
         let s = self.settings.get_untracked();
-        let mut config = Config::new(s.key.trim()).base_url(s.base_url.trim());
-        if let Ok(Some(id)) = s.soft_id() {
+        let wanted = (s.key.trim().to_owned(), s.base_url.trim().to_owned(), s.soft_id().ok().flatten());
+        if let Some((made_with, client)) = self.client.get_value() {
+            if made_with == wanted {
+                return Ok(client);
+            }
+        }
+        let mut config = Config::new(wanted.0.as_str()).base_url(wanted.1.as_str());
+        if let Some(id) = wanted.2 {
             config = config.soft_id(id);
         }
-        Client::new(config)
+        let client = Rc::new(Client::new(config)?);
+        if let Some(text) = storage::get(storage::local(), storage::LEARNED) {
+            client.restore_learned(&text);
+        }
+        self.client.set_value(Some((wanted, client.clone())));
+        Ok(client)
     }
 
     pub fn notify(&self, text: impl Into<String>) {
@@ -417,8 +440,9 @@ fn update_pending(f: impl FnOnce(&mut Vec<Pending>)) {
     storage::save(storage::PENDING, &pending::to_json(&list));
 }
 
-/// Creates (unless `existing` names a creation already accepted), then waits for the
-/// images; the card follows every step.
+/// Creates and waits for the images (`generate`, whose schedule learns how long this
+/// style takes), or waits for a creation already accepted (`existing`: after a reload, or
+/// "Check again"); the card follows every step.
 async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
     let fail = |creation_id: Option<String>, e: Error| {
         job.state.set(JobState::Failed { creation_id, message: e.to_string() });
@@ -427,46 +451,49 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
         Ok(c) => c,
         Err(e) => return fail(existing.map(|(id, _)| id), e),
     };
-    let (creation_id, started_ms) = match existing {
-        Some(found) => found,
-        None => match client.create(job.request.to_create()).await {
-            Ok(id) => (id, now_ms()),
-            Err(e) => return fail(None, e),
-        },
-    };
-    job.state.set(JobState::Running {
-        creation_id: creation_id.clone(),
-        started_ms,
-        checks: 0,
-        hiccup: None,
-    });
-    update_pending(|list| {
-        pending::add(
-            list,
-            Pending {
-                creation_id: creation_id.clone(),
-                request: job.request.clone(),
-                started_ms,
-                size: job.size,
-            },
-        )
-    });
+    // The creation once accepted: its id and when it started.
+    let created = RefCell::new(existing.clone());
     let state = job.state.clone();
-    let result = client
-        .wait(&creation_id, |p| {
-            state.set(JobState::Running {
-                creation_id: p.creation_id.to_owned(),
-                started_ms,
-                checks: p.checks,
-                hiccup: p.transient_error.map(|c| c.as_str()),
-            })
-        })
-        .await;
-    match result {
-        Ok(done) => {
-            update_pending(|list| pending::remove(list, &creation_id));
-            ctx.add_history(Entry {
+    let on_progress = |p: clipcloud::Progress<'_>| {
+        let known = created.borrow().as_ref().map(|(_, started_ms)| *started_ms);
+        let started_ms = match known {
+            Some(started_ms) => started_ms,
+            None => {
+                // Just accepted: kept at once, so a reload picks it up again.
+                let started_ms = now_ms() - p.elapsed.as_secs_f64() * 1000.0;
+                keep_pending(&job, p.creation_id, started_ms);
+                *created.borrow_mut() = Some((p.creation_id.to_owned(), started_ms));
+                started_ms
+            }
+        };
+        state.set(JobState::Running {
+            creation_id: p.creation_id.to_owned(),
+            started_ms,
+            checks: p.checks,
+            hiccup: p.transient_error.map(|c| c.as_str()),
+        });
+    };
+    let result = match &existing {
+        Some((creation_id, started_ms)) => {
+            job.state.set(JobState::Running {
                 creation_id: creation_id.clone(),
+                started_ms: *started_ms,
+                checks: 0,
+                hiccup: None,
+            });
+            keep_pending(&job, creation_id, *started_ms);
+            client.wait(creation_id, on_progress).await
+        }
+        None => client.generate(job.request.to_create(), on_progress).await,
+    };
+    let creation_id = created.into_inner().map(|(id, _)| id);
+    match (result, creation_id) {
+        (Ok(done), creation_id) => {
+            let creation_id = creation_id.unwrap_or_else(|| done.creation_id.clone());
+            update_pending(|list| pending::remove(list, &creation_id));
+            storage::save(storage::LEARNED, &client.learned_text());
+            ctx.add_history(Entry {
+                creation_id,
                 request: job.request.clone(),
                 cost: done.cost,
                 censored: done.censored,
@@ -477,12 +504,23 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
             job.state.set(JobState::Done(done));
             ctx.refresh_balance();
         }
-        Err(e) => {
+        (Err(e), Some(creation_id)) => {
             // A creation the service does not know (or this key cannot see) will never finish.
             if matches!(e.code(), clipcloud::ErrorCode::NotFound | clipcloud::ErrorCode::Unauthorized) {
                 update_pending(|list| pending::remove(list, &creation_id));
             }
             fail(Some(creation_id), e);
         }
+        (Err(e), None) => fail(None, e),
     }
+}
+
+/// Puts a creation on the list of those a reload picks up again.
+fn keep_pending(job: &Job, creation_id: &str, started_ms: f64) {
+    update_pending(|list| {
+        pending::add(
+            list,
+            Pending { creation_id: creation_id.to_owned(), request: job.request.clone(), started_ms, size: job.size },
+        )
+    });
 }

@@ -1,6 +1,6 @@
 //! What the app keeps in the browser: the key (sessionStorage, or localStorage when
 //! "remember on this device" is on), settings, the last style, the form draft, the
-//! creations still running, and the history. Storage that is missing or full is
+//! creations still running, the history, and what the polling schedule learned. Storage that is missing or full is
 //! ignored: the app works, it just forgets.
 
 use web_sys::Storage;
@@ -11,6 +11,8 @@ pub const STYLE: &str = "clipcloud.style";
 pub const FORM: &str = "clipcloud.form";
 pub const PENDING: &str = "clipcloud.pending";
 pub const HISTORY: &str = "clipcloud.history";
+/// What the polling schedule learned (`Client::learned_text`), so a reload is not a cold start.
+pub const LEARNED: &str = "clipcloud.learned";
 
 pub fn local() -> Option<Storage> {
     web_sys::window()?.local_storage().ok().flatten()
