@@ -223,9 +223,10 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
             const styles = await cc.styles();
             const id = await cc.create({ prompt: "a lighthouse at dusk", styleName: "smallHQ" });
             const first = await cc.check(id);
-            const done = await cc.wait(id);
+            const progress = [];
+            const done = await cc.wait(id, { onProgress: (p) => progress.push(p.checks) });
             const last = await cc.check(id);
-            return { styles, id, first, done, last };
+            return { styles, id, first, done, last, progress };
           },
           { apiKey, baseUrl: emulator.url },
         );
@@ -237,6 +238,9 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
         assert.equal(r.done.creationId, r.id);
         assert.equal(r.done.images.length, 1);
         assert.deepEqual(r.last, { state: "done", ...r.done });
+        // Made by this client moments before: polled as generate polls it, from the create
+        // (1.5 s creations: checks at 0.5, 1.25 and 2.4 s), not checked at once first.
+        assert.deepEqual(r.progress, [0, 1, 2]);
       });
 
       it("aborting mid-wait rejects at once with code aborted, and polling stops", async () => {
@@ -251,7 +255,10 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
             const error = await cc
               .wait(id, {
                 signal: controller.signal,
-                onProgress: () => {
+                // After the first check (a wait this soon after its create first reports
+                // with checks: 0, before any check).
+                onProgress: ({ checks }) => {
+                  if (checks === 0) return;
                   abortedAt = performance.now();
                   controller.abort();
                 },

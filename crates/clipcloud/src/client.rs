@@ -97,7 +97,9 @@ impl<T: Transport> Client<T> {
     }
 
     /// Waits for a creation made earlier (the docs' "create early, collect later"):
-    /// checks at once, then follows the polling schedule.
+    /// checks at once, then follows the polling schedule. A wait for a creation this client's
+    /// `create` made, begun before the schedule's first check (create several, then wait for
+    /// each), polls as `generate` does instead (timed from the create, and learning from it).
     pub async fn wait(
         &self,
         creation_id: &str,

@@ -36,8 +36,20 @@ pub struct Session {
     config: Config,
     known_styles: Option<Vec<Style>>,
     learned: Learned,
+    /// Creations made here with `create` and not waited for yet, newest last, at most
+    /// [`Session::KEEP_CREATED`]: a `wait` for one of them polls like `generate`.
+    created: Vec<Created>,
     /// xorshift64 state; never 0.
     random: u64,
+}
+
+/// A creation made by `create`: its id, what the schedule learns it as, and when it was
+/// started (the driver's clock).
+#[derive(Debug)]
+struct Created {
+    id: String,
+    kind: String,
+    started: Duration,
 }
 
 impl Session {
@@ -47,9 +59,13 @@ impl Session {
             config: config.validated()?,
             known_styles: None,
             learned: Learned::default(),
+            created: Vec::new(),
             random: seed | 1,
         })
     }
+
+    /// Creations made with `create` remembered for a `wait`.
+    pub const KEEP_CREATED: usize = 16;
 
     pub fn config(&self) -> &Config {
         &self.config
@@ -69,6 +85,25 @@ impl Session {
 
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint { base_url: &self.config.base_url, api_key: self.config.api_key.expose() }
+    }
+
+    /// A creation `create` just made, remembered for a `wait`; the oldest is forgotten
+    /// past [`Session::KEEP_CREATED`].
+    fn remember_created(&mut self, created: Created) {
+        if self.created.len() == Self::KEEP_CREATED {
+            self.created.remove(0);
+        }
+        self.created.push(created);
+    }
+
+    /// The creation `id`, forgotten here, if `create` made it here and a wait for it
+    /// begins `now`, before the schedule's first check (a batch: create several, then wait
+    /// for each): from there on the wait sees it as `generate` would. Later it may be
+    /// ready already: the wait checks at once and does not learn from it.
+    fn take_created(&mut self, id: &str, now: Duration) -> Option<Created> {
+        let i = self.created.iter().position(|c| c.id == id)?;
+        let created = self.created.remove(i);
+        (now.saturating_sub(created.started) < self.config.poll.first_delay).then_some(created)
     }
 
     /// Uniform in [0, 1).
@@ -92,7 +127,9 @@ pub enum Call {
     /// Create, then wait until the images are ready.
     Generate(CreateRequest),
     /// Wait for a creation made earlier (the docs' "create early, collect later"):
-    /// checks at once, then follows the polling schedule.
+    /// checks at once, then follows the polling schedule. A wait for a creation this client's
+    /// `create` made, begun before the schedule's first check (create several, then wait for
+    /// each), polls as `generate` does instead (timed from the create, and learning from it).
     Wait(String),
 }
 
@@ -108,8 +145,8 @@ pub enum Output {
 }
 
 /// Reported while waiting for a creation: once `generate`'s create is accepted (`checks`
-/// 0: the id is known from here on, to wait for it later should this page go away), then
-/// after every check that found it not ready.
+/// 0: the id is known from here on, to wait for it later should this page go away; also
+/// when a `wait` polls as `generate` does), then after every check that found it not ready.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Progress<'a> {
     pub creation_id: &'a str,
@@ -167,9 +204,11 @@ enum Decode {
 struct Polling {
     /// On the driver's clock: when the creation was started (`generate`) or the wait began.
     started: Duration,
-    /// For a creation started here: the kind the schedule learns durations per. `wait`
-    /// does not learn (its creation may have started long ago).
-    learn_as: Option<String>,
+    /// For a creation started here: the kind of creation, whose learned durations the
+    /// schedule follows. `None` for a `wait` on a creation made elsewhere or long ago:
+    /// checked at once, then on the cold schedule.
+    /// Its duration is learned from, as it was watched from its start.
+    kind: Option<String>,
     checks: u32,
     /// Since `started`: when the last check was sent (each retry anew), and the last one
     /// that found it running.
@@ -190,8 +229,11 @@ pub struct Operation {
     retries: u32,
     /// The creation checked (check, wait, generate once created).
     id: String,
-    /// `generate` only: when it began and what it learns as, until polling takes them over.
-    generate: Option<(Duration, String)>,
+    /// `create` and `generate`: when the call began and the kind of creation, until
+    /// polling (`generate`) or the session (`create`) takes them over.
+    creating: Option<(Duration, String)>,
+    /// `generate`: polls once the creation is accepted.
+    then_wait: bool,
     polling: Option<Polling>,
 }
 
@@ -205,7 +247,8 @@ impl Operation {
             decode: Decode::Balance,
             retries: 0,
             id: String::new(),
-            generate: None,
+            creating: None,
+            then_wait: false,
             polling: None,
         }
     }
@@ -215,11 +258,26 @@ impl Operation {
         if self.state != State::New {
             return self.finish(Err(Error::Aborted));
         }
+        let call = core::mem::replace(&mut self.call, Call::Balance);
+        if let Call::Wait(id) = &call {
+            if let Some(created) = session.take_created(id, now) {
+                // Made here moments ago: polled as `generate` polls, from its start.
+                if let Err(e) = self.check(&session.endpoint(), created.id) {
+                    return self.finish(Err(e));
+                }
+                self.polling = Some(Polling::new(created.started, Some(created.kind)));
+                return self.next_check(session, now, false, None);
+            }
+        }
         let endpoint = session.endpoint();
-        let sent = match core::mem::replace(&mut self.call, Call::Balance) {
-            Call::Create(request) => self.create(session, request),
+        let sent = match call {
+            Call::Create(request) => {
+                self.creating = Some((now, kind_of(&request)));
+                self.create(session, request)
+            }
             Call::Generate(request) => {
-                self.generate = Some((now, kind_of(&request)));
+                self.creating = Some((now, kind_of(&request)));
+                self.then_wait = true;
                 self.create(session, request)
             }
             Call::Check(id) => self.check(&endpoint, id),
@@ -322,7 +380,7 @@ impl Operation {
     /// after a create was sent leaves open whether the creation started.
     pub fn stop(&mut self, why: Interrupt) -> Error {
         let create_unanswered = self.kind == CallKind::Create && self.state == State::Sent;
-        let created_here = self.polling.as_ref().is_some_and(|p| p.learn_as.is_some());
+        let created_here = self.polling.as_ref().is_some_and(|p| p.kind.is_some());
         self.state = State::Done;
         match why {
             Interrupt::Aborted => Error::Aborted,
@@ -357,23 +415,26 @@ impl Operation {
     }
 
     fn decoded(&mut self, session: &mut Session, output: Output, now: Duration) -> Step<'_> {
-        match (output, self.generate.take()) {
+        match (output, self.creating.take()) {
             // `generate`: the creation was accepted; from here on it polls.
-            (Output::Created(id), Some((started, learn_as))) => {
+            (Output::Created(id), Some((started, kind))) if self.then_wait => {
                 self.kind = CallKind::Read;
                 // Cannot fail: decode_created accepts only ids that pass this check.
                 if let Err(e) = self.check(&session.endpoint(), id) {
                     return self.finish(Err(e));
                 }
-                self.polling = Some(Polling::new(started, Some(learn_as)));
+                self.polling = Some(Polling::new(started, Some(kind)));
                 self.next_check(session, now, false, None)
+            }
+            // `create`: remembered, for a `wait` to poll it as `generate` would.
+            (Output::Created(id), Some((started, kind))) => {
+                session.remember_created(Created { id: id.clone(), kind, started });
+                self.finish(Ok(Output::Created(id)))
             }
             (Output::Status(status), _) if self.polling.is_some() => match status {
                 Status::Done(finished) => {
-                    if let Some(p) = &self.polling {
-                        if let Some(kind) = &p.learn_as {
-                            session.learned.record(kind, p.not_ready_at, p.sent_at);
-                        }
+                    if let Some(Polling { kind: Some(kind), not_ready_at, sent_at, .. }) = &self.polling {
+                        session.learned.record(kind, *not_ready_at, *sent_at);
                     }
                     self.finish(Ok(Output::Finished(finished)))
                 }
@@ -403,9 +464,9 @@ impl Operation {
         }
         let elapsed = now.saturating_sub(p.started);
         let schedule = &session.config.poll;
-        let learned = p.learn_as.as_deref().and_then(|k| session.learned.get(k));
-        // `wait` made its first check at once, off the schedule.
-        let scheduled_checks = p.checks.saturating_sub(u32::from(p.learn_as.is_none()));
+        let learned = p.kind.as_deref().and_then(|k| session.learned.get(k));
+        // A `wait` on a creation made elsewhere made its first check at once, off the schedule.
+        let scheduled_checks = p.checks.saturating_sub(u32::from(p.kind.is_none()));
         match schedule.next_delay_learned(scheduled_checks, elapsed, learned) {
             Some(duration) => {
                 self.state = State::Polling;
@@ -414,7 +475,7 @@ impl Operation {
             }
             None => {
                 // Out of time: the last transient failure explains more than "timeout".
-                let started_here = p.learn_as.is_some();
+                let started_here = p.kind.is_some();
                 let error = p.last_error.take().unwrap_or(Error::Timeout { may_have_started: started_here });
                 self.finish(Err(error))
             }
@@ -423,8 +484,8 @@ impl Operation {
 }
 
 impl Polling {
-    fn new(started: Duration, learn_as: Option<String>) -> Self {
-        Self { started, learn_as, checks: 0, sent_at: Duration::ZERO, not_ready_at: None, last_error: None }
+    fn new(started: Duration, kind: Option<String>) -> Self {
+        Self { started, kind, checks: 0, sent_at: Duration::ZERO, not_ready_at: None, last_error: None }
     }
 }
 
@@ -524,6 +585,47 @@ mod tests {
             panic!("a sleep with progress")
         };
         assert_eq!((p.creation_id, p.checks, p.elapsed, p.transient_error), (ID, 1, ms(600), None));
+    }
+
+    fn done() -> Result<HttpResponse, TransportError> {
+        let body = [r#"{"success":true,"creation_id":""#, ID, r#"","cost":1.1,"censored":0,"results":["http://e.test/i.webp"]}"#];
+        reply(200, &body.concat())
+    }
+
+    /// `create` at `at` ms, accepted 50 ms later.
+    fn create_at(s: &mut Session, at: u64) {
+        let mut op = Operation::new(Call::Create(StyleRequest::new("a red apple", "standard").into()));
+        op.start(s, ms(at));
+        assert_eq!(op.answer(s, created(), ms(at + 50)), Step::Done(Ok(Output::Created(ID.into()))));
+    }
+
+    #[test]
+    fn a_wait_soon_after_a_create_here_polls_as_generate_does_and_learns() {
+        let mut s = session();
+        create_at(&mut s, 1_000);
+        let mut op = Operation::new(Call::Wait(ID.into()));
+        // No check at once: it cannot be ready yet. The cold schedule's first sleep, and the
+        // time since the create began.
+        let progress = Progress { creation_id: ID, checks: 0, elapsed: ms(100), transient_error: None };
+        assert_eq!(op.start(&mut s, ms(1_100)), Step::Sleep { duration: ms(500), progress: Some(progress) });
+        assert!(matches!(op.woke(&mut s, ms(1_600)), Step::Send { .. }));
+        assert!(matches!(op.answer(&mut s, done(), ms(1_650)), Step::Done(Ok(Output::Finished(_)))));
+        assert_eq!(s.learned.get("standard *").map(crate::poll::Durations::len), Some(1));
+
+        // Each creation is taken up once: a second wait for it checks at once.
+        let mut again = Operation::new(Call::Wait(ID.into()));
+        assert!(matches!(again.start(&mut s, ms(1_700)), Step::Send { .. }));
+    }
+
+    #[test]
+    fn a_wait_that_begins_late_checks_at_once_and_does_not_learn() {
+        let mut s = session();
+        create_at(&mut s, 1_000);
+        let mut op = Operation::new(Call::Wait(ID.into()));
+        // 10 s later: it may well be ready; its duration is unknown.
+        assert!(matches!(op.start(&mut s, ms(11_000)), Step::Send { .. }));
+        assert!(matches!(op.answer(&mut s, done(), ms(11_050)), Step::Done(Ok(Output::Finished(_)))));
+        assert!(s.learned.get("standard *").is_none());
     }
 
     #[test]
