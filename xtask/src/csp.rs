@@ -40,7 +40,7 @@ fn with_policy(page: &str, extra_origins: &str) -> Result<String, String> {
     Ok([&page[..head], "\n  ", &meta, &page[head..]].concat())
 }
 
-fn base64(bytes: &[u8]) -> String {
+pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -2,6 +2,7 @@
 //! `index.html`): release build, the size of a first visit, and its tests.
 
 use crate::{emulator, root, run, setup, test};
+use sha2::{Digest, Sha256, Sha384};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,9 +24,382 @@ pub fn build() -> Result<PathBuf, String> {
         .env("CARGO_ENCODED_RUSTFLAGS", crate::package::remap_flags(&root).join("\u{1f}"))
         .env_remove("NO_COLOR"))?;
     let dist = root.join("dist");
+    shrink(&dist)?;
     crate::csp::apply(&dist.join("index.html"))?;
     print_sizes(&dist)?;
     Ok(dist)
+}
+
+/// wasm features rustc's wasm32 target emits and all current browsers run (as in index.html).
+const WASM_FEATURES: [&str; 7] = [
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// After Trunk: what Trunk cannot do safely, each step checked so that a change in
+/// Trunk's or wasm-bindgen's output fails the build instead of the page.
+/// - wasm-opt shortens the names between the wasm and its glue to one or two letters
+///   (`--minify-imports-and-exports-and-modules`), and the glue follows its name map;
+/// - esbuild minifies the glue and the stylesheet (Trunk's own minifier breaks the glue);
+/// - each rewritten file gets a name from its new content (Trunk's `filehash` scheme), and
+///   index.html its new name and `integrity` (SRI) hash, so caches and checks stay right.
+///
+/// The CSP (csp.rs) is written afterwards, over the final inline script.
+fn shrink(dist: &Path) -> Result<(), String> {
+    let index = dist.join("index.html");
+    let mut page = read(&index)?;
+    let js = between(&page, "import init, * as bindings from '/", "'")?.to_owned();
+    let wasm = between(&page, "module_or_path: '/", "'")?.to_owned();
+
+    // The app exports nothing to JavaScript; the classes in the glue come from a dependency
+    // (wasm-streams, through Leptos's server functions, which a client-side app never
+    // calls). Out of the glue, and their exports out of the wasm, so wasm-opt drops their code.
+    let (glue, unused) = without_classes(&read(&dist.join(&js))?)?;
+    let module = std::fs::read(dist.join(&wasm)).map_err(|e| format!("cannot read {wasm}: {e}"))?;
+    let module = without_exports(&module, &unused)?;
+    std::fs::write(dist.join(&wasm), module).map_err(|e| format!("cannot write {wasm}: {e}"))?;
+    let map = output(
+        Command::new(setup::node_tools_bin().join("wasm-opt"))
+            .arg(dist.join(&wasm))
+            .args(["--remove-unused-module-elements", "--minify-imports-and-exports-and-modules"])
+            .args(WASM_FEATURES)
+            .arg("-o")
+            .arg(dist.join(&wasm)),
+    )?;
+    let glue = rename_wasm_names(&glue, &map)?;
+    std::fs::write(dist.join(&js), glue).map_err(|e| format!("cannot write the glue: {e}"))?;
+    minify(&dist.join(&js))?;
+
+    // The glue and its wasm share one name hash, as Trunk names them.
+    let new_js = renamed(&js, ".js", &[&dist.join(&js), &dist.join(&wasm)])?;
+    let new_wasm = renamed(&wasm, "_bg.wasm", &[&dist.join(&js), &dist.join(&wasm)])?;
+    let mut renames = vec![(js, new_js), (wasm, new_wasm)];
+    let css = between(&page, "<link rel=\"stylesheet\" href=\"/", "\"")?.to_owned();
+    minify(&dist.join(&css))?;
+    let new_css = renamed(&css, ".css", &[&dist.join(&css)])?;
+    renames.push((css, new_css));
+
+    for (old, new) in &renames {
+        if old != new {
+            std::fs::rename(dist.join(old), dist.join(new))
+                .map_err(|e| format!("cannot rename {old} to {new}: {e}"))?;
+            if !page.contains(old.as_str()) {
+                return Err(format!("index.html does not name {old}"));
+            }
+            page = page.replace(old.as_str(), new);
+        }
+    }
+    let page = with_integrity(&page, dist)?;
+    std::fs::write(&index, page).map_err(|e| format!("cannot write {}: {e}", index.display()))
+}
+
+/// The glue without its exported classes (each `export class`, its `Symbol.dispose`
+/// line and its `FinalizationRegistry`), and the wasm exports only they called.
+fn without_classes(glue: &str) -> Result<(String, Vec<String>), String> {
+    let mut glue = glue.to_owned();
+    let mut exports = Vec::new();
+    while let Some(at) = glue.find("export class ") {
+        let name_end = at + glue[at..].find(" {").ok_or("an export class without a body")?;
+        let name = glue[at + "export class ".len()..name_end].to_owned();
+        let end = at + glue[at..].find("\n}\n").ok_or("an export class not closed at column 0")? + 3;
+        let dispose =
+            format!("if (Symbol.dispose) {name}.prototype[Symbol.dispose] = {name}.prototype.free;\n");
+        let finalization_at = glue
+            .find(&format!("const {name}Finalization = "))
+            .ok_or_else(|| format!("no FinalizationRegistry for the exported class {name}"))?;
+        let finalization_end = finalization_at
+            + glue[finalization_at..].find(";\n").ok_or("an unterminated FinalizationRegistry")?
+            + 2;
+        if finalization_at < end {
+            return Err(format!("the glue defines {name}Finalization before the class"));
+        }
+        for part in [&glue[at..end], &glue[finalization_at..finalization_end]] {
+            exports.extend(part.split("wasm.").skip(1).map(|rest| {
+                rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("").to_owned()
+            }));
+        }
+        // Later in the text first, so the earlier offsets stay valid.
+        glue.replace_range(finalization_at..finalization_end, "");
+        glue.replace_range(at..end, "");
+        if !glue.contains(&dispose) {
+            return Err(format!("the glue has no Symbol.dispose line for {name}"));
+        }
+        glue = glue.replacen(&dispose, "", 1);
+        if glue.contains(&format!("{name}.")) || glue.contains(&format!("{name}Finalization")) {
+            return Err(format!("the glue still uses the class {name} after removing it"));
+        }
+    }
+    exports.sort();
+    exports.dedup();
+    Ok((glue, exports))
+}
+
+/// The wasm module without the named exports (each must exist).
+fn without_exports(module: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Result<usize, String> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = *bytes.get(*at).ok_or("the wasm ends inside a number")?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+            shift += 7;
+        }
+    }
+    fn put_leb(out: &mut Vec<u8>, mut value: usize) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    if module.get(..4) != Some(b"\0asm") {
+        return Err("not a wasm module".into());
+    }
+    let mut out = module[..8].to_vec();
+    let mut at = 8;
+    let mut dropped = 0;
+    while at < module.len() {
+        let id = module[at];
+        at += 1;
+        let size = leb(module, &mut at)?;
+        let end = at + size;
+        let section = module.get(at..end).ok_or("a wasm section runs past the end")?;
+        if id != 7 {
+            out.push(id);
+            put_leb(&mut out, size);
+            out.extend_from_slice(section);
+        } else {
+            let mut pos = 0;
+            let count = leb(section, &mut pos)?;
+            let mut kept = Vec::new();
+            let mut body = Vec::new();
+            for _ in 0..count {
+                let start = pos;
+                let len = leb(section, &mut pos)?;
+                let name = section.get(pos..pos + len).ok_or("an export name runs past its section")?;
+                pos += len + 1; // the name, then the kind
+                leb(section, &mut pos)?;
+                if names.iter().any(|n| n.as_bytes() == name) {
+                    dropped += 1;
+                } else {
+                    kept.push(start..pos);
+                }
+            }
+            put_leb(&mut body, kept.len());
+            for range in kept {
+                body.extend_from_slice(&section[range]);
+            }
+            out.push(id);
+            put_leb(&mut out, body.len());
+            out.extend_from_slice(&body);
+        }
+        at = end;
+    }
+    if dropped != names.len() {
+        return Err(format!("the wasm lacks some of the exports {names:?}"));
+    }
+    Ok(out)
+}
+
+/// esbuild's minifier, in place (a stylesheet or an ES module, by the file's extension).
+fn minify(file: &Path) -> Result<(), String> {
+    let minified = file.with_extension(format!(
+        "min.{}",
+        file.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
+    ));
+    let mut command = Command::new(esbuild()?);
+    command.arg(file).args(["--minify", "--log-level=warning"]);
+    if file.extension().is_some_and(|e| e == "js") {
+        // Tree shaking drops the helpers only the removed parts used; a FinalizationRegistry
+        // (wasm-bindgen's closures) is kept: it is in use.
+        command.args(["--format=esm", "--target=es2022", "--tree-shaking=true"]);
+    }
+    run(command.arg(format!("--outfile={}", minified.display())))?;
+    std::fs::rename(&minified, file).map_err(|e| format!("cannot replace {}: {e}", file.display()))
+}
+
+/// esbuild, pinned in crates/clipcloud-js/tools (the npm package's build uses the same),
+/// installed from its lockfile when missing.
+fn esbuild() -> Result<PathBuf, String> {
+    let dir = root().join("crates").join("clipcloud-js").join("tools");
+    let bin = dir.join("node_modules").join(".bin").join("esbuild");
+    if !bin.exists() {
+        println!("setup: installing esbuild (npm) for the SPA build");
+        run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))?;
+    }
+    Ok(bin)
+}
+
+/// `name-<16 hex>SUFFIX` with the hash replaced by one of `files`' new content.
+fn renamed(name: &str, suffix: &str, files: &[&Path]) -> Result<String, String> {
+    let stem = name.strip_suffix(suffix).ok_or_else(|| format!("{name} does not end in {suffix}"))?;
+    let (base, old_hash) = stem.rsplit_once('-').ok_or_else(|| format!("{name} has no hash"))?;
+    // Trunk writes its hash without leading zeros: up to 16 hex digits.
+    if !(1..=16).contains(&old_hash.len()) || !old_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{name}: Trunk's filehash is not hex digits"));
+    }
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?);
+    }
+    let hex: String = hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{base}-{hex}{suffix}"))
+}
+
+/// Every `integrity="sha384-..."` of a tag that names a file of `dist` by `href="/..."`,
+/// computed again from the file.
+fn with_integrity(page: &str, dist: &Path) -> Result<String, String> {
+    const ATTR: &str = "integrity=\"sha384-";
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    let mut count = 0;
+    while let Some(at) = rest.find(ATTR) {
+        let tag_start = rest[..at].rfind('<').ok_or("an integrity attribute outside a tag")?;
+        let href = between(&rest[tag_start..at], "href=\"/", "\"")
+            .or_else(|_| {
+                let end = at + rest[at..].find('>').ok_or("an unclosed tag")?;
+                between(&rest[tag_start..end], "href=\"/", "\"")
+            })?
+            .to_owned();
+        let file = dist.join(&href);
+        let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let value_start = at + ATTR.len();
+        let value_end = value_start + rest[value_start..].find('"').ok_or("an unclosed integrity value")?;
+        out.push_str(&rest[..value_start]);
+        out.push_str(&crate::csp::base64(&Sha384::digest(&bytes)));
+        rest = &rest[value_end..];
+        count += 1;
+    }
+    out.push_str(rest);
+    if count == 0 {
+        return Err("index.html has no integrity attribute: did Trunk's output change?".into());
+    }
+    Ok(out)
+}
+
+/// The text between `start` and the next `end`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Result<&'a str, String> {
+    let from = text.find(start).ok_or_else(|| format!("no `{start}` in index.html"))? + start.len();
+    let len = text[from..].find(end).ok_or_else(|| format!("no `{end}` after `{start}`"))?;
+    Ok(&text[from..from + len])
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Runs a command, passing its stderr through; returns its stdout.
+fn output(command: &mut Command) -> Result<String, String> {
+    let out = command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{command:?} failed ({})", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Renames, in the wasm-bindgen glue, what `--minify-imports-and-exports-and-modules`
+/// renamed in the wasm: import keys (`OLD: function`), the import module
+/// (`"./NAME_bg.js": import0`) and exports (`wasm.OLD`). The same rules as the npm
+/// package's build (package.rs), kept here so the two builds can change apart.
+fn rename_wasm_names(glue: &str, map: &str) -> Result<String, String> {
+    let (imports, exports) = map.split_once("\"exports\"").ok_or("wasm-opt printed no name map")?;
+    let mut glue = glue.to_owned();
+    let mut module = None;
+    let mut new_imports = Vec::new();
+    for line in imports.lines() {
+        if let [old_module, old, new] = quoted_strings(line)[..] {
+            module = Some(old_module);
+            new_imports.push(new);
+            glue = replace_token(&glue, &[old, ":"].concat(), &[new, ":"].concat())?;
+        }
+    }
+    for line in exports.lines() {
+        // Not every export is used by the glue.
+        if let [old, new] = quoted_strings(line)[..] {
+            if let Ok(renamed) = replace_token(&glue, &["wasm.", old].concat(), &["wasm.", new].concat()) {
+                glue = renamed;
+            }
+        }
+    }
+    let module = module.ok_or("wasm-opt's name map lists no imports")?;
+    let glue = replace_token(&glue, &["\"", module, "\":"].concat(), "\"a\":")?;
+    without_unused_imports(&glue, &new_imports)
+}
+
+/// The glue without the functions it offers the wasm that the wasm no longer imports (not
+/// renamed by wasm-opt: its name map lists only the imports left). wasm-bindgen writes each
+/// as `        KEY: function(...) {` up to the next line starting `        }`.
+fn without_unused_imports(glue: &str, imports: &[&str]) -> Result<String, String> {
+    const INDENT: &str = "        ";
+    let start = glue.find("const import0 = {\n").ok_or("the glue has no `const import0 = {`")?;
+    let end = start + glue[start..].find("\n    };\n").ok_or("the import object is not closed")?;
+    let mut out = String::with_capacity(glue.len());
+    out.push_str(&glue[..start]);
+    let mut skipping = false;
+    for line in glue[start..end].split_inclusive('\n') {
+        if skipping {
+            skipping = !(line.starts_with(INDENT) && line[INDENT.len()..].starts_with('}'));
+            continue;
+        }
+        if let Some(entry) = line.strip_prefix(INDENT).filter(|l| !l.starts_with(' ')) {
+            let key = entry.split(':').next().unwrap_or("");
+            let is_key = entry.contains(':')
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+            if is_key && key != "__proto__" && !imports.contains(&key) {
+                if !entry.contains(": function(") {
+                    return Err(format!("an import of the glue has an unexpected form: {line}"));
+                }
+                skipping = !entry.trim_end().ends_with("},");
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    out.push_str(&glue[end..]);
+    Ok(out)
+}
+
+/// The quoted strings of one line of wasm-opt's name map.
+fn quoted_strings(line: &str) -> Vec<&str> {
+    line.split('"').skip(1).step_by(2).collect()
+}
+
+/// Replaces `from` where it is a whole token (not followed by an identifier character);
+/// fails when it does not occur, so a change in the glue's shape cannot go unnoticed.
+fn replace_token(text: &str, from: &str, to: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut found = false;
+    while let Some(at) = rest.find(from) {
+        let after = &rest[at + from.len()..];
+        let whole = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { to } else { from });
+        found |= whole;
+        rest = after;
+    }
+    out.push_str(rest);
+    if found {
+        Ok(out)
+    } else {
+        Err(format!("the wasm-bindgen glue has no `{from}` to rename"))
+    }
 }
 
 /// Everything a first visit downloads: the page, its JS glue, the wasm and the CSS
@@ -108,4 +482,86 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
     }
     println!("screenshots of the gallery: tests/artifacts/gallery*.png");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GLUE: &str = "export class Sink {\n    free() {\n        wasm.__wbg_sink_free(this.p, 0);\n    }\n    write(c) {\n        return wasm.sink_write(this.p, c);\n    }\n}\nif (Symbol.dispose) Sink.prototype[Symbol.dispose] = Sink.prototype.free;\nfunction __wbg_get_imports() {\n    const import0 = {\n        __proto__: null,\n        __wbg_a_1: function(arg0) {\n            return arg0;\n        },\n        __wbg_b_2: function() { return handleError(function (arg0) {\n            arg0.x();\n        }, arguments); },\n        __wbg_c_3: function(arg0) { return arg0 + 1; },\n    };\n    return { __proto__: null, \"./app_bg.js\": import0 };\n}\nconst SinkFinalization = (typeof FinalizationRegistry === 'undefined')\n    ? { register: () => {}, unregister: () => {} }\n    : new FinalizationRegistry(ptr => wasm.__wbg_sink_free(ptr, 1));\nfunction f() { wasm.__wbindgen_start(); }\n";
+
+    #[test]
+    fn exported_classes_leave_the_glue_with_their_exports() {
+        let (glue, exports) = without_classes(GLUE).unwrap();
+        assert_eq!(exports, ["__wbg_sink_free", "sink_write"]);
+        assert!(!glue.contains("Sink"), "{glue}");
+        assert!(glue.starts_with("function __wbg_get_imports() {"), "{glue}");
+        assert!(glue.contains("function f() { wasm.__wbindgen_start(); }"));
+        // No class: nothing to do.
+        assert_eq!(without_classes(&glue).unwrap(), (glue.clone(), vec![]));
+    }
+
+    #[test]
+    fn names_follow_wasm_opts_map_and_unused_imports_leave() {
+        let map = "[\"./app_bg.js\", \"__wbg_a_1\", \"a\"],\n[\"./app_bg.js\", \"__wbg_c_3\", \"b\"],\n\"exports\"\n[\"__wbindgen_start\", \"c\"],\n[\"unused_export\", \"d\"],\n";
+        let (glue, _) = without_classes(GLUE).unwrap();
+        let out = rename_wasm_names(&glue, map).unwrap();
+        assert!(out.contains("        a: function(arg0) {\n            return arg0;\n        },\n"), "{out}");
+        assert!(out.contains("        b: function(arg0) { return arg0 + 1; },\n"), "{out}");
+        assert!(
+            !out.contains("__wbg_b_2") && !out.contains("x()"),
+            "the import the wasm dropped stays: {out}"
+        );
+        assert!(out.contains("\"a\": import0") && out.contains("wasm.c()"), "{out}");
+        // A name the glue lacks is a changed glue: fail rather than ship a broken page.
+        assert!(rename_wasm_names(&glue, "[\"./app_bg.js\", \"__wbg_zz\", \"a\"],\n\"exports\"\n").is_err());
+    }
+
+    /// A wasm module with only an export section (enough for `without_exports`).
+    fn module_exporting(names: &[&str]) -> Vec<u8> {
+        let mut body = vec![names.len() as u8];
+        for (i, name) in names.iter().enumerate() {
+            body.push(name.len() as u8);
+            body.extend_from_slice(name.as_bytes());
+            body.extend_from_slice(&[0, i as u8]); // a function, its index
+        }
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        module.extend_from_slice(&[7, body.len() as u8]);
+        module.extend_from_slice(&body);
+        module
+    }
+
+    #[test]
+    fn exports_are_dropped_by_name() {
+        let module = module_exporting(&["memory", "sink_write", "main"]);
+        let out = without_exports(&module, &["sink_write".to_owned()]).unwrap();
+        assert_eq!(out[..8], module[..8]);
+        // Indexes stay as they were: only the entry goes.
+        let expected = [&[7u8, 17, 2, 6][..], b"memory", &[0, 0, 4], b"main", &[0, 2]].concat();
+        assert_eq!(out[8..], expected[..]);
+        assert!(without_exports(&module, &["absent".to_owned()]).is_err());
+        assert!(without_exports(b"not wasm", &[]).is_err());
+    }
+
+    #[test]
+    fn renamed_files_and_integrity_follow_the_content() {
+        let dir = std::env::temp_dir().join(format!("xtask-spa-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("app-0123456789abcdef.css"), "a{b:c}").unwrap();
+        let name =
+            renamed("app-0123456789abcdef.css", ".css", &[&dir.join("app-0123456789abcdef.css")]).unwrap();
+        // sha256("a{b:c}"), first 8 bytes.
+        let hex: String = Sha256::digest(b"a{b:c}")[..8].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(name, format!("app-{hex}.css"));
+        // Trunk drops leading zeros from its hash.
+        assert!(renamed("app-123.css", ".css", &[&dir.join("app-0123456789abcdef.css")]).is_ok());
+        assert!(renamed("app.css", ".css", &[]).is_err());
+
+        let page = "<link rel=\"stylesheet\" href=\"/app-0123456789abcdef.css\" integrity=\"sha384-old\"/>\n<link rel=\"modulepreload\" href=\"/app-0123456789abcdef.css\" crossorigin=\"anonymous\" integrity=\"sha384-old\">";
+        let out = with_integrity(page, &dir).unwrap();
+        let sri = format!("sha384-{}", crate::csp::base64(&Sha384::digest(b"a{b:c}")));
+        assert_eq!(out.matches(&sri).count(), 2, "{out}");
+        assert!(with_integrity("<p>no hashes</p>", &dir).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

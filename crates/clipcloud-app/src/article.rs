@@ -56,9 +56,13 @@ pub struct Picture {
 /// checked with the core's rules (the style against the live list when known).
 /// Problems are sentences that name the picture.
 pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String> {
+    // `get`, not indexing: no panic path (and its formatting code) in the wasm.
     let array_text = match (text.find('['), text.rfind(']')) {
-        (Some(start), Some(end)) if start < end => &text[start..=end],
-        _ => return Err("The answer holds no JSON array: paste the whole answer, from [ to ].".into()),
+        (Some(start), Some(end)) if start < end => text.get(start..=end),
+        _ => None,
+    };
+    let Some(array_text) = array_text else {
+        return Err("The answer holds no JSON array: paste the whole answer, from [ to ].".into());
     };
     let items = json::parse(array_text)
         .map_err(|e| "The answer is not valid JSON: ".to_owned() + e.trim_end_matches('.') + ".")?;
@@ -83,7 +87,12 @@ pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String
         let text_of = |key: &str| json::get_string(item, key).unwrap_or_default();
         let (query, style, negative) = (text_of("query"), text_of("style"), text_of("negative_prompt"));
         let (query, style, negative) = (query.trim(), style.trim(), negative.trim());
-        validate::prompt(query).map_err(|e| problem(&e.message.replace("prompt", "query")))?;
+        // The core names the field "prompt"; the LLM's answer calls it "query".
+        validate::prompt(query).map_err(|e| {
+            problem(
+                &e.message.strip_prefix("prompt").map_or(e.message.clone(), |rest| "query".to_owned() + rest),
+            )
+        })?;
         validate::style_name(style, known).map_err(|e| problem(&e.message))?;
         let mut request = StyleRequest::new(query, style);
         request.negative_prompt = (!negative.is_empty()).then(|| negative.to_owned());

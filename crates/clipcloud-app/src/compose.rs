@@ -7,7 +7,7 @@ use crate::form::{Form, Problems};
 use crate::state::Ctx;
 use crate::storage;
 use crate::text::lowercase;
-use crate::util::{handler, reactive, set_text};
+use crate::util::{handler, problem_hint, reactive, set_text};
 use clipcloud::{Style, KNOWN_STYLES};
 use leptos::prelude::*;
 
@@ -28,14 +28,15 @@ pub fn send(ctx: Ctx) -> bool {
 pub fn Compose() -> impl IntoView {
     let ctx = ctx();
     let touched = RwSignal::new(false);
-    let problems = Memo::new(move |_| ctx.form.with(|f| ctx.styles.with(|s| f.problems(s))));
+    // Checked again by each field's hint rather than once in a `Memo`: the form is small,
+    // and a `Memo`'s machinery costs the wasm more.
+    let problems = move |pick: fn(&Problems) -> Option<String>| {
+        ctx.form.with(|f| ctx.styles.with(|s| pick(&f.problems(s))))
+    };
     // The problem of one field, once the user has typed: one closure type for every
     // field (the fn pointer picks it), so its view code is generated once.
     let problem = move |pick: fn(&Problems) -> Option<String>, id: &'static str| {
-        move || {
-            let text = if touched.get() { problems.with(pick) } else { None };
-            text.map(|t| view! { <span class="problem" id=id>{t}</span> })
-        }
+        problem_hint(move || if touched.get() { problems(pick) } else { None }, id)
     };
     let edit = move |set: fn(&mut Form, String)| {
         handler(move |ev: leptos::ev::Event| {

@@ -4,9 +4,13 @@
 use crate::app::ctx;
 use crate::article::{self, MAX_PICTURES};
 use crate::snippet;
-use crate::util::{click, copy, reactive, set_text};
+use crate::util::{click, copy, problem_hint, reactive, set_text};
 use leptos::either::Either;
 use leptos::prelude::*;
+
+/// `MAX_PICTURES` as text (no number formatting in the wasm for it).
+const MAX_TEXT: &str = "10";
+const _: () = assert!(MAX_PICTURES == 10, "MAX_TEXT must say MAX_PICTURES");
 
 #[component]
 pub fn ArticleHelper() -> impl IntoView {
@@ -20,17 +24,14 @@ pub fn ArticleHelper() -> impl IntoView {
         let n = count_value().unwrap_or(1);
         title.with(|t| ctx.styles.with(|s| article::llm_request(t, n, s)))
     };
-    let parsed = Memo::new(move |_| {
-        answer.with(|a| {
-            if a.trim().is_empty() {
-                None
-            } else {
-                Some(ctx.styles.with(|s| article::parse_answer(a, s)))
-            }
-        })
-    });
+    // A plain function rather than a `Memo` (whose machinery costs the wasm more than
+    // parsing the answer again): tracked in the view, untracked when queueing.
+    let parse = move |answer: &str, styles: &[clipcloud::Style]| {
+        (!answer.trim().is_empty()).then(|| article::parse_answer(answer, styles))
+    };
+    let parsed = move || answer.with(|a| ctx.styles.with(|s| parse(a, s)));
     let queue_all = move |_| {
-        if let Some(Ok(pictures)) = parsed.get_untracked() {
+        if let Some(Ok(pictures)) = answer.with_untracked(|a| ctx.styles.with_untracked(|s| parse(a, s))) {
             let n = pictures.len();
             for p in pictures {
                 ctx.submit(p.request);
@@ -58,9 +59,10 @@ pub fn ArticleHelper() -> impl IntoView {
                         prop:value=count on:input=set_text(count)/>
                 </label>
             </div>
-            {move || count_value().is_none().then(|| view! {
-                <span class="problem">"pictures must be between 1 and " {MAX_PICTURES}</span>
-            })}
+            {problem_hint(
+                move || count_value().is_none().then(|| "pictures must be between 1 and ".to_owned() + MAX_TEXT),
+                "article-count-problem",
+            )}
             <label class="field">
                 <span>"Request for the LLM"</span>
                 <textarea class="code" rows="4" readonly prop:value=reactive(llm_request)></textarea>
@@ -74,7 +76,7 @@ pub fn ArticleHelper() -> impl IntoView {
                 <textarea name="article_answer" class="code" rows="4" placeholder="[{\"picture_number\": 1, \"query\": \"…\", \"style\": \"…\"}]"
                     prop:value=answer on:input=set_text(answer)></textarea>
             </label>
-            {move || parsed.get().map(|result| match result {
+            {move || parsed().map(|result| match result {
                 Err(problem) => Either::Left(view! { <p class="problem" role="alert">{problem}</p> }),
                 Ok(pictures) => {
                     let n = pictures.len();

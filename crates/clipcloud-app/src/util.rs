@@ -22,6 +22,17 @@ pub fn reactive<T: 'static>(f: impl Fn() -> T + Send + 'static) -> Box<dyn FnMut
     Box::new(f)
 }
 
+/// A field's problem as you type, shown while `text` has one: every such hint (the
+/// form's, the article helper's) is one boxed closure type, so its view code is
+/// generated once.
+pub fn problem_hint(
+    text: impl Fn() -> Option<String> + Send + 'static,
+    id: &'static str,
+) -> impl leptos::prelude::IntoView {
+    use leptos::prelude::*;
+    reactive(move || text().map(|t| view! { <span class="problem" id=id>{t}</span> }))
+}
+
 /// A click handler (see `handler`).
 pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Box<dyn FnMut(leptos::ev::MouseEvent)> {
     handler(f)
