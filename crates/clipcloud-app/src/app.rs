@@ -49,7 +49,7 @@ pub fn App() -> impl IntoView {
                 "Connection"
             </button>
         </header>
-        {move || ctx.show_settings.get().then(ConnectPanel)}
+        <ConnectPanel/>
         <main class="layout">
             <div class="col">
                 <Compose/>
@@ -63,7 +63,9 @@ pub fn App() -> impl IntoView {
         </main>
         <Viewer/>
         <div class="notice" role="status" aria-live="polite">
-            {move || ctx.notice.get().map(|text| view! { <p>{text}</p> })}
+            <p hidden=reactive(move || ctx.notice.with(Option::is_none))>
+                {reactive(move || ctx.notice.get().unwrap_or_default())}
+            </p>
         </div>
     }
 }
@@ -107,7 +109,10 @@ fn ConnectPanel() -> impl IntoView {
         })
     };
     view! {
-        <section class="card connect" id="connect" aria-labelledby="connect-title">
+        // Hidden rather than taken out of the page: one build of the panel, and no code in the
+        // wasm to remove and recreate it.
+        <section class="card connect" id="connect" aria-labelledby="connect-title"
+            hidden=reactive(move || !ctx.show_settings.get())>
             <h2 id="connect-title">"Connect"</h2>
             <form on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
@@ -181,14 +186,20 @@ fn ConnectPanel() -> impl IntoView {
                         "Connect"
                     </button>
                     <button type="button" class="ghost" on:click=click(move |_| ctx.forget_key())>"Forget the key"</button>
-                    {move || match ctx.connection.get() {
-                        Connection::Connecting => Some(Either::Left(view! { <p class="hint">"Checking the key…"</p> })),
-                        Connection::Connected => Some(Either::Left(view! { <p class="ok">"Connected."</p> })),
-                        Connection::Failed(message) => {
-                            Some(Either::Right(view! { <p class="error" id="connect-error" role="alert">{message}</p> }))
-                        }
-                        Connection::Idle => None,
-                    }}
+                    // Each there, hidden unless it applies: no code in the wasm to swap them.
+                    <p class="hint" hidden=reactive(move || ctx.connection.with(|c| *c != Connection::Connecting))>
+                        "Checking the key…"
+                    </p>
+                    <p class="ok" hidden=reactive(move || ctx.connection.with(|c| *c != Connection::Connected))>
+                        "Connected."
+                    </p>
+                    <p class="error" id="connect-error" role="alert"
+                        hidden=reactive(move || ctx.connection.with(|c| !matches!(c, Connection::Failed(_))))>
+                        {reactive(move || ctx.connection.with(|c| match c {
+                            Connection::Failed(message) => message.clone(),
+                            _ => String::new(),
+                        }))}
+                    </p>
                 </div>
             </form>
         </section>

@@ -8,7 +8,7 @@ use crate::state::{Job, JobState, Viewed};
 use crate::util::{click, copy, download, elapsed, file_name, local_time, money, reactive, set_text};
 use clipcloud::codec::is_http_url;
 use clipcloud::Finished;
-use leptos::either::{Either, EitherOf4};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
 #[component]
@@ -17,9 +17,9 @@ pub fn Queue() -> impl IntoView {
     view! {
         <section class="card queue" aria-labelledby="queue-title">
             <h2 id="queue-title">"Creations"</h2>
-            {reactive(move || ctx.jobs.with(Vec::is_empty).then(|| view! {
-                <p class="empty">"Your creations appear here the moment you send them. Several can run at once."</p>
-            }))}
+            <p class="empty" hidden=reactive(move || !ctx.jobs.with(Vec::is_empty))>
+                "Your creations appear here the moment you send them. Several can run at once."
+            </p>
             <div class="jobs">
                 <For each=move || ctx.jobs.get() key=|j| j.seq children=job_card/>
             </div>
@@ -120,10 +120,8 @@ fn job_card(job: Job) -> impl IntoView {
                 <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
                 <span class="tag">{style}</span>
                 {(count > 1).then(|| view! { <span class="tag">{count} " images"</span> })}
-                {move || finished().then(|| view! {
-                    <button type="button" class="icon" title="Remove from the list" aria-label="Remove from the list"
-                        on:click=click(move |_| ctx.dismiss(seq))>"×"</button>
-                })}
+                <button type="button" class="icon" title="Remove from the list" aria-label="Remove from the list"
+                    hidden=reactive(move || !finished()) on:click=click(move |_| ctx.dismiss(seq))>"×"</button>
             </header>
             {body}
         </article>
@@ -174,23 +172,14 @@ pub fn thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, s
         let viewed = Viewed { url: url.clone(), alt: alt.clone(), file_name: file.clone() };
         move |_| ctx.viewed.set(Some(viewed.clone()))
     };
-    let image = {
-        let (url, alt) = (url.clone(), alt.clone());
-        move || {
-            if broken.get() {
-                Either::Left(view! { <span class="expired">"Link expired"</span> })
-            } else {
-                Either::Right(
-                    view! { <img src=url.clone() alt=alt.clone() loading="lazy" on:error=move |_| broken.set(true)/> },
-                )
-            }
-        }
-    };
     let link = url.clone();
     view! {
         <figure class="thumb" class:small=small>
             <button type="button" class="frame" style:aspect-ratio=ratio title="View large" on:click=click(view_it) disabled=reactive(move || broken.get())>
-                {image}
+                // Both there, one hidden: no code in the wasm to swap one for the other.
+                <img src=url.clone() alt=alt.clone() loading="lazy" hidden=reactive(move || broken.get())
+                    on:error=move |_| broken.set(true)/>
+                <span class="expired" hidden=reactive(move || !broken.get())>"Link expired"</span>
             </button>
             {(!small).then(|| view! {
                 <figcaption>
@@ -219,12 +208,10 @@ pub fn download_button(url: String, file: String, label: &'static str, class: &'
     };
     view! {
         <button type="button" class=class on:click=click(save)>{label}</button>
-        {move || problem.get().map(|text| view! {
-            <p class="error download-error" role="alert">
-                {text} " "
-                <a href=url.clone() target="_blank" rel="noopener noreferrer">"Open the image"</a>
-            </p>
-        })}
+        <p class="error download-error" role="alert" hidden=reactive(move || problem.with(Option::is_none))>
+            {reactive(move || problem.get().unwrap_or_default())} " "
+            <a href=url target="_blank" rel="noopener noreferrer">"Open the image"</a>
+        </p>
     }
 }
 
@@ -257,9 +244,9 @@ pub fn History() -> impl IntoView {
                 </button>
             </div>
             <p class="hint">"Kept on this device. Image links are temporary: older ones stop loading."</p>
-            {reactive(move || ctx.history.with(Vec::is_empty).then(|| view! {
-                <p class="empty">"Finished creations are listed here."</p>
-            }))}
+            <p class="empty" hidden=reactive(move || !ctx.history.with(Vec::is_empty))>
+                "Finished creations are listed here."
+            </p>
             <ul class="entries">
                 // Not keyed (`For`), as the style picker: the history changes when a
                 // creation ends or the search does, and redrawing its rows then costs less

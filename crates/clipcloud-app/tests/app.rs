@@ -159,7 +159,7 @@ async fn the_form_shows_the_core_rules_as_you_type() {
     prepare(None);
     let app = mount();
     leptos::task::tick().await;
-    assert!(app.find("#connect").is_some(), "no key: the connection panel is open");
+    assert!(app.find("#connect:not([hidden])").is_some(), "no key: the connection panel is open");
     assert_eq!(app.count(".problem"), 0, "nothing is flagged before typing");
 
     app.type_into("textarea[name=prompt]", "   ");
@@ -226,7 +226,7 @@ async fn the_article_helper_checks_the_llm_answer() {
 async fn a_bad_key_says_so_in_words() {
     prepare(Some("no-such-key"));
     let app = mount();
-    app.until("the connection error", 20, |a| a.find("#connect-error").is_some()).await;
+    app.until("the connection error", 20, |a| a.find("#connect-error:not([hidden])").is_some()).await;
     let text = app.text("#connect-error");
     assert!(text.starts_with("The API key was refused (HTTP 401)"), "{text}");
     assert!(!text.contains("no-such-key"));
@@ -238,6 +238,7 @@ async fn create_shows_the_card_then_the_images_and_the_new_balance() {
     prepare(Some("demo-key"));
     let app = mount();
     app.until("connected", 20, |a| a.find("#balance").is_some()).await;
+    app.until("the connection panel closed", 5, |a| a.find("#connect[hidden]").is_some()).await;
     let before: f64 = app.text("#balance").parse().unwrap();
     app.click(".style-card[data-style=\"standard\"]");
     app.type_into("textarea[name=prompt]", "A small test apple");
@@ -284,6 +285,7 @@ async fn a_creation_can_be_cancelled_while_sending_or_running_and_checked_again(
     app.click("#create");
     leptos::task::tick().await;
     assert_eq!(app.find(".job").and_then(|e| e.get_attribute("data-state")).as_deref(), Some("sending"));
+    assert!(app.find(".job header .icon:not([hidden])").is_none(), "not removable while sending");
     app.click(".job .cancel");
     leptos::task::tick().await;
     assert_eq!(app.find(".job").and_then(|e| e.get_attribute("data-state")).as_deref(), Some("cancelled"));
@@ -291,7 +293,7 @@ async fn a_creation_can_be_cancelled_while_sending_or_running_and_checked_again(
     assert!(app.text(".job .hint").contains("may still finish and charge it"), "{}", app.text(".job"));
     assert_eq!(app.text(".job .actions .primary"), "Retry");
     assert!(
-        app.find(".job .cancel").is_none() && app.find(".job header .icon").is_some(),
+        app.find(".job .cancel").is_none() && app.find(".job header .icon:not([hidden])").is_some(),
         "removable, not cancellable"
     );
     assert!(pending_ids().is_empty());
