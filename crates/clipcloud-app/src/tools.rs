@@ -5,7 +5,6 @@ use crate::app::ctx;
 use crate::article::{self, MAX_PICTURES};
 use crate::snippet;
 use crate::util::{click, copy, problem_hint, reactive, set_text};
-use leptos::either::Either;
 use leptos::prelude::*;
 
 /// `MAX_PICTURES` as text (no number formatting in the wasm for it).
@@ -30,6 +29,10 @@ pub fn ArticleHelper() -> impl IntoView {
         (!answer.trim().is_empty()).then(|| article::parse_answer(answer, styles))
     };
     let parsed = move || answer.with(|a| ctx.styles.with(|s| parse(a, s)));
+    let pictures = move || match parsed() {
+        Some(Ok(pictures)) => pictures,
+        _ => Vec::new(),
+    };
     let queue_all = move |_| {
         if let Some(Ok(pictures)) = answer.with_untracked(|a| ctx.styles.with_untracked(|s| parse(a, s))) {
             let n = pictures.len();
@@ -76,24 +79,26 @@ pub fn ArticleHelper() -> impl IntoView {
                 <textarea name="article_answer" class="code" rows="4" placeholder="[{\"picture_number\": 1, \"query\": \"…\", \"style\": \"…\"}]"
                     prop:value=answer on:input=set_text(answer)></textarea>
             </label>
-            {move || parsed().map(|result| match result {
-                Err(problem) => Either::Left(view! { <p class="problem" role="alert">{problem}</p> }),
-                Ok(pictures) => {
-                    let n = pictures.len();
-                    Either::Right(view! {
-                        <ol class="pictures">
-                            {pictures.into_iter().map(|p| view! {
-                                <li><span class="tag">{p.request.style_label().to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
-                            }).collect_view()}
-                        </ol>
-                        <div class="actions">
-                            <button type="button" class="primary" on:click=click(queue_all)>
-                                "Queue " {n} {if n == 1 { " picture" } else { " pictures" }}
-                            </button>
-                        </div>
-                    })
-                }
-            })}
+            // Each there, hidden unless it applies: no code in the wasm to swap them.
+            <p class="problem" role="alert" hidden=reactive(move || !matches!(parsed(), Some(Err(_))))>
+                {reactive(move || match parsed() {
+                    Some(Err(problem)) => problem,
+                    _ => String::new(),
+                })}
+            </p>
+            <ol class="pictures" hidden=reactive(move || !matches!(parsed(), Some(Ok(_))))>
+                {move || pictures().into_iter().map(|p| view! {
+                    <li><span class="tag">{p.request.style_label().to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
+                }).collect_view()}
+            </ol>
+            <div class="actions" hidden=reactive(move || !matches!(parsed(), Some(Ok(_))))>
+                <button type="button" class="primary" on:click=click(queue_all)>
+                    {reactive(move || {
+                        let n = pictures().len();
+                        "Queue ".to_owned() + &n.to_string() + if n == 1 { " picture" } else { " pictures" }
+                    })}
+                </button>
+            </div>
         </details>
     }
 }
@@ -131,19 +136,17 @@ pub fn Snippet() -> impl IntoView {
                 {tab(Lang::Npm, "npm package")}
                 {tab(Lang::Curl, "curl")}
             </div>
-            {move || match code() {
-                Ok(text) => {
-                    let copied = text.clone();
-                    Either::Left(view! {
-                        <pre class="code"><code>{text}</code></pre>
-                        <div class="actions">
-                            <button type="button" on:click=click(move |_| copy(ctx, copied.clone(), "Code"))>"Copy"</button>
-                            <span class="hint">"The key is masked: put yours in its place."</span>
-                        </div>
-                    })
-                }
-                Err(problem) => Either::Right(view! { <p class="hint">"Complete the form to see the code: " {problem}</p> }),
-            }}
+            // Both there, one hidden: no code in the wasm to swap one for the other.
+            <pre class="code" hidden=reactive(move || code().is_err())>
+                <code>{reactive(move || code().unwrap_or_default())}</code>
+            </pre>
+            <div class="actions" hidden=reactive(move || code().is_err())>
+                <button type="button" on:click=click(move |_| copy(ctx, code().unwrap_or_default(), "Code"))>"Copy"</button>
+                <span class="hint">"The key is masked: put yours in its place."</span>
+            </div>
+            <p class="hint" hidden=reactive(move || code().is_ok())>
+                "Complete the form to see the code: " {reactive(move || code().err().unwrap_or_default())}
+            </p>
         </details>
     }
 }

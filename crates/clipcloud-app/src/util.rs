@@ -26,11 +26,15 @@ pub fn reactive<T: 'static>(f: impl Fn() -> T + Send + 'static) -> Box<dyn FnMut
 /// form's, the article helper's) is one boxed closure type, so its view code is
 /// generated once.
 pub fn problem_hint(
-    text: impl Fn() -> Option<String> + Send + 'static,
+    text: impl Fn() -> Option<String> + Copy + Send + 'static,
     id: &'static str,
 ) -> impl leptos::prelude::IntoView {
     use leptos::prelude::*;
-    reactive(move || text().map(|t| view! { <span class="problem" id=id>{t}</span> }))
+    view! {
+        <span class="problem" id=id hidden=reactive(move || text().is_none())>
+            {reactive(move || text().unwrap_or_default())}
+        </span>
+    }
 }
 
 /// A click handler (see `handler`).

@@ -160,18 +160,19 @@ async fn the_form_shows_the_core_rules_as_you_type() {
     let app = mount();
     leptos::task::tick().await;
     assert!(app.find("#connect:not([hidden])").is_some(), "no key: the connection panel is open");
-    assert_eq!(app.count(".problem"), 0, "nothing is flagged before typing");
+    assert_eq!(app.count(".problem:not([hidden])"), 0, "nothing is flagged before typing");
 
     app.type_into("textarea[name=prompt]", "   ");
     app.type_into("input[name=count]", "9");
     leptos::task::tick().await;
     assert_eq!(app.text("#prompt-problem"), "prompt must not be empty");
     assert_eq!(app.text("#count-problem"), "count must be between 1 and 4 (got 9)");
+    assert_eq!(app.count(".compose .problem:not([hidden])"), 2, "only the fields with a problem");
 
     app.type_into("textarea[name=prompt]", "A red apple");
     app.type_into("input[name=count]", "2");
     leptos::task::tick().await;
-    assert!(app.find("#prompt-problem").is_none() && app.find("#count-problem").is_none());
+    assert_eq!(app.count(".problem:not([hidden])"), 0, "fixed: no problem shown");
 
     // The style cards (the docs' names before connecting); a click picks one and is remembered.
     app.click(".style-card[data-style=\"pixel-art\"]");
@@ -208,7 +209,8 @@ async fn the_article_helper_checks_the_llm_answer() {
         r#"[{"picture_number": 1, "query": "", "style": "standard"}]"#,
     );
     leptos::task::tick().await;
-    assert_eq!(app.text(".article .problem"), "Picture 1: query must not be empty.");
+    assert_eq!(app.text(".article .problem:not([hidden])"), "Picture 1: query must not be empty.");
+    assert!(app.find(".article .pictures:not([hidden])").is_none(), "nothing to queue");
 
     app.type_into(
         "textarea[name=article_answer]",
@@ -219,6 +221,7 @@ async fn the_article_helper_checks_the_llm_answer() {
     );
     leptos::task::tick().await;
     assert_eq!(app.count(".article .pictures li"), 2);
+    assert!(app.find(".article .problem:not([hidden])").is_none(), "the problem is gone");
     assert!(app.text(".article .actions .primary").contains("Queue 2 pictures"));
 }
 
