@@ -198,6 +198,50 @@ test("enter the key, pick a style, create: images shown, balance down by the cos
   assert.deepEqual(page.problems.filter((p) => !(FIREFOX && csp.test(p))), []);
 });
 
+test("several creations: each card keeps its own prompt, images and buttons as others come and go", async (t) => {
+  const key = await freshKey(50);
+  const page = await open(t);
+  await connect(page, key);
+  await page.locator("#balance", { hasText: "50" }).waitFor();
+  await page.locator('.style-card[data-style="standard"]').click();
+  const create = async (prompt) => {
+    await page.locator('textarea[name="prompt"]').fill(prompt);
+    await page.locator('input[name="count"]').fill("1");
+    await page.locator("#create").click();
+  };
+  // The first one is finished (with its image) when the second is queued above it.
+  await create("A green pear");
+  await waitForImages(page.locator(".job").first(), 1);
+  await create("A yellow lemon");
+  const jobs = page.locator(".job");
+  await jobs.nth(1).locator(".thumbs img").waitFor();
+  assert.equal(await jobs.count(), 2);
+  assert.equal(await jobs.nth(0).locator(".prompt").textContent(), "A yellow lemon");
+  assert.equal(await jobs.nth(1).locator(".prompt").textContent(), "A green pear");
+  assert.equal(await jobs.nth(1).getAttribute("data-state"), "done");
+  assert.equal(await jobs.nth(1).locator(".thumbs img").getAttribute("alt"), "A green pear");
+  await page.locator('.job[data-state="done"] >> nth=1').waitFor({ timeout: DONE_TIMEOUT });
+  await waitForImages(jobs.nth(0), 1);
+  assert.equal(await jobs.nth(0).locator(".thumbs img").getAttribute("alt"), "A yellow lemon");
+  const lemon = await jobs.nth(0).locator(".thumbs img").getAttribute("src");
+  const pear = await jobs.nth(1).locator(".thumbs img").getAttribute("src");
+  assert.notEqual(lemon, pear);
+
+  // Removing the newer card leaves the older one as it was, and its buttons still act on it.
+  await jobs.nth(0).getByRole("button", { name: "Remove from the list" }).click();
+  await page.waitForFunction(() => document.querySelectorAll(".job").length === 1);
+  assert.equal(await jobs.first().locator(".prompt").textContent(), "A green pear");
+  assert.equal(await jobs.first().locator(".thumbs img").getAttribute("src"), pear);
+  await jobs.first().locator(".thumbs img").click();
+  assert.equal(await page.locator("dialog.viewer img").getAttribute("alt"), "A green pear");
+  await page.locator("dialog.viewer").getByRole("button", { name: "Close", exact: true }).click();
+  await page.locator("dialog.viewer[open]").waitFor({ state: "detached" });
+  await jobs.first().getByRole("button", { name: "Remove from the list" }).click();
+  await page.waitForFunction(() => document.querySelectorAll(".job").length === 0);
+  assert.equal(await page.locator(".queue .empty").isVisible(), true);
+  assert.deepEqual(page.problems, []);
+});
+
 test("a creation still running when the page is reloaded finishes after the reload", async (t) => {
   const key = await freshKey(20);
   const page = await open(t);
