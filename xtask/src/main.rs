@@ -13,6 +13,7 @@ mod code_size;
 mod csp;
 mod emulator;
 mod fuzz;
+mod glue;
 mod package;
 mod setup;
 mod spa;

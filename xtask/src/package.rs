@@ -8,20 +8,10 @@
 //! (pinned in crates/clipcloud-js/tools) bundles web/npm/index.js with the glue into one
 //! minified ES module → the templates of web/npm → npm pack.
 
+use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
 use crate::{root, run, setup};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// wasm features rustc's wasm32 target emits and all current browsers run; wasm-opt must
-/// be told, or it refuses the module.
-const WASM_FEATURES: [&str; 6] = [
-    "--enable-bulk-memory",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-reference-types",
-    "--enable-multivalue",
-];
 
 /// Copied from web/npm as they are; index.js is built from its template.
 const TEMPLATES: [&str; 3] = ["package.json", "index.d.ts", "README.md"];
@@ -138,83 +128,6 @@ pub fn remap_flags(root: &Path) -> Vec<String> {
         }
     }
     flags
-}
-
-/// esbuild from crates/clipcloud-js/tools, installed from its lockfile when missing.
-fn esbuild() -> Result<PathBuf, String> {
-    let dir = root().join("crates").join("clipcloud-js").join("tools");
-    let bin = dir.join("node_modules").join(".bin").join("esbuild");
-    if !bin.exists() {
-        println!("setup: installing esbuild (npm) for the package build");
-        run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))?;
-    }
-    Ok(bin)
-}
-
-/// Runs a command, passing its stderr through; returns its stdout.
-fn output(command: &mut Command) -> Result<String, String> {
-    let out = command
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("{command:?} failed ({})", out.status));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The quoted strings of one line of wasm-opt's name map, e.g.
-/// `["./clipcloud_bg.js", "__wbg_now_463ac581d2fc7ea3", "A"],` or `["core_new", "ma"],`.
-fn quoted_strings(line: &str) -> Vec<&str> {
-    line.split('"').skip(1).step_by(2).collect()
-}
-
-/// Renames, in the wasm-bindgen glue, what `--minify-imports-and-exports-and-modules`
-/// renamed in the wasm: import keys (`OLD: function`), the import module
-/// (`"./clipcloud_bg.js": import0`) and exports (`wasm.OLD`).
-fn rename_wasm_names(glue: &str, map: &str) -> Result<String, String> {
-    let (imports, exports) = map.split_once("\"exports\"").ok_or("wasm-opt printed no name map")?;
-    let mut glue = glue.to_owned();
-    let mut module = None;
-    for line in imports.lines() {
-        if let [old_module, old, new] = quoted_strings(line)[..] {
-            module = Some(old_module);
-            glue = replace_token(&glue, &[old, ":"].concat(), &[new, ":"].concat())?;
-        }
-    }
-    for line in exports.lines() {
-        // Not every export is used by the glue (some serve other tools).
-        if let [old, new] = quoted_strings(line)[..] {
-            if let Ok(renamed) = replace_token(&glue, &["wasm.", old].concat(), &["wasm.", new].concat()) {
-                glue = renamed;
-            }
-        }
-    }
-    // Every import now comes from the module "a".
-    let module = module.ok_or("wasm-opt's name map lists no imports")?;
-    replace_token(&glue, &["\"", module, "\":"].concat(), "\"a\":")
-}
-
-/// Replaces `from` where it is a whole token (not followed by an identifier character);
-/// fails when it does not occur, so a change in the glue's shape cannot go unnoticed.
-fn replace_token(text: &str, from: &str, to: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut found = false;
-    while let Some(at) = rest.find(from) {
-        let after = &rest[at + from.len()..];
-        let whole = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-        out.push_str(&rest[..at]);
-        out.push_str(if whole { to } else { from });
-        found |= whole;
-        rest = after;
-    }
-    out.push_str(rest);
-    if found {
-        Ok(out)
-    } else {
-        Err(format!("the wasm-bindgen glue has no `{from}` to rename"))
-    }
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
