@@ -11,11 +11,10 @@
 //! serde on the JS side, no `format!`, nothing that can panic on bad input.
 #![cfg(target_arch = "wasm32")]
 
-mod alloc;
 mod convert;
 
 #[global_allocator]
-static ALLOCATOR: alloc::Allocator = alloc::Allocator::new();
+static ALLOCATOR: clipcloud_alloc::Allocator = clipcloud_alloc::Allocator::new();
 
 use clipcloud::codec::HttpResponse;
 use clipcloud::{Call, Config, Error, Interrupt, Operation, Output, Session, Step, TransportError};

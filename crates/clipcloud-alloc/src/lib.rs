@@ -1,11 +1,18 @@
-//! A small allocator for the package's wasm, in place of std's dlmalloc (about 7 KB of
-//! code, 2.5 KB gzipped — a tenth of the budget).
+//! A small allocator for the project's wasm builds (the npm package and the app), in
+//! place of std's dlmalloc: about 7 KB of code, 2.5 KB gzipped, less.
 //!
 //! Power-of-two size classes, one free list per class, new blocks cut from 64 KiB pages
 //! taken with `memory.grow`. Freed blocks are reused by their class; memory is never
-//! given back (wasm memory cannot shrink anyway). A client makes few, small
-//! allocations, so the at most 2× rounding costs little. Single-threaded: the package's
-//! wasm is built without atomics, so nothing runs in parallel.
+//! given back (wasm memory cannot shrink anyway). The at most 2× rounding costs little
+//! memory next to what a page holds. Single-threaded: the wasm is built without atomics,
+//! so nothing runs in parallel.
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static ALLOCATOR: clipcloud_alloc::Allocator = clipcloud_alloc::Allocator::new();
+//! ```
+#![no_std]
+#![cfg(target_arch = "wasm32")]
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32::memory_grow;
@@ -33,6 +40,12 @@ unsafe impl Sync for Allocator {}
 impl Allocator {
     pub const fn new() -> Self {
         Self(UnsafeCell::new(State { free: [0; usize::BITS as usize], next: 0, end: 0 }))
+    }
+}
+
+impl Default for Allocator {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
