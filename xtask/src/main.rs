@@ -70,6 +70,20 @@ pub fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
+/// The size of a file as a server sends it compressed: `gzip -9`, without the file's name
+/// and time in the header (`-n`).
+pub fn gzip9_len(path: &std::path::Path) -> Result<usize, String> {
+    let out = Command::new("gzip")
+        .args(["-9", "-n", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip failed on {}", path.display()));
+    }
+    Ok(out.stdout.len())
+}
+
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> std::path::PathBuf {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -146,18 +146,6 @@ fn package_version(package_json: &Path) -> Result<String, String> {
         .ok_or_else(|| format!("no version in {}", package_json.display()))
 }
 
-fn gzip9_len(path: &Path) -> Result<usize, String> {
-    let out = Command::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("cannot run gzip: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("gzip failed on {}", path.display()));
-    }
-    Ok(out.stdout.len())
-}
-
 /// Where the wasm's code goes, before wasm-opt (whose output has no names): a guide to
 /// what to cut, not the shipped size.
 fn print_code_by_crate(wasm: &Path) {
@@ -180,7 +168,7 @@ fn print_sizes(dir: &Path) -> Result<(), String> {
     for name in LOADED {
         let path = dir.join(name);
         let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len() as usize;
-        let gz = gzip9_len(&path)?;
+        let gz = crate::gzip9_len(&path)?;
         println!("  {name:<20} {raw:>8} {gz:>8}");
         raw_total += raw;
         gz_total += gz;

@@ -294,13 +294,7 @@ pub fn sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>, String> {
     let mut out = Vec::new();
     for file in files {
         let raw = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
-        let gz = Command::new("gzip")
-            .args(["-9", "-c"])
-            .arg(&file)
-            .output()
-            .map_err(|e| format!("cannot run gzip: {e}"))?
-            .stdout
-            .len() as u64;
+        let gz = crate::gzip9_len(&file)? as u64;
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         out.push((name, raw, gz));
     }
