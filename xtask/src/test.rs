@@ -24,6 +24,8 @@ pub fn all() -> Result<(), String> {
     for browser in [Browser::Chromium, Browser::Firefox] {
         println!("\n== core client in headless {} ==", browser.name());
         run(wasm_test(browser, &emulator.url).args(["-p", "clipcloud", "--test", "browser"]))?;
+        println!("\n== the wasm builds' allocator in headless {} ==", browser.name());
+        run(wasm_test(browser, &emulator.url).args(["-p", "clipcloud-alloc", "--test", "browser"]))?;
     }
     println!("\n== chaos: the core client through injected faults, headless Chromium ==");
     run(wasm_test(Browser::Chromium, &emulator.url).args([
