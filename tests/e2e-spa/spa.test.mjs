@@ -86,6 +86,23 @@ async function connect(page, key) {
   await page.getByRole("button", { name: "Connect", exact: true }).click();
 }
 
+/** A fresh key with this balance (and `extra` settings), and a page connected with it. */
+async function connected(t, balance, extra) {
+  const key = await freshKey(balance, extra);
+  const page = await open(t);
+  await connect(page, key);
+  await page.locator("#balance", { hasText: String(balance) }).waitFor();
+  return { key, page };
+}
+
+/** Queues one creation by style: picks the style, fills prompt and count, sends. */
+async function create(page, prompt, { style = "standard", count = 1 } = {}) {
+  await page.locator(`.style-card[data-style="${style}"]`).click();
+  await page.locator('textarea[name="prompt"]').fill(prompt);
+  await page.locator('input[name="count"]').fill(String(count));
+  await page.locator("#create").click();
+}
+
 /**
  * The file a click makes the browser save: `{ name, bytes }`. Chromium reports downloads
  * to Playwright; Firefox over WebDriver BiDi does not, so there the link the app clicks
@@ -135,10 +152,7 @@ async function waitForImages(card, count) {
 }
 
 test("enter the key, pick a style, create: images shown, balance down by the cost", async (t) => {
-  const key = await freshKey(50);
-  const page = await open(t);
-  await connect(page, key);
-  await page.locator("#balance", { hasText: "50" }).waitFor();
+  const { key, page } = await connected(t, 50);
 
   await page.locator('.style-search').fill("HD-HQ");
   await page.locator('.style-card[data-style="HD-HQ"]').click();
@@ -199,20 +213,11 @@ test("enter the key, pick a style, create: images shown, balance down by the cos
 });
 
 test("several creations: each card keeps its own prompt, images and buttons as others come and go", async (t) => {
-  const key = await freshKey(50);
-  const page = await open(t);
-  await connect(page, key);
-  await page.locator("#balance", { hasText: "50" }).waitFor();
-  await page.locator('.style-card[data-style="standard"]').click();
-  const create = async (prompt) => {
-    await page.locator('textarea[name="prompt"]').fill(prompt);
-    await page.locator('input[name="count"]').fill("1");
-    await page.locator("#create").click();
-  };
+  const { page } = await connected(t, 50);
   // The first one is finished (with its image) when the second is queued above it.
-  await create("A green pear");
+  await create(page, "A green pear");
   await waitForImages(page.locator(".job").first(), 1);
-  await create("A yellow lemon");
+  await create(page, "A yellow lemon");
   const jobs = page.locator(".job");
   await jobs.nth(1).locator(".thumbs img").waitFor();
   assert.equal(await jobs.count(), 2);
@@ -243,14 +248,8 @@ test("several creations: each card keeps its own prompt, images and buttons as o
 });
 
 test("a creation still running when the page is reloaded finishes after the reload", async (t) => {
-  const key = await freshKey(20);
-  const page = await open(t);
-  await connect(page, key);
-  await page.locator("#balance", { hasText: "20" }).waitFor();
-  await page.locator('.style-card[data-style="standard"]').click();
-  await page.locator('textarea[name="prompt"]').fill("A lighthouse in a storm");
-  await page.locator('input[name="count"]').fill("1");
-  await page.locator("#create").click();
+  const { key, page } = await connected(t, 20);
+  await create(page, "A lighthouse in a storm");
   await page.locator('.job[data-state="running"]').waitFor();
 
   await page.reload();
@@ -266,17 +265,8 @@ test("a creation still running when the page is reloaded finishes after the relo
 });
 
 test("the app learns how long a style takes, and keeps it across a reload", async (t) => {
-  const key = await freshKey(50, { delay_ms: 1500 });
-  const page = await open(t);
-  await connect(page, key);
-  await page.locator("#balance", { hasText: "50" }).waitFor();
-  await page.locator('.style-card[data-style="standard"]').click();
-  await page.locator('input[name="count"]').fill("1");
-  const create = async (prompt) => {
-    await page.locator('textarea[name="prompt"]').fill(prompt);
-    await page.locator("#create").click();
-  };
-  for (const prompt of ["A red apple", "A green apple", "A yellow apple"]) await create(prompt);
+  const { key, page } = await connected(t, 50, { delay_ms: 1500 });
+  for (const prompt of ["A red apple", "A green apple", "A yellow apple"]) await create(page, prompt);
   await page.waitForFunction(() => document.querySelectorAll('.job[data-state="done"]').length === 3, null, {
     timeout: DONE_TIMEOUT,
   });
@@ -285,7 +275,7 @@ test("the app learns how long a style takes, and keeps it across a reload", asyn
 
   await page.reload();
   await page.locator("#balance").waitFor();
-  await create("A blue apple");
+  await create(page, "A blue apple");
   await page.locator('.job[data-state="done"]', { hasText: "A blue apple" }).waitFor({ timeout: DONE_TIMEOUT });
 
   // 1.5 s creations: a cold schedule checks at 0.5, 1.25 and 2.4 s (3 checks); after the
@@ -299,14 +289,8 @@ test("the app learns how long a style takes, and keeps it across a reload", asyn
 });
 
 test("a download whose link has expired says so on the card", async (t) => {
-  const key = await freshKey(10);
-  const page = await open(t);
-  await connect(page, key);
-  await page.locator("#balance", { hasText: "10" }).waitFor();
-  await page.locator('.style-card[data-style="standard"]').click();
-  await page.locator('textarea[name="prompt"]').fill("A paper boat");
-  await page.locator('input[name="count"]').fill("1");
-  await page.locator("#create").click();
+  const { page } = await connected(t, 10);
+  await create(page, "A paper boat");
   const card = page.locator(".job").first();
   await waitForImages(card, 1);
   // From now on the image link is gone, as the service's temporary links go.
@@ -322,14 +306,8 @@ test("a download whose link has expired says so on the card", async (t) => {
 });
 
 test("cancel stops polling a running creation; it is not picked up after a reload", async (t) => {
-  const key = await freshKey(20, { delay_ms: 120_000 }); // far longer than the test
-  const page = await open(t);
-  await connect(page, key);
-  await page.locator("#balance", { hasText: "20" }).waitFor();
-  await page.locator('.style-card[data-style="standard"]').click();
-  await page.locator('textarea[name="prompt"]').fill("A very slow sunrise");
-  await page.locator('input[name="count"]').fill("1");
-  await page.locator("#create").click();
+  const { key, page } = await connected(t, 20, { delay_ms: 120_000 }); // far longer than the test
+  await create(page, "A very slow sunrise");
   const card = page.locator(".job").first();
   await page.locator('.job[data-state="running"]').waitFor();
   await card.locator(".status", { hasText: "checked" }).waitFor({ timeout: 20_000 }); // polling has begun

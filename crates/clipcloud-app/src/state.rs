@@ -453,7 +453,6 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
     };
     // The creation once accepted: its id and when it started.
     let created = RefCell::new(existing.clone());
-    let state = job.state.clone();
     let on_progress = |p: clipcloud::Progress<'_>| {
         let known = created.borrow().as_ref().map(|(_, started_ms)| *started_ms);
         let started_ms = match known {
@@ -466,7 +465,7 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
                 started_ms
             }
         };
-        state.set(JobState::Running {
+        job.state.set(JobState::Running {
             creation_id: p.creation_id.to_owned(),
             started_ms,
             checks: p.checks,
@@ -486,10 +485,9 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
         }
         None => client.generate(job.request.to_create(), on_progress).await,
     };
-    let creation_id = created.into_inner().map(|(id, _)| id);
-    match (result, creation_id) {
-        (Ok(done), creation_id) => {
-            let creation_id = creation_id.unwrap_or_else(|| done.creation_id.clone());
+    match (result, created.into_inner()) {
+        (Ok(done), _) => {
+            let creation_id = done.creation_id.clone();
             update_pending(|list| pending::remove(list, &creation_id));
             storage::save(storage::LEARNED, &client.learned_text());
             ctx.add_history(Entry {
@@ -504,7 +502,7 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
             job.state.set(JobState::Done(done));
             ctx.refresh_balance();
         }
-        (Err(e), Some(creation_id)) => {
+        (Err(e), Some((creation_id, _))) => {
             // A creation the service does not know (or this key cannot see) will never finish.
             if matches!(e.code(), clipcloud::ErrorCode::NotFound | clipcloud::ErrorCode::Unauthorized) {
                 update_pending(|list| pending::remove(list, &creation_id));
