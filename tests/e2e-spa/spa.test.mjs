@@ -49,9 +49,8 @@ async function apiBalance(key) {
 }
 
 /** A new browser with its own empty profile, and a page that fails the test on any page error. */
-async function open(t) {
+async function open(t, viewport = { width: 1280, height: 900 }) {
   const profile = mkdtempSync(join(tmpdir(), "clipcloud-e2e-"));
-  const viewport = { width: 1280, height: 900 };
   const context = FIREFOX
     ? await firefox.launchPersistentContext(profile, {
         channel: "moz-firefox", executablePath: "/usr/bin/firefox-esr", headless: true, viewport,
@@ -68,6 +67,9 @@ async function open(t) {
   page.on("pageerror", (e) => problems.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
   page.problems = problems;
+  // Content-Encoding of each response, by path.
+  page.encodings = new Map();
+  page.on("response", (r) => page.encodings.set(new URL(r.url()).pathname, r.headers()["content-encoding"]));
   await page.goto(BASE + "/");
   await page.locator(".style-card").first().waitFor();
   return page;
@@ -212,6 +214,63 @@ test("enter the key, pick a style, create: images shown, balance down by the cos
   assert.deepEqual(page.problems.filter((p) => !(FIREFOX && csp.test(p))), []);
 });
 
+test("on a phone, by keyboard alone: connect, write, pick a style, create, view large", async (t) => {
+  const key = await freshKey(20);
+  const page = await open(t, { width: 390, height: 844 });
+  // What has the focus, named as a person would find it: field name, style, id, title or text.
+  const focused = () =>
+    page.evaluate(() => {
+      const e = document.activeElement;
+      return e === document.body ? null : e.name || e.dataset.style || e.id || e.title || e.textContent.trim();
+    });
+  // Forward through the page in its Tab order, never past its end: there the focus would
+  // go to the browser's own controls.
+  const tabTo = async (name) => {
+    const seen = [];
+    for (let i = 0; i < 80 && seen.at(-1) !== null; i++) {
+      await page.keyboard.press("Tab");
+      seen.push(await focused());
+      if (seen.at(-1) === name) return;
+    }
+    assert.fail(`Tab did not reach ${name}; it went through: ${seen.join(" | ")}`);
+  };
+
+  await tabTo("Connection");
+  if ((await page.getByRole("button", { name: "Connection" }).getAttribute("aria-expanded")) !== "true") {
+    await page.keyboard.press("Enter");
+  }
+  await tabTo("apikey");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(key);
+  await tabTo("Connect");
+  await page.keyboard.press("Enter");
+  await page.locator("#balance", { hasText: "20" }).waitFor();
+
+  await tabTo("prompt");
+  await page.keyboard.type("A lighthouse at dawn");
+  await tabTo("HD-HQ");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.locator("#current-style").textContent(), "HD-HQ");
+  await page.keyboard.press("Control+Enter"); // sends the form from any of its fields
+  const card = page.locator(".job").first();
+  await page.locator('.job[data-state="done"]').first().waitFor({ timeout: DONE_TIMEOUT });
+  await waitForImages(card, 1);
+
+  await tabTo("View large");
+  await page.keyboard.press("Enter");
+  await page.locator("dialog.viewer[open] img").waitFor();
+  await page.keyboard.press("Escape");
+  await page.locator("dialog.viewer[open]").waitFor({ state: "detached" });
+
+  // Nothing wider than the phone's screen: no sideways scrolling.
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(widths[0] <= widths[1], `the page is ${widths[0]} px wide on a ${widths[1]} px screen`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `phone${FIREFOX ? "-firefox" : ""}.png`), fullPage: true });
+  const csp = /Content-Security-Policy.*inline style/;
+  assert.deepEqual(page.problems.filter((p) => !(FIREFOX && csp.test(p))), []);
+});
+
 test("several creations: each card keeps its own prompt, images and buttons as others come and go", async (t) => {
   const { page } = await connected(t, 50);
   // The first one is finished (with its image) when the second is queued above it.
@@ -336,6 +395,25 @@ test("cancel stops polling a running creation; it is not picked up after a reloa
   const [final] = await emulatorCreations(key);
   assert.equal(final.checks_ms.length, checks);
   assert.deepEqual(page.problems, []);
+});
+
+test("a first visit downloads the page, its glue, wasm and stylesheet compressed", async (t) => {
+  const page = await open(t);
+  const files = await page.evaluate(() =>
+    [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]
+      .map((e) => ({ path: new URL(e.name).pathname, encoded: e.encodedBodySize, decoded: e.decodedBodySize }))
+      .filter((f) => f.path === "/" || /\.(js|wasm|css)$/.test(f.path)));
+  assert.deepEqual(files.map((f) => f.path.replace(/.*\./, "")).sort(), ["/", "css", "js", "wasm"]);
+  for (const f of files) {
+    assert.ok(["br", "gzip"].includes(page.encodings.get(f.path)), `${f.path}: ${page.encodings.get(f.path)}`);
+    // The browser decoded it to the file's own size: the copy is the file.
+    assert.ok(f.encoded > 0 && f.encoded < f.decoded, `${f.path}: ${f.encoded} B for ${f.decoded} B`);
+  }
+  const wasm = files.find((f) => f.path.endsWith(".wasm"));
+  assert.ok(wasm.encoded < wasm.decoded / 2, `the wasm: ${wasm.encoded} B for ${wasm.decoded} B`);
+  const sum = (key) => files.reduce((n, f) => n + f[key], 0);
+  console.log(`first visit: ${sum("encoded")} B downloaded (${[...new Set(files.map((f) => page.encodings.get(f.path)))]}),`
+    + ` ${sum("decoded")} B decoded`);
 });
 
 test("a bad key shows a clear error", async (t) => {

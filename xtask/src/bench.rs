@@ -111,11 +111,20 @@ fn sizes() -> Value {
     json!({"npm_package": package, "spa": app.unwrap_or_else(|e| json!({"error": e}))})
 }
 
-fn files_json(files: &[(String, u64, u64)]) -> Value {
-    let (raw, gzip) = files.iter().fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
+fn files_json(files: &[spa::FileSize]) -> Value {
+    let sum = |size: &dyn Fn(&spa::FileSize) -> Option<u64>| files.iter().map(size).sum::<Option<u64>>();
+    let file = |f: &spa::FileSize| {
+        json!({
+            "file": f.name, "raw": f.raw, "gzip9": f.gzip9,
+            "served_gzip": f.served.map(|c| c.gzip), "served_brotli": f.served.map(|c| c.brotli),
+        })
+    };
     json!({
-        "files": files.iter().map(|(name, raw, gz)| json!({"file": name, "raw": raw, "gzip9": gz})).collect::<Vec<_>>(),
-        "total": {"raw": raw, "gzip9": gzip},
+        "files": files.iter().map(file).collect::<Vec<_>>(),
+        "total": {
+            "raw": sum(&|f| Some(f.raw)), "gzip9": sum(&|f| Some(f.gzip9)),
+            "served_gzip": sum(&|f| f.served.map(|c| c.gzip)), "served_brotli": sum(&|f| f.served.map(|c| c.brotli)),
+        },
     })
 }
 

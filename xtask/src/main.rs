@@ -10,6 +10,7 @@
 
 mod bench;
 mod code_size;
+mod compress;
 mod csp;
 mod emulator;
 mod fuzz;

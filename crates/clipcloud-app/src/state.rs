@@ -518,7 +518,12 @@ fn keep_pending(job: &Job, creation_id: &str, started_ms: f64) {
     update_pending(|list| {
         pending::add(
             list,
-            Pending { creation_id: creation_id.to_owned(), request: job.request.clone(), started_ms, size: job.size },
+            Pending {
+                creation_id: creation_id.to_owned(),
+                request: job.request.clone(),
+                started_ms,
+                size: job.size,
+            },
         )
     });
 }

@@ -2,11 +2,16 @@
 //! (`/` → the SPA, `/api/...` → the API). A GET for a path no endpoint answers gets the
 //! file under the directory, or `index.html` for anything that is not a file (client-side
 //! routes); API paths and other methods keep the JSON 404.
+//!
+//! A file's compressed copies beside it (`app.wasm.br`, `app.wasm.gz`, written by the
+//! SPA's build) are served instead when the browser accepts that encoding: the bytes a
+//! visit downloads are then the compressed ones, as from any static host that serves
+//! precompressed files.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{header, Method, Uri};
+use axum::http::{header, HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,13 +45,57 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// The encodings a served file may have been precompressed with, best first: the
+/// encoding's name and the suffix of its copy.
+const ENCODINGS: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
+
+/// Whether an `Accept-Encoding` value accepts `encoding` (named, or `*`, with q > 0).
+pub fn accepts(accept_encoding: &str, encoding: &str) -> bool {
+    let mut named = None;
+    let mut any = false;
+    for item in accept_encoding.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        // `q=0` refuses; a q that does not parse counts as 1, as a missing one does.
+        let refused = parts.any(|p| {
+            p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
+        });
+        if name.eq_ignore_ascii_case(encoding) {
+            named = Some(!refused);
+        } else if name == "*" {
+            any = !refused;
+        }
+    }
+    named.unwrap_or(any)
+}
+
+/// The copy of `file` to send, and its `Content-Encoding`: the best precompressed copy the
+/// request accepts, else the file itself.
+fn pick_encoding(file: &Path, headers: &HeaderMap) -> (PathBuf, Option<&'static str>) {
+    let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    for (encoding, suffix) in ENCODINGS {
+        let mut copy = file.as_os_str().to_owned();
+        copy.push(suffix);
+        let copy = PathBuf::from(copy);
+        if accepts(accept, encoding) && copy.is_file() {
+            return (copy, Some(encoding));
+        }
+    }
+    (file.to_path_buf(), None)
+}
+
 fn is_api(path: &str) -> bool {
     ["/api/", "/emulator/", "/images/"].iter().any(|p| path.starts_with(p))
         || path == "/api"
         || path == "/emulator"
 }
 
-pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
+pub async fn serve(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path();
     let not_found = || ApiError::not_found(format!("no such endpoint: {method} {path}")).into_response();
     let Some(root) = state.static_dir() else { return not_found() };
@@ -60,9 +109,10 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
             // `/`, a directory, a client-side route: the app's page.
             _ => root.join("index.html"),
         };
-        std::fs::read(&file).map(|bytes| (file, bytes))
+        let (sent, encoding) = pick_encoding(&file, &headers);
+        std::fs::read(sent).map(|bytes| (file, encoding, bytes))
     });
-    let Ok(Ok((file, bytes))) = read.await else {
+    let Ok(Ok((file, encoding, bytes))) = read.await else {
         return ApiError::not_found(format!(
             "no such file: {path} (and no index.html in the static directory)"
         ))
@@ -70,7 +120,15 @@ pub async fn serve(State(state): State<Arc<AppState>>, method: Method, uri: Uri)
     };
     // The page itself is never cached (it names the hashed files); those may be.
     let cache = if file.ends_with("index.html") { "no-cache" } else { "public, max-age=3600" };
-    ([(header::CONTENT_TYPE, content_type(&file)), (header::CACHE_CONTROL, cache)], bytes).into_response()
+    let mut response = ([(header::CONTENT_TYPE, content_type(&file)), (header::CACHE_CONTROL, cache)], bytes)
+        .into_response();
+    let response_headers = response.headers_mut();
+    // Caches keep one copy per encoding.
+    response_headers.insert(header::VARY, header::HeaderValue::from_static("accept-encoding"));
+    if let Some(encoding) = encoding {
+        response_headers.insert(header::CONTENT_ENCODING, header::HeaderValue::from_static(encoding));
+    }
+    response
 }
 
 #[cfg(test)]
@@ -87,5 +145,22 @@ mod tests {
         assert_eq!(resolve(root, "/.git/config"), None);
         assert_eq!(content_type(Path::new("x_bg.wasm")), "application/wasm");
         assert!(is_api("/api/balance") && is_api("/images/x.webp") && !is_api("/history"));
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("gzip, deflate, br, zstd", "gzip"));
+        assert!(!accepts("gzip, deflate", "br"));
+        assert!(!accepts("", "gzip"));
+        assert!(accepts("GZIP;q=0.5", "gzip"));
+        assert!(!accepts("gzip;q=0, br", "gzip"));
+        assert!(!accepts("gzip; q=0.0", "gzip"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("*;q=0", "br"));
+        // A named refusal wins over `*`, and a named acceptance over `*;q=0`.
+        assert!(!accepts("br;q=0, *", "br"));
+        assert!(accepts("*;q=0, gzip", "gzip"));
+        assert!(!accepts("identity", "gzip"));
     }
 }

@@ -532,6 +532,25 @@ fn static_dir_serves_the_spa_beside_the_api() {
         assert_eq!((r.status, r.header("content-type")), (200, Some(content_type)), "{path}");
         assert_eq!(r.body, body, "{path}");
     }
+    // Precompressed copies beside a file are sent when accepted, the best first, with the
+    // file's own content type.
+    std::fs::write(dir.join("app-1.wasm.gz"), b"gzip copy").unwrap();
+    std::fs::write(dir.join("app-1.wasm.br"), b"brotli copy").unwrap();
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), &b"brotli copy"[..]),
+        ("gzip, deflate", Some("gzip"), b"gzip copy"),
+        ("br;q=0, gzip", Some("gzip"), b"gzip copy"),
+        ("identity", None, b"\0asm\x01\0\0\0"),
+    ] {
+        let r = request(addr, "GET", "/app-1.wasm", &[("Accept-Encoding", accept)], b"");
+        assert_eq!((r.status, r.header("content-encoding")), (200, encoding), "{accept}");
+        assert_eq!(r.header("content-type"), Some("application/wasm"), "{accept}");
+        assert_eq!(r.header("vary"), Some("accept-encoding"), "{accept}");
+        assert_eq!(r.body, body, "{accept}");
+    }
+    let plain = request(addr, "GET", "/app-1.js", &[("Accept-Encoding", "br, gzip")], b"");
+    assert_eq!((plain.header("content-encoding"), plain.body.as_slice()), (None, &b"export {}"[..]));
+
     // Nothing outside the directory, and the API as before.
     assert_eq!(get(addr, "/../Cargo.toml").body, b"<!doctype html><title>spa</title>");
     assert_error(&get(addr, "/api/nope?apikey=demo-key"), 404);

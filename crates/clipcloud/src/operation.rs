@@ -470,7 +470,8 @@ impl Operation {
         match schedule.next_delay_learned(scheduled_checks, elapsed, learned) {
             Some(duration) => {
                 self.state = State::Polling;
-                let progress = Progress { creation_id: &self.id, checks: p.checks, elapsed, transient_error: transient };
+                let progress =
+                    Progress { creation_id: &self.id, checks: p.checks, elapsed, transient_error: transient };
                 Step::Sleep { duration, progress: Some(progress) }
             }
             None => {
@@ -588,7 +589,11 @@ mod tests {
     }
 
     fn done() -> Result<HttpResponse, TransportError> {
-        let body = [r#"{"success":true,"creation_id":""#, ID, r#"","cost":1.1,"censored":0,"results":["http://e.test/i.webp"]}"#];
+        let body = [
+            r#"{"success":true,"creation_id":""#,
+            ID,
+            r#"","cost":1.1,"censored":0,"results":["http://e.test/i.webp"]}"#,
+        ];
         reply(200, &body.concat())
     }
 

@@ -207,7 +207,10 @@ mod tests {
         req.extra.insert("sampler", r#""euler""#);
         assert!(advanced_request(&req).is_ok());
         req.extra.insert("sampler", "euler");
-        assert_eq!(advanced_request(&req).unwrap_err().message, "extra field \"sampler\" is not a JSON value");
+        assert_eq!(
+            advanced_request(&req).unwrap_err().message,
+            "extra field \"sampler\" is not a JSON value"
+        );
         assert_eq!(field_of(advanced_request(&req)), Field::Extra);
         req.extra.insert("sampler", "null");
         req.extra.insert("__proto__", "{}");
