@@ -84,6 +84,26 @@ fn pick_encoding(file: &Path, headers: &HeaderMap) -> (PathBuf, Option<&'static 
     (file.to_path_buf(), None)
 }
 
+/// The page is checked on every visit (it names the other files); a file whose name
+/// carries its content's hash (Trunk's `name-<16 hex digits>.ext`, and `_bg.wasm` for the
+/// wasm) never changes, so it is
+/// kept for a year; anything else for an hour.
+fn cache_control(file: &Path) -> &'static str {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    let hashed = stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    if name == "index.html" {
+        "no-cache"
+    } else if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    }
+}
+
 fn is_api(path: &str) -> bool {
     ["/api/", "/emulator/", "/images/"].iter().any(|p| path.starts_with(p))
         || path == "/api"
@@ -118,8 +138,7 @@ pub async fn serve(
         ))
         .into_response();
     };
-    // The page itself is never cached (it names the hashed files); those may be.
-    let cache = if file.ends_with("index.html") { "no-cache" } else { "public, max-age=3600" };
+    let cache = cache_control(&file);
     let mut response = ([(header::CONTENT_TYPE, content_type(&file)), (header::CACHE_CONTROL, cache)], bytes)
         .into_response();
     let response_headers = response.headers_mut();
@@ -145,6 +164,17 @@ mod tests {
         assert_eq!(resolve(root, "/.git/config"), None);
         assert_eq!(content_type(Path::new("x_bg.wasm")), "application/wasm");
         assert!(is_api("/api/balance") && is_api("/images/x.webp") && !is_api("/history"));
+    }
+
+    #[test]
+    fn hashed_files_are_kept_and_the_page_is_checked() {
+        let cache = |name| cache_control(Path::new("/srv/dist").join(name).as_path());
+        assert_eq!(cache("index.html"), "no-cache");
+        assert_eq!(cache("clipcloud-app-f6d3c5e08d7191d1_bg.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(cache("clipcloud-app-f6d3c5e08d7191d1.js"), "public, max-age=31536000, immutable");
+        assert_eq!(cache("app-7e66303337e2b49a.css"), "public, max-age=31536000, immutable");
+        assert_eq!(cache("app-7e66303337e2b49X.css"), "public, max-age=3600");
+        assert_eq!(cache("robots.txt"), "public, max-age=3600");
     }
 
     #[test]
