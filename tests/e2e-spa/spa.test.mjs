@@ -306,6 +306,60 @@ test("several creations: each card keeps its own prompt, images and buttons as o
   assert.deepEqual(page.problems, []);
 });
 
+test("the article helper queues one creation per picture; the history finds, re-runs and clears them", async (t) => {
+  const { key, page } = await connected(t, 50);
+  await page.getByText("Article helper").click();
+  await page.locator('input[name="article_title"]').fill("Apples on a balcony");
+  await page.locator('input[name="article_count"]').fill("2");
+  const request = await page.getByRole("textbox", { name: "Request for the LLM" }).inputValue();
+  assert.match(request, /"Apples on a balcony"\. You need to generate 2 picture prompts/);
+  await page.locator('textarea[name="article_answer"]').fill(JSON.stringify([
+    { picture_number: 1, query: "An apple tree in a pot", negative_prompt: "text", style: "HD-HQ" },
+    { picture_number: 2, query: "A basket of apples", style: "standard" },
+  ]));
+  await page.getByRole("button", { name: "Queue 2 pictures" }).click();
+
+  // One card each, with its own style; both finish and go to the history.
+  for (const [prompt, style] of [["An apple tree in a pot", "HD-HQ"], ["A basket of apples", "standard"]]) {
+    const card = page.locator(".job", { has: page.locator(".prompt", { hasText: prompt }) });
+    assert.equal(await card.locator(".tag").first().textContent(), style);
+    await card.and(page.locator('[data-state="done"]')).waitFor({ timeout: DONE_TIMEOUT });
+  }
+  const entries = page.locator(".history .entry");
+  await entries.nth(1).waitFor();
+  assert.equal(await entries.count(), 2);
+  // The balance went down by what the two cards say they cost.
+  const costs = (await page.locator(".job .cost").allTextContents()).map(Number);
+  assert.equal(costs.length, 2);
+  const cents = (n) => Math.round(n * 100);
+  await page.waitForFunction((left) => document.querySelector("#balance")?.textContent === left,
+    String((5000 - cents(costs[0]) - cents(costs[1])) / 100));
+
+  // Search, then re-run from the history: a third creation of the same request.
+  await page.locator(".history input[type=search]").fill("basket");
+  await page.waitForFunction(() => document.querySelectorAll(".history .entry").length === 1);
+  await entries.first().getByRole("button", { name: "Re-run" }).click();
+  await page.locator(".job").nth(2).waitFor();
+  await page.locator('.job[data-state="done"]').nth(2).waitFor({ timeout: DONE_TIMEOUT });
+  assert.equal(await page.locator(".job .prompt", { hasText: "A basket of apples" }).count(), 2);
+  await page.locator(".history input[type=search]").fill("");
+  await page.waitForFunction(() => document.querySelectorAll(".history .entry").length === 3);
+  assert.equal((await emulatorCreations(key)).length, 3);
+
+  // Clear asks first; the history stays empty after a reload.
+  page.once("dialog", (dialog) => dialog.dismiss());
+  await page.locator(".history").getByRole("button", { name: "Clear" }).click();
+  assert.equal(await entries.count(), 3);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.locator(".history").getByRole("button", { name: "Clear" }).click();
+  await page.locator(".history .empty:not([hidden])").waitFor();
+  await page.reload();
+  await page.locator(".style-card").first().waitFor();
+  await page.locator(".history .empty:not([hidden])").waitFor();
+  assert.equal(await entries.count(), 0);
+  assert.deepEqual(page.problems, []);
+});
+
 test("a creation still running when the page is reloaded finishes after the reload", async (t) => {
   const { key, page } = await connected(t, 20);
   await create(page, "A lighthouse in a storm");
