@@ -235,10 +235,13 @@ test("on a phone, by keyboard alone: connect, write, pick a style, create, view 
     assert.fail(`Tab did not reach ${name}; it went through: ${seen.join(" | ")}`);
   };
 
+  // The app connects by itself at start (the demo key), then folds the connection panel.
+  await page.locator("#balance").waitFor();
   await tabTo("Connection");
   if ((await page.getByRole("button", { name: "Connection" }).getAttribute("aria-expanded")) !== "true") {
     await page.keyboard.press("Enter");
   }
+  await page.locator('input[name="apikey"]').waitFor();
   await tabTo("apikey");
   await page.keyboard.press("Control+A");
   await page.keyboard.type(key);

@@ -112,18 +112,18 @@ fn sizes() -> Value {
 }
 
 fn files_json(files: &[spa::FileSize]) -> Value {
-    let sum = |size: &dyn Fn(&spa::FileSize) -> Option<u64>| files.iter().map(size).sum::<Option<u64>>();
     let file = |f: &spa::FileSize| {
         json!({
             "file": f.name, "raw": f.raw, "gzip9": f.gzip9,
             "served_gzip": f.served.map(|c| c.gzip), "served_brotli": f.served.map(|c| c.brotli),
         })
     };
+    let served = files.iter().map(|f| f.served).sum::<Option<crate::compress::Copies>>();
     json!({
         "files": files.iter().map(file).collect::<Vec<_>>(),
         "total": {
-            "raw": sum(&|f| Some(f.raw)), "gzip9": sum(&|f| Some(f.gzip9)),
-            "served_gzip": sum(&|f| f.served.map(|c| c.gzip)), "served_brotli": sum(&|f| f.served.map(|c| c.brotli)),
+            "raw": files.iter().map(|f| f.raw).sum::<u64>(), "gzip9": files.iter().map(|f| f.gzip9).sum::<u64>(),
+            "served_gzip": served.map(|c| c.gzip), "served_brotli": served.map(|c| c.brotli),
         },
     })
 }

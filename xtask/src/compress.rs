@@ -5,7 +5,7 @@
 //!
 //! The gzip copy is written by zopfli: the same format every gzip decoder reads, at its
 //! densest (a few percent under `gzip -9`). Brotli (quality 11) is smaller still; browsers
-//! ask for it over HTTPS.
+//! ask for it over HTTPS and from localhost.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,15 @@ const SERVED: [&str; 5] = ["html", "js", "wasm", "css", "svg"];
 pub struct Copies {
     pub gzip: u64,
     pub brotli: u64,
+}
+
+impl std::iter::Sum for Copies {
+    fn sum<I: Iterator<Item = Copies>>(iter: I) -> Self {
+        iter.fold(Copies { gzip: 0, brotli: 0 }, |a, b| Copies {
+            gzip: a.gzip + b.gzip,
+            brotli: a.brotli + b.brotli,
+        })
+    }
 }
 
 /// `file` with `suffix` added to its name (`app.wasm` → `app.wasm.br`).

@@ -317,17 +317,18 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     let sizes = sizes(dist)?;
     println!("\nSPA first visit ({}), bytes:", dist.display());
     println!("  {:<44} {:>8} {:>8} {:>14} {:>12}", "file", "raw", "gzip -9", "served gzip", "served br");
-    let row = |name: &str, raw: u64, gz: u64, served_gz: u64, served_br: u64| {
+    let row = |name: &str, raw: u64, gz: u64, served: Option<crate::compress::Copies>| {
+        let (served_gz, served_br) =
+            served.map_or(("-".into(), "-".into()), |c| (c.gzip.to_string(), c.brotli.to_string()));
         println!("  {name:<44} {raw:>8} {gz:>8} {served_gz:>14} {served_br:>12}");
     };
-    let mut total = (0, 0, 0, 0);
     for f in &sizes {
-        let served = f.served.unwrap_or(crate::compress::Copies { gzip: f.gzip9, brotli: f.gzip9 });
-        row(&f.name, f.raw, f.gzip9, served.gzip, served.brotli);
-        total = (total.0 + f.raw, total.1 + f.gzip9, total.2 + served.gzip, total.3 + served.brotli);
+        row(&f.name, f.raw, f.gzip9, f.served);
     }
-    row("total", total.0, total.1, total.2, total.3);
-    println!("  (served: the precompressed copies the emulator sends; gzip by zopfli, brotli over HTTPS)");
+    let sum = |size: fn(&FileSize) -> u64| sizes.iter().map(size).sum::<u64>();
+    let served = sizes.iter().map(|f| f.served).sum::<Option<crate::compress::Copies>>();
+    row("total", sum(|f| f.raw), sum(|f| f.gzip9), served);
+    println!("  (served: the precompressed copies the emulator sends, brotli to browsers that ask for it, gzip by zopfli)");
     Ok(())
 }
 

@@ -84,10 +84,9 @@ fn pick_encoding(file: &Path, headers: &HeaderMap) -> (PathBuf, Option<&'static 
     (file.to_path_buf(), None)
 }
 
-/// The page is checked on every visit (it names the other files); a file whose name
-/// carries its content's hash (Trunk's `name-<16 hex digits>.ext`, and `_bg.wasm` for the
-/// wasm) never changes, so it is
-/// kept for a year; anything else for an hour.
+/// The page is checked on every visit (it names the other files). A file whose name carries
+/// its content's hash (`name-<16 hex digits>.ext`, `_bg.wasm` for the wasm) never changes,
+/// so it is kept for a year; anything else for an hour.
 fn cache_control(file: &Path) -> &'static str {
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
