@@ -2,8 +2,7 @@
 //! present, else advanced), validate with the core's rules, size it, and run the content filter.
 
 use crate::pricing;
-use clipcloud::model::{AdvancedRequest, CreateRequest, Style, StyleRequest};
-use serde_json::Value;
+use clipcloud::model::{CreateRequest, Style};
 
 /// Size of an advanced creation when the request leaves it out.
 pub const DEFAULT_SIDE: u32 = 512;
@@ -26,26 +25,9 @@ pub fn order_from_body(body: &[u8], known_styles: &[Style]) -> Result<Order, Str
     order(&request)
 }
 
-/// JSON → the core's request types. Every failure is a 400 message.
+/// JSON → the core's request types (the core's reading). Every failure is a 400 message.
 pub fn decode(body: &[u8]) -> Result<CreateRequest, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("malformed JSON: {e}"))?;
-    let Value::Object(object) = &value else {
-        return Err("the request body must be a JSON object".into());
-    };
-    match object.get("prompt") {
-        Some(Value::String(_)) => {}
-        None | Some(Value::Null) => return Err("prompt is required".into()),
-        Some(_) => return Err("prompt must be a string".into()),
-    }
-    if object.contains_key("styleName") {
-        from_value::<StyleRequest>(value).map(CreateRequest::ByStyle)
-    } else {
-        from_value::<AdvancedRequest>(value).map(CreateRequest::Advanced)
-    }
-}
-
-fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_json::from_value(value).map_err(|e| format!("bad field: {e}"))
+    clipcloud::server::decode_create_body(body)
 }
 
 /// Size and count of a valid request; an unknown style is a 400 message.

@@ -5,6 +5,7 @@
 use crate::error::Error;
 use crate::json;
 use crate::model::{CreateRequest, Finished, Status, Style};
+use crate::route::{self, Route};
 use core::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,26 +68,32 @@ impl Endpoint<'_> {
         let mut url = String::with_capacity(self.base_url.len() + path.len() + self.api_key.len() + 16);
         url.push_str(self.base_url.trim_end_matches('/'));
         url.push_str(path);
-        url.push_str("?apikey=");
+        url.push('?');
+        url.push_str(route::API_KEY_PARAM);
+        url.push('=');
         percent_encode_into(self.api_key, &mut url);
         url
     }
 
+    fn request(&self, route: Route<'_>, body: Option<String>) -> HttpRequest {
+        HttpRequest { method: route.method(), url: self.url(&route.path()), body }
+    }
+
     pub fn create(&self, req: &CreateRequest) -> HttpRequest {
-        HttpRequest { method: Method::Post, url: self.url("/api/creation"), body: Some(create_body(req)) }
+        self.request(Route::Create, Some(create_body(req)))
     }
 
     /// `id` must have passed [`crate::validate::creation_id`] (it goes into the path).
     pub fn check(&self, id: &str) -> HttpRequest {
-        HttpRequest { method: Method::Get, url: self.url(&["/api/creation/", id].concat()), body: None }
+        self.request(Route::Check(id), None)
     }
 
     pub fn balance(&self) -> HttpRequest {
-        HttpRequest { method: Method::Get, url: self.url("/api/balance"), body: None }
+        self.request(Route::Balance, None)
     }
 
     pub fn styles(&self) -> HttpRequest {
-        HttpRequest { method: Method::Get, url: self.url("/api/styles"), body: None }
+        self.request(Route::Styles, None)
     }
 }
 

@@ -23,7 +23,7 @@
 //! The crate is sans-IO at heart: [`validate`], [`codec`], [`retry`] and [`poll`] are
 //! pure and tested natively, and [`operation`] composes them into one state machine per
 //! call that says what to send and how long to sleep. [`Client`] drives it over any
-//! [`Transport`]; [`fetch`] is the only I/O (browser `fetch`, wasm32 only). The npm
+//! [`Transport`]; `fetch` is the only I/O (browser `fetch`, wasm32 only). The npm
 //! package drives the same machine from JavaScript.
 
 pub mod client;
@@ -37,6 +37,9 @@ pub mod model;
 pub mod operation;
 pub mod poll;
 pub mod retry;
+pub mod route;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
 pub mod transport;
 pub mod validate;
 
@@ -47,4 +50,5 @@ pub use model::{AdvancedRequest, CreateRequest, Extra, Finished, Status, Style, 
 pub use operation::{Call, Interrupt, Operation, Output, Progress, Session, Step};
 pub use poll::PollSchedule;
 pub use retry::RetryPolicy;
+pub use route::Route;
 pub use transport::{Transport, TransportError};
