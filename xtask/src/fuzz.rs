@@ -3,7 +3,7 @@
 //!
 //! New inputs go to a working corpus under target/; the committed seed corpus stays
 //! small. A crash lands in crates/clipcloud/fuzz/artifacts/: copy it to
-//! crates/clipcloud/fuzz/regressions/<target>/ and `cargo test` replays it forever.
+//! `crates/clipcloud/fuzz/regressions/<target>/` and `cargo test` replays it forever.
 
 use crate::run;
 use std::process::Command;

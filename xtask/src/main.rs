@@ -15,6 +15,7 @@ mod csp;
 mod emulator;
 mod fuzz;
 mod glue;
+mod lint;
 mod package;
 mod setup;
 mod spa;

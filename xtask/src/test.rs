@@ -10,6 +10,7 @@ const TEST_DELAY_MS: &str = "600";
 
 pub fn all() -> Result<(), String> {
     setup::all()?;
+    crate::lint::all()?;
     let root = crate::root();
 
     println!("\n== native tests ==");

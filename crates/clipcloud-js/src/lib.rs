@@ -1,4 +1,4 @@
-//! The npm package's wasm: the core crate's [`Operation`]s, driven from JavaScript.
+//! The npm package's wasm: the core crate's operations ([`clipcloud::Operation`]), driven from JavaScript.
 //!
 //! `index.js` performs the steps an operation asks for — a `fetch`, a `setTimeout`, an
 //! `onProgress` call — and hands back what came of them; every decision (validation, the

@@ -1,5 +1,5 @@
 //! The seam between the pure client logic and the outside world. In the browser it is
-//! [`crate::fetch::FetchTransport`]; tests substitute a scripted one.
+//! `fetch::FetchTransport` (wasm32, feature `fetch`); tests substitute a scripted one.
 
 use crate::codec::{HttpRequest, HttpResponse};
 use core::future::Future;
