@@ -1,0 +1,775 @@
+//! Spend accounting for operator-key mode: [`Accounts`], which the relay calls around
+//! every create — [`Accounts::reserve`] before forwarding it, then exactly one of
+//! [`Accounts::accepted`], [`Accounts::refused`] or [`Accounts::unknown`], and
+//! [`Accounts::settle`] when a check reports the real cost.
+//!
+//! A reservation adds the create's estimate (price × count) to every counter it must fit:
+//! the visitor's UTC day, all visitors' UTC day and UTC calendar month, and a signed
+//! visitor token's own budget. It is all-or-nothing and atomic, so no number of concurrent
+//! requests can push a counter over its cap. Two backends:
+//!
+//! - **SQLite only** (one gateway): the [`Ledger`] is the counter; sums are indexed queries
+//!   inside the transaction that inserts the row.
+//! - **Redis** (`--redis`, several replicas, one budget): the counters live in Redis and one
+//!   Lua script checks and adds them; each replica still writes its own ledger rows. Keys
+//!   expire (days after ~2 days, months after ~32, creation owners after 7), and only
+//!   admitted creates write any, so Redis memory is bounded by the caps, not by traffic.
+//!   Every script is safe to run twice (a reservation carries a random id), so the client
+//!   may resend one after a broken connection.
+//!
+//! Storage trouble fails closed: `reserve` answers [`Refusal::Unavailable`] and nothing is
+//! forwarded; later steps log to stderr and keep the estimate spent (never less).
+
+use crate::ledger::{
+    self, day_label, day_of, month_label, month_of_day, Caps, Entry, Ledger, Outcome, Over, DAY,
+};
+use crate::redis::{self, Script, Value};
+use crate::secret::hex;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::PathBuf;
+
+/// Amounts in hundredths of a credit (the API's costs have two decimals, e.g. 1.1 per image → 110).
+pub type Cents = i64;
+
+#[derive(Clone)]
+pub struct AccountsConfig {
+    /// The SQLite file; `:memory:` keeps nothing.
+    pub ledger: PathBuf,
+    /// `redis://[:PASSWORD@]HOST:PORT[/DB]`: the counters shared by every replica.
+    pub redis: Option<String>,
+    /// Per visitor per UTC day.
+    pub visitor_daily_spend: Cents,
+    /// All visitors, per UTC day.
+    pub daily_cap: Cents,
+    /// All visitors, per UTC calendar month.
+    pub monthly_cap: Cents,
+}
+
+impl fmt::Debug for AccountsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The Redis URL may hold a password: shown without it.
+        let redis = self
+            .redis
+            .as_deref()
+            .map(|u| redis::Target::parse(u).map_or("(invalid)".to_owned(), |t| t.to_string()));
+        f.debug_struct("AccountsConfig")
+            .field("ledger", &self.ledger)
+            .field("redis", &redis)
+            .field("visitor_daily_spend", &self.visitor_daily_spend)
+            .field("daily_cap", &self.daily_cap)
+            .field("monthly_cap", &self.monthly_cap)
+            .finish()
+    }
+}
+
+/// A create about to be forwarded.
+#[derive(Clone, Debug)]
+pub struct PendingCreate {
+    /// Who: e.g. `c:<cookie id>`, `ip:1.2.3.4`, `t:<token subject>`.
+    pub visitor: String,
+    /// A signed visitor token's own budget.
+    pub token: Option<TokenGrant>,
+    pub style: Option<String>,
+    pub count: u32,
+    /// Price × count.
+    pub estimate: Cents,
+    pub now_unix: u64,
+}
+
+/// A signed visitor token's allowance: `budget` over the token's whole life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub id: String,
+    pub budget: Cents,
+    pub expires_unix: u64,
+}
+
+/// Why a create is not forwarded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    VisitorDaily {
+        limit: Cents,
+    },
+    GlobalDaily {
+        limit: Cents,
+    },
+    GlobalMonthly {
+        limit: Cents,
+    },
+    TokenBudget {
+        limit: Cents,
+    },
+    /// The counters cannot be read or written: fail closed, never forward.
+    Unavailable,
+}
+
+impl Refusal {
+    /// 402 for a budget, 503 when storage is down.
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::Unavailable => 503,
+            _ => 402,
+        }
+    }
+
+    /// For the visitor: what happened and when it changes. No internals.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::VisitorDaily { limit } => format!(
+                "This would go over your daily allowance of {} credits on this site. It renews at 00:00 UTC.",
+                show(*limit)
+            ),
+            Refusal::GlobalDaily { limit } => format!(
+                "This site has reached its spending limit for today ({} credits). Please try again after 00:00 UTC.",
+                show(*limit)
+            ),
+            Refusal::GlobalMonthly { limit } => format!(
+                "This site has reached its spending limit for this month ({} credits). Please try again next month.",
+                show(*limit)
+            ),
+            Refusal::TokenBudget { limit } => {
+                format!("This would go over your allowance of {} credits.", show(*limit))
+            }
+            Refusal::Unavailable => {
+                "The site cannot check its spending limits right now, so nothing was created. Please try again in a minute."
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// `1234` → `"12.34"`.
+fn show(cents: Cents) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", c / 100, c % 100)
+}
+
+/// A reserved estimate, to be resolved by `accepted`, `refused` or `unknown`. Dropped
+/// without one, the estimate simply stays spent.
+#[derive(Debug)]
+pub struct Reservation {
+    row: i64,
+    /// Names this reservation in Redis, so resending a script changes nothing.
+    nonce: String,
+    visitor: String,
+    estimate: Cents,
+    day: i64,
+    token: Option<String>,
+}
+
+/// Redis key names. Visitors, tokens and creation ids are hashed: keys have a fixed size
+/// whatever a caller sends.
+mod keys {
+    use super::*;
+
+    pub const PREFIX: &str = "ccgw:";
+    pub const DAY_TTL: u64 = 2 * DAY;
+    pub const MONTH_TTL: u64 = 32 * DAY;
+    pub const OWNER_TTL: u64 = 7 * DAY;
+    pub const MARKER_TTL: u64 = 2 * DAY;
+
+    pub fn short_hash(s: &str) -> String {
+        hex(&Sha256::digest(s.as_bytes())[..16])
+    }
+    pub fn day(day: i64) -> String {
+        format!("{PREFIX}d:{}", day_label(day))
+    }
+    pub fn month(day: i64) -> String {
+        format!("{PREFIX}m:{}", month_label(month_of_day(day)))
+    }
+    pub fn visitor(day: i64, visitor: &str) -> String {
+        format!("{PREFIX}v:{}:{}", day_label(day), short_hash(visitor))
+    }
+    pub fn token(id: &str) -> String {
+        format!("{PREFIX}t:{}", short_hash(id))
+    }
+    pub fn marker(nonce: &str) -> String {
+        format!("{PREFIX}r:{nonce}")
+    }
+    pub fn creation(id: &str) -> String {
+        format!("{PREFIX}c:{}", short_hash(id))
+    }
+    /// The counters a reservation added to, in order: day, month, visitor, token.
+    pub fn counters(r: &Reservation) -> Vec<String> {
+        let mut k = vec![day(r.day), month(r.day), visitor(r.day, &r.visitor)];
+        k.extend(r.token.as_deref().map(token));
+        k
+    }
+}
+
+/// KEYS: day, month, visitor-day, marker, [token]. ARGV: estimate, visitor limit, daily
+/// cap, monthly cap, day TTL, month TTL, marker TTL, [token budget, token expiry].
+/// 0 = reserved (or already reserved under this marker); 1..4 = which cap.
+static RESERVE: Script = Script::new(
+    r"
+if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
+local est = tonumber(ARGV[1])
+local function spent(key) return tonumber(redis.call('GET', key) or '0') end
+if KEYS[5] and spent(KEYS[5]) + est > tonumber(ARGV[8]) then return 4 end
+if spent(KEYS[3]) + est > tonumber(ARGV[2]) then return 1 end
+if spent(KEYS[1]) + est > tonumber(ARGV[3]) then return 2 end
+if spent(KEYS[2]) + est > tonumber(ARGV[4]) then return 3 end
+redis.call('INCRBY', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('INCRBY', KEYS[2], ARGV[1]); redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('INCRBY', KEYS[3], ARGV[1]); redis.call('EXPIRE', KEYS[3], ARGV[5])
+if KEYS[5] then redis.call('INCRBY', KEYS[5], ARGV[1]); redis.call('EXPIREAT', KEYS[5], ARGV[9]) end
+redis.call('SET', KEYS[4], 'r', 'EX', ARGV[7])
+return 0
+",
+);
+
+/// KEYS: marker, counters…. ARGV: estimate, marker TTL. Gives the estimate back once.
+static REFUND: Script = Script::new(
+    r"
+if redis.call('GET', KEYS[1]) ~= 'r' then return 0 end
+redis.call('SET', KEYS[1], 'x', 'EX', ARGV[2])
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECRBY', KEYS[i], ARGV[1]) end
+end
+return 1
+",
+);
+
+/// KEYS: creation, marker. ARGV: visitor, estimate, owner TTL, marker TTL, the counters
+/// (space-separated). Records the owner and what a settle must adjust; ends refunds.
+static ACCEPTED: Script = Script::new(
+    r"
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[2], 'k', ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if redis.call('GET', KEYS[2]) == 'r' then redis.call('SET', KEYS[2], 'a', 'EX', ARGV[4]) end
+return 1
+",
+);
+
+/// KEYS: creation. ARGV: real cost. Replaces the estimate in every counter still alive,
+/// once: 1 = settled now, 0 = already settled, -1 = unknown creation.
+static SETTLE: Script = Script::new(
+    r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HSETNX', KEYS[1], 's', ARGV[1]) == 0 then return 0 end
+local delta = tonumber(ARGV[1]) - tonumber(redis.call('HGET', KEYS[1], 'e') or ARGV[1])
+if delta ~= 0 then
+  for key in string.gmatch(redis.call('HGET', KEYS[1], 'k') or '', '%S+') do
+    if redis.call('EXISTS', key) == 1 then redis.call('INCRBY', key, delta) end
+  end
+end
+return 1
+",
+);
+
+/// The spend accounts. `Send + Sync`: share one behind an `Arc`.
+pub struct Accounts {
+    ledger: Ledger,
+    redis: Option<redis::Client>,
+    visitor_daily: Cents,
+    daily: Cents,
+    monthly: Cents,
+}
+
+impl fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Accounts")
+            .field("redis", &self.redis.as_ref().map(|r| r.target().to_string()))
+            .field("visitor_daily", &self.visitor_daily)
+            .field("daily", &self.daily)
+            .field("monthly", &self.monthly)
+            .finish()
+    }
+}
+
+/// One line on stderr, JSON like the access log. Never holds a secret: callers pass
+/// storage errors, which name no key, token or password.
+fn log(event: &str, detail: &str) {
+    eprintln!(
+        "{}",
+        serde_json::json!({ "level": "error", "component": "accounts", "event": event, "detail": detail })
+    );
+}
+
+impl Accounts {
+    /// Opens the ledger and, with `redis`, checks that the server answers.
+    pub async fn open(config: AccountsConfig) -> Result<Accounts, String> {
+        let ledger = Ledger::open(&config.ledger).await?;
+        let redis = match &config.redis {
+            None => None,
+            Some(url) => {
+                let client = redis::Client::new(url)?;
+                client.command(&[b"PING"]).await.map_err(|e| format!("--redis {}: {e}", client.target()))?;
+                Some(client)
+            }
+        };
+        Ok(Accounts {
+            ledger,
+            redis,
+            visitor_daily: config.visitor_daily_spend,
+            daily: config.daily_cap,
+            monthly: config.monthly_cap,
+        })
+    }
+
+    fn refusal(&self, over: Over, token: Option<&TokenGrant>) -> Refusal {
+        match over {
+            Over::Visitor => Refusal::VisitorDaily { limit: self.visitor_daily },
+            Over::Daily => Refusal::GlobalDaily { limit: self.daily },
+            Over::Monthly => Refusal::GlobalMonthly { limit: self.monthly },
+            Over::Token => Refusal::TokenBudget { limit: token.map_or(0, |t| t.budget) },
+        }
+    }
+
+    /// Atomically: every cap checked with the estimate added, and the estimate reserved.
+    /// Never over a cap, whatever the concurrency and however many replicas share Redis.
+    pub async fn reserve(&self, create: PendingCreate) -> Result<Reservation, Refusal> {
+        let estimate = create.estimate.max(0);
+        let day = day_of(create.now_unix);
+        let entry = Entry {
+            visitor: create.visitor.clone(),
+            token: create.token.as_ref().map(|t| t.id.clone()),
+            style: create.style.clone(),
+            count: create.count,
+            estimate,
+            at_unix: create.now_unix,
+        };
+        let mut reservation = Reservation {
+            row: 0,
+            nonce: String::new(),
+            visitor: create.visitor.clone(),
+            estimate,
+            day,
+            token: entry.token.clone(),
+        };
+        let Some(client) = &self.redis else {
+            let caps = Caps {
+                visitor_daily: self.visitor_daily,
+                daily: self.daily,
+                monthly: self.monthly,
+                token: create.token.as_ref().map(|t| t.budget),
+            };
+            return match self.ledger.reserve(entry, Some(caps)).await {
+                Ok(Ok(row)) => {
+                    reservation.row = row;
+                    Ok(reservation)
+                }
+                Ok(Err(over)) => Err(self.refusal(over, create.token.as_ref())),
+                Err(e) => {
+                    log("reserve", &e);
+                    Err(Refusal::Unavailable)
+                }
+            };
+        };
+
+        let mut nonce = [0u8; 16];
+        if let Err(e) = getrandom::getrandom(&mut nonce) {
+            log("reserve", &format!("no randomness: {e}"));
+            return Err(Refusal::Unavailable);
+        }
+        reservation.nonce = hex(&nonce);
+        let mut k = vec![
+            keys::day(day),
+            keys::month(day),
+            keys::visitor(day, &create.visitor),
+            keys::marker(&reservation.nonce),
+        ];
+        let mut a = vec![
+            estimate.to_string(),
+            self.visitor_daily.to_string(),
+            self.daily.to_string(),
+            self.monthly.to_string(),
+            keys::DAY_TTL.to_string(),
+            keys::MONTH_TTL.to_string(),
+            keys::MARKER_TTL.to_string(),
+        ];
+        if let Some(t) = &create.token {
+            k.push(keys::token(&t.id));
+            a.push(t.budget.to_string());
+            a.push((t.expires_unix.max(create.now_unix) + DAY).to_string());
+        }
+        match eval(client, &RESERVE, &k, &a).await.map(|v| v.as_i64()) {
+            Ok(Some(0)) => {}
+            Ok(Some(code @ 1..=4)) => {
+                let over = [Over::Visitor, Over::Daily, Over::Monthly, Over::Token][code as usize - 1];
+                return Err(self.refusal(over, create.token.as_ref()));
+            }
+            Ok(other) => {
+                log("reserve", &format!("the reserve script answered {other:?}"));
+                return Err(Refusal::Unavailable);
+            }
+            Err(e) => {
+                log("reserve", &e.to_string());
+                return Err(Refusal::Unavailable);
+            }
+        }
+        match self.ledger.reserve(entry, None).await {
+            Ok(Ok(row)) => {
+                reservation.row = row;
+                Ok(reservation)
+            }
+            Ok(Err(_)) | Err(_) => {
+                // No record, no create: give the counters back.
+                log("reserve", "the ledger cannot record the create; refused");
+                self.refund_shared(client, &reservation).await;
+                Err(Refusal::Unavailable)
+            }
+        }
+    }
+
+    /// The service accepted it: the estimate stays reserved until `settle`, and the
+    /// creation id is recorded with its owner.
+    pub async fn accepted(&self, reservation: Reservation, creation_id: &str) {
+        if let Err(e) =
+            self.ledger.outcome(reservation.row, Outcome::Accepted, Some(creation_id.to_owned())).await
+        {
+            log("accepted", &e);
+        }
+        if let Some(client) = &self.redis {
+            let k = [keys::creation(creation_id), keys::marker(&reservation.nonce)];
+            let a = [
+                reservation.visitor.clone(),
+                reservation.estimate.to_string(),
+                keys::OWNER_TTL.to_string(),
+                keys::MARKER_TTL.to_string(),
+                keys::counters(&reservation).join(" "),
+            ];
+            if let Err(e) = eval(client, &ACCEPTED, &k, &a).await {
+                log("accepted", &e.to_string());
+            }
+        }
+    }
+
+    /// The service surely did not start it (a 4xx): the estimate is given back.
+    pub async fn refused(&self, reservation: Reservation) {
+        if let Err(e) = self.ledger.outcome(reservation.row, Outcome::Refused, None).await {
+            log("refused", &e);
+        }
+        if let Some(client) = &self.redis {
+            self.refund_shared(client, &reservation).await;
+        }
+    }
+
+    async fn refund_shared(&self, client: &redis::Client, reservation: &Reservation) {
+        let mut k = vec![keys::marker(&reservation.nonce)];
+        k.extend(keys::counters(reservation));
+        let a = [reservation.estimate.to_string(), keys::MARKER_TTL.to_string()];
+        if let Err(e) = eval(client, &REFUND, &k, &a).await {
+            // The estimate stays spent: safe, if pessimistic.
+            log("refund", &e.to_string());
+        }
+    }
+
+    /// Unknown outcome (timeout, 5xx, an unreadable answer): the estimate stays spent.
+    pub async fn unknown(&self, reservation: Reservation) {
+        if let Err(e) = self.ledger.outcome(reservation.row, Outcome::Unknown, None).await {
+            log("unknown", &e);
+        }
+    }
+
+    /// A check reported the real cost: it replaces the estimate, once per creation,
+    /// however many checks and replicas report it.
+    pub async fn settle(&self, creation_id: &str, cost: Cents) {
+        let cost = cost.max(0);
+        if let Some(client) = &self.redis {
+            if let Err(e) = eval(client, &SETTLE, &[keys::creation(creation_id)], &[cost.to_string()]).await {
+                log("settle", &e.to_string());
+            }
+        }
+        if let Err(e) = self.ledger.settle(creation_id, cost).await {
+            log("settle", &e);
+        }
+    }
+
+    /// The visitor who created `creation_id`, if known: a visitor may check only its own.
+    pub async fn owner(&self, creation_id: &str) -> Option<String> {
+        if let Some(client) = &self.redis {
+            match client.command(&[b"HGET", keys::creation(creation_id).as_bytes(), b"v"]).await {
+                Ok(Value::Bulk(v)) => return String::from_utf8(v).ok(),
+                Ok(_) => {}
+                Err(e) => log("owner", &e.to_string()),
+            }
+        }
+        // This replica's own rows (and the only source without Redis).
+        match self.ledger.owner(creation_id).await {
+            Ok(owner) => owner,
+            Err(e) => {
+                log("owner", &e);
+                None
+            }
+        }
+    }
+
+    /// For `GET /gateway/usage`: per UTC day (newest first) and per visitor, the creates,
+    /// images, refused creates, estimated, real and counted (`spent`) cost in credits, from
+    /// this replica's ledger, for the `days` days up to `now_unix` (at most 400). When the
+    /// ledger cannot be read: `{"success": false, "message": ...}` (see [`Self::try_usage`]).
+    pub async fn usage(&self, now_unix: u64, days: u32) -> serde_json::Value {
+        self.try_usage(now_unix, days).await.unwrap_or_else(
+            |_| serde_json::json!({ "success": false, "message": "the ledger cannot be read right now" }),
+        )
+    }
+
+    /// [`Self::usage`], with the ledger's trouble as an error (logged already).
+    pub async fn try_usage(&self, now_unix: u64, days: u32) -> Result<serde_json::Value, String> {
+        let mut usage = self.ledger.usage(now_unix, days).await.inspect_err(|e| log("usage", e))?;
+        usage["success"] = true.into();
+        usage["caps"] = serde_json::json!({
+            "visitor_daily": ledger::credits(self.visitor_daily),
+            "daily": ledger::credits(self.daily),
+            "monthly": ledger::credits(self.monthly),
+        });
+        Ok(usage)
+    }
+
+    /// The spend counted against the global caps now (the shared counters with Redis,
+    /// else this ledger): `(today, this month)`.
+    pub async fn spent(&self, now_unix: u64) -> Result<(Cents, Cents), String> {
+        let Some(client) = &self.redis else {
+            let totals = self.ledger.totals(now_unix).await?;
+            return Ok((totals.day, totals.month));
+        };
+        let day = day_of(now_unix);
+        let get = |key: String| async move {
+            let v = client.command(&[b"GET", key.as_bytes()]).await.map_err(|e| e.to_string())?;
+            Ok::<Cents, String>(v.as_i64().unwrap_or(0))
+        };
+        Ok((get(keys::day(day)).await?, get(keys::month(day)).await?))
+    }
+}
+
+async fn eval(
+    client: &redis::Client,
+    script: &Script,
+    keys: &[String],
+    args: &[String],
+) -> Result<Value, redis::Error> {
+    let k: Vec<&[u8]> = keys.iter().map(|s| s.as_bytes()).collect();
+    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+    client.eval(script, &k, &a).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// 2026-11-15T12:00:00Z
+    const NOW: u64 = 1_794_744_000;
+
+    fn config(ledger: &str, visitor: Cents, daily: Cents, monthly: Cents) -> AccountsConfig {
+        AccountsConfig {
+            ledger: ledger.into(),
+            redis: None,
+            visitor_daily_spend: visitor,
+            daily_cap: daily,
+            monthly_cap: monthly,
+        }
+    }
+
+    fn create(visitor: &str, estimate: Cents, now: u64) -> PendingCreate {
+        PendingCreate {
+            visitor: visitor.into(),
+            token: None,
+            style: Some("standard".into()),
+            count: 1,
+            estimate,
+            now_unix: now,
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ccgw-budget-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_reserves_never_pass_the_cap() {
+        let dir = temp_dir("concurrent");
+        let path = dir.join("ledger.sqlite3");
+        let accounts =
+            Arc::new(Accounts::open(config(path.to_str().unwrap(), 100_000, 1000, 100_000)).await.unwrap());
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let accounts = accounts.clone();
+                tokio::spawn(async move {
+                    accounts.reserve(create(&format!("ip:10.0.0.{}", i % 50), 110, NOW)).await
+                })
+            })
+            .collect();
+        let mut admitted = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => admitted += 1,
+                Err(r) => assert_eq!(r, Refusal::GlobalDaily { limit: 1000 }),
+            }
+        }
+        assert_eq!(admitted, 9);
+        assert_eq!(accounts.spent(NOW).await.unwrap(), (990, 990));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn refused_gives_back_unknown_keeps() {
+        let accounts = Accounts::open(config(":memory:", 250, 10_000, 10_000)).await.unwrap();
+        let a = accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+        let b = accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+        assert_eq!(
+            accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(),
+            Refusal::VisitorDaily { limit: 250 }
+        );
+        accounts.refused(a).await;
+        let c = accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+        accounts.unknown(b).await;
+        accounts.unknown(c).await;
+        assert_eq!(
+            accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(),
+            Refusal::VisitorDaily { limit: 250 }
+        );
+        // Another visitor has its own allowance.
+        assert!(accounts.reserve(create("c:b", 110, NOW)).await.is_ok());
+        assert_eq!(accounts.spent(NOW).await.unwrap().0, 330);
+    }
+
+    #[tokio::test]
+    async fn settle_replaces_the_estimate_once() {
+        let accounts = Accounts::open(config(":memory:", 10_000, 10_000, 10_000)).await.unwrap();
+        let r = accounts.reserve(create("c:a", 440, NOW)).await.unwrap();
+        accounts.accepted(r, "id-1").await;
+        assert_eq!(accounts.spent(NOW).await.unwrap().0, 440);
+        accounts.settle("id-1", 220).await;
+        assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
+        accounts.settle("id-1", 330).await;
+        accounts.settle("id-1", 0).await;
+        assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
+        accounts.settle("unknown-id", 999).await;
+        assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
+        let usage = accounts.usage(NOW, 1).await;
+        assert_eq!(usage["success"], true);
+        assert_eq!(usage["days"][0]["cost"], 2.2);
+        assert_eq!(usage["days"][0]["estimated"], 4.4);
+        assert_eq!(usage["days"][0]["visitors"][0]["visitor"], "c:a");
+        assert_eq!(usage["caps"]["daily"], 100.0);
+    }
+
+    #[tokio::test]
+    async fn owners_are_recorded() {
+        let accounts = Accounts::open(config(":memory:", 10_000, 10_000, 10_000)).await.unwrap();
+        let r = accounts.reserve(create("c:alice", 110, NOW)).await.unwrap();
+        accounts.accepted(r, "id-alice").await;
+        let r = accounts.reserve(create("ip:1.2.3.4", 110, NOW)).await.unwrap();
+        accounts.refused(r).await;
+        assert_eq!(accounts.owner("id-alice").await.as_deref(), Some("c:alice"));
+        assert_eq!(accounts.owner("id-bob").await, None);
+    }
+
+    #[tokio::test]
+    async fn a_reopened_ledger_keeps_the_days_spend() {
+        let dir = temp_dir("reopen");
+        let path = dir.join("ledger.sqlite3");
+        let cfg = config(path.to_str().unwrap(), 10_000, 500, 10_000);
+        {
+            let accounts = Accounts::open(cfg.clone()).await.unwrap();
+            let r = accounts.reserve(create("c:a", 220, NOW)).await.unwrap();
+            accounts.accepted(r, "id-a").await;
+            let r = accounts.reserve(create("c:b", 220, NOW)).await.unwrap();
+            accounts.unknown(r).await;
+        }
+        let accounts = Accounts::open(cfg).await.unwrap();
+        assert_eq!(accounts.spent(NOW).await.unwrap(), (440, 440));
+        assert_eq!(
+            accounts.reserve(create("c:c", 110, NOW)).await.unwrap_err(),
+            Refusal::GlobalDaily { limit: 500 }
+        );
+        assert_eq!(accounts.owner("id-a").await.as_deref(), Some("c:a"));
+        // The settle of a create made before the restart still lands, once.
+        accounts.settle("id-a", 110).await;
+        accounts.settle("id-a", 110).await;
+        assert_eq!(accounts.spent(NOW).await.unwrap().0, 330);
+        assert!(accounts.reserve(create("c:c", 110, NOW)).await.is_ok());
+        drop(accounts);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn days_and_months_roll_over_in_utc() {
+        // 2026-11-30T23:59:59Z, then one second later: a new day and a new month.
+        let last_second = 1_796_083_199;
+        let accounts = Accounts::open(config(":memory:", 300, 300, 500)).await.unwrap();
+        accounts.reserve(create("c:a", 300, last_second)).await.unwrap();
+        assert_eq!(
+            accounts.reserve(create("c:a", 1, last_second)).await.unwrap_err(),
+            Refusal::VisitorDaily { limit: 300 }
+        );
+        assert_eq!(
+            accounts.reserve(create("c:b", 1, last_second)).await.unwrap_err(),
+            Refusal::GlobalDaily { limit: 300 }
+        );
+        let next = last_second + 1;
+        accounts.reserve(create("c:a", 300, next)).await.unwrap();
+        assert_eq!(accounts.spent(next).await.unwrap(), (300, 300));
+        // Within December: a new day, but the month's cap (5.00) is nearly used.
+        let dec_2 = next + DAY;
+        accounts.reserve(create("c:a", 200, dec_2)).await.unwrap();
+        assert_eq!(
+            accounts.reserve(create("c:b", 1, dec_2)).await.unwrap_err(),
+            Refusal::GlobalMonthly { limit: 500 }
+        );
+        // January: the month's cap is free again.
+        let jan_1 = next + 31 * DAY;
+        assert_eq!(day_label(day_of(jan_1)), "2027-01-01");
+        accounts.reserve(create("c:b", 300, jan_1)).await.unwrap();
+        assert_eq!(accounts.spent(jan_1).await.unwrap(), (300, 300));
+    }
+
+    #[tokio::test]
+    async fn a_token_has_its_own_budget() {
+        let accounts = Accounts::open(config(":memory:", 10_000, 10_000, 10_000)).await.unwrap();
+        let grant = TokenGrant { id: "tok-1".into(), budget: 250, expires_unix: NOW + 3600 };
+        let with = |visitor: &str, grant: &TokenGrant| PendingCreate {
+            token: Some(grant.clone()),
+            ..create(visitor, 110, NOW)
+        };
+        accounts.reserve(with("t:u1", &grant)).await.unwrap();
+        // The token's budget spans days and visitors.
+        accounts.reserve(PendingCreate { now_unix: NOW + DAY, ..with("t:u1", &grant) }).await.unwrap();
+        assert_eq!(
+            accounts.reserve(with("t:u2", &grant)).await.unwrap_err(),
+            Refusal::TokenBudget { limit: 250 }
+        );
+        let other = TokenGrant { id: "tok-2".into(), ..grant };
+        accounts.reserve(with("t:u1", &other)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn storage_trouble_fails_closed() {
+        let dir = temp_dir("broken");
+        let path = dir.join("ledger.sqlite3");
+        let accounts = Accounts::open(config(path.to_str().unwrap(), 10_000, 10_000, 10_000)).await.unwrap();
+        accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+        // Someone breaks the file under the running gateway.
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("DROP TABLE creates").unwrap();
+        drop(other);
+        assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), Refusal::Unavailable);
+        assert_eq!(accounts.owner("x").await, None);
+        assert!(accounts.try_usage(NOW, 1).await.is_err());
+        assert_eq!(accounts.usage(NOW, 1).await["success"], false);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn messages_are_clear_and_statuses_right() {
+        let r = Refusal::VisitorDaily { limit: 1000 };
+        assert_eq!((r.status(), r.message().contains("10.00 credits")), (402, true));
+        assert!(Refusal::GlobalDaily { limit: 5 }.message().contains("0.05 credits"));
+        assert!(Refusal::GlobalMonthly { limit: 100_000 }.message().contains("this month (1000.00 credits)"));
+        assert!(Refusal::TokenBudget { limit: 250 }.message().contains("2.50"));
+        assert_eq!(Refusal::Unavailable.status(), 503);
+        assert!(!Refusal::Unavailable.message().to_lowercase().contains("redis"));
+        assert!(!Refusal::Unavailable.message().to_lowercase().contains("sqlite"));
+        let cfg =
+            AccountsConfig { redis: Some("redis://:hunter2@h:1/0".into()), ..config(":memory:", 1, 1, 1) };
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("redis://:[redacted]@h:1/0"), "{shown}");
+    }
+}

@@ -1,0 +1,571 @@
+//! The gateway's settings: flags, else `CLIPCLOUD_GATEWAY_*` environment variables, else
+//! a `--config` file of `name = value` lines (a flag's name without `--`); else the safe
+//! defaults below. Secrets come only from files. See [`USAGE`].
+
+use crate::secret::Secret;
+use crate::upstream::Origin;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+clipcloud-gateway: the server in front of the ClipCloud API, for the internet.
+
+Serves the app (--static-dir) and relays /api/creation, /api/creation/{id},
+/api/balance, /api/styles and /images/... to one upstream service, nothing else.
+
+MODES
+  relay (default)       visitors bring their own API key; the gateway forwards it
+  operator key          --key-file F: visitors send no key, the gateway adds its
+                        own, behind origin checks, per-visitor limits, spend caps
+                        and an optional passphrase or signed visitor tokens
+
+GENERAL
+  --listen HOST:PORT            where to listen (default 127.0.0.1:8080; port 0 picks one)
+  --upstream URL                the service, required: https://clipcloud.clipai.pro
+                                (https needs the build feature `tls`), or an emulator
+  --static-dir DIR              serve the built app (dist/) from this folder
+  --allow-origin ORIGIN         a page origin allowed to call the API from the browser,
+                                exact (https://example.com); repeat for more. Relay mode
+                                also takes `*`. The gateway's own origin is always allowed.
+  --https                       the gateway sits behind https: HSTS, Secure cookies
+  --trust-proxy IP              a reverse proxy whose X-Forwarded-For is believed; repeat
+  --log-format json|off         access log on stderr (default json; no keys or tokens)
+  --config FILE                 more settings, `name = value` per line (flags win)
+
+OPERATOR-KEY MODE
+  --key-file FILE               the service's API key (first non-comment line)
+  --creates-per-minute N        per visitor, a token bucket (default 6)
+  --visitor-daily-spend X       per visitor and UTC day, in credits (default 10)
+  --daily-cap X                 all visitors, per UTC day (default 100)
+  --monthly-cap X               all visitors, per UTC month (default 1000)
+  --price-per-image X           the estimate reserved per image before a create is
+                                forwarded; the real cost replaces it (default 1.1)
+  --passphrase-file FILE        visitors must send this passphrase as their key
+  --token-secret-file FILE      visitors must send a token your backend signed with this
+                                secret as their key (see docs/gateway.md)
+  --cookie-secret-file FILE     signs the visitor cookie (default: random per start)
+  --ledger FILE                 SQLite ledger of every create (default
+                                clipcloud-gateway.sqlite3; `:memory:` keeps none)
+  --redis URL                   redis://HOST:PORT[/DB]: spend counters and creation owners
+                                in Redis, shared by every replica
+  --admin-token-file FILE       enables GET /gateway/usage with `Authorization: Bearer`
+
+LIMITS (both modes)
+  --max-body BYTES              request body (default 65536)
+  --max-image-bytes BYTES       one relayed image (default 16777216)
+  --header-timeout SECS         to receive a request's headers (default 10)
+  --request-timeout SECS        a whole request, body and upstream included (default 60)
+  --upstream-timeout SECS       one upstream call (default 30)
+  --max-connections N           open connections at once (default 1024)
+
+Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
+The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
+";
+
+/// Whose key goes upstream.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// The visitor's own key, forwarded.
+    Relay,
+    /// The operator's key, behind [`Operator`]'s rules.
+    Operator(Box<Operator>),
+}
+
+/// Who may call, how much, and what proves it: operator-key mode only.
+#[derive(Clone, Debug)]
+pub struct Operator {
+    pub api_key: Secret,
+    pub access: Access,
+    pub creates_per_minute: u32,
+    /// In hundredths of a credit.
+    pub visitor_daily_spend: i64,
+    pub daily_cap: i64,
+    pub monthly_cap: i64,
+    pub price_per_image: i64,
+    pub cookie_secret: Secret,
+    pub ledger: PathBuf,
+    pub redis: Option<String>,
+    pub admin_token: Option<Secret>,
+}
+
+/// What a visitor must show to spend the operator's key.
+#[derive(Clone, Debug)]
+pub enum Access {
+    Open,
+    Passphrase(Secret),
+    /// Tokens signed by the embedding site's backend (see `visitor::Token`).
+    Tokens(Secret),
+}
+
+impl Access {
+    /// What `/gateway/info` tells a client to send as its key.
+    pub fn key_hint(&self) -> &'static str {
+        match self {
+            Self::Open => "none",
+            Self::Passphrase(_) => "passphrase",
+            Self::Tokens(_) => "token",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_body: usize,
+    pub max_image_bytes: u64,
+    pub header_timeout: Duration,
+    pub request_timeout: Duration,
+    pub upstream_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body: 64 * 1024,
+            max_image_bytes: 16 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            upstream_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: String,
+    pub upstream: Origin,
+    pub static_dir: Option<PathBuf>,
+    /// Exact origins; `*` only in relay mode.
+    pub allowed_origins: Vec<String>,
+    pub https: bool,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub access_log: bool,
+    pub mode: Mode,
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Relay mode to `upstream`, on a free loopback port: a start for tests.
+    pub fn relay(upstream: Origin) -> Self {
+        Self {
+            listen: "127.0.0.1:0".into(),
+            upstream,
+            static_dir: None,
+            allowed_origins: Vec::new(),
+            https: false,
+            trusted_proxies: Vec::new(),
+            access_log: false,
+            mode: Mode::Relay,
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn operator(&self) -> Option<&Operator> {
+        match &self.mode {
+            Mode::Operator(operator) => Some(operator),
+            Mode::Relay => None,
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    Run(Box<Config>),
+    Help,
+}
+
+const FLAGS: &[&str] = &[
+    "listen",
+    "upstream",
+    "static-dir",
+    "allow-origin",
+    "https",
+    "trust-proxy",
+    "log-format",
+    "config",
+    "key-file",
+    "creates-per-minute",
+    "visitor-daily-spend",
+    "daily-cap",
+    "monthly-cap",
+    "price-per-image",
+    "passphrase-file",
+    "token-secret-file",
+    "cookie-secret-file",
+    "ledger",
+    "redis",
+    "admin-token-file",
+    "max-body",
+    "max-image-bytes",
+    "header-timeout",
+    "request-timeout",
+    "upstream-timeout",
+    "max-connections",
+];
+const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy"];
+const SWITCHES: &[&str] = &["https"];
+
+/// Settings by name, each with every value given, from all three sources.
+#[derive(Default)]
+struct Settings(Vec<(String, Vec<String>)>);
+
+impl Settings {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.all(name).last().map(String::as_str)
+    }
+
+    fn all(&self, name: &str) -> &[String] {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice()).unwrap_or_default()
+    }
+
+    /// Keeps what is set already (a source read earlier wins).
+    fn add_source(&mut self, source: Vec<(String, String)>) {
+        let mut fresh: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, value) in source {
+            if self.0.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            match fresh.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, values)) => values.push(value),
+                None => fresh.push((name, vec![value])),
+            }
+        }
+        self.0.extend(fresh);
+    }
+}
+
+fn check_name(name: &str, source: &str) -> Result<(), String> {
+    if FLAGS.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!("{source}: unknown setting `{name}` (see --help)"))
+    }
+}
+
+fn from_flags(args: impl IntoIterator<Item = String>) -> Result<Option<Vec<(String, String)>>, String> {
+    let mut out = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--help" || arg == "-h" {
+            return Ok(None);
+        }
+        let Some(flag) = arg.strip_prefix("--") else {
+            return Err(format!("unexpected argument `{arg}` (flags start with --)"));
+        };
+        let (name, inline) = match flag.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_owned())),
+            None => (flag, None),
+        };
+        check_name(name, "flag")?;
+        let value = if SWITCHES.contains(&name) {
+            inline.unwrap_or_else(|| "true".into())
+        } else {
+            match inline.or_else(|| args.next()) {
+                Some(value) => value,
+                None => return Err(format!("--{name} needs a value")),
+            }
+        };
+        out.push((name.to_owned(), value));
+    }
+    Ok(Some(out))
+}
+
+fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (key, value) in vars {
+        let Some(rest) = key.strip_prefix("CLIPCLOUD_GATEWAY_") else { continue };
+        let name = rest.to_ascii_lowercase().replace('_', "-");
+        check_name(&name, &key)?;
+        // A repeatable setting takes a comma-separated list here.
+        if REPEATABLE.contains(&name.as_str()) {
+            out.extend(value.split(',').map(|v| (name.clone(), v.trim().to_owned())));
+        } else {
+            out.push((name, value));
+        }
+    }
+    Ok(out)
+}
+
+fn from_file(path: &str) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--config {path}: {e}"))?;
+    let mut out = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("--config {path}, line {}: expected `name = value`", number + 1))?;
+        let (name, value) = (name.trim(), value.trim().trim_matches('"'));
+        check_name(name, &format!("--config {path}, line {}", number + 1))?;
+        out.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+/// Reads the command line, then the environment, then `--config`.
+pub fn parse(
+    args: impl IntoIterator<Item = String>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Command, String> {
+    let Some(flags) = from_flags(args)? else { return Ok(Command::Help) };
+    let mut settings = Settings::default();
+    settings.add_source(flags);
+    settings.add_source(from_env(env)?);
+    if let Some(path) = settings.get("config").map(str::to_owned) {
+        settings.add_source(from_file(&path)?);
+    }
+    build(&settings).map(|config| Command::Run(Box::new(config)))
+}
+
+fn number<T: std::str::FromStr>(settings: &Settings, name: &str, default: T) -> Result<T, String> {
+    match settings.get(name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| format!("--{name}: not a whole number: {text:?}")),
+    }
+}
+
+fn seconds(settings: &Settings, name: &str, default: u64) -> Result<Duration, String> {
+    let secs = number(settings, name, default)?;
+    if secs == 0 || secs > 3600 {
+        return Err(format!("--{name}: between 1 and 3600 seconds"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Credits with up to two decimals, as hundredths.
+fn credits(settings: &Settings, name: &str, default: i64) -> Result<i64, String> {
+    let Some(text) = settings.get(name) else { return Ok(default) };
+    parse_credits(text).ok_or_else(|| format!("--{name}: not an amount of credits ≥ 0: {text:?}"))
+}
+
+pub fn parse_credits(text: &str) -> Option<i64> {
+    let value: f64 = text.trim().parse().ok()?;
+    (value.is_finite() && (0.0..=1e12).contains(&value)).then(|| (value * 100.0).round() as i64)
+}
+
+/// An origin as a browser sends it in `Origin`: scheme, host, optional port; nothing else.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    let ok = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("--allow-origin: not an origin (scheme://host[:port], no path): {origin:?}"))
+    }
+}
+
+fn build(settings: &Settings) -> Result<Config, String> {
+    let upstream = settings.get("upstream").ok_or_else(|| {
+        format!(
+            "--upstream URL is required: the service to relay to (the real one is {}, which needs the \
+             gateway built with `--features tls`)",
+            clipcloud::model::DEFAULT_BASE_URL
+        )
+    })?;
+    let upstream = Origin::parse(upstream)?;
+    let allowed_origins: Vec<String> =
+        settings.all("allow-origin").iter().map(|o| o.trim().trim_end_matches('/').to_owned()).collect();
+    for origin in allowed_origins.iter().filter(|o| *o != "*") {
+        check_origin(origin)?;
+    }
+    let trusted_proxies = settings
+        .all("trust-proxy")
+        .iter()
+        .map(|ip| ip.trim().parse().map_err(|_| format!("--trust-proxy: not an IP address: {ip:?}")))
+        .collect::<Result<_, _>>()?;
+    let access_log = match settings.get("log-format").unwrap_or("json") {
+        "json" => true,
+        "off" => false,
+        other => return Err(format!("--log-format: json or off, not {other:?}")),
+    };
+    let https = match settings.get("https").unwrap_or("false") {
+        "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        other => return Err(format!("--https: true or false, not {other:?}")),
+    };
+    let limits = Limits {
+        max_body: number(settings, "max-body", 64 * 1024)?,
+        max_image_bytes: number(settings, "max-image-bytes", 16 * 1024 * 1024)?,
+        header_timeout: seconds(settings, "header-timeout", 10)?,
+        request_timeout: seconds(settings, "request-timeout", 60)?,
+        upstream_timeout: seconds(settings, "upstream-timeout", 30)?,
+        max_connections: number(settings, "max-connections", 1024)?,
+    };
+    if limits.max_connections == 0 || limits.max_body == 0 {
+        return Err("--max-connections and --max-body must be at least 1".into());
+    }
+    let operator_only = [
+        "creates-per-minute",
+        "visitor-daily-spend",
+        "daily-cap",
+        "monthly-cap",
+        "price-per-image",
+        "passphrase-file",
+        "token-secret-file",
+        "cookie-secret-file",
+        "ledger",
+        "redis",
+        "admin-token-file",
+    ];
+    let mode = match settings.get("key-file") {
+        None => {
+            if let Some(name) = operator_only.iter().find(|n| settings.get(n).is_some()) {
+                return Err(format!("--{name} needs operator-key mode (--key-file)"));
+            }
+            Mode::Relay
+        }
+        Some(path) => {
+            if allowed_origins.iter().any(|o| o == "*") {
+                return Err(
+                    "--allow-origin *: refused in operator-key mode (any site could spend your key); \
+                            list the exact origins"
+                        .into(),
+                );
+            }
+            let file =
+                |name: &str| settings.get(name).map(|path| Secret::from_file(&format!("--{name}"), path));
+            let access = match (file("passphrase-file").transpose()?, file("token-secret-file").transpose()?)
+            {
+                (Some(_), Some(_)) => {
+                    return Err("--passphrase-file and --token-secret-file: choose one".into())
+                }
+                (Some(passphrase), None) => Access::Passphrase(passphrase),
+                (None, Some(secret)) => Access::Tokens(secret),
+                (None, None) => Access::Open,
+            };
+            let redis = settings.get("redis").map(str::to_owned);
+            if let Some(url) = &redis {
+                if !url.starts_with("redis://") {
+                    return Err(format!("--redis: a redis://HOST:PORT[/DB] URL, not {url:?}"));
+                }
+            }
+            Mode::Operator(Box::new(Operator {
+                api_key: Secret::from_file("--key-file", path)?,
+                access,
+                creates_per_minute: number(settings, "creates-per-minute", 6)?,
+                visitor_daily_spend: credits(settings, "visitor-daily-spend", 1000)?,
+                daily_cap: credits(settings, "daily-cap", 10_000)?,
+                monthly_cap: credits(settings, "monthly-cap", 100_000)?,
+                price_per_image: credits(settings, "price-per-image", 110)?,
+                cookie_secret: match file("cookie-secret-file") {
+                    Some(secret) => secret?,
+                    None => Secret::random()?,
+                },
+                ledger: PathBuf::from(settings.get("ledger").unwrap_or("clipcloud-gateway.sqlite3")),
+                redis,
+                admin_token: file("admin-token-file").transpose()?,
+            }))
+        }
+    };
+    Ok(Config {
+        listen: settings.get("listen").unwrap_or("127.0.0.1:8080").to_owned(),
+        upstream,
+        static_dir: settings.get("static-dir").map(PathBuf::from),
+        allowed_origins,
+        https,
+        trusted_proxies,
+        access_log,
+        mode,
+        limits,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn run(line: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+        let line = if line.contains("--upstream") || line.is_empty() {
+            line.to_owned()
+        } else {
+            format!("{line} --upstream http://u")
+        };
+        let line = line.as_str();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        match parse(args(line), env)? {
+            Command::Run(config) => Ok(*config),
+            Command::Help => Err("help".into()),
+        }
+    }
+
+    fn temp_file(name: &str, text: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("clipcloud-gateway-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn defaults_are_relay_mode_on_loopback() {
+        let config = run("--upstream http://127.0.0.1:9", &[]).unwrap();
+        assert!(matches!(config.mode, Mode::Relay));
+        assert_eq!(config.listen, "127.0.0.1:8080");
+        assert_eq!(config.upstream.to_string(), "http://127.0.0.1:9");
+        assert!(run("", &[]).unwrap_err().contains("--upstream URL is required"));
+        assert!(config.access_log);
+        assert!(matches!(parse(args("--help"), []), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn flags_win_over_env_over_file() {
+        let file = temp_file("gw.conf", "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\n");
+        let key = temp_file("key", "# the key\n\n  sk-1  \n");
+        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u");
+        let env =
+            [("CLIPCLOUD_GATEWAY_MONTHLY_CAP", "9"), ("CLIPCLOUD_GATEWAY_ALLOW_ORIGIN", "https://b.example")];
+        let config = run(&line, &env).unwrap();
+        let operator = config.operator().unwrap();
+        assert_eq!((operator.daily_cap, operator.monthly_cap), (300, 900));
+        assert_eq!(config.listen, "0.0.0.0:1");
+        assert_eq!(operator.api_key.expose(), b"sk-1");
+        // A flag replaces, not extends, the environment's list.
+        assert_eq!(config.allowed_origins, ["https://a.example"]);
+        assert!(!format!("{config:?}").contains("sk-1"));
+    }
+
+    #[test]
+    fn unsafe_or_unclear_settings_are_refused() {
+        let key = temp_file("key2", "sk-2\n");
+        for (line, needle) in [
+            (format!("--key-file {key} --allow-origin *"), "refused in operator-key mode"),
+            ("--daily-cap 5".to_owned(), "needs operator-key mode"),
+            ("--allow-origin https://a.example/path".to_owned(), "not an origin"),
+            ("--upstream ftp://x".to_owned(), "upstream"),
+            ("--upstream http://u --listen".to_owned(), "needs a value"),
+            ("--bogus 1".to_owned(), "unknown setting"),
+            ("--header-timeout 0".to_owned(), "between 1 and 3600"),
+            ("--trust-proxy nope".to_owned(), "not an IP"),
+            (format!("--key-file {key} --redis http://x"), "redis://"),
+            ("--key-file /nonexistent/key".to_owned(), "cannot read"),
+        ] {
+            let err = run(&line, &[]).unwrap_err();
+            assert!(err.contains(needle), "{line}: {err}");
+        }
+        let err = run("--upstream http://u", &[("CLIPCLOUD_GATEWAY_NOPE", "1")]).unwrap_err();
+        assert!(err.contains("unknown setting"), "{err}");
+        assert!(run("--allow-origin *", &[]).is_ok(), "relay mode takes *");
+    }
+
+    #[test]
+    fn credits_are_hundredths() {
+        assert_eq!(parse_credits("1.1"), Some(110));
+        assert_eq!(parse_credits("10"), Some(1000));
+        assert_eq!(parse_credits("-1"), None);
+        assert_eq!(parse_credits("NaN"), None);
+    }
+}

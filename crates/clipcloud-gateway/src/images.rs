@@ -1,0 +1,150 @@
+//! `GET /images/{name}`: a creation's image, relayed from the upstream's image route, so a
+//! page can download or keep it whatever CORS the service sends for images. Only plain
+//! image names, only `image/*` answers, at most `--max-image-bytes`, streamed (never held
+//! whole in memory) and cut off at `--request-timeout`.
+
+use crate::cors;
+use crate::refusal::Refusal;
+use crate::state::Gateway;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// `<letters, digits, - or _>.<webp|png|jpg|jpeg>`, at most 160 bytes.
+pub fn is_image_name(name: &str) -> bool {
+    let Some((stem, extension)) = name.rsplit_once('.') else { return false };
+    name.len() <= 160
+        && !stem.is_empty()
+        && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && matches!(extension, "webp" | "png" | "jpg" | "jpeg")
+}
+
+pub async fn relay(
+    State(gateway): State<Arc<Gateway>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let origin = match cors::check(request.headers(), &gateway.config.allowed_origins, gateway.config.https) {
+        Ok(origin) => origin,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut response = match fetch(&gateway, &name, request.method()).await {
+        Ok(response) => response,
+        Err(refusal) => refusal.into_response(),
+    };
+    cors::allow(&mut response, origin);
+    response
+}
+
+async fn fetch(gateway: &Gateway, name: &str, method: &Method) -> Result<Response, Refusal> {
+    if method != Method::GET {
+        return Err(Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "images are read with GET"));
+    }
+    if !is_image_name(name) {
+        return Err(Refusal::not_found("no such image"));
+    }
+    let limits = &gateway.config.limits;
+    let answer = gateway
+        .upstream
+        .send(Method::GET, &["/images/", name].concat(), None)
+        .await
+        .map_err(|failure| Refusal::new(StatusCode::BAD_GATEWAY, failure.message()))?;
+    let (parts, body) = answer.into_parts();
+    if parts.status == StatusCode::NOT_FOUND || parts.status == StatusCode::GONE {
+        return Err(Refusal::not_found("no such image (the service's image links are temporary)"));
+    }
+    let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+    let is_image =
+        content_type.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("image/"));
+    if !parts.status.is_success() || !is_image {
+        return Err(Refusal::new(StatusCode::BAD_GATEWAY, "the ClipCloud service did not send an image"));
+    }
+    let length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|n| n > limits.max_image_bytes) {
+        return Err(Refusal::new(StatusCode::BAD_GATEWAY, "the image is larger than this gateway relays"));
+    }
+    let limited = Limited::new(body, usize::try_from(limits.max_image_bytes).unwrap_or(usize::MAX));
+    let bounded = Deadline { inner: limited, sleep: Box::pin(tokio::time::sleep(limits.request_timeout)) };
+    let mut response = Response::new(Body::new(bounded.map_err(axum::Error::new)));
+    let headers = response.headers_mut();
+    if let Some(content_type) = content_type {
+        headers.insert(header::CONTENT_TYPE, content_type);
+    }
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    Ok(response)
+}
+
+/// A body that fails once its time is up, so a slow upstream cannot hold a connection.
+struct Deadline<B> {
+    inner: B,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+#[derive(Debug)]
+struct TimedOut;
+
+impl std::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the image did not arrive in time")
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+impl<B> HttpBody for Deadline<B>
+where
+    B: HttpBody + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = B::Data;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(TimedOut))));
+        }
+        Pin::new(&mut self.inner).poll_frame(cx).map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_image_names() {
+        assert!(is_image_name("0123abcd.webp"));
+        assert!(is_image_name("a-b_c.png"));
+        for bad in
+            ["", ".webp", "a.exe", "a/b.webp", "..%2f.webp", "a..webp", "a.webp.exe", "a b.webp", "a\\b.webp"]
+        {
+            assert!(!is_image_name(bad), "{bad}");
+        }
+        assert!(!is_image_name(&format!("{}.webp", "a".repeat(200))));
+    }
+}

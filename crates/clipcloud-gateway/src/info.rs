@@ -1,0 +1,62 @@
+//! The gateway's own small endpoints: `/healthz` for load balancers, `/gateway/info` for
+//! clients (what to send as the key), `/gateway/usage` for the operator (admin token).
+
+use crate::refusal::Refusal;
+use crate::state::Gateway;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+pub async fn healthz() -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Json(json!({ "status": "ok" }))).into_response()
+}
+
+/// `apikey`: what a client sends as its key here: `required` (relay: its own ClipCloud
+/// key), `none`, `passphrase` or `token` (operator-key mode).
+pub async fn info(State(gateway): State<Arc<Gateway>>) -> Response {
+    let (mode, apikey) = match &gateway.operator {
+        None => ("relay", "required"),
+        Some(operator) => ("operator", operator.settings.access.key_hint()),
+    };
+    let body = json!({
+        "service": "clipcloud-gateway",
+        "version": env!("CARGO_PKG_VERSION"),
+        "mode": mode,
+        "apikey": apikey,
+    });
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct UsageQuery {
+    days: Option<u32>,
+}
+
+/// Spend per UTC day and per visitor, from this gateway's ledger.
+pub async fn usage(
+    State(gateway): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    Query(query): Query<UsageQuery>,
+) -> Response {
+    let Some(operator) = &gateway.operator else {
+        return Refusal::not_found("usage is kept in operator-key mode only").into_response();
+    };
+    let Some(admin) = &operator.settings.admin_token else {
+        return Refusal::not_found("usage is off: start the gateway with --admin-token-file").into_response();
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|token| admin.matches(token.trim().as_bytes())) {
+        return Refusal::new(StatusCode::UNAUTHORIZED, "usage needs `Authorization: Bearer ADMIN_TOKEN`")
+            .into_response();
+    }
+    let days = query.days.unwrap_or(31).clamp(1, 366);
+    let body = operator.accounts.usage(crate::clock::unix_now(), days).await;
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}

@@ -1,0 +1,93 @@
+//! `clipcloud-gateway`: see `--help` and docs/gateway.md.
+
+use clipcloud_gateway::config::{self, Command};
+use clipcloud_gateway::{server, USAGE};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned());
+    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let config = match config::parse(args, env) {
+        Ok(Command::Run(config)) => *config,
+        Ok(Command::Help) => {
+            let _ = std::io::stdout().write_all(USAGE.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("clipcloud-gateway: {e}\n(see clipcloud-gateway --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("clipcloud-gateway: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+async fn run(config: clipcloud_gateway::Config) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(&config.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("clipcloud-gateway: cannot listen on {}: {e}", config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = listener.local_addr() else { return ExitCode::FAILURE };
+    let mode = match config.operator() {
+        None => "relay mode: visitors bring their own key".to_owned(),
+        Some(operator) => format!("operator-key mode: visitors send {}", operator.access.key_hint()),
+    };
+    let upstream = config.upstream.to_string();
+    let limits = config.limits.clone();
+    let gateway = match clipcloud_gateway::Gateway::open(config).await {
+        Ok(gateway) => std::sync::Arc::new(gateway),
+        Err(e) => {
+            eprintln!("clipcloud-gateway: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", server::ready_line(addr));
+        let _ = writeln!(out, "{mode}; upstream {upstream}");
+        let _ = out.flush();
+    }
+    let served = server::serve(listener, server::router(gateway), &limits, shutdown_signal());
+    match served.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("clipcloud-gateway: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    eprintln!("clipcloud-gateway: shutting down, finishing requests in flight");
+}

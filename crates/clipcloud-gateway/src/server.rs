@@ -1,0 +1,120 @@
+//! The HTTP side: the routes, the layers every answer passes through, and a connection loop
+//! with bounds axum's own `serve` does not set — headers within `--header-timeout` (which
+//! also closes idle keep-alive connections), a cap on open connections, a cap on a head's
+//! size — and a graceful shutdown that lets requests in flight finish.
+
+use crate::config::Limits;
+use crate::log::AccessLog;
+use crate::refusal::Refusal;
+use crate::state::Gateway;
+use crate::{api, images, info};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+/// The most a request's head (request line and headers) may weigh.
+const MAX_HEAD: usize = 32 * 1024;
+/// How long a shutdown waits for requests in flight.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Every route, with the layers, outermost first: access log → time limit → security
+/// headers → the handler.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    let timeout = gateway.config.limits.request_timeout;
+    let log = Arc::new(AccessLog(gateway.config.access_log));
+    Router::new()
+        .route("/healthz", get(info::healthz))
+        .route("/gateway/info", get(info::info))
+        .route("/gateway/usage", get(info::usage))
+        .route("/api", any(api::handle))
+        .route("/api/{*rest}", any(api::handle))
+        .route("/images/{name}", any(images::relay))
+        .fallback(fallback)
+        .with_state(gateway)
+        .layer(from_fn(move |request: Request, next: Next| time_limit(timeout, request, next)))
+        .layer(from_fn_with_state(log, crate::log::layer))
+}
+
+async fn fallback(request: Request) -> Response {
+    let shown: String = request.uri().path().chars().take(80).collect();
+    Refusal::not_found(format!("no such endpoint: {shown}")).into_response()
+}
+
+async fn time_limit(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            Refusal::new(StatusCode::GATEWAY_TIMEOUT, "the request took longer than this gateway allows")
+                .into_response()
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and gives
+/// requests in flight up to 30 s to finish.
+pub async fn serve<F>(listener: TcpListener, app: Router, limits: &Limits, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_HEAD)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        // At the cap, stop accepting: new connections wait in the kernel's queue.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: breathe, then go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request.map(Body::new))
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    Ok(())
+}
+
+/// The first line a started gateway prints (tests and scripts read the address from it).
+pub fn ready_line(addr: SocketAddr) -> String {
+    format!("clipcloud-gateway listening on http://{addr}")
+}

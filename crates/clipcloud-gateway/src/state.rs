@@ -1,0 +1,36 @@
+//! What every handler shares: the settings, the upstream client, and in operator-key mode
+//! the limits and the accounts.
+
+use crate::budget::{Accounts, AccountsConfig};
+use crate::config::{Config, Mode};
+use crate::operator::OperatorState;
+use crate::upstream::Upstream;
+
+pub struct Gateway {
+    pub config: Config,
+    pub upstream: Upstream,
+    pub operator: Option<OperatorState>,
+}
+
+impl Gateway {
+    /// Opens the ledger (and Redis) in operator-key mode; fails with a message for the
+    /// operator if they cannot be opened.
+    pub async fn open(config: Config) -> Result<Self, String> {
+        let upstream = Upstream::new(config.upstream.clone(), config.limits.upstream_timeout);
+        let operator = match &config.mode {
+            Mode::Relay => None,
+            Mode::Operator(settings) => {
+                let accounts = Accounts::open(AccountsConfig {
+                    ledger: settings.ledger.clone(),
+                    redis: settings.redis.clone(),
+                    visitor_daily_spend: settings.visitor_daily_spend,
+                    daily_cap: settings.daily_cap,
+                    monthly_cap: settings.monthly_cap,
+                })
+                .await?;
+                Some(OperatorState::new((**settings).clone(), accounts))
+            }
+        };
+        Ok(Self { config, upstream, operator })
+    }
+}

@@ -1,0 +1,175 @@
+//! What the gateway's HTTP tests share: a raw HTTP/1.1 client (so malformed and hostile
+//! request targets reach the server as written), an upstream that records what reached it,
+//! and starting an emulator and a gateway on free ports.
+#![allow(dead_code)]
+
+use clipcloud_gateway::config::{Config, Limits};
+use clipcloud_gateway::upstream::Origin;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A whole answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// A header's value (names compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn message(&self) -> String {
+        self.json()["message"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// Sends `raw` (a whole request, as bytes on the wire) and reads the answer to the end.
+pub fn raw(addr: SocketAddr, raw: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(raw).expect("send");
+    let mut bytes = Vec::new();
+    let _ = stream.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Answer { status, head: head.to_owned(), body }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A request with `Connection: close` and the given extra header lines.
+pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[&str], body: Option<&str>) -> Answer {
+    let mut text = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for header in headers {
+        text.push_str(header);
+        text.push_str("\r\n");
+    }
+    if let Some(body) = body {
+        text.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    text.push_str("\r\n");
+    text.push_str(body.unwrap_or_default());
+    raw(addr, text.as_bytes())
+}
+
+pub fn get(addr: SocketAddr, target: &str) -> Answer {
+    request(addr, "GET", target, &[], None)
+}
+
+pub fn post(addr: SocketAddr, target: &str, body: &str) -> Answer {
+    request(addr, "POST", target, &[], Some(body))
+}
+
+/// An emulator on a free port with quick creations.
+pub fn emulator(delay_ms: u64) -> clipcloud_emulator::Emulator {
+    clipcloud_emulator::Emulator::start(clipcloud_emulator::Config {
+        port: 0,
+        delay: Duration::from_millis(delay_ms),
+        ..clipcloud_emulator::Config::default()
+    })
+    .expect("emulator")
+}
+
+/// A fresh emulator key with this balance.
+pub fn fresh_key(emulator: &clipcloud_emulator::Emulator, balance: f64) -> String {
+    let answer = post(emulator.addr(), "/emulator/keys", &format!("{{\"balance\": {balance}}}"));
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.json()["apikey"].as_str().unwrap().to_owned()
+}
+
+pub fn balance(emulator: &clipcloud_emulator::Emulator, key: &str) -> f64 {
+    let answer = get(emulator.addr(), &format!("/api/balance?apikey={key}"));
+    answer.json()["balance"].as_f64().unwrap_or(f64::NAN)
+}
+
+/// Relay-mode settings in front of `upstream`, with short limits for tests.
+pub fn relay_config(upstream: &str) -> Config {
+    let mut config = Config::relay(Origin::parse(upstream).unwrap());
+    config.limits = Limits { header_timeout: Duration::from_secs(2), ..Limits::default() };
+    config
+}
+
+/// What a [`Recorder`] saw: method and target of every request.
+pub type Seen = Arc<Mutex<Vec<String>>>;
+
+/// An upstream that records each request and answers with `status` and `body` (where
+/// `{target}` is replaced by the request's target, as a careless service's echo would).
+pub struct Recorder {
+    pub url: String,
+    pub seen: Seen,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Recorder {
+    pub fn start(status: u16, content_type: &'static str, body: &'static str) -> Self {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let seen: Seen = Arc::default();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let record = seen.clone();
+        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+            let record = record.clone();
+            async move {
+                let target = request.uri().to_string();
+                record.lock().unwrap().push(format!("{} {target}", request.method()));
+                let status = axum::http::StatusCode::from_u16(status).unwrap();
+                (status, [("content-type", content_type)], body.replace("{target}", &target))
+            }
+        });
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Self { url, seen, _runtime: runtime }
+    }
+
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A key file (or any one-line secret file) in a fresh temporary folder.
+pub fn secret_file(name: &str, value: &str) -> String {
+    let dir = temp_dir(name);
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{value}\n")).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// A new empty folder for this test.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("clipcloud-gateway-test-{}-{tag}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
