@@ -111,6 +111,10 @@ fn browsers() -> Result<(), String> {
     if output("firefox-esr", &["--version"]).is_none() {
         missing.push("firefox-esr");
     }
+    // Not a browser: the gateway's shared-budget tests start a real Redis.
+    if output("redis-server", &["--version"]).is_none() {
+        missing.push("redis-server");
+    }
     if missing.is_empty() {
         return Ok(());
     }
