@@ -6,6 +6,7 @@ use core::time::Duration;
 
 /// Stable, machine-readable error codes (the npm package's `error.code` strings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// The input was refused before sending, or the API answered 400/415.
     InvalidInput,
@@ -63,6 +64,7 @@ impl ErrorCode {
 
 /// Which input field a validation rule is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Field {
     Prompt,
     Style,
@@ -112,6 +114,7 @@ impl fmt::Display for InvalidInput {
 
 /// Everything that can go wrong in a call.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Error {
     /// Refused by validation; nothing was sent.
     InvalidInput(InvalidInput),

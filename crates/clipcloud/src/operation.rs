@@ -119,6 +119,7 @@ impl Session {
 
 /// What to do.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Call {
     Create(CreateRequest),
     Check(String),
@@ -148,6 +149,7 @@ pub enum Output {
 /// 0: the id is known from here on, to wait for it later should this page go away; also
 /// when a `wait` polls as `generate` does), then after every check that found it not ready.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Progress<'a> {
     pub creation_id: &'a str,
     /// Checks made so far.
@@ -171,6 +173,7 @@ pub enum Step<'a> {
 
 /// Why the driver stops an operation early ([`Operation::stop`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Interrupt {
     /// The caller cancelled it.
     Aborted,

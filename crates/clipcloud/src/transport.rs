@@ -7,6 +7,7 @@ use core::time::Duration;
 
 /// Why no HTTP answer arrived.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The per-request timeout passed first.
     Timeout,
