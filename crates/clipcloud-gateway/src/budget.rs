@@ -199,8 +199,8 @@ mod keys {
     }
 }
 
-/// KEYS: day, month, visitor-day, marker, [token]. ARGV: estimate, visitor limit, daily
-/// cap, monthly cap, day TTL, month TTL, marker TTL, [token budget, token expiry].
+/// KEYS: day, month, visitor-day, marker, then the token's if any. ARGV: estimate, visitor limit, daily
+/// cap, monthly cap, day TTL, month TTL, marker TTL, then (with a token) its budget and expiry.
 /// 0 = reserved (or already reserved under this marker); 1..4 = which cap.
 static RESERVE: Script = Script::new(
     r"
