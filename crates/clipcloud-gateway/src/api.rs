@@ -225,7 +225,7 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
 
 /// The upstream request for a call, built by the core with `key`.
 pub fn build(route: Route<'_>, create: Option<&clipcloud::CreateRequest>, key: &str) -> HttpRequest {
-    let endpoint = Endpoint { base_url: "", api_key: key };
+    let endpoint = Endpoint { base_url: "", api_key: Some(key) };
     match (route, create) {
         (Route::Create, Some(request)) => endpoint.create(request),
         (Route::Check(id), _) => endpoint.check(id),
@@ -295,7 +295,7 @@ pub async fn forward(
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        let encoded = Endpoint { base_url: "", api_key: secret }.balance().url;
+        let encoded = Endpoint { base_url: "", api_key: Some(secret) }.balance().url;
         let encoded = encoded.rsplit_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
         for form in [secret.to_string(), encoded, secret.replace(' ', "+")] {
             if !form.is_empty() && out.contains(&form) {

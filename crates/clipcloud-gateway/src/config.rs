@@ -168,6 +168,13 @@ impl Config {
             Mode::Relay => None,
         }
     }
+
+    pub fn operator_mut(&mut self) -> Option<&mut Operator> {
+        match &mut self.mode {
+            Mode::Operator(operator) => Some(operator),
+            Mode::Relay => None,
+        }
+    }
 }
 
 /// What the command line asks for.

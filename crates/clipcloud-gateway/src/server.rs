@@ -4,12 +4,13 @@
 //! size — and a graceful shutdown that lets requests in flight finish.
 
 use crate::config::Limits;
+use crate::headers::SecurityHeaders;
 use crate::log::AccessLog;
 use crate::refusal::Refusal;
 use crate::state::Gateway;
 use crate::{api, images, info};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -30,11 +31,13 @@ const MAX_HEAD: usize = 32 * 1024;
 /// How long a shutdown waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// Every route, with the layers, outermost first: access log → time limit → security
-/// headers → the handler.
+/// Every route, with the layers, outermost first: access log → security headers → time
+/// limit → the handler (so refusals and time-outs carry the headers too).
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let timeout = gateway.config.limits.request_timeout;
     let log = Arc::new(AccessLog(gateway.config.access_log));
+    let page_csp = gateway.site.as_ref().and_then(|site| site.page_csp()).map(str::to_owned);
+    let security = Arc::new(SecurityHeaders::new(page_csp, gateway.config.https));
     Router::new()
         .route("/healthz", get(info::healthz))
         .route("/gateway/info", get(info::info))
@@ -45,12 +48,19 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .fallback(fallback)
         .with_state(gateway)
         .layer(from_fn(move |request: Request, next: Next| time_limit(timeout, request, next)))
+        .layer(from_fn_with_state(security, crate::headers::layer))
         .layer(from_fn_with_state(log, crate::log::layer))
 }
 
-async fn fallback(request: Request) -> Response {
-    let shown: String = request.uri().path().chars().take(80).collect();
-    Refusal::not_found(format!("no such endpoint: {shown}")).into_response()
+/// The app's files, when there are any.
+async fn fallback(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
+    match &gateway.site {
+        Some(site) => site.serve(request.method(), request.uri(), request.headers()).await,
+        None => {
+            let shown: String = request.uri().path().chars().take(80).collect();
+            Refusal::not_found(format!("no such endpoint: {shown}")).into_response()
+        }
+    }
 }
 
 async fn time_limit(limit: Duration, request: Request, next: Next) -> Response {

@@ -4,11 +4,14 @@
 use crate::budget::{Accounts, AccountsConfig};
 use crate::config::{Config, Mode};
 use crate::operator::OperatorState;
+use crate::statics::Site;
 use crate::upstream::Upstream;
 
 pub struct Gateway {
     pub config: Config,
     pub upstream: Upstream,
+    /// The app's files (`--static-dir`).
+    pub site: Option<Site>,
     pub operator: Option<OperatorState>,
 }
 
@@ -17,6 +20,7 @@ impl Gateway {
     /// operator if they cannot be opened.
     pub async fn open(config: Config) -> Result<Self, String> {
         let upstream = Upstream::new(config.upstream.clone(), config.limits.upstream_timeout);
+        let site = config.static_dir.as_deref().map(Site::open).transpose()?;
         let operator = match &config.mode {
             Mode::Relay => None,
             Mode::Operator(settings) => {
@@ -31,6 +35,6 @@ impl Gateway {
                 Some(OperatorState::new((**settings).clone(), accounts))
             }
         };
-        Ok(Self { config, upstream, operator })
+        Ok(Self { config, upstream, site, operator })
     }
 }

@@ -1,0 +1,325 @@
+//! The gateway over real sockets in operator-key mode, in front of the emulator: visitors
+//! send no key; origins, identity, rate limits, spend caps, ownership, tokens and the
+//! passphrase are enforced; the ledger survives a restart.
+
+mod common;
+
+use clipcloud_gateway::config::{self, Command, Config};
+use clipcloud_gateway::secret::Secret;
+use clipcloud_gateway::visitor::Token;
+use clipcloud_gateway::Running;
+use common::*;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Operator-key settings as the command line gives them, in front of `upstream`, with the
+/// key in a file, a fresh ledger, no access log, and `127.0.0.1` as a trusted proxy (so
+/// tests can speak for many client addresses with `X-Forwarded-For`).
+fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
+    let ledger = temp_dir("ledger").join("ledger.sqlite3").to_string_lossy().into_owned();
+    let key_file = secret_file("key", key);
+    let mut args: Vec<String> = [
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        upstream,
+        "--key-file",
+        &key_file,
+        "--ledger",
+        &ledger,
+        "--log-format",
+        "off",
+        "--trust-proxy",
+        "127.0.0.1",
+        "--allow-origin",
+        "https://blog.example",
+        "--header-timeout",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    match config::parse(args, std::iter::empty()).expect("settings") {
+        Command::Run(config) => (*config, ledger),
+        Command::Help => unreachable!(),
+    }
+}
+
+/// A visitor speaking through the trusted proxy from its own address, with its cookie once
+/// the gateway has given one.
+struct Visitor {
+    forwarded_for: String,
+    cookie: Option<String>,
+}
+
+impl Visitor {
+    fn from(ip: &str) -> Self {
+        Self { forwarded_for: format!("X-Forwarded-For: {ip}"), cookie: None }
+    }
+
+    fn send(&mut self, addr: SocketAddr, method: &str, target: &str, body: Option<&str>) -> Answer {
+        let cookie = self.cookie.as_ref().map(|c| format!("Cookie: {c}"));
+        let mut headers = vec![self.forwarded_for.as_str()];
+        headers.extend(cookie.as_deref());
+        let answer = request(addr, method, target, &headers, body);
+        if let Some(set) = answer.header("set-cookie") {
+            self.cookie = set.split(';').next().map(str::to_owned);
+        }
+        answer
+    }
+
+    fn create(&mut self, addr: SocketAddr) -> Answer {
+        self.send(addr, "POST", "/api/creation", Some(r#"{"prompt":"a red apple","styleName":"standard"}"#))
+    }
+}
+
+fn wait_done(visitor: &mut Visitor, addr: SocketAddr, id: &str) -> Answer {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let check = visitor.send(addr, "GET", &format!("/api/creation/{id}"), None);
+        assert_eq!(check.status, 200, "{check:?}");
+        if check.json()["results"].is_array() {
+            return check;
+        }
+        assert!(Instant::now() < deadline, "never finished");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn visitors_send_no_key_and_see_only_their_own_creations() {
+    let emulator = emulator(200);
+    let key = fresh_key(&emulator, 20.0);
+    let (config, _) = operator(&emulator.base_url(), &key, &[]);
+    let gateway = Running::start(config).unwrap();
+    let addr = gateway.addr();
+
+    let info = get(addr, "/gateway/info").json();
+    assert_eq!((info["mode"].as_str(), info["apikey"].as_str()), (Some("operator"), Some("none")));
+
+    let mut alice = Visitor::from("203.0.113.1");
+    let styles = alice.send(addr, "GET", "/api/styles", None);
+    assert_eq!(styles.status, 200, "{styles:?}");
+    let set_cookie = styles.header("set-cookie").expect("a visitor cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+
+    let created = alice.create(addr);
+    assert_eq!(created.status, 200, "{created:?}");
+    let id = created.json()["creation_id"].as_str().unwrap().to_owned();
+    let done = wait_done(&mut alice, addr, &id);
+    assert_eq!(done.json()["cost"].as_f64(), Some(1.1));
+    assert!((balance(&emulator, &key) - 18.9).abs() < 1e-9, "the operator's key paid");
+
+    // Another visitor (another address, no cookie), or a forged cookie, learns nothing.
+    let mut mallory = Visitor::from("198.51.100.7");
+    let stolen = mallory.send(addr, "GET", &format!("/api/creation/{id}"), None);
+    assert_eq!(stolen.status, 404, "{stolen:?}");
+    mallory.cookie = alice.cookie.as_ref().map(|c| c.replacen("cc_visitor=", "cc_visitor=0", 1));
+    assert_eq!(mallory.send(addr, "GET", &format!("/api/creation/{id}"), None).status, 404);
+    // A key the visitor sends is not the operator's and changes nothing.
+    let with_key = alice.send(addr, "GET", &format!("/api/creation/{id}?apikey=whatever"), None);
+    assert_eq!(with_key.status, 200, "{with_key:?}");
+}
+
+#[test]
+fn pages_from_other_sites_are_refused() {
+    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"styles":[]}"#);
+    let (config, _) = operator(&upstream.url, "op-key-123", &[]);
+    let gateway = Running::start(config).unwrap();
+    let addr = gateway.addr();
+    let evil = request(
+        addr,
+        "POST",
+        "/api/creation",
+        &["Origin: https://evil.example"],
+        Some(r#"{"prompt":"a","styleName":"standard"}"#),
+    );
+    assert_eq!(evil.status, 403, "{evil:?}");
+    assert!(evil.message().contains("evil.example"), "{evil:?}");
+    assert_eq!(request(addr, "GET", "/api/styles", &["Origin: null"], None).status, 403);
+    let preflight = request(
+        addr,
+        "OPTIONS",
+        "/api/creation",
+        &["Origin: https://blog.example", "Access-Control-Request-Method: POST"],
+        None,
+    );
+    assert_eq!(preflight.status, 204, "{preflight:?}");
+    assert_eq!(preflight.header("access-control-allow-origin").as_deref(), Some("https://blog.example"));
+    let listed = request(addr, "GET", "/api/styles", &["Origin: https://blog.example"], None);
+    assert_eq!(listed.header("access-control-allow-origin").as_deref(), Some("https://blog.example"));
+    let own = request(addr, "GET", "/api/styles", &[&format!("Origin: http://{addr}")], None);
+    assert_eq!(own.status, 200, "the gateway's own pages: {own:?}");
+    assert_eq!(upstream.seen(), ["GET /api/styles?apikey=op-key-123", "GET /api/styles?apikey=op-key-123"]);
+}
+
+#[test]
+fn the_visitors_key_in_any_spelling_never_replaces_the_operators() {
+    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"balance":1}"#);
+    let (config, _) = operator(&upstream.url, "op-key-123", &[]);
+    let gateway = Running::start(config).unwrap();
+    for target in
+        ["/api/balance?APIKEY=mine", "/api/balance?api%6Bey=mine", "/api/balance?apikey=mine&apikey=mine"]
+    {
+        assert_eq!(get(gateway.addr(), target).status, 200, "{target}");
+    }
+    assert!(
+        upstream.seen().iter().all(|s| s == "GET /api/balance?apikey=op-key-123"),
+        "{:?}",
+        upstream.seen()
+    );
+}
+
+#[test]
+fn creates_are_rate_limited_per_visitor_with_retry_after() {
+    let emulator = emulator(200);
+    let key = fresh_key(&emulator, 50.0);
+    let (config, _) = operator(&emulator.base_url(), &key, &["--creates-per-minute", "2"]);
+    let gateway = Running::start(config).unwrap();
+    let mut visitor = Visitor::from("203.0.113.9");
+    // As the app does: the styles first (the gateway's cookie comes with them), then creates.
+    assert_eq!(visitor.send(gateway.addr(), "GET", "/api/styles", None).status, 200);
+    assert_eq!(visitor.create(gateway.addr()).status, 200);
+    assert_eq!(visitor.create(gateway.addr()).status, 200);
+    let limited = visitor.create(gateway.addr());
+    assert_eq!(limited.status, 429, "{limited:?}");
+    let wait: u64 = limited.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert!(limited.message().contains("2 a minute"), "{limited:?}");
+    // Someone else is not held back; a visitor without cookies is one address.
+    let mut curl = Visitor::from("203.0.113.10");
+    for _ in 0..2 {
+        assert_eq!(curl.create(gateway.addr()).status, 200);
+        curl.cookie = None;
+    }
+    assert_eq!(curl.create(gateway.addr()).status, 429);
+}
+
+/// The issue's abuse run: 1,000 creates from 50 visitors (25 with cookies, 25 by address
+/// only) against a daily cap of 10 credits.
+#[test]
+fn an_abuse_run_spends_at_most_the_daily_cap() {
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let (config, _) =
+        operator(&emulator.base_url(), &key, &["--daily-cap", "10", "--creates-per-minute", "10"]);
+    let gateway = Running::start(config).unwrap();
+    let addr = gateway.addr();
+    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..10)
+            .map(|worker| {
+                scope.spawn(move || {
+                    let mut seen = Vec::new();
+                    for v in (worker * 5)..(worker * 5 + 5) {
+                        let mut visitor = Visitor::from(&format!("192.0.2.{}", v + 1));
+                        if v % 2 == 0 {
+                            // A cookie first, then every create with it.
+                            assert_eq!(visitor.send(addr, "GET", "/api/styles", None).status, 200);
+                            assert!(visitor.cookie.is_some());
+                        }
+                        for _ in 0..20 {
+                            let answer = visitor.create(addr);
+                            if v % 2 == 1 {
+                                visitor.cookie = None;
+                            }
+                            let message = if answer.status == 200 { String::new() } else { answer.message() };
+                            seen.push((answer.status, message));
+                        }
+                    }
+                    seen
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.len(), 1000);
+    let accepted = statuses.iter().filter(|(s, _)| *s == 200).count();
+    let spent = 100.0 - balance(&emulator, &key);
+    assert!(spent <= 10.0 + 1e-9, "spent {spent} over a cap of 10");
+    assert_eq!(accepted, 9, "9 × 1.1 fit under 10");
+    assert!((spent - 9.9).abs() < 1e-9, "spent {spent}");
+    for (status, message) in statuses.iter().filter(|(s, _)| *s != 200) {
+        assert!(*status == 402 || *status == 429, "{status} {message}");
+        assert!(message.len() > 20, "a clear message: {message:?}");
+    }
+    assert!(
+        statuses.iter().any(|(s, m)| *s == 402 && m.contains("day")),
+        "a budget refusal names the day's cap"
+    );
+}
+
+#[test]
+fn a_restart_keeps_the_days_spend() {
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let (config, ledger) = operator(&emulator.base_url(), &key, &["--daily-cap", "2.2"]);
+    let gateway = Running::start(config).unwrap();
+    let mut visitor = Visitor::from("203.0.113.20");
+    assert_eq!(visitor.create(gateway.addr()).status, 200);
+    assert_eq!(visitor.create(gateway.addr()).status, 200);
+    gateway.stop();
+
+    let (mut config, _) = operator(&emulator.base_url(), &key, &["--daily-cap", "2.2"]);
+    config.operator_mut().expect("operator mode").ledger = ledger.into();
+    let gateway = Running::start(config).unwrap();
+    let refused = Visitor::from("203.0.113.21").create(gateway.addr());
+    assert_eq!(refused.status, 402, "{refused:?}");
+    assert!((balance(&emulator, &key) - 97.8).abs() < 1e-9);
+}
+
+#[test]
+fn visitor_tokens_carry_their_own_budget() {
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let secret_path = secret_file("token-secret", "site-shared-secret");
+    let (config, _) = operator(&emulator.base_url(), &key, &["--token-secret-file", &secret_path]);
+    let gateway = Running::start(config).unwrap();
+    let addr = gateway.addr();
+    let secret = Secret::new("site-shared-secret");
+    let now = clipcloud_gateway::clock::unix_now();
+    let token = Token::sign(&secret, "user-1", now + 600, 110);
+    let create = |key: &str| {
+        post(addr, &format!("/api/creation?apikey={key}"), r#"{"prompt":"a","styleName":"standard"}"#)
+    };
+
+    assert_eq!(get(addr, "/gateway/info").json()["apikey"], "token");
+    assert_eq!(create("").status, 401);
+    assert_eq!(create(&token).status, 200);
+    let spent = create(&token);
+    assert_eq!(spent.status, 402, "{spent:?}");
+    assert!(spent.message().contains("allowance of 1.10"), "{spent:?}");
+    assert_eq!(create(&Token::sign(&secret, "user-1", now - 1, 1000)).status, 403, "expired");
+    assert_eq!(create(&Token::sign(&Secret::new("guess"), "user-1", now + 600, 1000)).status, 403, "forged");
+    // The same user with a new allowance from the site.
+    assert_eq!(create(&Token::sign(&secret, "user-1", now + 601, 110)).status, 200);
+}
+
+#[test]
+fn a_passphrase_stands_in_for_the_key() {
+    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"balance":1}"#);
+    let passphrase = secret_file("passphrase", "open sesame");
+    let (config, _) = operator(&upstream.url, "op-key-123", &["--passphrase-file", &passphrase]);
+    let gateway = Running::start(config).unwrap();
+    assert_eq!(get(gateway.addr(), "/api/balance").status, 401);
+    assert_eq!(get(gateway.addr(), "/api/balance?apikey=open%20sesamE").status, 401);
+    assert_eq!(get(gateway.addr(), "/api/balance?apikey=open%20sesame").status, 200);
+    assert_eq!(upstream.seen(), ["GET /api/balance?apikey=op-key-123"]);
+}
+
+#[test]
+fn usage_is_for_the_operator_only() {
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let admin = secret_file("admin", "admin-token-xyz");
+    let (config, _) = operator(&emulator.base_url(), &key, &["--admin-token-file", &admin]);
+    let gateway = Running::start(config).unwrap();
+    assert_eq!(Visitor::from("203.0.113.30").create(gateway.addr()).status, 200);
+    assert_eq!(get(gateway.addr(), "/gateway/usage").status, 401);
+    let wrong = request(gateway.addr(), "GET", "/gateway/usage", &["Authorization: Bearer nope"], None);
+    assert_eq!(wrong.status, 401);
+    let usage =
+        request(gateway.addr(), "GET", "/gateway/usage", &["Authorization: Bearer admin-token-xyz"], None);
+    assert_eq!(usage.status, 200, "{usage:?}");
+    assert!(usage.body.contains("203.0.113.30"), "per visitor: {}", usage.body);
+}
