@@ -99,7 +99,7 @@ pub fn curl(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) 
     let base = base(base_url);
     // The body exactly as the core sends it.
     let body =
-        clipcloud::codec::Endpoint { base_url: base, api_key: "" }.create(&create).body.unwrap_or_default();
+        clipcloud::codec::Endpoint { base_url: base, api_key: None }.create(&create).body.unwrap_or_default();
     let mut out = String::from("KEY=");
     out += &shell_quote(&mask_key(key));
     out += "   # your API key (masked here)\n\n# 1. start the creation\ncurl -s -X POST \"";

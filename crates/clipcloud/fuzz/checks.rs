@@ -31,7 +31,7 @@ pub fn check_decode(data: &[u8]) {
 }
 
 const FUZZ_ENDPOINT: clipcloud::codec::Endpoint<'static> =
-    clipcloud::codec::Endpoint { base_url: "http://fuzz.test", api_key: "k" };
+    clipcloud::codec::Endpoint { base_url: "http://fuzz.test", api_key: Some("k") };
 
 /// Any JSON a caller might pass as a request: validation answers Ok or a typed error
 /// with a message, never a panic; accepted requests build a body that is JSON.

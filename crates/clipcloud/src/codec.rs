@@ -34,10 +34,13 @@ pub struct HttpRequest {
 
 impl core::fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let path = self.url.split('?').next().unwrap_or_default();
+        let (path, query) = match self.url.split_once('?') {
+            Some((path, _)) => (path, "?apikey=[redacted]"),
+            None => (self.url.as_str(), ""),
+        };
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &format_args!("{path}?apikey=[redacted]"))
+            .field("url", &format_args!("{path}{query}"))
             .field("body", &self.body)
             .finish()
     }
@@ -60,18 +63,22 @@ pub struct HttpResponse {
 pub struct Endpoint<'a> {
     /// Without a trailing slash, e.g. `https://clipcloud.clipai.pro`.
     pub base_url: &'a str,
-    pub api_key: &'a str,
+    /// `None`: the URLs carry no `apikey` parameter (a gateway that adds its own key).
+    pub api_key: Option<&'a str>,
 }
 
 impl Endpoint<'_> {
     fn url(&self, path: &str) -> String {
-        let mut url = String::with_capacity(self.base_url.len() + path.len() + self.api_key.len() + 16);
+        let key = self.api_key.unwrap_or_default();
+        let mut url = String::with_capacity(self.base_url.len() + path.len() + key.len() + 16);
         url.push_str(self.base_url.trim_end_matches('/'));
         url.push_str(path);
-        url.push('?');
-        url.push_str(route::API_KEY_PARAM);
-        url.push('=');
-        percent_encode_into(self.api_key, &mut url);
+        if let Some(key) = self.api_key {
+            url.push('?');
+            url.push_str(route::API_KEY_PARAM);
+            url.push('=');
+            percent_encode_into(key, &mut url);
+        }
         url
     }
 
@@ -446,7 +453,8 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::model::{AdvancedRequest, StyleRequest};
 
-    const ENDPOINT: Endpoint<'static> = Endpoint { base_url: "https://example.test/", api_key: "k y&z" };
+    const ENDPOINT: Endpoint<'static> =
+        Endpoint { base_url: "https://example.test/", api_key: Some("k y&z") };
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse { status, retry_after: None, body: body.into(), received_unix_secs: 0 }
@@ -458,6 +466,15 @@ mod tests {
         assert_eq!(ENDPOINT.styles().url, "https://example.test/api/styles?apikey=k%20y%26z");
         assert_eq!(ENDPOINT.check("ab-1").url, "https://example.test/api/creation/ab-1?apikey=k%20y%26z");
         assert_eq!(ENDPOINT.balance().method, Method::Get);
+    }
+
+    #[test]
+    fn without_a_key_urls_carry_no_key_parameter() {
+        let keyless = Endpoint { base_url: "https://gateway.test", api_key: None };
+        assert_eq!(keyless.balance().url, "https://gateway.test/api/balance");
+        assert_eq!(keyless.check("ab-1").url, "https://gateway.test/api/creation/ab-1");
+        let create = keyless.create(&StyleRequest::new("cat", "HD-HQ").into());
+        assert_eq!((create.method, create.url.as_str()), (Method::Post, "https://gateway.test/api/creation"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! How a client is set up: where to send, with which key, and its time limits.
+//! How a client is set up: where to send, with which key (or none, for a gateway that
+//! adds its own), and its time limits.
 
 use crate::error::{Error, Field};
 use crate::model::DEFAULT_BASE_URL;
@@ -32,7 +33,9 @@ impl fmt::Debug for ApiKey {
 pub struct Config {
     /// Default: the real service. Point it at the emulator or a proxy.
     pub base_url: String,
-    pub api_key: ApiKey,
+    /// `None`: requests carry no key at all, for a gateway in operator-key mode that adds
+    /// its own ([`Config::keyless`]). The real service always needs one.
+    pub api_key: Option<ApiKey>,
     /// Developer affiliate id, added to every create that sets none.
     pub soft_id: Option<u64>,
     /// Limit for one HTTP request (each retry gets its own).
@@ -43,9 +46,17 @@ pub struct Config {
 
 impl Config {
     pub fn new(api_key: impl Into<String>) -> Self {
+        Self { api_key: Some(ApiKey::new(api_key)), ..Self::keyless() }
+    }
+
+    /// A client that sends no key, for a gateway in operator-key mode (its
+    /// `/gateway/info` says `"apikey": "none"`; see [`crate::gateway::Info`]): the
+    /// gateway adds its own key. Set [`Config::base_url`] to the gateway; without one the
+    /// client is refused, as the real service needs a key.
+    pub fn keyless() -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
-            api_key: ApiKey::new(api_key),
+            api_key: None,
             soft_id: None,
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -70,7 +81,7 @@ impl Config {
 
     /// Checks the settings a client cannot work without, and normalises the base URL.
     pub(crate) fn validated(mut self) -> Result<Self, Error> {
-        if self.api_key.expose().trim().is_empty() {
+        if self.api_key.as_ref().is_some_and(|key| key.expose().trim().is_empty()) {
             return Err(Error::invalid(Field::ApiKey, "API key must not be empty"));
         }
         let trimmed = self.base_url.trim().trim_end_matches('/');
@@ -86,10 +97,22 @@ impl Config {
                 .concat(),
             ));
         }
+        if self.api_key.is_none() && trimmed.eq_ignore_ascii_case(DEFAULT_BASE_URL) {
+            return Err(Error::invalid(Field::ApiKey, KEY_NEEDED));
+        }
         self.base_url = trimmed.to_owned();
         Ok(self)
     }
+
+    /// The key to send, if any.
+    pub fn key(&self) -> Option<&str> {
+        self.api_key.as_ref().map(ApiKey::expose)
+    }
 }
+
+/// Why a client without a key is refused for the real service.
+const KEY_NEEDED: &str =
+    "an API key is required: only a gateway that adds its own key can be used without one (set the base URL to it)";
 
 #[cfg(test)]
 mod tests {
@@ -111,5 +134,23 @@ mod tests {
             assert_eq!(err.code(), crate::ErrorCode::InvalidInput, "{bad}");
         }
         assert!(Config::new("  ").validated().is_err());
+    }
+
+    #[test]
+    fn keyless_needs_a_gateway() {
+        let ok = Config::keyless().base_url("https://images.example.org/").validated().unwrap();
+        assert_eq!((ok.key(), ok.base_url.as_str()), (None, "https://images.example.org"));
+        // The real service always needs a key, however its URL is spelled.
+        for service in [DEFAULT_BASE_URL, "https://ClipCloud.clipai.pro/", " https://clipcloud.clipai.pro "] {
+            let err = Config::keyless().base_url(service).validated().unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidInput(e) if e.field == Field::ApiKey && e.message == KEY_NEEDED),
+                "{service}: {err:?}"
+            );
+        }
+        assert_eq!(Config::keyless().validated().unwrap_err().code(), crate::ErrorCode::InvalidInput);
+        // An empty key is still an empty key, not "no key".
+        assert!(Config::new("").base_url("https://images.example.org").validated().is_err());
+        assert_eq!(Config::new("k").key(), Some("k"));
     }
 }

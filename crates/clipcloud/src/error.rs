@@ -266,10 +266,14 @@ impl Error {
                 out.push_str("Invalid input: ");
                 out.push_str(&e.message);
             }
-            Self::Api { status, message, may_have_started, .. } => {
+            Self::Api { status, message, retry_after, may_have_started } => {
                 out.push_str(match ErrorCode::from_status(*status) {
+                    // The API itself answers 401; 403 comes from a gateway in front of it
+                    // (a page's origin or a visitor token refused), whose message says why.
+                    ErrorCode::Unauthorized if *status == 403 => "Access was refused",
                     ErrorCode::Unauthorized => "The API key was refused",
-                    ErrorCode::InsufficientBalance => "The balance is too low",
+                    // The key's balance, or a gateway's spending limit (its message says which).
+                    ErrorCode::InsufficientBalance => "Not enough credit",
                     ErrorCode::NotFound => "Not found",
                     ErrorCode::RateLimited => "Too many requests",
                     ErrorCode::Server => "The service had trouble",
@@ -283,6 +287,11 @@ impl Error {
                 }
                 out.push_str(": ");
                 out.push_str(message);
+                if let Some(wait) = retry_after.filter(|w| *status == 429 && !w.is_zero()) {
+                    out.push_str(" (try again in ");
+                    out.push_str(&decimal(wait.as_secs().max(1)));
+                    out.push_str(" s)");
+                }
                 if *may_have_started {
                     out.push('.');
                 }
@@ -443,6 +452,33 @@ mod tests {
             may_have_started: false,
         };
         assert_eq!(e.to_string(), "The API key was refused (HTTP 401): Unknown key");
+    }
+
+    #[test]
+    fn refusals_of_a_gateway_read_clearly() {
+        let api = |status, message: &str, retry_after| Error::Api {
+            status,
+            message: message.into(),
+            retry_after,
+            may_have_started: false,
+        };
+        let budget = api(402, "This site has reached its spending limit for today (0.10 credits).", None);
+        assert_eq!(
+            budget.to_string(),
+            "Not enough credit (HTTP 402): This site has reached its spending limit for today (0.10 credits)."
+        );
+        let origin = api(403, "pages from https://evil.example may not use this gateway", None);
+        assert_eq!(
+            origin.to_string(),
+            "Access was refused (HTTP 403): pages from https://evil.example may not use this gateway"
+        );
+        let limited = api(429, "too many creations", Some(Duration::from_secs(12)));
+        assert_eq!(
+            limited.to_string(),
+            "Too many requests (HTTP 429): too many creations (try again in 12 s)"
+        );
+        assert_eq!(api(429, "slow down", None).to_string(), "Too many requests (HTTP 429): slow down");
+        assert_eq!(api(413, "the request body is over 65536 bytes", None).code(), ErrorCode::InvalidInput);
     }
 
     #[test]

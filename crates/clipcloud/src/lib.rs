@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub mod fetch;
+pub mod gateway;
 mod json;
 pub mod model;
 pub mod operation;

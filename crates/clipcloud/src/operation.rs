@@ -84,7 +84,7 @@ impl Session {
     }
 
     fn endpoint(&self) -> Endpoint<'_> {
-        Endpoint { base_url: &self.config.base_url, api_key: self.config.api_key.expose() }
+        Endpoint { base_url: &self.config.base_url, api_key: self.config.key() }
     }
 
     /// A creation `create` just made, remembered for a `wait`; the oldest is forgotten
@@ -352,7 +352,7 @@ impl Operation {
                 Step::Sleep { duration, progress: None }
             }
             Decision::GiveUp => {
-                let error = error.redact(session.config.api_key.expose());
+                let error = error.redact(session.config.key().unwrap_or_default());
                 match &mut self.polling {
                     // One failed check (after its own retries) does not lose the creation:
                     // it is still running on the service, so keep polling until the deadline.

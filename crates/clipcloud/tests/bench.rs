@@ -17,7 +17,7 @@ const CHECK_DONE: &str = r#"{"success":true,"message":"Images processed succesfu
 /// Encode (validate + build a create request) and decode (a finished check with two
 /// images), each in a loop for ~300 ms of `now()` (ms); returns ns per call of each.
 fn overhead(now: impl Fn() -> f64) -> (f64, f64) {
-    let endpoint = Endpoint { base_url: "https://clipcloud.clipai.pro", api_key: "0123456789abcdef" };
+    let endpoint = Endpoint { base_url: "https://clipcloud.clipai.pro", api_key: Some("0123456789abcdef") };
     let mut request =
         StyleRequest::new("A close-up shot of a perfectly ripe red apple on a wooden table", "HD-HQ");
     request.count = Some(2);

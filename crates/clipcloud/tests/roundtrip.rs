@@ -6,7 +6,7 @@ use clipcloud::codec::Endpoint;
 use clipcloud::{AdvancedRequest, StyleRequest};
 use proptest::prelude::*;
 
-const ENDPOINT: Endpoint<'static> = Endpoint { base_url: "http://emulator.test", api_key: "k" };
+const ENDPOINT: Endpoint<'static> = Endpoint { base_url: "http://emulator.test", api_key: Some("k") };
 
 fn text() -> impl Strategy<Value = String> {
     // Any Unicode, quotes, backslashes and control characters included.
