@@ -184,7 +184,8 @@ pub enum Command {
     Help,
 }
 
-const FLAGS: &[&str] = &[
+/// Every setting's name (a flag without `--`).
+pub const FLAGS: &[&str] = &[
     "listen",
     "upstream",
     "static-dir",

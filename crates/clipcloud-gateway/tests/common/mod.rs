@@ -132,6 +132,11 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn start(status: u16, content_type: &'static str, body: &'static str) -> Self {
+        Self::slow(status, content_type, body, Duration::ZERO)
+    }
+
+    /// [`Recorder::start`], answering each request after `delay`.
+    pub fn slow(status: u16, content_type: &'static str, body: &'static str, delay: Duration) -> Self {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let seen: Seen = Arc::default();
@@ -143,6 +148,7 @@ impl Recorder {
             async move {
                 let target = request.uri().to_string();
                 record.lock().unwrap().push(format!("{} {target}", request.method()));
+                tokio::time::sleep(delay).await;
                 let status = axum::http::StatusCode::from_u16(status).unwrap();
                 (status, [("content-type", content_type)], body.replace("{target}", &target))
             }

@@ -1,0 +1,174 @@
+//! The `clipcloud-gateway` binary as an operator runs it: settings from flags and the
+//! environment, the access log on stderr (which must never hold a key or a token), memory
+//! that strangers cannot grow, and a graceful stop on SIGTERM.
+
+mod common;
+
+use clipcloud_gateway::secret::Secret;
+use clipcloud_gateway::visitor::Token;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Gateway {
+    child: Child,
+    addr: SocketAddr,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Gateway {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let log = temp_dir("log").join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start the gateway");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let addr = first
+            .strip_prefix("clipcloud-gateway listening on http://")
+            .unwrap_or_else(|| {
+                panic!("first line: {first:?}; log: {}", std::fs::read_to_string(&log).unwrap_or_default())
+            })
+            .parse()
+            .unwrap();
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, addr, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.child.wait().unwrap()
+    }
+}
+
+#[test]
+fn no_key_or_token_reaches_the_log_or_an_answer() {
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let key_file = secret_file("key", &key);
+    let token_secret = secret_file("tokens", "site-secret-abc");
+    let ledger = temp_dir("ledger").join("l.sqlite3");
+    let upstream = emulator.base_url();
+    // Settings from the environment as well as flags.
+    let mut gateway = Gateway::start(
+        &["--upstream", &upstream, "--token-secret-file", &token_secret],
+        &[("CLIPCLOUD_GATEWAY_KEY_FILE", &key_file), ("CLIPCLOUD_GATEWAY_LEDGER", ledger.to_str().unwrap())],
+    );
+    let token = Token::sign(
+        &Secret::new("site-secret-abc"),
+        "reader-7",
+        clipcloud_gateway::clock::unix_now() + 600,
+        500,
+    );
+    let mut answers = Vec::new();
+    let created = post(
+        gateway.addr,
+        &format!("/api/creation?apikey={token}"),
+        r#"{"prompt":"a","styleName":"standard"}"#,
+    );
+    assert_eq!(created.status, 200, "{created:?}");
+    let id = created.json()["creation_id"].as_str().unwrap().to_owned();
+    answers.push(created);
+    for target in [
+        format!("/api/creation/{id}?apikey={token}"),
+        format!("/api/balance?apikey={token}"),
+        format!("/api/styles?APIKEY={token}"),
+        format!("/api/nope?apikey={token}"),
+        "/api/balance?apikey=v1.x.1.1.00".to_owned(),
+        format!("/images/../x?apikey={token}"),
+    ] {
+        answers.push(get(gateway.addr, &target));
+    }
+    assert!(answers.iter().skip(1).take(3).all(|a| a.status == 200), "{answers:?}");
+    assert_eq!(gateway.terminate().code(), Some(0), "a graceful stop exits 0");
+    let log = gateway.log();
+    assert!(
+        log.lines().filter(|l| l.starts_with('{')).count() >= answers.len(),
+        "one line per request:\n{log}"
+    );
+    assert!(log.contains("\"visitor\":\"t:reader-7\""), "{log}");
+    for secret in [key.as_str(), &token, &token[token.len() - 64..], "site-secret-abc"] {
+        assert!(!log.contains(secret), "the log holds a secret:\n{log}");
+        for answer in &answers {
+            assert!(!answer.head.contains(secret) && !answer.body.contains(secret), "{answer:?}");
+        }
+    }
+}
+
+#[test]
+fn strangers_cannot_grow_its_memory() {
+    let upstream = Recorder::start(401, "application/json", r#"{"success":false,"message":"bad key"}"#);
+    let gateway = Gateway::start(&["--upstream", &upstream.url, "--log-format", "off"], &[]);
+    let send_junk = |from: usize, to: usize| {
+        for i in from..to {
+            let key = format!("junk-key-{i:06}-{}", "x".repeat(200));
+            assert_eq!(get(gateway.addr, &format!("/api/balance?apikey={key}")).status, 401);
+        }
+    };
+    // Warm up (runtime threads, buffers, the upstream pool), then measure 3,000 more.
+    send_junk(0, 500);
+    let before = gateway.rss_kib();
+    send_junk(500, 3_500);
+    let after = gateway.rss_kib();
+    println!("RSS {before} KiB before and {after} KiB after 3,000 requests with distinct keys");
+    assert!(after < before + 4 * 1024, "grew from {before} to {after} KiB");
+}
+
+#[test]
+fn a_stop_lets_requests_in_flight_finish() {
+    let upstream = Recorder::slow(
+        200,
+        "application/json",
+        r#"{"success":true,"balance":5}"#,
+        Duration::from_millis(1500),
+    );
+    let mut gateway = Gateway::start(&["--upstream", &upstream.url], &[]);
+    let addr = gateway.addr;
+    let in_flight = std::thread::spawn(move || get(addr, "/api/balance?apikey=k"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(upstream.seen().len(), 1, "the request is at the upstream");
+    assert_eq!(gateway.terminate().code(), Some(0));
+    let answer = in_flight.join().unwrap();
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(std::net::TcpStream::connect(addr).is_err(), "no longer accepting");
+}
+
+#[test]
+fn help_documents_every_flag_and_bad_settings_exit_2() {
+    let help = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway")).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in clipcloud_gateway::config::FLAGS {
+        assert!(text.contains(&format!("--{flag} ")), "--help does not document --{flag}");
+    }
+    let bad = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
+        .args(["--upstream", "http://x", "--allow-origin", "*", "--key-file", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
