@@ -4,6 +4,7 @@
 
 use crate::secret::Secret;
 use crate::upstream::Origin;
+use clipcloud::gateway::KeyNeed;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -85,7 +86,8 @@ pub struct Operator {
     pub price_per_image: i64,
     pub cookie_secret: Secret,
     pub ledger: PathBuf,
-    pub redis: Option<String>,
+    /// `redis://[:PASSWORD@]HOST[:PORT][/DB]`: a secret, since it may hold a password.
+    pub redis: Option<Secret>,
     pub admin_token: Option<Secret>,
 }
 
@@ -100,11 +102,11 @@ pub enum Access {
 
 impl Access {
     /// What `/gateway/info` tells a client to send as its key.
-    pub fn key_hint(&self) -> &'static str {
+    pub fn key_need(&self) -> KeyNeed {
         match self {
-            Self::Open => "none",
-            Self::Passphrase(_) => "passphrase",
-            Self::Tokens(_) => "token",
+            Self::Open => KeyNeed::None,
+            Self::Passphrase(_) => KeyNeed::Passphrase,
+            Self::Tokens(_) => KeyNeed::Token,
         }
     }
 }
@@ -451,11 +453,9 @@ fn build(settings: &Settings) -> Result<Config, String> {
                 (None, Some(secret)) => Access::Tokens(secret),
                 (None, None) => Access::Open,
             };
-            let redis = settings.get("redis").map(str::to_owned);
-            if let Some(url) = &redis {
-                if !url.starts_with("redis://") {
-                    return Err(format!("--redis: a redis://HOST:PORT[/DB] URL, not {url:?}"));
-                }
+            let redis = settings.get("redis").map(Secret::new);
+            if redis.as_ref().is_some_and(|url| !url.expose_str().starts_with("redis://")) {
+                return Err("--redis: a redis://[:PASSWORD@]HOST[:PORT][/DB] URL".into());
             }
             Mode::Operator(Box::new(Operator {
                 api_key: Secret::from_file("--key-file", path)?,
@@ -533,7 +533,7 @@ mod tests {
     fn flags_win_over_env_over_file() {
         let file = temp_file("gw.conf", "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\n");
         let key = temp_file("key", "# the key\n\n  sk-1  \n");
-        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u");
+        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u --redis redis://:pw123@h:1");
         let env =
             [("CLIPCLOUD_GATEWAY_MONTHLY_CAP", "9"), ("CLIPCLOUD_GATEWAY_ALLOW_ORIGIN", "https://b.example")];
         let config = run(&line, &env).unwrap();
@@ -543,7 +543,8 @@ mod tests {
         assert_eq!(operator.api_key.expose(), b"sk-1");
         // A flag replaces, not extends, the environment's list.
         assert_eq!(config.allowed_origins, ["https://a.example"]);
-        assert!(!format!("{config:?}").contains("sk-1"));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("sk-1") && !debug.contains("pw123"), "{debug}");
     }
 
     #[test]

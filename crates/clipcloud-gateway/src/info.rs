@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use clipcloud::gateway::{Info, KeyNeed, Mode};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -15,20 +16,14 @@ pub async fn healthz() -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Json(json!({ "status": "ok" }))).into_response()
 }
 
-/// `apikey`: what a client sends as its key here: `required` (relay: its own ClipCloud
-/// key), `none`, `passphrase` or `token` (operator-key mode).
+/// What a client sends as its key here, as the core spells it ([`clipcloud::gateway::Info`]).
 pub async fn info(State(gateway): State<Arc<Gateway>>) -> Response {
     let (mode, apikey) = match &gateway.operator {
-        None => ("relay", "required"),
-        Some(operator) => ("operator", operator.settings.access.key_hint()),
+        None => (Mode::Relay, KeyNeed::Required),
+        Some(operator) => (Mode::Operator, operator.settings.access.key_need()),
     };
-    let body = json!({
-        "service": "clipcloud-gateway",
-        "version": env!("CARGO_PKG_VERSION"),
-        "mode": mode,
-        "apikey": apikey,
-    });
-    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+    let body = Info { version: env!("CARGO_PKG_VERSION").to_owned(), mode, apikey }.to_json();
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 #[derive(Deserialize)]

@@ -7,25 +7,25 @@
 //! the routes [`clipcloud::Route`] names go upstream, every request is bounded in size and
 //! time, and no secret appears in a response or a log line.
 
-pub mod budget;
-pub mod config;
-pub mod headers;
-pub mod ledger;
-pub mod redis;
-pub mod secret;
-pub mod statics;
-pub mod upstream;
 pub mod api;
+pub mod budget;
 pub mod clock;
+pub mod config;
 pub mod cors;
+pub mod headers;
 pub mod images;
 pub mod info;
+pub mod ledger;
 pub mod limits;
 pub mod log;
 pub mod operator;
+pub mod redis;
 pub mod refusal;
+pub mod secret;
 pub mod server;
 pub mod state;
+pub mod statics;
+pub mod upstream;
 pub mod visitor;
 
 pub use config::{Config, Mode, USAGE};
@@ -58,7 +58,8 @@ pub struct Running {
 impl Running {
     /// Binds `config.listen` now, so the address is known and accepting on return.
     pub fn start(config: Config) -> Result<Self, String> {
-        let listener = std::net::TcpListener::bind(&config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let listener = std::net::TcpListener::bind(&config.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -40,7 +40,7 @@ async fn run(config: clipcloud_gateway::Config) -> ExitCode {
     let Ok(addr) = listener.local_addr() else { return ExitCode::FAILURE };
     let mode = match config.operator() {
         None => "relay mode: visitors bring their own key".to_owned(),
-        Some(operator) => format!("operator-key mode: visitors send {}", operator.access.key_hint()),
+        Some(operator) => format!("operator-key mode: visitors send {}", operator.access.key_need().as_str()),
     };
     let upstream = config.upstream.to_string();
     let limits = config.limits.clone();

@@ -26,7 +26,7 @@ impl Gateway {
             Mode::Operator(settings) => {
                 let accounts = Accounts::open(AccountsConfig {
                     ledger: settings.ledger.clone(),
-                    redis: settings.redis.clone(),
+                    redis: settings.redis.as_ref().map(|url| url.expose_str().to_owned()),
                     visitor_daily_spend: settings.visitor_daily_spend,
                     daily_cap: settings.daily_cap,
                     monthly_cap: settings.monthly_cap,
