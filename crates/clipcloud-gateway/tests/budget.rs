@@ -2,83 +2,16 @@
 //! loopback port (no disk: `--save '' --appendonly no`) and stops when done.
 //! `cargo xtask setup` installs it (Debian's `redis-server`); without it these tests fail.
 
+mod common;
+
 use clipcloud_gateway::budget::{Accounts, AccountsConfig, Cents, PendingCreate, Refusal, TokenGrant};
 use clipcloud_gateway::redis::{Client, Value};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use common::RedisServer;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// 2026-11-15T12:00:00Z
 const NOW: u64 = 1_794_744_000;
 const DAY: u64 = 86_400;
-
-/// A `redis-server` of our own, stopped on drop.
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start(extra: &[&str]) -> RedisServer {
-        // A free port: bind, learn it, release it. Redis's `--port 0` would turn TCP off.
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            if let Some(server) = Self::start_on(port, extra) {
-                return server;
-            }
-        }
-        panic!("redis-server did not start on any of 5 free ports");
-    }
-
-    /// `None` if the server exited at once (the port was taken meanwhile).
-    fn start_on(port: u16, extra: &[&str]) -> Option<RedisServer> {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--dir", std::env::temp_dir().to_str().unwrap()])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let mut child = match child {
-            Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
-                "redis-server is not installed, and these tests need a real one: \
-                 run `cargo xtask setup` (or `apt-get install -y redis-server`)"
-            ),
-            Err(e) => panic!("cannot start redis-server: {e}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if child.try_wait().unwrap().is_some() {
-                return None;
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(RedisServer { child, port });
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        panic!("redis-server on port {port} did not accept connections within 10 s");
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(mut self) -> u16 {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.port
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn config(redis: &str, visitor: Cents, daily: Cents, monthly: Cents) -> AccountsConfig {
     AccountsConfig {

@@ -323,3 +323,30 @@ fn usage_is_for_the_operator_only() {
     assert_eq!(usage.status, 200, "{usage:?}");
     assert!(usage.body.contains("203.0.113.30"), "per visitor: {}", usage.body);
 }
+
+/// Two gateways (replicas behind one load balancer) sharing one real `redis-server` stay
+/// under one daily cap together.
+#[test]
+fn two_replicas_on_one_redis_share_one_cap() {
+    let redis = RedisServer::start(&[]);
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let url = redis.url();
+    let args = ["--daily-cap", "5", "--creates-per-minute", "100", "--redis", url.as_str()];
+    let replicas: Vec<Running> =
+        (0..2).map(|_| Running::start(operator(&emulator.base_url(), &key, &args).0).unwrap()).collect();
+    let accepted: usize = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|i| {
+                let addr = replicas[i % 2].addr();
+                scope.spawn(move || {
+                    let mut visitor = Visitor::from(&format!("198.51.100.{}", i + 1));
+                    (0..5).filter(|_| visitor.create(addr).status == 200).count()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 4, "4 × 1.1 fit under 5, across both replicas");
+    assert!((100.0 - balance(&emulator, &key) - 4.4).abs() < 1e-9);
+}
