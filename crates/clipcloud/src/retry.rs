@@ -167,7 +167,12 @@ mod tests {
 
         #[test]
         fn any_random_number_is_safe(random in proptest::num::f64::ANY) {
-            let _ = RetryPolicy::default().decide(CallKind::Read, 0, &api(500, None), None, random);
+            // NaN, infinities, negatives, huge: still a retry within the first back-off.
+            let policy = RetryPolicy::default();
+            match policy.decide(CallKind::Read, 0, &api(500, None), None, random) {
+                Decision::RetryAfter(d) => prop_assert!(d <= policy.base_delay, "{d:?} for {random}"),
+                Decision::GiveUp => prop_assert!(false, "gave up on the first 500 for {random}"),
+            }
         }
 
         #[test]

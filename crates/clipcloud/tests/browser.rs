@@ -18,9 +18,14 @@ const EMULATOR: &str = match option_env!("CLIPCLOUD_EMULATOR_URL") {
 
 /// A fresh key per test, so that balances do not depend on test order.
 async fn fresh_key(balance: f64) -> String {
+    mint_key(&format!(r#"{{"balance":{balance}}}"#)).await
+}
+
+/// A key minted with these settings (`POST /emulator/keys`).
+async fn mint_key(settings: &str) -> String {
     let response = Request::post(&format!("{EMULATOR}/emulator/keys"))
         .header("Content-Type", "application/json")
-        .body(format!(r#"{{"balance":{balance}}}"#))
+        .body(settings.to_owned())
         .expect("request builds")
         .send()
         .await
@@ -44,11 +49,16 @@ async fn image_size(url: &str) -> (u32, u32) {
 
 #[wasm_bindgen_test]
 async fn generate_returns_images_that_decode_at_the_style_size() {
-    let client = client(50.0).await;
+    // Creations of 2 s: the cold schedule's first check (500 ms) finds one running, with
+    // 1.5 s to spare on a busy machine.
+    let key = mint_key(r#"{"balance":50,"delay_ms":2000}"#).await;
+    let client = Client::new(Config::new(key).base_url(EMULATOR)).expect("valid config");
     let mut request = StyleRequest::new("A close-up shot of a perfectly ripe red apple", "HD-HQ");
     request.count = Some(2);
-    let mut polls = 0;
-    let finished = client.generate(request, |_| polls += 1).await.expect("generate");
+    // Reports after a check that found the creation running (the first report, on
+    // acceptance, has `checks: 0` and proves nothing about polling).
+    let mut running = 0;
+    let finished = client.generate(request, |p| running += u32::from(p.checks >= 1)).await.expect("generate");
 
     assert_eq!(finished.images.len(), 2);
     assert_eq!(finished.censored, 0);
@@ -58,7 +68,7 @@ async fn generate_returns_images_that_decode_at_the_style_size() {
         assert_eq!(image_size(url).await, (1280, 720));
     }
     // The emulator takes a while: at least one check found it still running.
-    assert!(polls >= 1, "progress was reported {polls} times");
+    assert!(running >= 1, "no check found the creation running ({running} reports)");
 }
 
 #[wasm_bindgen_test]

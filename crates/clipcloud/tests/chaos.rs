@@ -3,7 +3,8 @@
 //! headless Chromium (with `--nocapture`, so the tallies print).
 //!
 //! Asserts: no panic; every creation finished with its image or failed with a typed
-//! error; no create was sent twice; the balance lost is exactly the reported costs,
+//! error; every finished one is a creation the emulator made, none reported twice; no
+//! create was sent twice; the balance lost is exactly the reported costs,
 //! plus the creations whose create timed out or broke after reaching the emulator —
 //! and those are all among the errors that said "may have been started".
 #![cfg(target_arch = "wasm32")]
@@ -12,7 +13,7 @@ use clipcloud::{Client, Config, ErrorCode, PollSchedule, StyleRequest};
 use core::time::Duration;
 use futures_util::future::join_all;
 use gloo_net::http::Request;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -40,8 +41,16 @@ async fn emulator_json(method: &str, path: &str, body: Option<&str>) -> serde_js
 }
 
 enum Outcome {
-    Finished { cost: f64, images: usize },
-    Failed { code: ErrorCode, may_have_started: bool },
+    /// `id`: the creation id `generate` reported on acceptance.
+    Finished {
+        id: Option<String>,
+        cost: f64,
+        images: usize,
+    },
+    Failed {
+        code: ErrorCode,
+        may_have_started: bool,
+    },
 }
 
 #[wasm_bindgen_test]
@@ -68,8 +77,16 @@ async fn hundreds_of_creations_through_faults_lose_nothing_and_never_charge_twic
             async move {
                 // Unique prompts: the emulator counts identical create bodies as duplicates.
                 let request = StyleRequest::new(format!("chaos creation #{i}: a lighthouse"), "smallHQ");
-                match client.generate(request, |_| {}).await {
-                    Ok(done) => Outcome::Finished { cost: done.cost, images: done.images.len() },
+                let mut id = None;
+                match client.generate(request, |p| id = Some(p.creation_id.to_owned())).await {
+                    Ok(done) => {
+                        assert_eq!(
+                            id.as_deref(),
+                            Some(done.creation_id.as_str()),
+                            "progress named another id"
+                        );
+                        Outcome::Finished { id, cost: done.cost, images: done.images.len() }
+                    }
                     Err(e) => {
                         assert!(!e.to_string().contains(key.as_str()), "the key leaked: {e}");
                         Outcome::Failed { code: e.code(), may_have_started: e.may_have_started() }
@@ -85,10 +102,21 @@ async fn hundreds_of_creations_through_faults_lose_nothing_and_never_charge_twic
     let mut reported_cost = 0.0;
     let mut failures: BTreeMap<&str, u64> = BTreeMap::new();
     let mut maybe_started = 0u64;
+    let made: BTreeSet<String> = emulator_json("GET", &format!("/emulator/creations?apikey={key}"), None)
+        .await["creations"]
+        .as_array()
+        .expect("creations")
+        .iter()
+        .map(|c| c["creation_id"].as_str().expect("creation_id").to_owned())
+        .collect();
+    let mut finished_ids = BTreeSet::new();
     for outcome in &outcomes {
         match outcome {
-            Outcome::Finished { cost, images } => {
+            Outcome::Finished { id, cost, images } => {
                 assert_eq!(*images, 1, "a finished creation lost its image");
+                let id = id.as_deref().expect("generate reported the id before finishing");
+                assert!(made.contains(id), "finished {id}, which the emulator never made");
+                assert!(finished_ids.insert(id), "two creations finished as {id}");
                 finished += 1;
                 reported_cost += cost;
             }
@@ -111,7 +139,7 @@ async fn hundreds_of_creations_through_faults_lose_nothing_and_never_charge_twic
     );
     console_log!("chaos: charged {charged:.2}, reported {reported_cost:.2}, unreported accepted creations {unreported}");
 
-    assert_eq!(outcomes.len(), CREATIONS);
+    assert_eq!(made.len() as u64, accepted, "the emulator's list and its count disagree");
     assert_eq!(duplicates, 0, "a create was sent twice");
     assert!(accepted >= finished);
     assert!(
