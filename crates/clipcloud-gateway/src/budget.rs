@@ -519,6 +519,40 @@ impl Accounts {
         Ok(usage)
     }
 
+    /// What `visitor` (with its token, if any) may still spend now: the least room left
+    /// under its day, its token's budget, and everyone's day and month.
+    pub async fn allowance(
+        &self,
+        visitor: &str,
+        token: Option<&TokenGrant>,
+        now_unix: u64,
+    ) -> Result<Cents, String> {
+        let (day_total, month_total) = self.spent(now_unix).await?;
+        let (by_visitor, by_token) = match &self.redis {
+            None => self.ledger.spent_by(visitor, token.map(|t| t.id.as_str()), now_unix).await?,
+            Some(client) => {
+                let get = |key: String| async move {
+                    let v = client.command(&[b"GET", key.as_bytes()]).await.map_err(|e| e.to_string())?;
+                    Ok::<Cents, String>(v.as_i64().unwrap_or(0))
+                };
+                let by_visitor = get(keys::visitor(day_of(now_unix), visitor)).await?;
+                let by_token = match token {
+                    Some(t) => get(keys::token(&t.id)).await?,
+                    None => 0,
+                };
+                (by_visitor, by_token)
+            }
+        };
+        let mut room = [self.visitor_daily - by_visitor, self.daily - day_total, self.monthly - month_total]
+            .into_iter()
+            .min()
+            .unwrap_or(0);
+        if let Some(t) = token {
+            room = room.min(t.budget - by_token);
+        }
+        Ok(room.max(0))
+    }
+
     /// The spend counted against the global caps now (the shared counters with Redis,
     /// else this ledger): `(today, this month)`.
     pub async fn spent(&self, now_unix: u64) -> Result<(Cents, Cents), String> {

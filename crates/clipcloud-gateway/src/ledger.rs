@@ -329,6 +329,34 @@ impl Ledger {
         .await
     }
 
+    /// What `visitor` spent on the UTC day of `now_unix`, and what `token` spent in all.
+    pub async fn spent_by(
+        &self,
+        visitor: &str,
+        token: Option<&str>,
+        now_unix: u64,
+    ) -> Result<(Cents, Cents), String> {
+        let (visitor, token) = (visitor.to_owned(), token.map(str::to_owned));
+        self.run(move |conn| {
+            let day = day_of(now_unix);
+            let by_visitor = conn.query_row(
+                "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE day = ?1 AND visitor = ?2",
+                params![day, visitor],
+                |r| r.get::<_, Cents>(0),
+            )?;
+            let by_token = match token {
+                None => 0,
+                Some(token) => conn.query_row(
+                    "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE token = ?1",
+                    [token],
+                    |r| r.get::<_, Cents>(0),
+                )?,
+            };
+            Ok((by_visitor, by_token))
+        })
+        .await
+    }
+
     /// Per UTC day (newest first) and per visitor, for the `days` days up to `now_unix`:
     /// creates, images, refused creates, estimated, real and counted cost (in credits).
     pub async fn usage(&self, now_unix: u64, days: u32) -> Result<serde_json::Value, String> {

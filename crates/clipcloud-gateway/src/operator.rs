@@ -13,6 +13,7 @@ use crate::state::Gateway;
 use crate::visitor::{client_ip, cookie_visitor, new_cookie, Token};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use clipcloud::model::wire::{Amount, BalanceBody};
 use clipcloud::route::Route;
 use clipcloud::server::{create_outcome, image_count, style_name, CreateOutcome};
 use std::net::SocketAddr;
@@ -74,9 +75,8 @@ pub async fn handle(
     let mut response = match call.route {
         Route::Create => create(gateway, operator, &call, &visitor, key).await,
         Route::Check(id) => check(gateway, operator, &call, &visitor, id, key).await,
-        Route::Balance | Route::Styles => {
-            forward(gateway, &build(call.route, None, key), &[key]).await.map(|(r, _)| r)
-        }
+        Route::Balance => allowance(operator, &visitor).await,
+        Route::Styles => forward(gateway, &build(call.route, None, key), &[key]).await.map(|(r, _)| r),
     }
     .unwrap_or_else(IntoResponse::into_response);
     if let Some(cookie) = visitor.set_cookie {
@@ -164,11 +164,7 @@ async fn create(
     let count = image_count(request);
     let pending = PendingCreate {
         visitor: visitor.id.clone(),
-        token: visitor.token.as_ref().map(|t| TokenGrant {
-            id: t.id.clone(),
-            budget: t.budget,
-            expires_unix: t.expires_unix,
-        }),
+        token: visitor.token.as_ref().map(grant),
         style: style_name(request).map(str::to_owned),
         count,
         estimate: operator.settings.price_per_image.saturating_mul(i64::from(count)),
@@ -206,6 +202,27 @@ async fn create(
         CreateOutcome::Unknown => operator.accounts.unknown(reservation).await,
     }
     Ok(response)
+}
+
+/// A visitor's balance here is what it may still spend: the operator's own balance is
+/// none of its business.
+async fn allowance(operator: &OperatorState, visitor: &Visitor) -> Result<Response, Refusal> {
+    let grant = visitor.token.as_ref().map(grant);
+    let cents =
+        operator.accounts.allowance(&visitor.id, grant.as_ref(), crate::clock::unix_now()).await.map_err(
+            |_| {
+                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the allowance cannot be read right now")
+                    .retry_after(10)
+            },
+        )?;
+    let body = BalanceBody { success: true, balance: Amount::Number(cents as f64 / 100.0) };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], json)
+        .into_response())
+}
+
+fn grant(token: &Token) -> TokenGrant {
+    TokenGrant { id: token.id.clone(), budget: token.budget, expires_unix: token.expires_unix }
 }
 
 async fn check(

@@ -104,12 +104,15 @@ fn visitors_send_no_key_and_see_only_their_own_creations() {
     let set_cookie = styles.header("set-cookie").expect("a visitor cookie");
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
 
+    // Her balance here is what she may still spend today, not the operator's balance.
+    assert_eq!(alice.send(addr, "GET", "/api/balance", None).json()["balance"].as_f64(), Some(10.0));
     let created = alice.create(addr);
     assert_eq!(created.status, 200, "{created:?}");
     let id = created.json()["creation_id"].as_str().unwrap().to_owned();
     let done = wait_done(&mut alice, addr, &id);
     assert_eq!(done.json()["cost"].as_f64(), Some(1.1));
     assert!((balance(&emulator, &key) - 18.9).abs() < 1e-9, "the operator's key paid");
+    assert_eq!(alice.send(addr, "GET", "/api/balance", None).json()["balance"].as_f64(), Some(8.9));
 
     // Another visitor (another address, no cookie), or a forged cookie, learns nothing.
     let mut mallory = Visitor::from("198.51.100.7");
@@ -160,12 +163,12 @@ fn the_visitors_key_in_any_spelling_never_replaces_the_operators() {
     let (config, _) = operator(&upstream.url, "op-key-123", &[]);
     let gateway = Running::start(config).unwrap();
     for target in
-        ["/api/balance?APIKEY=mine", "/api/balance?api%6Bey=mine", "/api/balance?apikey=mine&apikey=mine"]
+        ["/api/styles?APIKEY=mine", "/api/styles?api%6Bey=mine", "/api/styles?apikey=mine&apikey=mine"]
     {
         assert_eq!(get(gateway.addr(), target).status, 200, "{target}");
     }
     assert!(
-        upstream.seen().iter().all(|s| s == "GET /api/balance?apikey=op-key-123"),
+        upstream.seen().iter().all(|s| s == "GET /api/styles?apikey=op-key-123"),
         "{:?}",
         upstream.seen()
     );
@@ -285,7 +288,9 @@ fn visitor_tokens_carry_their_own_budget() {
 
     assert_eq!(get(addr, "/gateway/info").json()["apikey"], "token");
     assert_eq!(create("").status, 401);
+    assert_eq!(get(addr, &format!("/api/balance?apikey={token}")).json()["balance"].as_f64(), Some(1.1));
     assert_eq!(create(&token).status, 200);
+    assert_eq!(get(addr, &format!("/api/balance?apikey={token}")).json()["balance"].as_f64(), Some(0.0));
     let spent = create(&token);
     assert_eq!(spent.status, 402, "{spent:?}");
     assert!(spent.message().contains("allowance of 1.10"), "{spent:?}");
@@ -301,10 +306,10 @@ fn a_passphrase_stands_in_for_the_key() {
     let passphrase = secret_file("passphrase", "open sesame");
     let (config, _) = operator(&upstream.url, "op-key-123", &["--passphrase-file", &passphrase]);
     let gateway = Running::start(config).unwrap();
-    assert_eq!(get(gateway.addr(), "/api/balance").status, 401);
-    assert_eq!(get(gateway.addr(), "/api/balance?apikey=open%20sesamE").status, 401);
-    assert_eq!(get(gateway.addr(), "/api/balance?apikey=open%20sesame").status, 200);
-    assert_eq!(upstream.seen(), ["GET /api/balance?apikey=op-key-123"]);
+    assert_eq!(get(gateway.addr(), "/api/styles").status, 401);
+    assert_eq!(get(gateway.addr(), "/api/styles?apikey=open%20sesamE").status, 401);
+    assert_eq!(get(gateway.addr(), "/api/styles?apikey=open%20sesame").status, 200);
+    assert_eq!(upstream.seen(), ["GET /api/styles?apikey=op-key-123"]);
 }
 
 #[test]
