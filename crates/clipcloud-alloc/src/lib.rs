@@ -14,6 +14,12 @@
 #![no_std]
 #![cfg(target_arch = "wasm32")]
 
+// The `Sync` below holds only while nothing runs in parallel. Threads in wasm need the
+// `atomics` feature, which only nightly features (`-Z build-std`) make usable; there the
+// cfg is set and this stops the build.
+#[cfg(target_feature = "atomics")]
+compile_error!("clipcloud-alloc is single-threaded: build without the `atomics` target feature");
+
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32::memory_grow;
 use core::cell::UnsafeCell;
@@ -33,8 +39,8 @@ struct State {
 
 pub struct Allocator(UnsafeCell<State>);
 
-// SAFETY: the wasm is single-threaded (no atomics feature), so the state is never shared
-// between threads.
+// SAFETY: the wasm is single-threaded (no atomics feature, refused above at compile time),
+// so the state is never shared between threads.
 unsafe impl Sync for Allocator {}
 
 impl Allocator {

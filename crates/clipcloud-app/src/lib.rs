@@ -28,12 +28,6 @@ mod tools;
 #[cfg(target_arch = "wasm32")]
 pub mod util;
 
-/// The project's small allocator instead of std's dlmalloc (about 2 KB gzipped less to
-/// download); here rather than in `main.rs`, so that the component tests run on it too.
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: clipcloud_alloc::Allocator = clipcloud_alloc::Allocator::new();
-
 /// Mounts the app on the page's `<body>`.
 #[cfg(target_arch = "wasm32")]
 pub fn start() {

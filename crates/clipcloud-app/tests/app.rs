@@ -21,6 +21,11 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// The allocator the app's binary ships with (`src/main.rs`), so the components are
+/// tested on it.
+#[global_allocator]
+static ALLOCATOR: clipcloud_alloc::Allocator = clipcloud_alloc::Allocator::new();
+
 const EMULATOR: &str = match option_env!("CLIPCLOUD_EMULATOR_URL") {
     Some(url) => url,
     None => "http://127.0.0.1:8787",
