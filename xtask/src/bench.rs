@@ -7,7 +7,9 @@
 //! - time-to-result, 200 creations at once and the client's cost in wasm: the wasm test
 //!   `crates/clipcloud/tests/bench.rs` in headless Chromium (release build) against an
 //!   emulator started here, which prints one `BENCH {json}` line per result;
-//! - the client's cost natively: the same file's `#[ignore]`d test, release.
+//! - the client's cost natively: the same file's `#[ignore]`d test, release;
+//! - the gateway's added latency and its throughput with 200 visitors at once:
+//!   `crates/clipcloud-gateway/tests/bench.rs`'s `#[ignore]`d test (release, built for speed).
 //!
 //! `--quick`: two short profiles and fewer creations, to try the pipeline in a minute.
 
@@ -58,6 +60,28 @@ pub fn command(args: &[String]) -> Result<(), String> {
             .env("CARGO_TARGET_DIR", &target),
     )?;
 
+    println!("\n== bench: the gateway's added latency and throughput (release, loopback) ==");
+    results.extend(bench_lines(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "clipcloud-gateway",
+                "--test",
+                "bench",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ])
+            // A server is built for speed: the workspace's release profile is for the shipped wasm.
+            .env("CARGO_TARGET_DIR", root.join("target").join("bench-gateway"))
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
+            .env("CARGO_PROFILE_RELEASE_LTO", "false")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+    )?);
+
     let binary = emulator::build()?;
     let log = root.join("target").join("emulator-bench.log");
     let emulator = emulator::start(&binary, &["--quiet"], &log)?;
@@ -89,6 +113,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
         "versus_fixed_500ms": report.ratios,
         "concurrency": results.iter().find(|r| r["kind"] == "concurrency"),
         "overhead": results.iter().filter(|r| r["kind"] == "overhead").collect::<Vec<_>>(),
+        "gateway": results.iter().filter(|r| r["kind"].as_str().is_some_and(|k| k.starts_with("gateway_"))).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
@@ -261,6 +286,31 @@ fn report(sizes: &Value, results: &[Value]) -> Report {
             int(&c["encode_ns"]),
             int(&c["decode_ns"]),
             int(&c["total_ns"])
+        );
+    }
+    if let Some(c) = results.iter().find(|r| r["kind"] == "gateway_latency") {
+        out += &format!(
+            "\nGateway, loopback, {} x {} one after another: direct p50 {} us / p95 {} us; through the gateway \
+             p50 {} us / p95 {} us; added p50 {} us / p95 {} us\n",
+            c["calls"].as_u64().unwrap_or(0),
+            c["call"].as_str().unwrap_or_default(),
+            int(&c["direct_us"]["p50"]),
+            int(&c["direct_us"]["p95"]),
+            int(&c["gateway_us"]["p50"]),
+            int(&c["gateway_us"]["p95"]),
+            int(&c["added_us"]["p50"]),
+            int(&c["added_us"]["p95"]),
+        );
+    }
+    if let Some(c) = results.iter().find(|r| r["kind"] == "gateway_throughput") {
+        out += &format!(
+            "Gateway, {} visitors at once for {} s: {} calls/s through it, {} calls/s to the emulator directly \
+             (ratio {:.2}; all three processes share the machine)\n",
+            c["visitors"],
+            c["seconds"],
+            int(&c["gateway_rps"]),
+            int(&c["direct_rps"]),
+            num(&c["ratio"]),
         );
     }
     Report { text: out, ratios }

@@ -97,6 +97,7 @@ pub fn emulator(delay_ms: u64) -> clipcloud_emulator::Emulator {
     clipcloud_emulator::Emulator::start(clipcloud_emulator::Config {
         port: 0,
         delay: Duration::from_millis(delay_ms),
+        log_requests: false,
         ..clipcloud_emulator::Config::default()
     })
     .expect("emulator")
