@@ -456,7 +456,7 @@ impl Operation {
     /// next one, or ends at the deadline.
     fn next_check(
         &mut self,
-        session: &Session,
+        session: &mut Session,
         now: Duration,
         answered: bool,
         transient: Option<ErrorCode>,
@@ -467,7 +467,7 @@ impl Operation {
         }
         let elapsed = now.saturating_sub(p.started);
         let schedule = &session.config.poll;
-        let learned = p.kind.as_deref().and_then(|k| session.learned.get(k));
+        let learned = p.kind.as_deref().and_then(|k| session.learned.get_mut(k));
         // A `wait` on a creation made elsewhere made its first check at once, off the schedule.
         let scheduled_checks = p.checks.saturating_sub(u32::from(p.kind.is_none()));
         match schedule.next_delay_learned(scheduled_checks, elapsed, learned) {

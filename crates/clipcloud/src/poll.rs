@@ -1,6 +1,7 @@
 //! When to check a running creation next. Pure: given how many checks were made, how
 //! long the creation has run and what earlier creations of its kind took, the schedule
-//! says how long to sleep, or that the deadline has passed.
+//! says how long to sleep, or that the deadline has passed. The one thing it changes is
+//! in plain sight: the probe count of the `&mut Durations` it is given.
 
 use core::time::Duration;
 
@@ -100,33 +101,35 @@ impl PollSchedule {
     }
 
     /// [`Self::next_delay`], using what earlier creations of this kind took when the
-    /// schedule learns and there is enough of it ([`Durations::window`]).
+    /// schedule learns and there is enough of it ([`Durations::window`]). A probe of a
+    /// steady duration is counted in `learned`, so that the next one goes elsewhere.
     pub fn next_delay_learned(
         &self,
         checks_done: u32,
         elapsed: Duration,
-        learned: Option<&Durations>,
+        learned: Option<&mut Durations>,
     ) -> Option<Duration> {
         let learned = learned.filter(|_| self.learn);
-        let Some((start, end)) = learned.and_then(Durations::window) else {
+        let learned_ref = learned.as_deref();
+        let Some((start, end)) = learned_ref.and_then(Durations::window) else {
             return self.next_delay(checks_done, elapsed);
         };
         let left = self.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
-        if let Some((lo, hi)) = learned.and_then(Durations::steady) {
+        if let Some((lo, hi)) = learned_ref.and_then(Durations::steady) {
             // One duration so far: check where all were ready (`hi`), after a probe between
             // the bounds while they are loose — found or not, it tightens them for the
             // creations after it, so the checks close in on the duration itself. The first
             // probe since the last finished creation goes halfway; creations running at
             // the same time probe at 1/4, 3/4, 1/8... of the way, so n of them narrow the
             // bounds n + 1 times, where the same probe would narrow them twice.
-            let probes = learned.map_or(0, |d| d.probes.get());
+            let probes = learned_ref.map_or(0, |d| d.probes);
             let width = hi.saturating_sub(lo);
             let offset = from_secs(width.as_secs_f64() * spread(probes), width);
             let probe = lo.saturating_add(offset);
             // (Not when the probe is closer than min_interval: then `hi` comes first.)
             if width > STEADY_PRECISION && elapsed.saturating_add(self.min_interval) <= probe {
                 if let Some(d) = learned {
-                    d.probes.set(probes.saturating_add(1));
+                    d.probes = probes.saturating_add(1);
                 }
                 return Some(probe.saturating_sub(elapsed).min(left));
             }
@@ -191,7 +194,7 @@ pub struct Durations {
     seen: Vec<(Option<Duration>, Duration)>,
     /// Probes of a steady duration scheduled since the last record: where the next one
     /// goes ([`PollSchedule::next_delay_learned`]).
-    probes: core::cell::Cell<u32>,
+    probes: u32,
 }
 
 /// Where probe number `n` (from 0) goes between two bounds, as a fraction of the way:
@@ -224,7 +227,7 @@ impl Durations {
             self.seen.remove(0);
         }
         self.seen.push((not_ready_at, ready_at));
-        self.probes.set(0);
+        self.probes = 0;
     }
 
     /// One creation's generation time, as far as its checks tell: the middle between
@@ -298,6 +301,11 @@ impl Learned {
 
     pub fn get(&self, kind: &str) -> Option<&Durations> {
         self.kinds.iter().find(|(k, _)| k == kind).map(|(_, d)| d)
+    }
+
+    /// [`Learned::get`], for the schedule to count its probes in.
+    pub fn get_mut(&mut self, kind: &str) -> Option<&mut Durations> {
+        self.kinds.iter_mut().find(|(k, _)| k == kind).map(|(_, d)| d)
     }
 
     /// Records a finished creation of this kind (see [`Durations::record`]).
@@ -434,17 +442,17 @@ mod tests {
     #[test]
     fn fixed_polls_at_one_interval_and_never_learns() {
         let s = PollSchedule::fixed(ms(500));
-        let window = learned(&[8_000, 8_100, 8_200]);
+        let mut window = learned(&[8_000, 8_100, 8_200]);
         for (n, elapsed) in [(0, 0), (1, 500), (7, 4_000), (60, 30_000)] {
-            assert_eq!(s.next_delay_learned(n, ms(elapsed), Some(&window)), Some(ms(500)));
+            assert_eq!(s.next_delay_learned(n, ms(elapsed), Some(&mut window)), Some(ms(500)));
         }
     }
 
     #[test]
     fn too_little_history_means_the_cold_shape() {
         let s = PollSchedule::default();
-        let two = learned(&[8_000, 8_000]);
-        assert_eq!(s.next_delay_learned(0, Duration::ZERO, Some(&two)), Some(ms(500)));
+        let mut two = learned(&[8_000, 8_000]);
+        assert_eq!(s.next_delay_learned(0, Duration::ZERO, Some(&mut two)), Some(ms(500)));
         assert_eq!(s.next_delay_learned(3, ms(3_000), None), s.next_delay(3, ms(3_000)));
     }
 
@@ -452,19 +460,19 @@ mod tests {
     fn sparse_before_the_learned_window_dense_within_back_off_after() {
         let s = PollSchedule::default();
         // Creations of this kind ended between 7.4 s and 8.6 s (the 7.0 s one is the outlier).
-        let d = learned(&[8_000, 7_000, 7_400, 8_600, 8_200]);
+        let mut d = learned(&[8_000, 7_000, 7_400, 8_600, 8_200]);
         assert_eq!(d.window(), Some((ms(7_400), ms(8_600))));
         // One sleep straight to a gap past the window's start.
-        assert_eq!(s.next_delay_learned(0, ms(10), Some(&d)), Some(ms(7_790)));
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&mut d)), Some(ms(7_790)));
         // Within it: half its width, at most dense_interval (400 ms).
-        assert_eq!(s.next_delay_learned(1, ms(7_800), Some(&d)), Some(ms(400)));
+        assert_eq!(s.next_delay_learned(1, ms(7_800), Some(&mut d)), Some(ms(400)));
         // A narrow window: closer checks, but never under min_interval.
-        let narrow = learned(&[2_000, 2_100, 2_200, 2_300]);
-        assert_eq!(s.next_delay_learned(1, ms(2_100), Some(&narrow)), Some(ms(200)));
+        let mut narrow = learned(&[2_000, 2_100, 2_200, 2_300]);
+        assert_eq!(s.next_delay_learned(1, ms(2_100), Some(&mut narrow)), Some(ms(200)));
         // Past it: back off gently from there, up to the cap.
-        assert_eq!(s.next_delay_learned(5, ms(9_100), Some(&d)), Some(ms(525)));
-        assert_eq!(s.next_delay_learned(9, ms(12_600), Some(&d)), Some(ms(1_400)));
-        assert_eq!(s.next_delay_learned(20, ms(60_000), Some(&d)), Some(ms(3_000)));
+        assert_eq!(s.next_delay_learned(5, ms(9_100), Some(&mut d)), Some(ms(525)));
+        assert_eq!(s.next_delay_learned(9, ms(12_600), Some(&mut d)), Some(ms(1_400)));
+        assert_eq!(s.next_delay_learned(20, ms(60_000), Some(&mut d)), Some(ms(3_000)));
     }
 
     #[test]
@@ -477,8 +485,8 @@ mod tests {
         }
         assert_eq!(d.steady(), Some((ms(1_250), ms(2_375))));
         // A probe in the middle, then straight to where all were ready.
-        assert_eq!(s.next_delay_learned(0, ms(10), Some(&d)), Some(Duration::from_micros(1_802_500)));
-        assert_eq!(s.next_delay_learned(1, ms(1_815), Some(&d)), Some(ms(560)));
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&mut d)), Some(Duration::from_micros(1_802_500)));
+        assert_eq!(s.next_delay_learned(1, ms(1_815), Some(&mut d)), Some(ms(560)));
         // That probe found the next creation running; the one after was ready at its probe.
         d.record(Some(ms(1_812)), ms(2_375));
         assert_eq!(d.steady(), Some((ms(1_812), ms(2_375))));
@@ -492,9 +500,9 @@ mod tests {
             tight.record(Some(ms(2_005)), ms(2_015));
         }
         // Within STEADY_PRECISION: no probe, one check at the bound.
-        assert_eq!(s.next_delay_learned(0, ms(10), Some(&tight)), Some(ms(2_005)));
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&mut tight)), Some(ms(2_005)));
         // Past the bound and still running: the window's gentle back-off takes over.
-        assert_eq!(s.next_delay_learned(1, ms(2_030), Some(&tight)), Some(ms(200)));
+        assert_eq!(s.next_delay_learned(1, ms(2_030), Some(&mut tight)), Some(ms(200)));
     }
 
     /// One creation of exactly `duration` polled on `s` with what `d` learned, 3 ms per
@@ -502,7 +510,7 @@ mod tests {
     fn simulate(s: &PollSchedule, d: &mut Durations, duration: Duration) -> (u32, Duration) {
         let (mut elapsed, mut checks, mut not_ready_at) = (ms(5), 0, None);
         loop {
-            let sent = elapsed + s.next_delay_learned(checks, elapsed, Some(d)).unwrap();
+            let sent = elapsed + s.next_delay_learned(checks, elapsed, Some(&mut *d)).unwrap();
             checks += 1;
             if sent >= duration {
                 d.record(not_ready_at, sent);
@@ -536,7 +544,7 @@ mod tests {
         d.record(Some(ms(1_995)), ms(2_005));
         assert_eq!(d.steady(), Some((ms(2_012), ms(2_000))));
         // One check, just past the latest "running".
-        assert_eq!(s.next_delay_learned(0, ms(10), Some(&d)), Some(ms(2_012)));
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&mut d)), Some(ms(2_012)));
         // Crossed by more than STEADY_TOLERANCE: durations differ, the window applies.
         d.record(Some(ms(2_100)), ms(2_200));
         assert_eq!(d.steady(), None);
@@ -552,11 +560,11 @@ mod tests {
         }
         // Four creations started before any of them ends: four different probes.
         let first: Vec<Duration> =
-            (0..4).map(|_| s.next_delay_learned(0, ms(0), Some(&d)).unwrap()).collect();
+            (0..4).map(|_| s.next_delay_learned(0, ms(0), Some(&mut d)).unwrap()).collect();
         assert_eq!(first, [ms(1_800), ms(1_400), ms(2_200), ms(1_200)]);
         // A finished creation moves the bounds; the next probe goes halfway again.
         d.record(Some(ms(1_800)), ms(2_200));
-        assert_eq!(s.next_delay_learned(0, ms(0), Some(&d)), Some(ms(2_000)));
+        assert_eq!(s.next_delay_learned(0, ms(0), Some(&mut d)), Some(ms(2_000)));
     }
 
     #[test]
@@ -639,7 +647,7 @@ mod tests {
                 ..PollSchedule::default()
             };
             let elapsed = Duration::from_millis(elapsed_ms);
-            match s.next_delay_learned(checks, elapsed, Some(&learned)) {
+            match s.next_delay_learned(checks, elapsed, Some(&mut learned)) {
                 Some(d) => {
                     prop_assert!(elapsed + d <= s.deadline);
                     let left = s.deadline - elapsed;
