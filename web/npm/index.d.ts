@@ -50,7 +50,9 @@ export type ErrorCode =
   /** The call's `signal` was aborted. */
   | "aborted"
   /** The answer was not the JSON the API sends. */
-  | "bad_response";
+  | "bad_response"
+  /** A bug in this package, not the caller's doing nor the service's: please report it. */
+  | "internal";
 
 export interface ClipCloudOptions {
   /** Your ClipCloud API key. It never appears in an error. */

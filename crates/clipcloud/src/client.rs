@@ -51,7 +51,7 @@ impl<T: Transport> Client<T> {
     pub async fn create(&self, request: impl Into<CreateRequest>) -> Result<String, Error> {
         match self.run(Call::Create(request.into()), &mut |_| {}).await? {
             Output::Created(id) => Ok(id),
-            _ => Err(Error::Aborted), // Not reached: a create ends with `Created`.
+            _ => Err(WRONG_OUTPUT),
         }
     }
 
@@ -67,14 +67,14 @@ impl<T: Transport> Client<T> {
     pub async fn check(&self, creation_id: &str) -> Result<Status, Error> {
         match self.run(Call::Check(creation_id.to_owned()), &mut |_| {}).await? {
             Output::Status(status) => Ok(status),
-            _ => Err(Error::Aborted), // Not reached: a check ends with `Status`.
+            _ => Err(WRONG_OUTPUT),
         }
     }
 
     pub async fn balance(&self) -> Result<f64, Error> {
         match self.run(Call::Balance, &mut |_| {}).await? {
             Output::Balance(balance) => Ok(balance),
-            _ => Err(Error::Aborted), // Not reached.
+            _ => Err(WRONG_OUTPUT),
         }
     }
 
@@ -82,7 +82,7 @@ impl<T: Transport> Client<T> {
     pub async fn styles(&self) -> Result<Vec<Style>, Error> {
         match self.run(Call::Styles, &mut |_| {}).await? {
             Output::Styles(styles) => Ok(styles),
-            _ => Err(Error::Aborted), // Not reached.
+            _ => Err(WRONG_OUTPUT),
         }
     }
 
@@ -132,10 +132,13 @@ impl<T: Transport> Client<T> {
     }
 }
 
+/// Each call ends with its own kind of [`Output`]; another one is a bug in the core.
+const WRONG_OUTPUT: Error = Error::Internal("a call ended with another kind of output");
+
 fn finished(output: Output) -> Result<Finished, Error> {
     match output {
         Output::Finished(finished) => Ok(finished),
-        _ => Err(Error::Aborted), // Not reached: generate and wait end with `Finished`.
+        _ => Err(WRONG_OUTPUT),
     }
 }
 

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Aborted,
     /// The answer was not the JSON the API sends.
     BadResponse,
+    /// A bug in this client, not the caller's doing nor the service's.
+    Internal,
 }
 
 impl ErrorCode {
@@ -46,6 +48,7 @@ impl ErrorCode {
             Self::Timeout => "timeout",
             Self::Aborted => "aborted",
             Self::BadResponse => "bad_response",
+            Self::Internal => "internal",
         }
     }
 
@@ -148,6 +151,9 @@ pub enum Error {
     Timeout { may_have_started: bool },
     /// Cancelled by the caller.
     Aborted,
+    /// A bug in this client (a step driven out of order, a call that ended with the
+    /// wrong kind of output): says what, for a bug report. Never the caller's doing.
+    Internal(&'static str),
 }
 
 impl Error {
@@ -159,6 +165,7 @@ impl Error {
             Self::Network { .. } => ErrorCode::Network,
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Aborted => ErrorCode::Aborted,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -318,6 +325,11 @@ impl Error {
                 hint(&mut out, *may_have_started);
             }
             Self::Aborted => out.push_str("The call was cancelled."),
+            Self::Internal(what) => {
+                out.push_str("A bug in the ClipCloud client (please report it): ");
+                out.push_str(what);
+                out.push('.');
+            }
         }
         out
     }
@@ -479,6 +491,17 @@ mod tests {
         );
         assert_eq!(api(429, "slow down", None).to_string(), "Too many requests (HTTP 429): slow down");
         assert_eq!(api(413, "the request body is over 65536 bytes", None).code(), ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn a_bug_here_is_not_told_as_a_cancelled_call() {
+        let e = Error::Internal("an operation was driven out of order");
+        assert_eq!((e.code(), e.code().as_str()), (ErrorCode::Internal, "internal"));
+        assert_eq!(
+            e.to_string(),
+            "A bug in the ClipCloud client (please report it): an operation was driven out of order."
+        );
+        assert!(!e.may_have_started());
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub enum Step<'a> {
     Send { request: &'a HttpRequest, timeout: Duration },
     /// Report `progress` if there is one, sleep, then call [`Operation::woke`].
     Sleep { duration: Duration, progress: Option<Progress<'a>> },
-    /// The end; later calls return an [`Error::Aborted`].
+    /// The end; later calls return an [`Error::Internal`] (a driver bug).
     Done(Result<Output, Error>),
 }
 
@@ -180,6 +180,11 @@ pub enum Interrupt {
     /// The caller's own time limit for the whole call passed.
     TimedOut,
 }
+
+/// A step the operation's state does not expect: a bug in its driver.
+const OUT_OF_ORDER: Error = Error::Internal("an operation was driven out of order");
+/// Polling without a creation to poll: a bug in the operation.
+const NOT_POLLING: Error = Error::Internal("polling without a creation");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -259,7 +264,7 @@ impl Operation {
     /// The first step. `now`: the driver's clock (any fixed origin, e.g. `Date.now()`).
     pub fn start(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
         if self.state != State::New {
-            return self.finish(Err(Error::Aborted));
+            return self.finish(Err(OUT_OF_ORDER));
         }
         let call = core::mem::replace(&mut self.call, Call::Balance);
         if let Call::Wait(id) = &call {
@@ -330,7 +335,7 @@ impl Operation {
         now: Duration,
     ) -> Step<'_> {
         if self.state != State::Sent {
-            return self.finish(Err(Error::Aborted));
+            return self.finish(Err(OUT_OF_ORDER));
         }
         let decoded = match answer {
             Ok(response) => self.decode(session, &response),
@@ -375,7 +380,7 @@ impl Operation {
                 self.retries = 0;
                 self.send(session, now)
             }
-            _ => self.finish(Err(Error::Aborted)),
+            _ => self.finish(Err(OUT_OF_ORDER)),
         }
     }
 
@@ -461,7 +466,7 @@ impl Operation {
         answered: bool,
         transient: Option<ErrorCode>,
     ) -> Step<'_> {
-        let Some(p) = &mut self.polling else { return self.finish(Err(Error::Aborted)) };
+        let Some(p) = &mut self.polling else { return self.finish(Err(NOT_POLLING)) };
         if answered {
             p.checks += 1;
         }
@@ -666,16 +671,16 @@ mod tests {
     fn steps_out_of_order_end_the_operation_without_a_panic() {
         let mut s = session();
         let mut op = Operation::new(Call::Balance);
-        assert_eq!(op.answer(&mut s, reply(200, "{}"), ms(0)), Step::Done(Err(Error::Aborted)));
+        assert_eq!(op.answer(&mut s, reply(200, "{}"), ms(0)), Step::Done(Err(OUT_OF_ORDER)));
         let mut op = Operation::new(Call::Balance);
         op.start(&mut s, ms(0));
-        assert_eq!(op.woke(&mut s, ms(0)), Step::Done(Err(Error::Aborted)));
-        assert_eq!(op.start(&mut s, ms(0)), Step::Done(Err(Error::Aborted)));
+        assert_eq!(op.woke(&mut s, ms(0)), Step::Done(Err(OUT_OF_ORDER)));
+        assert_eq!(op.start(&mut s, ms(0)), Step::Done(Err(OUT_OF_ORDER)));
         let mut op = Operation::new(Call::Balance);
         op.start(&mut s, ms(0));
         let done = op.answer(&mut s, reply(200, r#"{"success":true,"balance":5}"#), ms(1));
         assert_eq!(done, Step::Done(Ok(Output::Balance(5.0))));
-        assert_eq!(op.answer(&mut s, reply(200, "{}"), ms(2)), Step::Done(Err(Error::Aborted)));
+        assert_eq!(op.answer(&mut s, reply(200, "{}"), ms(2)), Step::Done(Err(OUT_OF_ORDER)));
     }
 
     #[test]

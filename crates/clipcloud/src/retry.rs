@@ -118,7 +118,14 @@ mod tests {
         }
         assert!(is_retryable(CallKind::Read, &network(false)));
         assert!(is_retryable(CallKind::Read, &Error::Timeout { may_have_started: false }));
-        for e in [api(400, None), api(401, None), api(402, None), api(404, None), Error::Aborted] {
+        for e in [
+            api(400, None),
+            api(401, None),
+            api(402, None),
+            api(404, None),
+            Error::Aborted,
+            Error::Internal("x"),
+        ] {
             assert!(!is_retryable(CallKind::Read, &e), "{e:?}");
         }
     }
