@@ -97,6 +97,8 @@ pub struct Call<'a> {
     pub route: Route<'a>,
     pub given_key: Option<String>,
     pub create: Option<clipcloud::CreateRequest>,
+    /// `scheme://host` of this gateway as the caller reached it, for image links.
+    pub own_origin: Option<String>,
 }
 
 async fn read<'a>(
@@ -110,7 +112,17 @@ async fn read<'a>(
         Route::Create => Some(read_create(gateway, &parts.headers, body).await?),
         _ => None,
     };
-    Ok(Call { route, given_key, create })
+    let own_origin = own_origin(&parts.headers, gateway.config.https);
+    Ok(Call { route, given_key, create, own_origin })
+}
+
+/// `scheme://host` from the `Host` header, if it is a plain host name or address.
+fn own_origin(headers: &HeaderMap, https: bool) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    plain.then(|| [if https { "https://" } else { "http://" }, host].concat())
 }
 
 /// The caller's key: `?apikey=` however its name is spelled or escaped, or
@@ -217,7 +229,7 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
         .into_response();
     };
     let request = build(call.route, call.create.as_ref(), key);
-    match forward(gateway, &request, &[key]).await {
+    match forward(gateway, &request, &[key], image_links(&call)).await {
         Ok((response, _)) => response,
         Err(refusal) => refusal.into_response(),
     }
@@ -235,11 +247,18 @@ pub fn build(route: Route<'_>, create: Option<&clipcloud::CreateRequest>, key: &
     }
 }
 
-/// Sends `request` upstream; the answer with `secrets` scrubbed, and as the core reads it.
+/// Where a check's image links should point: this gateway, as the caller reached it.
+pub fn image_links<'a>(call: &'a Call<'_>) -> Option<&'a str> {
+    matches!(call.route, Route::Check(_)).then_some(call.own_origin.as_deref()).flatten()
+}
+
+/// Sends `request` upstream; the answer with `secrets` scrubbed (and, given `image_links`,
+/// the image links moved to this gateway's `/images/`), and as the core reads it.
 pub async fn forward(
     gateway: &Gateway,
     request: &HttpRequest,
     secrets: &[&str],
+    image_links: Option<&str>,
 ) -> Result<(Response, HttpResponse), Refusal> {
     let method = Method::from_bytes(request.method.as_str().as_bytes()).unwrap_or(Method::GET);
     let body = request.body.clone().map(String::into_bytes);
@@ -270,7 +289,9 @@ pub async fn forward(
         received_unix_secs: crate::clock::unix_now(),
     };
     let mut response = if is_json {
-        (status, text).into_response()
+        let origin = gateway.images.origin();
+        let shown = image_links.and_then(|own| crate::images::rewrite_links(&text, origin, own));
+        (status, shown.unwrap_or(text)).into_response()
     } else if status.is_success() {
         // What the service said cannot be read: it may have acted on the request.
         Refusal::new(StatusCode::BAD_GATEWAY, "the ClipCloud service sent an answer that is not JSON")

@@ -25,6 +25,9 @@ GENERAL
   --listen HOST:PORT            where to listen (default 127.0.0.1:8080; port 0 picks one)
   --upstream URL                the service, required: https://clipcloud.clipai.pro
                                 (https needs the build feature `tls`), or an emulator
+  --images-upstream URL         where the service's image links point, if not --upstream;
+                                /images/... is relayed from there, and links to it in
+                                finished checks are rewritten to this gateway's /images/
   --static-dir DIR              serve the built app (dist/) from this folder
   --allow-origin ORIGIN         a page origin allowed to call the API from the browser,
                                 exact (https://example.com); repeat for more. Relay mode
@@ -138,6 +141,8 @@ impl Default for Limits {
 pub struct Config {
     pub listen: String,
     pub upstream: Origin,
+    /// The origin of the service's image links (default: `upstream`).
+    pub images_upstream: Origin,
     pub static_dir: Option<PathBuf>,
     /// Exact origins; `*` only in relay mode.
     pub allowed_origins: Vec<String>,
@@ -153,6 +158,7 @@ impl Config {
     pub fn relay(upstream: Origin) -> Self {
         Self {
             listen: "127.0.0.1:0".into(),
+            images_upstream: upstream.clone(),
             upstream,
             static_dir: None,
             allowed_origins: Vec::new(),
@@ -190,6 +196,7 @@ pub enum Command {
 pub const FLAGS: &[&str] = &[
     "listen",
     "upstream",
+    "images-upstream",
     "static-dir",
     "allow-origin",
     "https",
@@ -383,6 +390,10 @@ fn build(settings: &Settings) -> Result<Config, String> {
         )
     })?;
     let upstream = Origin::parse(upstream)?;
+    let images_upstream = match settings.get("images-upstream") {
+        Some(url) => Origin::parse(url).map_err(|e| e.replace("--upstream", "--images-upstream"))?,
+        None => upstream.clone(),
+    };
     let allowed_origins: Vec<String> =
         settings.all("allow-origin").iter().map(|o| o.trim().trim_end_matches('/').to_owned()).collect();
     for origin in allowed_origins.iter().filter(|o| *o != "*") {
@@ -478,6 +489,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
     Ok(Config {
         listen: settings.get("listen").unwrap_or("127.0.0.1:8080").to_owned(),
         upstream,
+        images_upstream,
         static_dir: settings.get("static-dir").map(PathBuf::from),
         allowed_origins,
         https,

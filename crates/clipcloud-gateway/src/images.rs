@@ -6,6 +6,7 @@
 use crate::cors;
 use crate::refusal::Refusal;
 use crate::state::Gateway;
+use crate::upstream::Origin;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -24,6 +25,23 @@ pub fn is_image_name(name: &str) -> bool {
         && !stem.is_empty()
         && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && matches!(extension, "webp" | "png" | "jpg" | "jpeg")
+}
+
+/// A finished check's image links on the service's image host, pointed at this gateway's
+/// `/images/` route (`own`: `scheme://host` as the caller reached the gateway), so a page
+/// can fetch them whatever CORS the service sends. `None` when there is nothing to move.
+pub fn rewrite_links(body: &str, images: &Origin, own: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let prefix = images.url("/images/");
+    let mut moved = false;
+    for link in value.get_mut("results")?.as_array_mut()? {
+        let Some(name) = link.as_str().and_then(|l| l.strip_prefix(&prefix)) else { continue };
+        if is_image_name(name) {
+            *link = [own, "/images/", name].concat().into();
+            moved = true;
+        }
+    }
+    moved.then(|| value.to_string())
 }
 
 pub async fn relay(
@@ -52,7 +70,7 @@ async fn fetch(gateway: &Gateway, name: &str, method: &Method) -> Result<Respons
     }
     let limits = &gateway.config.limits;
     let answer = gateway
-        .upstream
+        .images
         .send(Method::GET, &["/images/", name].concat(), None)
         .await
         .map_err(|failure| Refusal::new(StatusCode::BAD_GATEWAY, failure.message()))?;
@@ -135,6 +153,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_to_the_image_host_move_to_the_gateway() {
+        let images = Origin::parse("http://img.example:81").unwrap();
+        let body = r#"{"success":true,"results":["http://img.example:81/images/ab12.webp","https://elsewhere/images/cd.webp","http://img.example:81/images/../x.webp"],"cost":2.2}"#;
+        let moved: serde_json::Value =
+            serde_json::from_str(&rewrite_links(body, &images, "https://gw.example").unwrap()).unwrap();
+        assert_eq!(moved["results"][0], "https://gw.example/images/ab12.webp");
+        assert_eq!(moved["results"][1], "https://elsewhere/images/cd.webp", "other hosts are left alone");
+        assert_eq!(moved["results"][2], "http://img.example:81/images/../x.webp");
+        assert_eq!(moved["cost"], 2.2);
+        assert_eq!(rewrite_links(r#"{"success":true,"message":"In progress"}"#, &images, "https://gw"), None);
+    }
 
     #[test]
     fn only_plain_image_names() {

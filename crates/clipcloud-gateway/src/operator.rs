@@ -76,7 +76,7 @@ pub async fn handle(
         Route::Create => create(gateway, operator, &call, &visitor, key).await,
         Route::Check(id) => check(gateway, operator, &call, &visitor, id, key).await,
         Route::Balance => allowance(operator, &visitor).await,
-        Route::Styles => forward(gateway, &build(call.route, None, key), &[key]).await.map(|(r, _)| r),
+        Route::Styles => forward(gateway, &build(call.route, None, key), &[key], None).await.map(|(r, _)| r),
     }
     .unwrap_or_else(IntoResponse::into_response);
     if let Some(cookie) = visitor.set_cookie {
@@ -184,7 +184,7 @@ async fn create(
         }
     })?;
     let request = build(Route::Create, Some(request), key);
-    let (response, answer) = match forward(gateway, &request, &[key]).await {
+    let (response, answer) = match forward(gateway, &request, &[key], None).await {
         Ok(sent) => sent,
         Err(refusal) => {
             // 503: not sent; anything else may have reached the service.
@@ -240,7 +240,8 @@ async fn check(
             "no creation {id} was made through this gateway by you (a visitor can check only its own)"
         )));
     }
-    let (response, answer) = forward(gateway, &build(call.route, None, key), &[key]).await?;
+    let (response, answer) =
+        forward(gateway, &build(call.route, None, key), &[key], crate::api::image_links(call)).await?;
     if let Ok(clipcloud::Status::Done(done)) = clipcloud::codec::decode_check(&answer, id) {
         let cost = (done.cost * 100.0).round();
         if cost.is_finite() && cost >= 0.0 {

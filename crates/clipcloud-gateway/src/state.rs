@@ -10,6 +10,8 @@ use crate::upstream::Upstream;
 pub struct Gateway {
     pub config: Config,
     pub upstream: Upstream,
+    /// Where `/images/...` comes from.
+    pub images: Upstream,
     /// The app's files (`--static-dir`).
     pub site: Option<Site>,
     pub operator: Option<OperatorState>,
@@ -20,6 +22,7 @@ impl Gateway {
     /// operator if they cannot be opened.
     pub async fn open(config: Config) -> Result<Self, String> {
         let upstream = Upstream::new(config.upstream.clone(), config.limits.upstream_timeout);
+        let images = Upstream::new(config.images_upstream.clone(), config.limits.upstream_timeout);
         let site = config.static_dir.as_deref().map(Site::open).transpose()?;
         let operator = match &config.mode {
             Mode::Relay => None,
@@ -35,6 +38,6 @@ impl Gateway {
                 Some(OperatorState::new((**settings).clone(), accounts))
             }
         };
-        Ok(Self { config, upstream, site, operator })
+        Ok(Self { config, upstream, images, site, operator })
     }
 }

@@ -41,9 +41,42 @@ fn the_four_calls_reach_the_service_with_the_visitors_key() {
     };
     assert_eq!(done.json()["cost"].as_f64(), Some(1.1));
 
+    // The image link points at the gateway, which relays the emulator's image unchanged.
+    let link = done.json()["results"][0].as_str().unwrap().to_owned();
+    let name = link.strip_prefix(&format!("http://{addr}/images/")).unwrap_or_else(|| panic!("{link}"));
+    let relayed = get(addr, &format!("/images/{name}"));
+    let direct = get(emulator.addr(), &format!("/images/{name}"));
+    assert_eq!((relayed.status, relayed.header("content-type").as_deref()), (200, Some("image/webp")));
+    assert!(relayed.body.len() > 100 && relayed.body == direct.body, "the same image");
+    for bad in ["/images/..%2Fapi%2Fbalance.webp", "/images/x.exe", "/images/a/b.webp"] {
+        assert_eq!(get(addr, bad).status, 404, "{bad}");
+    }
+    assert_eq!(request(addr, "POST", &format!("/images/{name}"), &[], Some("{}")).status, 405);
+
     let no_key = get(addr, "/api/balance");
     assert_eq!(no_key.status, 401);
     assert!(no_key.message().contains("API key is needed"), "{no_key:?}");
+}
+
+#[test]
+fn images_over_the_size_cap_are_not_relayed() {
+    let emulator = emulator(0);
+    let key = fresh_key(&emulator, 10.0);
+    let mut config = relay_config(&emulator.base_url());
+    config.limits.max_image_bytes = 64;
+    let gateway = Running::start(config).unwrap();
+    let created = post(
+        gateway.addr(),
+        &format!("/api/creation?apikey={key}"),
+        r#"{"prompt":"a","styleName":"standard"}"#,
+    );
+    let id = created.json()["creation_id"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(100));
+    let done = get(gateway.addr(), &format!("/api/creation/{id}?apikey={key}")).json();
+    let link = done["results"][0].as_str().expect("finished").to_owned();
+    let path = &link[link.find("/images/").unwrap()..];
+    let answer = get(gateway.addr(), path);
+    assert!(answer.status == 502 || answer.body.len() <= 64, "{}", answer.head);
 }
 
 #[test]
