@@ -94,11 +94,40 @@ fn unknown_endpoint(path: &str) -> Refusal {
 /// A request read whole and checked: the route, the key the caller gave, and (for a
 /// create) the request as the core reads it.
 pub struct Call<'a> {
-    pub route: Route<'a>,
+    pub request: ApiRequest<'a>,
     pub given_key: Option<String>,
-    pub create: Option<clipcloud::CreateRequest>,
     /// `scheme://host` of this gateway as the caller reached it, for image links.
     pub own_origin: Option<String>,
+}
+
+/// One of the four calls, a create with its (valid) request.
+pub enum ApiRequest<'a> {
+    Create(clipcloud::CreateRequest),
+    Check(&'a str),
+    Balance,
+    Styles,
+}
+
+impl ApiRequest<'_> {
+    pub fn route(&self) -> Route<'_> {
+        match self {
+            Self::Create(_) => Route::Create,
+            Self::Check(id) => Route::Check(id),
+            Self::Balance => Route::Balance,
+            Self::Styles => Route::Styles,
+        }
+    }
+
+    /// The request to send upstream, built by the core with `key`.
+    pub fn upstream(&self, key: &str) -> HttpRequest {
+        let endpoint = Endpoint { base_url: "", api_key: Some(key) };
+        match self {
+            Self::Create(request) => endpoint.create(request),
+            Self::Check(id) => endpoint.check(id),
+            Self::Balance => endpoint.balance(),
+            Self::Styles => endpoint.styles(),
+        }
+    }
 }
 
 async fn read<'a>(
@@ -108,12 +137,14 @@ async fn read<'a>(
     body: Body,
 ) -> Result<Call<'a>, Refusal> {
     let given_key = given_key(parts.uri.query(), &parts.headers)?;
-    let create = match route {
-        Route::Create => Some(read_create(gateway, &parts.headers, body).await?),
-        _ => None,
+    let request = match route {
+        Route::Create => ApiRequest::Create(read_create(gateway, &parts.headers, body).await?),
+        Route::Check(id) => ApiRequest::Check(id),
+        Route::Balance => ApiRequest::Balance,
+        Route::Styles => ApiRequest::Styles,
     };
     let own_origin = own_origin(&parts.headers, gateway.config.https);
-    Ok(Call { route, given_key, create, own_origin })
+    Ok(Call { request, given_key, own_origin })
 }
 
 /// `scheme://host` from the `Host` header, if it is a plain host name or address.
@@ -228,28 +259,15 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
         )
         .into_response();
     };
-    let request = build(call.route, call.create.as_ref(), key);
-    match forward(gateway, &request, &[key], image_links(&call)).await {
+    match forward(gateway, &call.request.upstream(key), &[key], image_links(&call)).await {
         Ok((response, _)) => response,
         Err(refusal) => refusal.into_response(),
     }
 }
 
-/// The upstream request for a call, built by the core with `key`.
-pub fn build(route: Route<'_>, create: Option<&clipcloud::CreateRequest>, key: &str) -> HttpRequest {
-    let endpoint = Endpoint { base_url: "", api_key: Some(key) };
-    match (route, create) {
-        (Route::Create, Some(request)) => endpoint.create(request),
-        (Route::Check(id), _) => endpoint.check(id),
-        (Route::Styles, _) => endpoint.styles(),
-        // A create always carries its request (see `read`); balance otherwise.
-        (Route::Balance | Route::Create, _) => endpoint.balance(),
-    }
-}
-
 /// Where a check's image links should point: this gateway, as the caller reached it.
 pub fn image_links<'a>(call: &'a Call<'_>) -> Option<&'a str> {
-    matches!(call.route, Route::Check(_)).then_some(call.own_origin.as_deref()).flatten()
+    matches!(call.request, ApiRequest::Check(_)).then_some(call.own_origin.as_deref()).flatten()
 }
 
 /// Sends `request` upstream; the answer with `secrets` scrubbed (and, given `image_links`,
@@ -356,10 +374,9 @@ mod tests {
 
     #[test]
     fn the_core_builds_what_goes_upstream() {
-        let request = build(Route::Check("ab-1"), None, "k&1");
+        let request = ApiRequest::Check("ab-1").upstream("k&1");
         assert_eq!(request.url, "/api/creation/ab-1?apikey=k%261");
-        let create = clipcloud::StyleRequest::new("a", "standard").into();
-        let request = build(Route::Create, Some(&create), "k");
+        let request = ApiRequest::Create(clipcloud::StyleRequest::new("a", "standard").into()).upstream("k");
         assert_eq!(request.url, "/api/creation?apikey=k");
         assert_eq!(request.body.as_deref(), Some(r#"{"prompt":"a","styleName":"standard"}"#));
     }

@@ -4,7 +4,7 @@
 //! estimate and recorded; a check is answered only to the visitor who created it, and its
 //! real cost settles the estimate.
 
-use crate::api::{build, forward, Call, LogNote};
+use crate::api::{forward, ApiRequest, Call, LogNote};
 use crate::budget::{Accounts, PendingCreate, TokenGrant};
 use crate::config::{Access, Operator};
 use crate::limits::{RateLimiter, Verdict};
@@ -14,7 +14,6 @@ use crate::visitor::{client_ip, cookie_visitor, new_cookie, Token};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clipcloud::model::wire::{Amount, BalanceBody};
-use clipcloud::route::Route;
 use clipcloud::server::{create_outcome, image_count, style_name, CreateOutcome};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -72,11 +71,13 @@ pub async fn handle(
     };
     note.visitor = Some(visitor.id.clone());
     let key = operator.settings.api_key.expose_str();
-    let mut response = match call.route {
-        Route::Create => create(gateway, operator, &call, &visitor, key).await,
-        Route::Check(id) => check(gateway, operator, &call, &visitor, id, key).await,
-        Route::Balance => allowance(operator, &visitor).await,
-        Route::Styles => forward(gateway, &build(call.route, None, key), &[key], None).await.map(|(r, _)| r),
+    let mut response = match &call.request {
+        ApiRequest::Create(request) => create(gateway, operator, request, &visitor, key).await,
+        ApiRequest::Check(id) => check(gateway, operator, &call, &visitor, id, key).await,
+        ApiRequest::Balance => allowance(operator, &visitor).await,
+        ApiRequest::Styles => {
+            forward(gateway, &call.request.upstream(key), &[key], None).await.map(|(r, _)| r)
+        }
     }
     .unwrap_or_else(IntoResponse::into_response);
     if let Some(cookie) = visitor.set_cookie {
@@ -140,13 +141,10 @@ fn identify(
 async fn create(
     gateway: &Gateway,
     operator: &OperatorState,
-    call: &Call<'_>,
+    request: &clipcloud::CreateRequest,
     visitor: &Visitor,
     key: &str,
 ) -> Result<Response, Refusal> {
-    let Some(request) = call.create.as_ref() else {
-        return Err(Refusal::new(StatusCode::BAD_REQUEST, "a create needs a body"));
-    };
     let now = Instant::now();
     let mut verdict = operator.visitors.take(&visitor.id, now);
     // Token holders are vouched for by the site; everyone else also shares the address's bucket.
@@ -183,8 +181,8 @@ async fn create(
             refused
         }
     })?;
-    let request = build(Route::Create, Some(request), key);
-    let (response, answer) = match forward(gateway, &request, &[key], None).await {
+    let upstream = ApiRequest::Create(request.clone()).upstream(key);
+    let (response, answer) = match forward(gateway, &upstream, &[key], None).await {
         Ok(sent) => sent,
         Err(refusal) => {
             // 503: not sent; anything else may have reached the service.
@@ -241,7 +239,7 @@ async fn check(
         )));
     }
     let (response, answer) =
-        forward(gateway, &build(call.route, None, key), &[key], crate::api::image_links(call)).await?;
+        forward(gateway, &call.request.upstream(key), &[key], crate::api::image_links(call)).await?;
     if let Ok(clipcloud::Status::Done(done)) = clipcloud::codec::decode_check(&answer, id) {
         let cost = (done.cost * 100.0).round();
         if cost.is_finite() && cost >= 0.0 {
