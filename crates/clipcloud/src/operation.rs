@@ -183,39 +183,64 @@ pub enum Interrupt {
 
 /// A step the operation's state does not expect: a bug in its driver.
 const OUT_OF_ORDER: Error = Error::Internal("an operation was driven out of order");
-/// Polling without a creation to poll: a bug in the operation.
-const NOT_POLLING: Error = Error::Internal("polling without a creation");
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where an operation is. Each state holds what it needs, and nothing else.
+#[derive(Debug)]
 enum State {
-    New,
-    /// `request` is out; waiting for its answer.
-    Sent,
-    /// Backing off before sending `request` again.
-    Retrying,
-    /// Sleeping before the next check.
-    Polling,
+    /// Not started yet.
+    New(Call),
+    /// The request is out; waiting for its answer.
+    Sent(Request),
+    /// Backing off before sending the request again.
+    Retrying(Request),
+    /// Sleeping before the next check of a creation being waited for.
+    Sleeping { check: HttpRequest, poll: Waiting },
+    /// Finished (or stopped); further steps are a driver's bug.
     Done,
 }
 
-/// How to read the answer to `request`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Decode {
-    Created,
-    Check,
+/// A request and what it is for.
+#[derive(Debug)]
+struct Request {
+    http: HttpRequest,
+    purpose: Purpose,
+    /// Retries so far (a new check of a poll starts again at 0).
+    retries: u32,
+}
+
+/// What a request is for: how to read its answer and what comes next.
+#[derive(Debug)]
+enum Purpose {
+    Create(Creating),
+    /// One check (`check`): its answer is the result.
+    Check(String),
+    /// A check while waiting for a creation (`generate` once created, `wait`).
+    Poll(Waiting),
     Balance,
     Styles,
 }
 
-/// The polling part of `generate` and `wait`.
+/// A create under way (`create`, or the start of `generate`).
 #[derive(Debug)]
-struct Polling {
+struct Creating {
+    /// On the driver's clock.
+    started: Duration,
+    /// What the schedule learns its duration as ([`kind_of`]).
+    kind: String,
+    /// `generate`: wait for the images once it is accepted.
+    then_wait: bool,
+}
+
+/// Waiting for a creation: `generate` and `wait`.
+#[derive(Debug)]
+struct Waiting {
+    id: String,
     /// On the driver's clock: when the creation was started (`generate`) or the wait began.
     started: Duration,
     /// For a creation started here: the kind of creation, whose learned durations the
-    /// schedule follows. `None` for a `wait` on a creation made elsewhere or long ago:
-    /// checked at once, then on the cold schedule.
-    /// Its duration is learned from, as it was watched from its start.
+    /// schedule follows, and which its duration is learned as (it was watched from its
+    /// start). `None` for a `wait` on a creation made elsewhere or long ago: checked at
+    /// once, then on the cold schedule.
     kind: Option<String>,
     checks: u32,
     /// Since `started`: when the last check was sent (each retry anew), and the last one
@@ -229,102 +254,45 @@ struct Polling {
 /// One call in progress. See the module docs for how to drive it.
 #[derive(Debug)]
 pub struct Operation {
-    call: Call,
     state: State,
-    request: HttpRequest,
-    kind: CallKind,
-    decode: Decode,
-    retries: u32,
-    /// The creation checked (check, wait, generate once created).
-    id: String,
-    /// `create` and `generate`: when the call began and the kind of creation, until
-    /// polling (`generate`) or the session (`create`) takes them over.
-    creating: Option<(Duration, String)>,
-    /// `generate`: polls once the creation is accepted.
-    then_wait: bool,
-    polling: Option<Polling>,
 }
 
 impl Operation {
     pub fn new(call: Call) -> Self {
-        Self {
-            call,
-            state: State::New,
-            request: HttpRequest { method: codec::Method::Get, url: String::new(), body: None },
-            kind: CallKind::Read,
-            decode: Decode::Balance,
-            retries: 0,
-            id: String::new(),
-            creating: None,
-            then_wait: false,
-            polling: None,
-        }
+        Self { state: State::New(call) }
     }
 
     /// The first step. `now`: the driver's clock (any fixed origin, e.g. `Date.now()`).
     pub fn start(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
-        if self.state != State::New {
-            return self.finish(Err(OUT_OF_ORDER));
-        }
-        let call = core::mem::replace(&mut self.call, Call::Balance);
+        let State::New(call) = core::mem::replace(&mut self.state, State::Done) else {
+            return Step::Done(Err(OUT_OF_ORDER));
+        };
         if let Call::Wait(id) = &call {
             if let Some(created) = session.take_created(id, now) {
                 // Made here moments ago: polled as `generate` polls, from its start.
-                if let Err(e) = self.check(&session.endpoint(), created.id) {
-                    return self.finish(Err(e));
-                }
-                self.polling = Some(Polling::new(created.started, Some(created.kind)));
-                return self.next_check(session, now, false, None);
+                let poll = Waiting::new(created.id, created.started, Some(created.kind));
+                return match check_of(&session.endpoint(), poll) {
+                    Ok((check, poll)) => self.next_check(session, check, poll, now, false, None),
+                    Err(e) => self.finish(Err(e)),
+                };
             }
         }
         let endpoint = session.endpoint();
-        let sent = match call {
-            Call::Create(request) => {
-                self.creating = Some((now, kind_of(&request)));
-                self.create(session, request)
-            }
-            Call::Generate(request) => {
-                self.creating = Some((now, kind_of(&request)));
-                self.then_wait = true;
-                self.create(session, request)
-            }
-            Call::Check(id) => self.check(&endpoint, id),
-            Call::Wait(id) => self.check(&endpoint, id).map(|()| {
-                self.polling = Some(Polling::new(now, None));
-            }),
-            Call::Balance => {
-                self.request = endpoint.balance();
-                Ok(())
-            }
-            Call::Styles => {
-                self.request = endpoint.styles();
-                self.decode = Decode::Styles;
-                Ok(())
-            }
+        let request = match call {
+            Call::Create(request) => create(session, request, now, false),
+            Call::Generate(request) => create(session, request, now, true),
+            Call::Check(id) => validate::creation_id(&id)
+                .map(|()| Request::new(endpoint.check(&id), Purpose::Check(id)))
+                .map_err(Error::from),
+            Call::Wait(id) => check_of(&endpoint, Waiting::new(id, now, None))
+                .map(|(check, poll)| Request::new(check, Purpose::Poll(poll))),
+            Call::Balance => Ok(Request::new(endpoint.balance(), Purpose::Balance)),
+            Call::Styles => Ok(Request::new(endpoint.styles(), Purpose::Styles)),
         };
-        match sent {
-            Ok(()) => self.send(session, now),
+        match request {
+            Ok(request) => self.send(session, request, now),
             Err(e) => self.finish(Err(e)),
         }
-    }
-
-    fn check(&mut self, endpoint: &Endpoint<'_>, id: String) -> Result<(), Error> {
-        validate::creation_id(&id)?;
-        self.request = endpoint.check(&id);
-        self.decode = Decode::Check;
-        self.id = id;
-        Ok(())
-    }
-
-    fn create(&mut self, session: &Session, mut request: CreateRequest) -> Result<(), Error> {
-        validate::create(&request, session.known_styles.as_deref())?;
-        if request.soft_id_mut().is_none() {
-            *request.soft_id_mut() = session.config.soft_id;
-        }
-        self.request = session.endpoint().create(&request);
-        self.kind = CallKind::Create;
-        self.decode = Decode::Created;
-        Ok(())
     }
 
     /// The answer to the last [`Step::Send`], or why none came. `now` as in [`Self::start`].
@@ -334,37 +302,39 @@ impl Operation {
         answer: Result<HttpResponse, TransportError>,
         now: Duration,
     ) -> Step<'_> {
-        if self.state != State::Sent {
-            return self.finish(Err(OUT_OF_ORDER));
-        }
+        let State::Sent(request) = core::mem::replace(&mut self.state, State::Done) else {
+            return Step::Done(Err(OUT_OF_ORDER));
+        };
+        let kind = request.kind();
         let decoded = match answer {
-            Ok(response) => self.decode(session, &response),
-            Err(e) => Err(transport_error(self.kind, e)),
+            Ok(response) => request.decode(session, &response),
+            Err(e) => Err(transport_error(kind, e)),
         };
         let error = match decoded {
-            Ok(output) => return self.decoded(session, output, now),
-            Err(e) => server_error_on_create(self.kind, e),
+            Ok(output) => return self.decoded(session, request, output, now),
+            Err(e) => server_error_on_create(kind, e),
         };
-        let time_left = self
-            .polling
-            .as_ref()
-            .map(|p| p.started.saturating_add(session.config.poll.deadline).saturating_sub(now));
+        let time_left = match &request.purpose {
+            Purpose::Poll(p) => {
+                Some(p.started.saturating_add(session.config.poll.deadline).saturating_sub(now))
+            }
+            _ => None,
+        };
         let random = session.next_random();
-        match session.config.retry.decide(self.kind, self.retries, &error, time_left, random) {
+        match session.config.retry.decide(kind, request.retries, &error, time_left, random) {
             Decision::RetryAfter(duration) => {
-                self.retries += 1;
-                self.state = State::Retrying;
+                self.state = State::Retrying(Request { retries: request.retries + 1, ..request });
                 Step::Sleep { duration, progress: None }
             }
             Decision::GiveUp => {
                 let error = error.redact(session.config.key().unwrap_or_default());
-                match &mut self.polling {
+                match request.purpose {
                     // One failed check (after its own retries) does not lose the creation:
                     // it is still running on the service, so keep polling until the deadline.
-                    Some(polling) if crate::retry::is_retryable(CallKind::Read, &error) => {
+                    Purpose::Poll(mut poll) if crate::retry::is_retryable(CallKind::Read, &error) => {
                         let code = error.code();
-                        polling.last_error = Some(error);
-                        self.next_check(session, now, true, Some(code))
+                        poll.last_error = Some(error);
+                        self.next_check(session, request.http, poll, now, true, Some(code))
                     }
                     _ => self.finish(Err(error)),
                 }
@@ -374,34 +344,42 @@ impl Operation {
 
     /// After a [`Step::Sleep`].
     pub fn woke(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
-        match self.state {
-            State::Retrying => self.send(session, now),
-            State::Polling => {
-                self.retries = 0;
-                self.send(session, now)
+        match core::mem::replace(&mut self.state, State::Done) {
+            State::Retrying(request) => self.send(session, request, now),
+            State::Sleeping { check, poll } => {
+                self.send(session, Request::new(check, Purpose::Poll(poll)), now)
             }
-            _ => self.finish(Err(OUT_OF_ORDER)),
+            _ => Step::Done(Err(OUT_OF_ORDER)),
         }
     }
 
     /// Ends the operation early and says with which error. A time limit that passes
     /// after a create was sent leaves open whether the creation started.
     pub fn stop(&mut self, why: Interrupt) -> Error {
-        let create_unanswered = self.kind == CallKind::Create && self.state == State::Sent;
-        let created_here = self.polling.as_ref().is_some_and(|p| p.kind.is_some());
-        self.state = State::Done;
+        let may_have_started = match core::mem::replace(&mut self.state, State::Done) {
+            State::Sent(Request { purpose: Purpose::Create(_), .. }) => true,
+            State::Sent(Request { purpose: Purpose::Poll(poll), .. })
+            | State::Retrying(Request { purpose: Purpose::Poll(poll), .. })
+            | State::Sleeping { poll, .. } => poll.kind.is_some(),
+            _ => false,
+        };
         match why {
             Interrupt::Aborted => Error::Aborted,
-            Interrupt::TimedOut => Error::Timeout { may_have_started: create_unanswered || created_here },
+            Interrupt::TimedOut => Error::Timeout { may_have_started },
         }
     }
 
-    fn send(&mut self, session: &Session, now: Duration) -> Step<'_> {
-        if let Some(polling) = &mut self.polling {
-            polling.sent_at = now.saturating_sub(polling.started);
+    fn send(&mut self, session: &Session, mut request: Request, now: Duration) -> Step<'_> {
+        if let Purpose::Poll(p) = &mut request.purpose {
+            p.sent_at = now.saturating_sub(p.started);
         }
-        self.state = State::Sent;
-        Step::Send { request: &self.request, timeout: session.config.request_timeout }
+        self.state = State::Sent(request);
+        match &self.state {
+            State::Sent(request) => {
+                Step::Send { request: &request.http, timeout: session.config.request_timeout }
+            }
+            _ => Step::Done(Err(OUT_OF_ORDER)),
+        }
     }
 
     fn finish(&mut self, result: Result<Output, Error>) -> Step<'_> {
@@ -409,51 +387,40 @@ impl Operation {
         Step::Done(result)
     }
 
-    fn decode(&self, session: &mut Session, response: &HttpResponse) -> Result<Output, Error> {
-        Ok(match self.decode {
-            Decode::Created => Output::Created(codec::decode_created(response)?),
-            Decode::Check => Output::Status(codec::decode_check(response, &self.id)?),
-            Decode::Balance => Output::Balance(codec::decode_balance(response)?),
-            Decode::Styles => {
-                let styles = codec::decode_styles(response)?;
-                session.known_styles = Some(styles.clone());
-                Output::Styles(styles)
-            }
-        })
-    }
-
-    fn decoded(&mut self, session: &mut Session, output: Output, now: Duration) -> Step<'_> {
-        match (output, self.creating.take()) {
+    fn decoded(
+        &mut self,
+        session: &mut Session,
+        request: Request,
+        output: Output,
+        now: Duration,
+    ) -> Step<'_> {
+        match (request.purpose, output) {
             // `generate`: the creation was accepted; from here on it polls.
-            (Output::Created(id), Some((started, kind))) if self.then_wait => {
-                self.kind = CallKind::Read;
+            (Purpose::Create(Creating { started, kind, then_wait: true }), Output::Created(id)) => {
                 // Cannot fail: decode_created accepts only ids that pass this check.
-                if let Err(e) = self.check(&session.endpoint(), id) {
-                    return self.finish(Err(e));
+                match check_of(&session.endpoint(), Waiting::new(id, started, Some(kind))) {
+                    Ok((check, poll)) => self.next_check(session, check, poll, now, false, None),
+                    Err(e) => self.finish(Err(e)),
                 }
-                self.polling = Some(Polling::new(started, Some(kind)));
-                self.next_check(session, now, false, None)
             }
             // `create`: remembered, for a `wait` to poll it as `generate` would.
-            (Output::Created(id), Some((started, kind))) => {
+            (Purpose::Create(Creating { started, kind, then_wait: false }), Output::Created(id)) => {
                 session.remember_created(Created { id: id.clone(), kind, started });
                 self.finish(Ok(Output::Created(id)))
             }
-            (Output::Status(status), _) if self.polling.is_some() => match status {
+            (Purpose::Poll(mut poll), Output::Status(status)) => match status {
                 Status::Done(finished) => {
-                    if let Some(Polling { kind: Some(kind), not_ready_at, sent_at, .. }) = &self.polling {
-                        session.learned.record(kind, *not_ready_at, *sent_at);
+                    if let Some(kind) = &poll.kind {
+                        session.learned.record(kind, poll.not_ready_at, poll.sent_at);
                     }
                     self.finish(Ok(Output::Finished(finished)))
                 }
                 Status::InProgress => {
-                    if let Some(p) = &mut self.polling {
-                        p.not_ready_at = Some(p.sent_at);
-                    }
-                    self.next_check(session, now, true, None)
+                    poll.not_ready_at = Some(poll.sent_at);
+                    self.next_check(session, request.http, poll, now, true, None)
                 }
             },
-            (output, _) => self.finish(Ok(output)),
+            (_, output) => self.finish(Ok(output)),
         }
     }
 
@@ -462,40 +429,96 @@ impl Operation {
     fn next_check(
         &mut self,
         session: &mut Session,
+        check: HttpRequest,
+        mut poll: Waiting,
         now: Duration,
         answered: bool,
         transient: Option<ErrorCode>,
     ) -> Step<'_> {
-        let Some(p) = &mut self.polling else { return self.finish(Err(NOT_POLLING)) };
         if answered {
-            p.checks += 1;
+            poll.checks += 1;
         }
-        let elapsed = now.saturating_sub(p.started);
+        let elapsed = now.saturating_sub(poll.started);
         let schedule = &session.config.poll;
-        let learned = p.kind.as_deref().and_then(|k| session.learned.get_mut(k));
+        let learned = poll.kind.as_deref().and_then(|k| session.learned.get_mut(k));
         // A `wait` on a creation made elsewhere made its first check at once, off the schedule.
-        let scheduled_checks = p.checks.saturating_sub(u32::from(p.kind.is_none()));
-        match schedule.next_delay_learned(scheduled_checks, elapsed, learned) {
-            Some(duration) => {
-                self.state = State::Polling;
-                let progress =
-                    Progress { creation_id: &self.id, checks: p.checks, elapsed, transient_error: transient };
+        let scheduled_checks = poll.checks.saturating_sub(u32::from(poll.kind.is_none()));
+        let Some(duration) = schedule.next_delay_learned(scheduled_checks, elapsed, learned) else {
+            // Out of time: the last transient failure explains more than "timeout".
+            let started_here = poll.kind.is_some();
+            let error = poll.last_error.unwrap_or(Error::Timeout { may_have_started: started_here });
+            return self.finish(Err(error));
+        };
+        self.state = State::Sleeping { check, poll };
+        match &self.state {
+            State::Sleeping { poll, .. } => {
+                let progress = Progress {
+                    creation_id: &poll.id,
+                    checks: poll.checks,
+                    elapsed,
+                    transient_error: transient,
+                };
                 Step::Sleep { duration, progress: Some(progress) }
             }
-            None => {
-                // Out of time: the last transient failure explains more than "timeout".
-                let started_here = p.kind.is_some();
-                let error = p.last_error.take().unwrap_or(Error::Timeout { may_have_started: started_here });
-                self.finish(Err(error))
-            }
+            _ => Step::Done(Err(OUT_OF_ORDER)),
         }
     }
 }
 
-impl Polling {
-    fn new(started: Duration, kind: Option<String>) -> Self {
-        Self { started, kind, checks: 0, sent_at: Duration::ZERO, not_ready_at: None, last_error: None }
+/// The create request for `request`, checked; `then_wait` for `generate`.
+fn create(
+    session: &Session,
+    mut request: CreateRequest,
+    now: Duration,
+    then_wait: bool,
+) -> Result<Request, Error> {
+    validate::create(&request, session.known_styles.as_deref())?;
+    if request.soft_id_mut().is_none() {
+        *request.soft_id_mut() = session.config.soft_id;
     }
+    let creating = Creating { started: now, kind: kind_of(&request), then_wait };
+    Ok(Request::new(session.endpoint().create(&request), Purpose::Create(creating)))
+}
+
+impl Request {
+    fn new(http: HttpRequest, purpose: Purpose) -> Self {
+        Self { http, purpose, retries: 0 }
+    }
+
+    /// Whether it may be repeated ([`CallKind`]).
+    fn kind(&self) -> CallKind {
+        match self.purpose {
+            Purpose::Create(_) => CallKind::Create,
+            _ => CallKind::Read,
+        }
+    }
+
+    fn decode(&self, session: &mut Session, response: &HttpResponse) -> Result<Output, Error> {
+        Ok(match &self.purpose {
+            Purpose::Create(_) => Output::Created(codec::decode_created(response)?),
+            Purpose::Check(id) | Purpose::Poll(Waiting { id, .. }) => {
+                Output::Status(codec::decode_check(response, id)?)
+            }
+            Purpose::Balance => Output::Balance(codec::decode_balance(response)?),
+            Purpose::Styles => {
+                let styles = codec::decode_styles(response)?;
+                session.known_styles = Some(styles.clone());
+                Output::Styles(styles)
+            }
+        })
+    }
+}
+
+impl Waiting {
+    fn new(id: String, started: Duration, kind: Option<String>) -> Self {
+        Self { id, started, kind, checks: 0, sent_at: Duration::ZERO, not_ready_at: None, last_error: None }
+    }
+}
+
+/// The check request of a wait, once its creation id passed the rules.
+fn check_of(endpoint: &Endpoint<'_>, poll: Waiting) -> Result<(HttpRequest, Waiting), Error> {
+    validate::creation_id(&poll.id)?;
+    Ok((endpoint.check(&poll.id), poll))
 }
 
 /// What the polling schedule learns durations per: the style and the image count, or
