@@ -1,5 +1,35 @@
 //! [`Client`]: the four calls, plus `generate` and `wait`, as async functions: each
 //! drives an [`Operation`] (where every rule lives) over a [`Transport`].
+//!
+//! In the browser, `Client::new` uses `fetch`. Anywhere, `Client::with_transport` takes
+//! your own I/O; here a canned one, and a minimal executor:
+//!
+//! ```
+//! use clipcloud::codec::{HttpRequest, HttpResponse};
+//! use clipcloud::{Client, Config, Transport, TransportError};
+//! use core::future::Future;
+//! use core::time::Duration;
+//!
+//! struct Canned;
+//! impl Transport for Canned {
+//!     async fn send(&self, request: &HttpRequest, _timeout: Duration) -> Result<HttpResponse, TransportError> {
+//!         assert_eq!(request.url, "http://127.0.0.1:8787/api/balance?apikey=KEY");
+//!         let body = r#"{"success":true,"balance":97.8}"#.to_owned();
+//!         Ok(HttpResponse { status: 200, retry_after: None, body, received_unix_secs: 0 })
+//!     }
+//!     async fn sleep(&self, _duration: Duration) {}
+//!     fn now(&self) -> Duration { Duration::ZERO }
+//!     fn random(&self) -> f64 { 0.5 }
+//! }
+//!
+//! let client = Client::with_transport(Config::new("KEY").base_url("http://127.0.0.1:8787"), Canned)?;
+//! let balance = std::pin::pin!(client.balance());
+//! // Canned answers are ready at once: one poll finishes the call.
+//! let std::task::Poll::Ready(balance) = balance.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+//! else { unreachable!("nothing to wait for") };
+//! assert_eq!(balance?, 97.8);
+//! # Ok::<(), clipcloud::Error>(())
+//! ```
 
 use crate::config::Config;
 use crate::error::Error;

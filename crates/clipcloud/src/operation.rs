@@ -6,16 +6,47 @@
 //! [`crate::Transport`], and the npm package from JavaScript with the page's own `fetch`
 //! and timers (which keeps futures, and their weight, out of its wasm).
 //!
-//! ```text
-//! let mut op = Operation::new(Call::Generate(request));
+//! A driver, with canned answers in place of HTTP and a clock that only moves when it
+//! sleeps:
+//!
+//! ```
+//! use clipcloud::codec::HttpResponse;
+//! use clipcloud::{Call, Config, Operation, Output, Session, Step, StyleRequest};
+//! use core::time::Duration;
+//!
+//! let mut session = Session::new(Config::new("KEY").base_url("http://127.0.0.1:8787"), 1)?;
+//! let mut op = Operation::new(Call::Generate(StyleRequest::new("a red apple", "standard").into()));
+//! let id = "12345678-abcd-ef12-3456-7890abcdef12";
+//! let answers = [
+//!     format!(r#"{{"success":true,"creation_id":"{id}"}}"#),
+//!     format!(r#"{{"success":true,"message":"In progress","creation_id":"{id}"}}"#),
+//!     format!(r#"{{"success":true,"creation_id":"{id}","cost":1.1,"censored":0,"results":["http://127.0.0.1:8787/images/a.webp"]}}"#),
+//! ];
+//! let (mut answers, mut now, mut reports) = (answers.into_iter(), Duration::ZERO, Vec::new());
 //! let mut step = op.start(&mut session, now);
-//! loop {
+//! let result = loop {
 //!     step = match step {
-//!         Step::Send { request, timeout } => op.answer(&mut session, send(request, timeout), now),
-//!         Step::Sleep { duration, progress } => { report(progress); sleep(duration); op.woke(&mut session, now) }
-//!         Step::Done(result) => return result,
-//!     }
-//! }
+//!         Step::Send { request, timeout: _ } => {
+//!             // Send `request.method` to `request.url` with `request.body`, give up after
+//!             // `timeout`; here the next canned answer arrives at once.
+//!             assert!(request.url.starts_with("http://127.0.0.1:8787/api/creation"));
+//!             let body = answers.next().expect("one answer per request");
+//!             let answer = HttpResponse { status: 200, retry_after: None, body, received_unix_secs: 0 };
+//!             op.answer(&mut session, Ok(answer), now)
+//!         }
+//!         Step::Sleep { duration, progress } => {
+//!             reports.extend(progress.map(|p| p.checks));
+//!             now += duration;
+//!             op.woke(&mut session, now)
+//!         }
+//!         Step::Done(result) => break result,
+//!     };
+//! };
+//! let Output::Finished(done) = result? else { unreachable!("generate ends with the images") };
+//! assert_eq!((done.images.len(), done.cost), (1, 1.1));
+//! // Reported on acceptance (0 checks), then after the check that found it running.
+//! assert_eq!(reports, [0, 1]);
+//! # Ok::<(), clipcloud::Error>(())
 //! ```
 
 use crate::codec::{self, Endpoint, HttpRequest, HttpResponse};
