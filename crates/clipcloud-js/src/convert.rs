@@ -63,17 +63,17 @@ fn opt_u32(obj: &JsValue, key: &str, field: Field) -> Result<Option<u32>, Error>
 }
 
 pub fn opt_millis(obj: &JsValue, key: &str) -> Result<Option<Duration>, Error> {
-    Ok(opt_u64(obj, key, Field::Count, key)?.map(Duration::from_millis))
+    Ok(opt_u64(obj, key, Field::Timeout, key)?.map(Duration::from_millis))
 }
 
 /// The per-call options `{ signal?, timeoutMs?, onProgress? }` must have the right types;
 /// `index.js` then uses them as given.
 pub fn check_call_options(options: &JsValue) -> Result<(), Error> {
     if given(options, "signal").is_some_and(|s| !s.is_instance_of::<AbortSignal>()) {
-        return Err(invalid(Field::Prompt, "signal must be an AbortSignal".into()));
+        return Err(invalid(Field::Signal, "signal must be an AbortSignal".into()));
     }
     if given(options, "onProgress").is_some_and(|f| !f.is_function()) {
-        return Err(invalid(Field::Prompt, "onProgress must be a function".into()));
+        return Err(invalid(Field::OnProgress, "onProgress must be a function".into()));
     }
     opt_millis(options, "timeoutMs").map(drop)
 }
@@ -84,12 +84,12 @@ const ADVANCED_ONLY: [&str; 7] = ["model", "width", "height", "quality", "steps"
 /// `{ prompt, style | styleName, ... }` → by style; `{ prompt, model?, width?, ... }` → advanced.
 pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
     if !input.is_object() {
-        return Err(invalid(Field::Prompt, "the input must be an object with a prompt".into()));
+        return Err(invalid(Field::Input, "the input must be an object with a prompt".into()));
     }
     let prompt = opt_string(input, "prompt", Field::Prompt)?.unwrap_or_default();
-    let negative_prompt = opt_string(input, "negativePrompt", Field::Prompt)?;
+    let negative_prompt = opt_string(input, "negativePrompt", Field::NegativePrompt)?;
     let count = opt_u32(input, "count", Field::Count)?;
-    let soft_id = opt_u64(input, "softId", Field::Count, "softId")?;
+    let soft_id = opt_u64(input, "softId", Field::SoftId, "softId")?;
     let style = match opt_string(input, "style", Field::Style)? {
         Some(s) => Some(s),
         None => opt_string(input, "styleName", Field::Style)?,
@@ -105,12 +105,12 @@ pub fn create_request(input: &JsValue) -> Result<CreateRequest, Error> {
     r.negative_prompt = negative_prompt;
     r.count = count;
     r.soft_id = soft_id;
-    r.model = opt_string(input, "model", Field::Style)?;
+    r.model = opt_string(input, "model", Field::Model)?;
     r.width = opt_u32(input, "width", Field::Width)?;
     r.height = opt_u32(input, "height", Field::Height)?;
     r.quality = opt_u32(input, "quality", Field::Quality)?;
     r.steps = opt_u32(input, "steps", Field::Steps)?;
-    r.seed = opt_u64(input, "seed", Field::Steps, "seed")?;
+    r.seed = opt_u64(input, "seed", Field::Seed, "seed")?;
     r.extra = extra(input)?;
     Ok(r.into())
 }

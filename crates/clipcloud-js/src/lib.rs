@@ -53,7 +53,7 @@ impl Core {
             if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
                 config = config.base_url(url);
             }
-            if let Some(id) = convert::opt_u64(options, "softId", clipcloud::Field::ApiKey, "softId")? {
+            if let Some(id) = convert::opt_u64(options, "softId", clipcloud::Field::SoftId, "softId")? {
                 config = config.soft_id(id);
             }
             if let Some(ms) = convert::opt_millis(options, "timeoutMs")? {

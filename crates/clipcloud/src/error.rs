@@ -65,38 +65,61 @@ impl ErrorCode {
     }
 }
 
-/// Which input field a validation rule is about.
+/// Which input a refusal is about: every field of a request, a client's settings and a
+/// call's options, in the Rust crate and the npm package alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Field {
     Prompt,
+    NegativePrompt,
     Style,
     Count,
+    /// An advanced request's model.
+    Model,
     Width,
     Height,
     Quality,
     Steps,
+    Seed,
+    /// An advanced request's `extra` fields.
+    Extra,
+    /// The developer affiliate id (`soft_id`, `softId`).
+    SoftId,
     CreationId,
     BaseUrl,
     ApiKey,
-    /// An advanced request's `extra` fields.
-    Extra,
+    /// A call's time limit (`timeoutMs` in the npm package).
+    Timeout,
+    /// A call's abort signal.
+    Signal,
+    /// A call's progress callback (`onProgress`).
+    OnProgress,
+    /// A call's input as a whole (e.g. not an object).
+    Input,
 }
 
 impl Field {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Prompt => "prompt",
+            Self::NegativePrompt => "negative prompt",
             Self::Style => "style",
             Self::Count => "count",
+            Self::Model => "model",
             Self::Width => "width",
             Self::Height => "height",
             Self::Quality => "quality",
             Self::Steps => "steps",
+            Self::Seed => "seed",
+            Self::Extra => "extra",
+            Self::SoftId => "soft id",
             Self::CreationId => "creation id",
             Self::BaseUrl => "base URL",
             Self::ApiKey => "API key",
-            Self::Extra => "extra",
+            Self::Timeout => "timeout",
+            Self::Signal => "signal",
+            Self::OnProgress => "progress callback",
+            Self::Input => "input",
         }
     }
 }
