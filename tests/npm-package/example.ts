@@ -93,8 +93,13 @@ export async function example(apiKey: string): Promise<void> {
   await cc.create({ prompt: "x", style: "standard", styleName: "HD-HQ" });
   // @ts-expect-error create does not wait, so it has no onProgress
   await cc.create({ prompt: "x", style: "standard" }, { onProgress });
-  // @ts-expect-error the key is required
-  new ClipCloud({ baseUrl: "http://127.0.0.1:8787" });
+  // Without a key: a gateway that adds its own.
+  const keyless: ClipCloudOptions = { baseUrl: "https://images.example.org", timeoutMs: 10_000 };
+  new ClipCloud(keyless);
+  // @ts-expect-error without a key, the gateway's baseUrl is required
+  new ClipCloud({ softId: 1742 });
+  // @ts-expect-error the key is a string
+  new ClipCloud({ apiKey: 42, baseUrl: "http://127.0.0.1:8787" });
   // @ts-expect-error not an error code
   const wrong: ErrorCode = "forbidden";
   console.log(wrong);

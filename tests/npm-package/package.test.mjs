@@ -3,13 +3,16 @@
 // plain <script type="module"> page. Run by `cargo xtask test` (which packs the tarball and
 // installs it here first); `node --test` prints the pass/fail counts.
 //
-// Environment: CLIPCLOUD_EMULATOR_BIN (default: ../../target/debug/clipcloud-emulator).
+// Environment: CLIPCLOUD_EMULATOR_BIN (default: ../../target/debug/clipcloud-emulator),
+// CLIPCLOUD_GATEWAY_BIN (default: ../../target/debug/clipcloud-gateway; the tests through
+// a gateway are skipped when it is not there).
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -54,6 +57,36 @@ function startEmulator() {
       const prefix = "clipcloud-emulator listening on ";
       if (!first.startsWith(prefix)) reject(new Error(`unexpected first line: ${first}`));
       resolveStart({ url: first.slice(prefix.length).trim(), log, child });
+    });
+  });
+}
+
+const gatewayBin = process.env.CLIPCLOUD_GATEWAY_BIN ?? join(root, "target", "debug", "clipcloud-gateway");
+
+/**
+ * The gateway in operator-key mode in front of the emulator: it adds `key` itself, lets
+ * pages of `origin` in, and spends at most `dailyCap` credits a day.
+ */
+async function startGateway({ key, origin, dailyCap }) {
+  const dir = await mkdtemp(join(tmpdir(), "clipcloud-npm-gateway-"));
+  const keyFile = join(dir, "key.txt");
+  await writeFile(keyFile, `${key}\n`);
+  const args = ["--listen", "127.0.0.1:0", "--upstream", emulator.url, "--key-file", keyFile];
+  args.push("--allow-origin", origin, "--ledger", ":memory:", "--daily-cap", String(dailyCap), "--log-format", "off");
+  // Only these flags: no setting from this process's environment.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLIPCLOUD_GATEWAY_")));
+  const child = spawn(gatewayBin, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  const stop = async () => {
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return new Promise((resolveStart, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
+    createInterface({ input: child.stdout }).once("line", (first) => {
+      const prefix = "clipcloud-gateway listening on ";
+      if (!first.startsWith(prefix)) reject(new Error(`unexpected first line: ${first}`));
+      resolveStart({ url: first.slice(prefix.length).trim(), stop });
     });
   });
 }
@@ -425,4 +458,86 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
     });
   }
+
+  describe("without apiKey (for a gateway that adds its own key)", () => {
+    let page;
+    let gateway;
+    before(async () => {
+      page = await context.newPage();
+      await page.goto(pageOrigin + "/plain.html");
+      await page.waitForFunction(() => window.clipcloud !== undefined, null, { timeout: 10_000 });
+    });
+    after(async () => {
+      await page?.close();
+      await gateway?.stop();
+    });
+
+    it("is refused without a baseUrl, naming apiKey; with one, sends no key", async () => {
+      const r = await page.evaluate(async (baseUrl) => {
+        const { ClipCloud } = window.clipcloud;
+        const fail = (p) => p.then(() => null, (e) => ({ code: e.code, message: e.message }));
+        const sent = [];
+        const pageFetch = window.fetch;
+        window.fetch = (url, init) => (sent.push(String(url)), pageFetch(url, init));
+        try {
+          return {
+            noBaseUrl: await fail(new ClipCloud({}).balance()),
+            theService: await fail(new ClipCloud({ baseUrl: "https://clipcloud.clipai.pro/" }).styles()),
+            nullKey: await fail(new ClipCloud({ apiKey: null }).balance()),
+            emptyKey: await fail(new ClipCloud({ apiKey: "", baseUrl }).balance()),
+            // The emulator wants a key: refused there, but the request went out without one.
+            emulator: await fail(new ClipCloud({ baseUrl }).balance()),
+            sent,
+          };
+        } finally {
+          window.fetch = pageFetch;
+        }
+      }, emulator.url);
+      for (const e of [r.noBaseUrl, r.theService, r.nullKey]) {
+        assert.equal(e?.code, "invalid_input", JSON.stringify(e));
+        assert.match(e.message, /^Invalid input: apiKey is required: only a ClipCloud gateway/);
+      }
+      assert.equal(r.emptyKey?.message, "Invalid input: API key must not be empty");
+      assert.equal(r.emulator?.code, "unauthorized", JSON.stringify(r.emulator));
+      const api = r.sent.filter((url) => url.startsWith(emulator.url));
+      assert.deepEqual(api, [`${emulator.url}/api/balance`], "only the last one was sent, without a key");
+    });
+
+    it(
+      "works through a gateway in operator-key mode, and shows its refusals",
+      { skip: existsSync(gatewayBin) ? false : `no gateway binary at ${gatewayBin}` },
+      async () => {
+        const key = await freshKey(50);
+        gateway = await startGateway({ key, origin: pageOrigin, dailyCap: 3 });
+        const info = await (await fetch(`${gateway.url}/gateway/info`)).json();
+        const r = await page.evaluate(async (baseUrl) => {
+          const { ClipCloud } = window.clipcloud;
+          const sent = [];
+          const pageFetch = window.fetch;
+          window.fetch = (url, init) => (sent.push(String(url)), pageFetch(url, init));
+          try {
+            const cc = new ClipCloud({ baseUrl });
+            const done = await cc.generate({ prompt: "a red apple", style: "standard" });
+            const overCap = await cc.create({ prompt: "a red apple", style: "standard", count: 4 }).then(
+              () => null,
+              (e) => ({ code: e.code, status: e.status, message: e.message, mayHaveStarted: e.mayHaveStarted }),
+            );
+            return { images: done.images.length, overCap, sent };
+          } finally {
+            window.fetch = pageFetch;
+          }
+        }, gateway.url);
+        assert.equal(info.mode, "operator");
+        assert.equal(info.apikey, "none");
+        assert.equal(r.images, 1);
+        assert.ok(r.sent.length >= 2 && r.sent.every((url) => !/apikey/i.test(url)), r.sent.join("\n"));
+        assert.equal(r.overCap?.code, "insufficient_balance", JSON.stringify(r.overCap));
+        assert.equal(r.overCap.status, 402);
+        assert.equal(r.overCap.mayHaveStarted, false);
+        assert.match(r.overCap.message, /^Not enough credit \(HTTP 402\): \S/);
+        const left = await (await fetch(`${emulator.url}/api/balance?apikey=${key}`)).json();
+        assert.ok(left.balance > 50 - 3, `the operator's key spent ${50 - left.balance}, the cap is 3`);
+      },
+    );
+  });
 });

@@ -31,9 +31,9 @@ export type StyleName = KnownStyle | (string & {});
 export type ErrorCode =
   /** Refused before sending (a broken rule), or the API answered 400/415. */
   | "invalid_input"
-  /** 401/403: missing or unknown API key. */
+  /** 401: missing or unknown API key; 403: a gateway refused this page's origin or token. */
   | "unauthorized"
-  /** 402: the balance is too low for this creation. */
+  /** 402: the balance is too low for this creation (or a gateway's spending limit is reached). */
   | "insufficient_balance"
   /** 404: unknown creation id (or another key's). */
   | "not_found"
@@ -54,11 +54,30 @@ export type ErrorCode =
   /** A bug in this package, not the caller's doing nor the service's: please report it. */
   | "internal";
 
-export interface ClipCloudOptions {
-  /** Your ClipCloud API key. It never appears in an error. */
+/** A client with a key (the usual case), or without one for a gateway that adds its own. */
+export type ClipCloudOptions = KeyOptions | GatewayOptions;
+
+export interface KeyOptions extends CommonOptions {
+  /**
+   * Your ClipCloud API key. It never appears in an error. For a ClipCloud gateway that asks
+   * for a passphrase or a visitor token in the key's place, pass that here.
+   */
   apiKey: string;
-  /** Default `https://clipcloud.clipai.pro`; point it at a proxy or the emulator. */
+  /** Default `https://clipcloud.clipai.pro`; point it at a gateway, a proxy or the emulator. */
   baseUrl?: string;
+}
+
+/**
+ * No key: for a ClipCloud gateway in operator-key mode (its `/gateway/info` says
+ * `"apikey": "none"`), which adds its own key. The requests carry no `apikey` at all.
+ */
+export interface GatewayOptions extends CommonOptions {
+  apiKey?: undefined;
+  /** The gateway's URL (required: the ClipCloud service itself always needs a key). */
+  baseUrl: string;
+}
+
+interface CommonOptions {
   /** Developer affiliate id, added to every create that sets none. */
   softId?: number;
   /** Limit for each HTTP request, in milliseconds (default 30000). */

@@ -36,6 +36,10 @@ pub struct Run {
     id: String,
 }
 
+/// Why a client without `apiKey` was refused (no `baseUrl`, or the service's own).
+const KEY_NEEDED: &str =
+    "apiKey is required: only a ClipCloud gateway that adds its own key can be used without one (give its URL as baseUrl)";
+
 /// `now` from `Date.now()`: milliseconds since the Unix epoch.
 fn clock(now: f64) -> Duration {
     Duration::from_millis(now as u64)
@@ -43,13 +47,15 @@ fn clock(now: f64) -> Duration {
 
 #[wasm_bindgen]
 impl Core {
-    /// `options`: `{ apiKey, baseUrl?, softId?, timeoutMs? }`. Throws the error value
-    /// `index.js` understands when the options are unusable.
+    /// `options`: `{ apiKey?, baseUrl?, softId?, timeoutMs? }`; without `apiKey` the requests
+    /// carry no key, for a gateway that adds its own (`baseUrl` then required). Throws the
+    /// error value `index.js` understands when the options are unusable.
     #[wasm_bindgen(constructor)]
     pub fn new(options: &JsValue) -> Result<Core, JsValue> {
+        let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey);
+        let keyless = matches!(key, Ok(None));
         let build = || -> Result<Session, Error> {
-            let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey)?.unwrap_or_default();
-            let mut config = Config::new(key);
+            let mut config = key?.map_or_else(Config::keyless, Config::new);
             if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
                 config = config.base_url(url);
             }
@@ -61,7 +67,16 @@ impl Core {
             }
             Session::new(config, (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64)
         };
-        build().map(|session| Core(RefCell::new(session))).map_err(|e| error_value(&e))
+        build().map(|session| Core(RefCell::new(session))).map_err(|e| match e {
+            // The core's refusal of a keyless client, in the option's own name.
+            Error::InvalidInput(e) if keyless && e.field == clipcloud::Field::ApiKey => {
+                error_value(&Error::InvalidInput(clipcloud::error::InvalidInput {
+                    field: e.field,
+                    message: KEY_NEEDED.into(),
+                }))
+            }
+            e => error_value(&e),
+        })
     }
 
     /// A call: `op` 0 create(input), 1 check(id), 2 balance(), 3 styles(), 4 generate(input),
