@@ -3,7 +3,7 @@
 
 use crate::json;
 use crate::request::Request;
-use clipcloud::{validate, AdvancedRequest, Style, StyleRequest};
+use clipcloud::{validate, AdvancedRequest, CreateRequest, Field, Style, StyleRequest};
 
 /// Every field as typed. Kept (and saved) as text so nothing the user typed is lost.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -69,10 +69,6 @@ fn number<T: core::str::FromStr>(text: &str, name: &str) -> Result<Option<T>, St
     text.parse().map(Some).map_err(|_| name.to_owned() + " is too large")
 }
 
-fn message(e: clipcloud::InvalidInput) -> String {
-    e.message
-}
-
 fn optional_text(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
@@ -115,47 +111,50 @@ impl Form {
         form
     }
 
-    /// Checks every field (all problems at once, for as-you-type hints). The style is
-    /// checked against `styles` when the live list is known.
+    /// Checks every field (all problems at once, for as-you-type hints) with the core's
+    /// rules ([`validate::problems`]); a number that does not read is this form's own
+    /// problem. The style is checked against `styles` when the live list is known.
     pub fn problems(&self, styles: &[Style]) -> Problems {
-        let mut p =
-            Problems { prompt: validate::prompt(&self.prompt).err().map(message), ..Problems::default() };
-        match number::<u32>(&self.count, "count") {
-            Ok(count) => p.count = validate::count(count).err().map(message),
-            Err(e) => p.count = Some(e),
-        }
-        if !self.advanced {
-            let known = (!styles.is_empty()).then_some(styles);
-            p.style = validate::style_name(&self.style, known).err().map(message).map(|m| {
-                if self.style.trim().is_empty() {
-                    "pick a style below".to_owned()
-                } else {
-                    m
+        let mut p = Problems::default();
+        let read = |text: &str, name: &str, problem: &mut Option<String>| {
+            number::<u32>(text, name).unwrap_or_else(|e| {
+                *problem = Some(e);
+                None
+            })
+        };
+        let count = read(&self.count, "count", &mut p.count);
+        let request: CreateRequest = if self.advanced {
+            let mut r = AdvancedRequest::new(self.prompt.as_str());
+            r.count = count;
+            r.width = read(&self.width, "width", &mut p.width);
+            r.height = read(&self.height, "height", &mut p.height);
+            r.quality = read(&self.quality, "quality", &mut p.quality);
+            r.steps = read(&self.steps, "steps", &mut p.steps);
+            p.seed = number::<u64>(&self.seed, "seed").err();
+            r.into()
+        } else {
+            let mut r = StyleRequest::new(self.prompt.as_str(), self.style.as_str());
+            r.count = count;
+            r.into()
+        };
+        let known = (!styles.is_empty()).then_some(styles);
+        for problem in validate::problems(&request, known) {
+            let slot = match problem.field {
+                Field::Prompt => &mut p.prompt,
+                Field::Style if self.style.trim().is_empty() => {
+                    p.style = Some("pick a style below".to_owned());
+                    continue;
                 }
-            });
-            return p;
+                Field::Style => &mut p.style,
+                Field::Count => &mut p.count,
+                Field::Width => &mut p.width,
+                Field::Height => &mut p.height,
+                Field::Quality => &mut p.quality,
+                Field::Steps => &mut p.steps,
+                _ => continue,
+            };
+            slot.get_or_insert(problem.message);
         }
-        // Each advanced field alone, so every field shows its own problem.
-        let probe = |set: &dyn Fn(&mut AdvancedRequest)| {
-            let mut r = AdvancedRequest::new("probe");
-            set(&mut r);
-            validate::advanced_request(&r).err().map(message)
-        };
-        let side = |text: &str, name: &str, is_width: bool| match number::<u32>(text, name) {
-            Ok(v) => probe(&|r| if is_width { r.width = v } else { r.height = v }),
-            Err(e) => Some(e),
-        };
-        p.width = side(&self.width, "width", true);
-        p.height = side(&self.height, "height", false);
-        p.quality = match number::<u32>(&self.quality, "quality") {
-            Ok(v) => probe(&|r| r.quality = v),
-            Err(e) => Some(e),
-        };
-        p.steps = match number::<u32>(&self.steps, "steps") {
-            Ok(v) => probe(&|r| r.steps = v),
-            Err(e) => Some(e),
-        };
-        p.seed = number::<u64>(&self.seed, "seed").err();
         p
     }
 

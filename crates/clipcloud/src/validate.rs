@@ -1,8 +1,11 @@
 //! Input rules, checked before anything is sent. One typed error per rule, with a
 //! message that names the field and the allowed range.
+//!
+//! One function per field, for a form that checks as the user types; [`problems`] for
+//! every problem of a request at once; [`create`] for the first, before sending.
 
 use crate::error::{Field, InvalidInput};
-use crate::model::{AdvancedRequest, CreateRequest, Style, StyleRequest};
+use crate::model::{AdvancedRequest, CreateRequest, Extra, Style, StyleRequest};
 use core::ops::RangeInclusive;
 
 pub const COUNT: RangeInclusive<u32> = 1..=4;
@@ -83,6 +86,24 @@ pub fn count(count: Option<u32>) -> Result {
     in_range(Field::Count, count, &COUNT)
 }
 
+/// An advanced request's width: [`SIDE`], a multiple of [`SIDE_STEP`].
+pub fn width(width: Option<u32>) -> Result {
+    side(Field::Width, width)
+}
+
+/// An advanced request's height: [`SIDE`], a multiple of [`SIDE_STEP`].
+pub fn height(height: Option<u32>) -> Result {
+    side(Field::Height, height)
+}
+
+pub fn quality(quality: Option<u32>) -> Result {
+    in_range(Field::Quality, quality, &QUALITY)
+}
+
+pub fn steps(steps: Option<u32>) -> Result {
+    in_range(Field::Steps, steps, &STEPS)
+}
+
 pub fn style_request(req: &StyleRequest, known: Option<&[Style]>) -> Result {
     prompt(&req.prompt)?;
     style_name(&req.style_name, known)?;
@@ -108,11 +129,16 @@ pub const ADVANCED_FIELDS: [&str; 11] = [
 pub fn advanced_request(req: &AdvancedRequest) -> Result {
     prompt(&req.prompt)?;
     count(req.count)?;
-    side(Field::Width, req.width)?;
-    side(Field::Height, req.height)?;
-    in_range(Field::Quality, req.quality, &QUALITY)?;
-    in_range(Field::Steps, req.steps, &STEPS)?;
-    for (key, json) in req.extra.iter() {
+    width(req.width)?;
+    height(req.height)?;
+    quality(req.quality)?;
+    steps(req.steps)?;
+    extra(&req.extra)
+}
+
+/// An advanced request's `extra` fields: JSON values, none of the named fields.
+pub fn extra(extra: &Extra) -> Result {
+    for (key, json) in extra.iter() {
         if ADVANCED_FIELDS.contains(&key) {
             return fail(
                 Field::Extra,
@@ -131,12 +157,33 @@ pub fn advanced_request(req: &AdvancedRequest) -> Result {
     Ok(())
 }
 
-/// All rules for a create. `known_styles` is the live styles list when the caller has it.
+/// All rules for a create: the first one broken. `known_styles` is the live styles list
+/// when the caller has it.
 pub fn create(req: &CreateRequest, known_styles: Option<&[Style]>) -> Result {
     match req {
         CreateRequest::ByStyle(r) => style_request(r, known_styles),
         CreateRequest::Advanced(r) => advanced_request(r),
     }
+}
+
+/// Every rule a create breaks, in the order of its fields, one problem per field at most
+/// (empty: fine to send): what a form shows beside each field as the user types.
+pub fn problems(req: &CreateRequest, known_styles: Option<&[Style]>) -> Vec<InvalidInput> {
+    let checks = match req {
+        CreateRequest::ByStyle(r) => {
+            vec![prompt(&r.prompt), style_name(&r.style_name, known_styles), count(r.count)]
+        }
+        CreateRequest::Advanced(r) => vec![
+            prompt(&r.prompt),
+            count(r.count),
+            width(r.width),
+            height(r.height),
+            quality(r.quality),
+            steps(r.steps),
+            extra(&r.extra),
+        ],
+    };
+    checks.into_iter().filter_map(core::result::Result::err).collect()
 }
 
 /// A creation id goes into the URL path: it must be non-empty and URL-safe.
@@ -221,6 +268,28 @@ mod tests {
             advanced_request(&req).unwrap_err().message,
             "extra field \"prompt\" is one of the named fields; set it directly"
         );
+    }
+
+    #[test]
+    fn problems_lists_every_broken_rule_at_once() {
+        let mut req = AdvancedRequest::new(" ");
+        (req.count, req.width, req.height, req.quality, req.steps) =
+            (Some(9), Some(100), Some(516), None, Some(0));
+        req.extra.insert("sampler", "euler");
+        let fields: Vec<Field> = problems(&req.clone().into(), None).iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [Field::Prompt, Field::Count, Field::Width, Field::Height, Field::Steps, Field::Extra]
+        );
+        // The first of them is what `create` refuses with.
+        let first = problems(&req.clone().into(), None).into_iter().next();
+        assert_eq!(first, create(&req.into(), None).err());
+
+        let known = [Style { name: "standard".into(), ..Style::default() }];
+        let by_style: CreateRequest = StyleRequest::new("a cat", "HD-HQ").into();
+        let found = problems(&by_style, Some(&known));
+        assert_eq!(found.iter().map(|p| p.field).collect::<Vec<_>>(), [Field::Style]);
+        assert!(problems(&by_style, None).is_empty());
     }
 
     #[test]
