@@ -3,7 +3,7 @@
 
 use crate::compose::Compose;
 use crate::creations::{download_button, History, Queue};
-use crate::state::{now_ms, Connection, Ctx, Settings};
+use crate::state::{ctx, now_ms, Connection, Ctx, Settings};
 use crate::storage;
 use crate::tools::{ArticleHelper, Snippet};
 use crate::util::{bool_attr, click, copy, handler, money, reactive};
@@ -11,10 +11,6 @@ use clipcloud::model::DEFAULT_BASE_URL;
 use leptos::either::Either;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-
-pub fn ctx() -> Ctx {
-    use_context::<Ctx>().unwrap_or_default()
-}
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -2,7 +2,7 @@
 //! search), and the Advanced panel. Checked as you type with the core's rules;
 //! Ctrl/Cmd+Enter sends.
 
-use crate::app::ctx;
+use crate::state::ctx;
 use crate::form::{Form, Problems};
 use crate::state::Ctx;
 use crate::storage;

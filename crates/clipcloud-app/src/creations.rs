@@ -1,7 +1,7 @@
 //! The queue (every creation as a card, from sending to its images) with the gallery
 //! of finished images, and the history of past creations.
 
-use crate::app::ctx;
+use crate::state::ctx;
 use crate::form::Form;
 use crate::history::{self, Entry};
 use crate::state::{Job, JobState, Viewed};

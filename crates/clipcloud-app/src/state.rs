@@ -165,6 +165,12 @@ pub struct Viewed {
     pub file_name: String,
 }
 
+/// The app's shared state, provided by [`crate::app::App`]. Components take it from
+/// here, not from `app`, which imports them.
+pub fn ctx() -> Ctx {
+    use_context::<Ctx>().unwrap_or_default()
+}
+
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub settings: RwSignal<Settings>,

@@ -1,7 +1,7 @@
 //! Two helpers: the article helper (the docs' LLM workflow) and the code snippet for
 //! the current form.
 
-use crate::app::ctx;
+use crate::state::ctx;
 use crate::article::{self, MAX_PICTURES};
 use crate::snippet;
 use crate::util::{click, copy, problem_hint, reactive, set_text};
