@@ -3,6 +3,7 @@
 
 use crate::compose::Compose;
 use crate::creations::{download_button, History, Queue};
+use crate::gateway::{key_label, keyless};
 use crate::state::{ctx, now_ms, Connection, Ctx, Settings};
 use crate::storage;
 use crate::tools::{ArticleHelper, Snippet};
@@ -22,11 +23,8 @@ pub fn App() -> impl IntoView {
         },
         core::time::Duration::from_secs(1),
     );
-    if ctx.settings.with_untracked(|s| s.key.trim().is_empty()) {
-        ctx.show_settings.set(true);
-    } else {
-        ctx.connect();
-    }
+    // Served by a gateway that adds its own key? Then no key is asked for (see `gateway`).
+    crate::gateway::start(ctx);
     // Nothing typed is lost: the form draft survives reloads and failed calls.
     Effect::new(move |_| ctx.form.with(|f| storage::save(storage::FORM, &f.to_json())));
     view! {
@@ -114,15 +112,18 @@ fn ConnectPanel() -> impl IntoView {
                 ev.prevent_default();
                 ctx.connect();
             })>
-                <div class="grid2">
+                <p class="hint" hidden=reactive(move || !keyless(ctx))>
+                    "You connect through this site's gateway, which adds its own API key: none is needed here."
+                </p>
+                <div class="grid2" hidden=reactive(move || keyless(ctx))>
                     <label class="field">
-                        <span>"API key"</span>
+                        <span>{reactive(move || key_label(ctx, false))}</span>
                         <input
                             type="password"
                             name="apikey"
                             autocomplete="off"
                             spellcheck="false"
-                            placeholder="Your ClipCloud API key"
+                            placeholder=reactive(move || key_label(ctx, true))
                             prop:value=value(|s| s.key.clone())
                             on:input=edit(|s, v| s.key = v)
                         />
@@ -164,7 +165,7 @@ fn ConnectPanel() -> impl IntoView {
                             on:input=edit(|s, v| s.soft_id = v)
                         />
                     </label>
-                    <label class="check">
+                    <label class="check" hidden=reactive(move || keyless(ctx))>
                         <input
                             type="checkbox"
                             name="remember"
@@ -181,7 +182,8 @@ fn ConnectPanel() -> impl IntoView {
                     <button type="submit" class="primary" disabled=reactive(move || ctx.connection.get() == Connection::Connecting)>
                         "Connect"
                     </button>
-                    <button type="button" class="ghost" on:click=click(move |_| ctx.forget_key())>"Forget the key"</button>
+                    <button type="button" class="ghost" hidden=reactive(move || keyless(ctx))
+                        on:click=click(move |_| ctx.forget_key())>"Forget the key"</button>
                     // Each there, hidden unless it applies: no code in the wasm to swap them.
                     <p class="hint" hidden=reactive(move || ctx.connection.with(|c| *c != Connection::Connecting))>
                         "Checking the key…"

@@ -20,6 +20,8 @@ mod compose;
 #[cfg(target_arch = "wasm32")]
 mod creations;
 #[cfg(target_arch = "wasm32")]
+mod gateway;
+#[cfg(target_arch = "wasm32")]
 pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub mod storage;

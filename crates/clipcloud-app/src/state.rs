@@ -186,6 +186,9 @@ pub struct Ctx {
     /// A short notice ("Link copied").
     pub notice: RwSignal<Option<String>>,
     pub show_settings: RwSignal<bool>,
+    /// What the gateway serving this page wants as the key (`None`: no gateway, or not
+    /// known yet; see `gateway`).
+    pub gateway: RwSignal<Option<clipcloud::gateway::KeyNeed>>,
     next_seq: StoredValue<u64>,
     resumed: StoredValue<bool>,
     /// The client for the settings it was made with, shared by every call: the polling
@@ -193,8 +196,8 @@ pub struct Ctx {
     client: StoredValue<Option<(ClientSettings, SharedClient)>, LocalStorage>,
 }
 
-/// What a client is made from: key, base URL, soft_id.
-type ClientSettings = (String, String, Option<u64>);
+/// What a client is made from: key (none for a gateway that adds its own), base URL, soft_id.
+type ClientSettings = (Option<String>, String, Option<u64>);
 type SharedClient = Rc<Client<FetchTransport>>;
 
 impl Default for Ctx {
@@ -242,6 +245,7 @@ impl Ctx {
             viewed: RwSignal::new(None),
             notice: RwSignal::new(None),
             show_settings: RwSignal::new(false),
+            gateway: RwSignal::new(None),
             next_seq: StoredValue::new(0),
             resumed: StoredValue::new(false),
             client: StoredValue::new_local(None),
@@ -252,13 +256,16 @@ impl Ctx {
     /// else a new one that takes up what earlier page loads learned.
     pub fn client(&self) -> Result<SharedClient, Error> {
         let s = self.settings.get_untracked();
-        let wanted = (s.key.trim().to_owned(), s.base_url.trim().to_owned(), s.soft_id().ok().flatten());
+        let keyless = self.gateway.get_untracked() == Some(clipcloud::gateway::KeyNeed::None);
+        let key = (!keyless).then(|| s.key.trim().to_owned());
+        let wanted = (key, s.base_url.trim().to_owned(), s.soft_id().ok().flatten());
         if let Some((made_with, client)) = self.client.get_value() {
             if made_with == wanted {
                 return Ok(client);
             }
         }
-        let mut config = Config::new(wanted.0.as_str()).base_url(wanted.1.as_str());
+        let config = wanted.0.clone().map_or_else(Config::keyless, Config::new);
+        let mut config = config.base_url(wanted.1.as_str());
         if let Some(id) = wanted.2 {
             config = config.soft_id(id);
         }

@@ -163,8 +163,10 @@ async fn the_key_stays_in_the_tab_unless_remembered() {
 async fn the_form_shows_the_core_rules_as_you_type() {
     prepare(None);
     let app = mount();
-    leptos::task::tick().await;
-    assert!(app.find("#connect:not([hidden])").is_some(), "no key: the connection panel is open");
+    // Once the page's origin said it is no gateway that adds its own key (see `gateway`).
+    app.until("no key: the connection panel is open", 5, |a| a.find("#connect:not([hidden])").is_some())
+        .await;
+    assert_eq!(app.text("#connect label.field > span"), "API key", "no gateway here: the visitor's own key");
     assert_eq!(app.count(".problem:not([hidden])"), 0, "nothing is flagged before typing");
 
     app.type_into("textarea[name=prompt]", "   ");
