@@ -2,8 +2,8 @@
 //! search), and the Advanced panel. Checked as you type with the core's rules;
 //! Ctrl/Cmd+Enter sends.
 
-use crate::state::ctx;
 use crate::form::{Form, Problems};
+use crate::state::ctx;
 use crate::state::Ctx;
 use crate::storage;
 use crate::text::lowercase;

@@ -1,9 +1,9 @@
 //! The queue (every creation as a card, from sending to its images) with the gallery
 //! of finished images, and the history of past creations.
 
-use crate::state::ctx;
 use crate::form::Form;
 use crate::history::{self, Entry};
+use crate::state::ctx;
 use crate::state::{Job, JobState, Viewed};
 use crate::util::{click, copy, download, elapsed, file_name, local_time, money, reactive, set_text};
 use clipcloud::codec::is_http_url;

@@ -1,9 +1,9 @@
 //! Two helpers: the article helper (the docs' LLM workflow) and the code snippet for
 //! the current form.
 
-use crate::state::ctx;
 use crate::article::{self, MAX_PICTURES};
 use crate::snippet;
+use crate::state::ctx;
 use crate::util::{click, copy, problem_hint, reactive, set_text};
 use leptos::prelude::*;
 
