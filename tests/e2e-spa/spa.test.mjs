@@ -1,9 +1,12 @@
-// End-to-end: the release SPA, served by the emulator, in a real headless Chromium, or
-// Firefox ESR with CLIPCLOUD_E2E_BROWSER=firefox (Playwright over WebDriver BiDi).
-// `cargo xtask test` builds the SPA, starts the emulator (`--static-dir dist`, a few
-// seconds per creation) on a free port and passes its URL as CLIPCLOUD_SPA_URL.
+// End-to-end: the release SPA, served by the gateway in front of the emulator, in a real
+// headless Chromium, or Firefox ESR with CLIPCLOUD_E2E_BROWSER=firefox (Playwright over
+// WebDriver BiDi). `cargo xtask test` builds the SPA, starts the emulator (a few seconds
+// per creation) and the gateway (`--static-dir dist --upstream EMULATOR`, relay mode) on
+// free ports, and passes the gateway's URL as CLIPCLOUD_SPA_URL (the page and `/api`) and
+// the emulator's as CLIPCLOUD_EMULATOR_URL (its own `/emulator/...` endpoints, which the
+// gateway does not relay).
 //
-//   CLIPCLOUD_SPA_URL=http://127.0.0.1:8787 node --test tests/e2e-spa/
+//   CLIPCLOUD_SPA_URL=http://127.0.0.1:8787 CLIPCLOUD_EMULATOR_URL=http://127.0.0.1:PORT node --test tests/e2e-spa/
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, firefox } from "playwright-core";
 
 const BASE = (process.env.CLIPCLOUD_SPA_URL ?? "").replace(/\/$/, "");
+const EMULATOR = (process.env.CLIPCLOUD_EMULATOR_URL ?? "").replace(/\/$/, "");
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = process.env.CLIPCLOUD_ARTIFACTS ?? join(HERE, "..", "artifacts");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -25,11 +29,13 @@ const FLAGS = [
 // A creation takes a few seconds on the test emulator; leave room for a slow machine.
 const DONE_TIMEOUT = 60_000;
 
-if (!BASE) throw new Error("set CLIPCLOUD_SPA_URL to the emulator serving the SPA (cargo xtask test does)");
+if (!BASE || !EMULATOR) {
+  throw new Error("set CLIPCLOUD_SPA_URL to the gateway serving the SPA and CLIPCLOUD_EMULATOR_URL to the emulator behind it (cargo xtask test does)");
+}
 
 /** A fresh API key with this balance (and `extra` settings, e.g. `delay_ms`), so tests never share one. */
 async function freshKey(balance, extra = {}) {
-  const r = await fetch(`${BASE}/emulator/keys`, {
+  const r = await fetch(`${EMULATOR}/emulator/keys`, {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ balance, ...extra }),
   });
   assert.equal(r.status, 200);
@@ -38,7 +44,7 @@ async function freshKey(balance, extra = {}) {
 
 /** The emulator's record of the key's creations: id, created/ready times, checks answered. */
 async function emulatorCreations(key) {
-  const r = await fetch(`${BASE}/emulator/creations?apikey=${encodeURIComponent(key)}`);
+  const r = await fetch(`${EMULATOR}/emulator/creations?apikey=${encodeURIComponent(key)}`);
   assert.equal(r.status, 200);
   return (await r.json()).creations;
 }

@@ -1,4 +1,4 @@
-//! Precompressed copies of the SPA's files (`x.gz` and `x.br` beside `x`). The emulator
+//! Precompressed copies of the SPA's files (`x.gz` and `x.br` beside `x`). The gateway
 //! sends one of them when the browser accepts its encoding, as any static host set up
 //! for precompressed files does (nginx's `gzip_static`, for one), so a visit downloads the
 //! compressed bytes and no server spends time compressing.

@@ -2,7 +2,7 @@
 //!
 //! Trunk starts the wasm from one inline module script; the policy allows exactly that
 //! script by its SHA-256 hash, and nothing else inline. Images: http(s) and blob: only;
-//! connections: the page's own origin (the emulator or proxy that serves it) and the
+//! connections: the page's own origin (the gateway that serves it) and the
 //! real service, plus `CLIPCLOUD_CONNECT_SRC` for other API origins of a deployment.
 
 use sha2::{Digest, Sha256};

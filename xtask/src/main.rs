@@ -1,6 +1,6 @@
 //! Project commands, so a fresh machine needs nothing but cargo:
 //!
-//!   cargo xtask serve   install what is missing, build the SPA, run the emulator serving it, print the URL
+//!   cargo xtask serve   install what is missing, build the SPA, serve it (gateway in front of the emulator), print the URL
 //!   cargo xtask test    install what is missing, run every test (native + browsers)
 //!   cargo xtask setup   only install what is missing
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
@@ -14,6 +14,7 @@ mod compress;
 mod csp;
 mod emulator;
 mod fuzz;
+mod gateway;
 mod glue;
 mod lint;
 mod package;
@@ -21,7 +22,10 @@ mod setup;
 mod spa;
 mod test;
 
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
+
+/// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
+const DEMO_KEY: &str = "demo-key";
 
 const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | bench [--quick] | fuzz [SECONDS]>";
 
@@ -46,8 +50,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Builds the SPA (release) and runs the emulator serving it and the API in the
-/// foreground on a fixed port (default 8787).
+/// Builds the SPA (release) and serves it as it is deployed, offline: the emulator on a
+/// free port, and in front of it, on a fixed port (default 8787), the gateway serving
+/// `dist/` in operator-key mode with the emulator's demo key, so the page needs no key.
 fn serve(args: &[String]) -> Result<(), String> {
     let port = match args {
         [] => "8787".to_owned(),
@@ -55,11 +60,39 @@ fn serve(args: &[String]) -> Result<(), String> {
         _ => return Err(USAGE.to_owned()),
     };
     let dist = spa::build()?;
-    let binary = emulator::build()?;
+    let emulator_binary = emulator::build()?;
+    let gateway_binary = gateway::build()?;
+    let target = root().join("target");
+    let log = target.join("serve-emulator.log");
+    let emulator = emulator::start(&emulator_binary, &[], &log)?;
+    let key_file = target.join("serve-operator-key.txt");
+    std::fs::write(&key_file, format!("{DEMO_KEY}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
+    let key_file = key_file.to_string_lossy().into_owned();
+    // The demo key's whole balance (100) for the one visitor; no ledger file left behind.
+    let operator = [
+        "--key-file",
+        &key_file,
+        "--ledger",
+        ":memory:",
+        "--visitor-daily-spend",
+        "100",
+        "--daily-cap",
+        "100",
+        "--creates-per-minute",
+        "30",
+    ];
+    let listen = format!("127.0.0.1:{port}");
+    // The gateway's access log on the terminal, as the emulator's request log was.
+    let gateway =
+        gateway::start(&gateway_binary, &listen, &emulator.url, &dist, &operator, Stdio::inherit())?;
     println!(
-        "\nOpen http://127.0.0.1:{port}/ (the app; the demo key demo-key is pre-filled). Ctrl-C stops.\n"
+        "\nOpen {}/ (the app; the gateway adds the emulator's demo key, no key needed). Ctrl-C stops.\n",
+        gateway.url
     );
-    run(Command::new(binary).args(["--port", &port]).arg("--static-dir").arg(dist))
+    let served = gateway.wait();
+    drop(emulator);
+    served
 }
 
 /// Runs a command with inherited output; fails with the command line if it fails.

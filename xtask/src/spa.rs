@@ -2,10 +2,10 @@
 //! `index.html`): release build, the size of a first visit, and its tests.
 
 use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
-use crate::{emulator, root, run, setup, test};
+use crate::{emulator, gateway, root, run, setup, test};
 use sha2::{Digest, Sha256, Sha384};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Generation time of the emulator for the end-to-end test: long enough to reload
 /// the page while a creation runs.
@@ -280,7 +280,7 @@ fn read(path: &Path) -> Result<String, String> {
 }
 
 /// One file a page downloads and its size: raw, `gzip -9` (the yardstick the size
-/// targets use), and as the emulator serves it (its precompressed copies, if written).
+/// targets use), and as the gateway serves it (its precompressed copies, if written).
 pub struct FileSize {
     pub name: String,
     pub raw: u64,
@@ -328,7 +328,7 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     let sum = |size: fn(&FileSize) -> u64| sizes.iter().map(size).sum::<u64>();
     let served = sizes.iter().map(|f| f.served).sum::<Option<crate::compress::Copies>>();
     row("total", sum(|f| f.raw), sum(|f| f.gzip9), served);
-    println!("  (served: the precompressed copies the emulator sends, brotli to browsers that ask for it, gzip by zopfli)");
+    println!("  (served: the precompressed copies the gateway sends, brotli to browsers that ask for it, gzip by zopfli)");
     Ok(())
 }
 
@@ -339,7 +339,7 @@ pub fn size_command() -> Result<(), String> {
 
 /// The SPA's tests: its pure logic natively, its components in headless Chromium and
 /// Firefox (wasm-bindgen-test), then the release build end to end (playwright-core driving
-/// Debian's Chromium, then Firefox ESR) against an emulator that serves it.
+/// Debian's Chromium, then Firefox ESR) served by the gateway in front of an emulator.
 pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
     let root = root();
     println!("\n== SPA: pure logic, native ==");
@@ -351,22 +351,32 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
     }
 
     let dist = build()?;
-    let log = root.join("target").join("emulator-spa-e2e.log");
-    let dist_arg = dist.to_string_lossy().into_owned();
-    let served = emulator::start(
-        &emulator_binary.to_path_buf(),
-        &["--delay-ms", E2E_DELAY_MS, "--static-dir", &dist_arg],
-        &log,
-    )?;
+    // The app as it is deployed: the gateway serves it and relays the API (relay mode, the
+    // visitor's key) to the emulator, which the tests also call directly for fresh keys.
+    let target = root.join("target");
+    let log = target.join("emulator-spa-e2e.log");
+    let emulator = emulator::start(&emulator_binary.to_path_buf(), &["--delay-ms", E2E_DELAY_MS], &log)?;
+    let gateway_log = target.join("gateway-spa-e2e.log");
+    let log_file = std::fs::File::create(&gateway_log)
+        .map_err(|e| format!("cannot create {}: {e}", gateway_log.display()))?;
+    let served =
+        gateway::start(&gateway::build()?, "127.0.0.1:0", &emulator.url, &dist, &[], Stdio::from(log_file))?;
     let project = root.join("tests").join("e2e-spa");
     run(Command::new("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))?;
     for (browser, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
-        println!("\n== SPA end to end in headless {name}: {} (log: {}) ==", served.url, log.display());
+        println!(
+            "\n== SPA end to end in headless {name}: {} in front of {} (logs: {}, {}) ==",
+            served.url,
+            emulator.url,
+            gateway_log.display(),
+            log.display()
+        );
         run(Command::new("node")
             .current_dir(&project)
             .args(["--test", "--test-reporter", "spec"])
             .env("CLIPCLOUD_E2E_BROWSER", browser)
             .env("CLIPCLOUD_SPA_URL", &served.url)
+            .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
             .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts")))?;
     }
     println!("screenshots of the gallery: tests/artifacts/gallery*.png");

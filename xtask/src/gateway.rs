@@ -1,0 +1,40 @@
+//! Builds the gateway and runs it in front of an emulator: what serves the app, for the
+//! end-to-end tests and `cargo xtask serve`.
+
+use crate::emulator::{spawn, Running};
+use crate::run;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const READY_PREFIX: &str = "clipcloud-gateway listening on ";
+
+/// Builds the gateway binary (dev profile: quick to build) and returns its path.
+pub fn build() -> Result<PathBuf, String> {
+    run(Command::new("cargo").args(["build", "--quiet", "-p", "clipcloud-gateway"]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::root().join("target"));
+    Ok(target.join("debug").join("clipcloud-gateway"))
+}
+
+/// The gateway on `listen` (`127.0.0.1:0`: a free port) in front of `upstream`, serving
+/// `dist`, with the extra flags (none: relay mode). Its access log goes to `stderr`.
+/// Returns once it has printed its address.
+pub fn start(
+    binary: &Path,
+    listen: &str,
+    upstream: &str,
+    dist: &Path,
+    flags: &[&str],
+    stderr: Stdio,
+) -> Result<Running, String> {
+    let mut command = Command::new(binary);
+    command.args(["--listen", listen, "--upstream", upstream]).arg("--static-dir").arg(dist).args(flags);
+    // Only what is given here: no setting from the caller's environment.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CLIPCLOUD_GATEWAY_") {
+            command.env_remove(name);
+        }
+    }
+    spawn(command, "the gateway", READY_PREFIX, stderr)
+}
