@@ -2,7 +2,6 @@
 
 use crate::faults::{Fault, FaultPlan};
 use crate::money::Money;
-use crate::proxy::Upstream;
 use std::time::Duration;
 
 /// The key that works out of the box.
@@ -26,19 +25,16 @@ OPTIONS:
   --keys-file FILE     add keys from FILE, one KEY=BALANCE per line, # comments
   --public-url URL     origin for image URLs in results (default: http://<Host header>)
   --seed TEXT          seed for creation ids and keys (default clipcloud-emulator)
-  --static-dir DIR     also serve the files in DIR (the SPA's dist/): / and unknown
-                       non-API GET paths answer DIR/index.html
   --fault-rate R       share of requests answered with an injected fault (0..=1, default 0)
   --faults LIST        which faults, comma-separated (default all): 500, 502, 503, 429, drop,
                        slow, truncated, html, content-type, expired-image
   --slow-ms N          delay of a `slow` fault (default 10000)
-  --upstream URL       proxy mode: forward /api/... to this service and add the key
-                       (https:// needs the build feature tls: cargo run --features tls)
-  --key-file FILE      proxy mode: the API key, on the first line of FILE (the browser sends none)
   --quiet              do not log requests to stderr
   --help               print this help
 
 The key demo-key (balance 100) always exists.
+The emulator is the test double: the app's files and the real service are served by
+clipcloud-gateway (--static-dir, --upstream, --key-file), in front of this emulator for tests.
 Emulator-only endpoints: POST /emulator/keys with {\"balance\": 50} returns a fresh key
 (add \"faults\": {\"rate\": 0.2, \"kinds\": [\"500\"], \"slow_ms\": 3000} for its own faults,
 \"delay_ms\": 2000 or {\"min\": 500, \"max\": 30000} for its own generation time);
@@ -68,10 +64,6 @@ pub struct Config {
     pub log_requests: bool,
     /// Faults for every key without a plan of its own (rate 0: none).
     pub faults: FaultPlan,
-    /// Proxy mode: forward the API to this service instead of emulating it.
-    pub upstream: Option<Upstream>,
-    /// Serve these files too (the SPA): `/` and unknown non-API GET paths get `index.html`.
-    pub static_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -85,8 +77,6 @@ impl Default for Config {
             seed: "clipcloud-emulator".into(),
             log_requests: true,
             faults: FaultPlan::default(),
-            upstream: None,
-            static_dir: None,
         }
     }
 }
@@ -105,7 +95,6 @@ where
     S: Into<String>,
 {
     let mut config = Config::default();
-    let (mut upstream_url, mut key_file) = (None, None);
     let mut args = args.into_iter().map(Into::into);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -144,9 +133,12 @@ where
             }
             "--public-url" => config.public_url = Some(parse_public_url(&value("--public-url")?)?),
             "--seed" => config.seed = value("--seed")?,
-            "--static-dir" => config.static_dir = Some(value("--static-dir")?.into()),
-            "--upstream" => upstream_url = Some(value("--upstream")?),
-            "--key-file" => key_file = Some(value("--key-file")?),
+            "--static-dir" | "--upstream" | "--key-file" => {
+                return Err(format!(
+                    "{flag}: serving the app and relaying to the real service moved to clipcloud-gateway \
+                     (see its --help); the emulator is only the test double"
+                ))
+            }
             "--fault-rate" => {
                 let text = value("--fault-rate")?;
                 config.faults.rate = text
@@ -167,14 +159,6 @@ where
             other => return Err(format!("unknown argument: {other} (see --help)")),
         }
     }
-    config.upstream = match (upstream_url, key_file) {
-        (None, None) => None,
-        (Some(url), Some(path)) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("--key-file {path}: {e}"))?;
-            Some(Upstream::new(&url, &text)?)
-        }
-        _ => return Err("--upstream and --key-file go together".into()),
-    };
     Ok(Command::Run(Box::new(config)))
 }
 
@@ -281,6 +265,9 @@ mod tests {
             &["--key", "a b=5"],
             &["--public-url", "ftp://x"],
             &["--frobnicate"],
+            &["--static-dir", "dist"],
+            &["--upstream", "http://127.0.0.1:1"],
+            &["--key-file", "key.txt"],
         ] {
             assert!(parse_args(args.iter().copied()).is_err(), "{args:?}");
         }

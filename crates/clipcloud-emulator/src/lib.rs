@@ -18,10 +18,8 @@ pub mod images;
 pub mod log;
 pub mod money;
 pub mod pricing;
-pub mod proxy;
 pub mod routes;
 pub mod state;
-pub mod statics;
 
 pub use config::{parse_args, Command, Config, DEMO_KEY, USAGE};
 pub use error::ApiError;
@@ -40,14 +38,8 @@ use tokio::sync::oneshot;
 /// request log → CORS → fault injection → endpoints, so injected faults carry CORS
 /// headers and are logged like any answer.
 pub fn router(state: Arc<AppState>) -> Router {
-    let api = if state.upstream().is_some() {
-        Router::new().route("/api/{*path}", axum::routing::any(proxy::forward)).fallback(routes::not_found)
-    } else {
-        routes::api()
-    };
-    // `--static-dir`: what no endpoint answers may be a file of the SPA.
-    let api = if state.static_dir().is_some() { api.fallback(statics::serve) } else { api };
-    api.layer(from_fn_with_state(state.clone(), faults::layer))
+    routes::api()
+        .layer(from_fn_with_state(state.clone(), faults::layer))
         .layer(from_fn(cors::layer))
         .layer(from_fn_with_state(state.clone(), log::layer))
         .with_state(state)

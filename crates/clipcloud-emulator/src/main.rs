@@ -45,14 +45,9 @@ async fn run(config: Config) -> ExitCode {
     // Write errors (stdout closed by a reader that took only the first line) are ignored.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "clipcloud-emulator listening on http://{addr}");
-    if let Some(upstream) = &config.upstream {
-        let _ =
-            writeln!(out, "proxy mode: /api/... goes to {} with the key from the key file", upstream.origin);
-    } else {
-        let _ = writeln!(out, "demo key: {DEMO_KEY}");
-        for (key, balance) in balances(&config) {
-            let _ = writeln!(out, "key {key}: balance {balance}");
-        }
+    let _ = writeln!(out, "demo key: {DEMO_KEY}");
+    for (key, balance) in balances(&config) {
+        let _ = writeln!(out, "key {key}: balance {balance}");
     }
     let _ = out.flush();
     drop(out);

@@ -45,10 +45,6 @@ pub struct AppState {
     draws: AtomicU64,
     /// Faults injected on requests without a known key.
     keyless_faults: Mutex<BTreeMap<&'static str, u64>>,
-    /// Proxy mode: the service to forward to, and the client that does it.
-    upstream: Option<(crate::proxy::Upstream, crate::proxy::HttpClient)>,
-    /// `--static-dir`: files served besides the API (the SPA).
-    static_dir: Option<std::path::PathBuf>,
 }
 
 /// What happened to one key, for tests and benchmarks (`GET /emulator/stats`).
@@ -195,19 +191,7 @@ impl AppState {
             global_faults: config.faults.clone(),
             draws: AtomicU64::new(0),
             keyless_faults: Mutex::new(BTreeMap::new()),
-            upstream: config.upstream.clone().map(|u| (u, crate::proxy::client())),
-            static_dir: config.static_dir.clone(),
         }
-    }
-
-    /// `--static-dir`, if given.
-    pub fn static_dir(&self) -> Option<&std::path::Path> {
-        self.static_dir.as_deref()
-    }
-
-    /// Proxy mode's upstream, if on.
-    pub fn upstream(&self) -> Option<(&crate::proxy::Upstream, &crate::proxy::HttpClient)> {
-        self.upstream.as_ref().map(|(u, c)| (u, c))
     }
 
     /// The fault plan for a request made with this key (or on this key's image).

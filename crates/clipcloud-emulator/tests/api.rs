@@ -506,56 +506,16 @@ fn help_and_bad_flags() {
 }
 
 #[test]
-fn static_dir_serves_the_spa_beside_the_api() {
-    let dir = std::env::temp_dir().join(format!("clipcloud-static-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>spa</title>").unwrap();
-    std::fs::write(dir.join("app-1.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    std::fs::write(dir.join("app-1.js"), "export {}").unwrap();
-    std::fs::write(dir.join("app-1.css"), "body{}").unwrap();
-    let emu = emulator_with(Config {
-        port: 0,
-        log_requests: false,
-        static_dir: Some(dir.clone()),
-        ..Config::default()
-    });
-    let addr = emu.addr();
-
-    for (path, content_type, body) in [
-        ("/", "text/html; charset=utf-8", &b"<!doctype html><title>spa</title>"[..]),
-        ("/history", "text/html; charset=utf-8", b"<!doctype html><title>spa</title>"),
-        ("/app-1.wasm", "application/wasm", b"\0asm\x01\0\0\0"),
-        ("/app-1.js", "text/javascript; charset=utf-8", b"export {}"),
-        ("/app-1.css", "text/css; charset=utf-8", b"body{}"),
-    ] {
-        let r = get(addr, path);
-        assert_eq!((r.status, r.header("content-type")), (200, Some(content_type)), "{path}");
-        assert_eq!(r.body, body, "{path}");
+fn no_files_and_no_proxy_the_gateway_does_that() {
+    // Only the API and the emulator's own endpoints: `/` and the app's paths are 404s.
+    let emu = emulator_with(Config { port: 0, log_requests: false, ..Config::default() });
+    for path in ["/", "/index.html", "/history", "/../Cargo.toml"] {
+        assert_error(&get(emu.addr(), path), 404);
     }
-    // Precompressed copies beside a file are sent when accepted, the best first, with the
-    // file's own content type.
-    std::fs::write(dir.join("app-1.wasm.gz"), b"gzip copy").unwrap();
-    std::fs::write(dir.join("app-1.wasm.br"), b"brotli copy").unwrap();
-    for (accept, encoding, body) in [
-        ("gzip, deflate, br, zstd", Some("br"), &b"brotli copy"[..]),
-        ("gzip, deflate", Some("gzip"), b"gzip copy"),
-        ("br;q=0, gzip", Some("gzip"), b"gzip copy"),
-        ("identity", None, b"\0asm\x01\0\0\0"),
-    ] {
-        let r = request(addr, "GET", "/app-1.wasm", &[("Accept-Encoding", accept)], b"");
-        assert_eq!((r.status, r.header("content-encoding")), (200, encoding), "{accept}");
-        assert_eq!(r.header("content-type"), Some("application/wasm"), "{accept}");
-        assert_eq!(r.header("vary"), Some("accept-encoding"), "{accept}");
-        assert_eq!(r.body, body, "{accept}");
+    let bin = env!("CARGO_BIN_EXE_clipcloud-emulator");
+    for flag in ["--static-dir", "--upstream", "--key-file"] {
+        let out = std::process::Command::new(bin).args([flag, "x"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("moved to clipcloud-gateway"), "{flag}");
     }
-    let plain = request(addr, "GET", "/app-1.js", &[("Accept-Encoding", "br, gzip")], b"");
-    assert_eq!((plain.header("content-encoding"), plain.body.as_slice()), (None, &b"export {}"[..]));
-
-    // Nothing outside the directory, and the API as before.
-    assert_eq!(get(addr, "/../Cargo.toml").body, b"<!doctype html><title>spa</title>");
-    assert_error(&get(addr, "/api/nope?apikey=demo-key"), 404);
-    assert_error(&post_json(addr, "/somewhere", "{}"), 404);
-    assert_eq!(get(addr, "/api/balance?apikey=demo-key").json()["balance"], json!(100.0));
-    assert_eq!(get(addr, "/api/styles?apikey=demo-key").status, 200);
-    let _ = std::fs::remove_dir_all(&dir);
 }
