@@ -55,7 +55,7 @@ async function apiBalance(key) {
 }
 
 /** A new browser with its own empty profile, and a page that fails the test on any page error. */
-async function open(t, viewport = { width: 1280, height: 900 }) {
+async function open(t, viewport = { width: 1280, height: 900 }, url = BASE + "/") {
   const profile = mkdtempSync(join(tmpdir(), "clipcloud-e2e-"));
   const context = FIREFOX
     ? await firefox.launchPersistentContext(profile, {
@@ -76,7 +76,7 @@ async function open(t, viewport = { width: 1280, height: 900 }) {
   // Content-Encoding of each response, by path.
   page.encodings = new Map();
   page.on("response", (r) => page.encodings.set(new URL(r.url()).pathname, r.headers()["content-encoding"]));
-  await page.goto(BASE + "/");
+  await page.goto(url);
   await page.locator(".style-card").first().waitFor();
   return page;
 }
@@ -496,4 +496,31 @@ test("a bad key shows a clear error", async (t) => {
   assert.equal(await page.locator('input[name="apikey"]').getAttribute("type"), "password");
   // The 401 is logged by the browser as a failed resource load; nothing else.
   assert.deepEqual(page.problems.filter((p) => !p.includes("401")), []);
+});
+
+// The same app served by a gateway in operator-key mode (the site pays: `cargo xtask test`
+// starts one with a daily cap of one image and passes its URL).
+const OPERATOR = (process.env.CLIPCLOUD_OPERATOR_URL ?? "").replace(/\/$/, "");
+
+test("operator-key mode: no key asked anywhere; over the day's cap the budget message shows", async (t) => {
+  assert.ok(OPERATOR, "set CLIPCLOUD_OPERATOR_URL to a gateway in operator-key mode (cargo xtask test does)");
+  const page = await open(t, undefined, OPERATOR + "/");
+  await page.getByRole("button", { name: "Connection" }).click();
+  await page.getByText("adds its own API key").waitFor();
+  assert.equal(await page.locator('input[name="apikey"]').isVisible(), false);
+  // The balance shown is what this visitor may still spend today here: one image.
+  await page.locator("#balance", { hasText: "1.1" }).waitFor();
+
+  await create(page, "A lighthouse at dusk");
+  const first = page.locator('.job[data-state="done"]').first();
+  await first.waitFor({ timeout: DONE_TIMEOUT });
+  const imgs = await waitForImages(first, 1);
+  // The image comes through the gateway, whatever CORS the service sends for images.
+  assert.ok((await imgs.first().getAttribute("src")).startsWith(OPERATOR + "/images/"));
+
+  await create(page, "A second lighthouse, over the cap");
+  const refused = page.locator('.job[data-state="failed"]').first();
+  await refused.waitFor({ timeout: DONE_TIMEOUT });
+  assert.match(await refused.locator(".error").textContent(), /spending limit for today/);
+  assert.deepEqual(page.problems.filter((p) => !/status of 402/.test(p)), []);
 });

@@ -10,6 +10,9 @@ use std::process::{Command, Stdio};
 /// Generation time of the emulator for the end-to-end test: long enough to reload
 /// the page while a creation runs.
 const E2E_DELAY_MS: &str = "3000";
+/// The key the operator-mode gateway adds: the emulator's demo key (balance 100; the other
+/// tests use fresh keys of their own).
+const E2E_OPERATOR_KEY: &str = "demo-key";
 
 /// `dist/` after a release build (opt-level z, LTO, wasm-opt -Oz from binaryen 132).
 pub fn build() -> Result<PathBuf, String> {
@@ -363,7 +366,34 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
         gateway::start(&gateway::build()?, "127.0.0.1:0", &emulator.url, &dist, &[], Stdio::from(log_file))?;
     let project = root.join("tests").join("e2e-spa");
     run(Command::new("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))?;
+    let gateway_binary = gateway::build()?;
+    let key_file = target.join("e2e-operator-key.txt");
+    std::fs::write(&key_file, format!("{}\n", E2E_OPERATOR_KEY))
+        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
     for (browser, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
+        // Operator-key mode, a fresh one per browser (its ledger in memory): one image a day.
+        let operator_log = target.join(format!("gateway-operator-{browser}.log"));
+        let operator_log_file = std::fs::File::create(&operator_log)
+            .map_err(|e| format!("cannot create {}: {e}", operator_log.display()))?;
+        let key_file = key_file.to_string_lossy();
+        let operator_flags = [
+            "--key-file",
+            &key_file,
+            "--ledger",
+            ":memory:",
+            "--daily-cap",
+            "1.1",
+            "--creates-per-minute",
+            "30",
+        ];
+        let operator = gateway::start(
+            &gateway_binary,
+            "127.0.0.1:0",
+            &emulator.url,
+            &dist,
+            &operator_flags,
+            Stdio::from(operator_log_file),
+        )?;
         println!(
             "\n== SPA end to end in headless {name}: {} in front of {} (logs: {}, {}) ==",
             served.url,
@@ -377,6 +407,7 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
             .env("CLIPCLOUD_E2E_BROWSER", browser)
             .env("CLIPCLOUD_SPA_URL", &served.url)
             .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
+            .env("CLIPCLOUD_OPERATOR_URL", &operator.url)
             .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts")))?;
     }
     println!("screenshots of the gallery: tests/artifacts/gallery*.png");
