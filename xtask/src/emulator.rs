@@ -1,19 +1,14 @@
 //! Builds the emulator and runs it for tests on an ephemeral port.
 
-use crate::run;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 const READY_PREFIX: &str = "clipcloud-emulator listening on ";
 
-/// Builds the emulator binary (dev profile: quick to build) and returns its path.
+/// Builds the emulator binary and returns its path.
 pub fn build() -> Result<PathBuf, String> {
-    run(Command::new("cargo").args(["build", "--quiet", "-p", "clipcloud-emulator"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::root().join("target"));
-    Ok(target.join("debug").join("clipcloud-emulator"))
+    crate::build_binary("clipcloud-emulator")
 }
 
 /// A running emulator; stopped when dropped.

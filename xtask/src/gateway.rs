@@ -2,19 +2,14 @@
 //! end-to-end tests and `cargo xtask serve`.
 
 use crate::emulator::{spawn, Running};
-use crate::run;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const READY_PREFIX: &str = "clipcloud-gateway listening on ";
 
-/// Builds the gateway binary (dev profile: quick to build) and returns its path.
+/// Builds the gateway binary and returns its path.
 pub fn build() -> Result<PathBuf, String> {
-    run(Command::new("cargo").args(["build", "--quiet", "-p", "clipcloud-gateway"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::root().join("target"));
-    Ok(target.join("debug").join("clipcloud-gateway"))
+    crate::build_binary("clipcloud-gateway")
 }
 
 /// The gateway on `listen` (`127.0.0.1:0`: a free port) in front of `upstream`, serving

@@ -95,6 +95,15 @@ fn serve(args: &[String]) -> Result<(), String> {
     served
 }
 
+/// Builds one of the workspace's binaries (dev profile: quick to build) and returns its path.
+pub fn build_binary(package: &str) -> Result<std::path::PathBuf, String> {
+    run(Command::new("cargo").args(["build", "--quiet", "-p", package]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    Ok(target.join("debug").join(package))
+}
+
 /// Runs a command with inherited output; fails with the command line if it fails.
 pub fn run(command: &mut Command) -> Result<(), String> {
     let status = command.status().map_err(|e| format!("cannot start {command:?}: {e}"))?;

@@ -35,11 +35,12 @@
 //! ```
 
 use crate::headers::{self, PageCsp};
+use crate::refusal::Refusal;
 use axum::body::{Body, Bytes};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
+use axum::response::IntoResponse;
 use axum::response::Response;
-use clipcloud::model::wire::ErrorBody;
 use std::collections::HashMap;
 use std::fs::Metadata;
 use std::io::Read;
@@ -474,14 +475,7 @@ fn cache_control(file: &Path) -> &'static str {
 
 /// An answer in the API's error shape. The path asked for is not repeated.
 fn refusal(status: StatusCode, message: &str) -> Response {
-    let body = ErrorBody { success: false, message: Some(message.to_owned()) };
-    let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"success":false}"#.to_vec());
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Refusal::new(status, message).into_response()
 }
 
 fn not_found() -> Response {
