@@ -35,6 +35,8 @@ pub mod fetch;
 pub mod gateway;
 mod json;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod openapi;
 pub mod operation;
 pub mod poll;
 pub mod retry;
