@@ -38,6 +38,7 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/api/balance", get(balance))
         .route("/api/styles", get(styles))
         .route("/images/{file}", get(image))
+        .route(clipcloud::openapi::PATH, get(openapi))
         .route("/emulator/keys", post(new_key))
         .route("/emulator/stats", get(stats))
         .route("/emulator/creations", get(creations))
@@ -170,6 +171,11 @@ async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) 
     };
     Ok(([(header::CONTENT_TYPE, "image/webp"), (header::CACHE_CONTROL, "public, max-age=3600")], bytes)
         .into_response())
+}
+
+/// `GET /openapi.json`: the API as an OpenAPI 3.1 document (the core's), no key needed.
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], clipcloud::openapi::OPENAPI).into_response()
 }
 
 /// `POST /emulator/keys` (emulator-only, no key needed) with

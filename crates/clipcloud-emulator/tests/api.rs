@@ -519,3 +519,13 @@ fn no_files_and_no_proxy_the_gateway_does_that() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("moved to clipcloud-gateway"), "{flag}");
     }
 }
+
+#[test]
+fn serves_the_openapi_document_without_a_key() {
+    let emu = emulator();
+    let r = get(emu.addr(), "/openapi.json");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.text(), clipcloud::openapi::OPENAPI);
+    assert_eq!(r.json()["paths"]["/api/creation"]["post"]["operationId"], "create");
+}

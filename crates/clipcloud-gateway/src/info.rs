@@ -1,5 +1,6 @@
 //! The gateway's own small endpoints: `/healthz` for load balancers, `/gateway/info` for
-//! clients (what to send as the key), `/gateway/usage` for the operator (admin token).
+//! clients (what to send as the key), `/gateway/usage` for the operator (admin token),
+//! `/openapi.json` for tools.
 
 use crate::refusal::Refusal;
 use crate::state::Gateway;
@@ -24,6 +25,11 @@ pub async fn info(State(gateway): State<Arc<Gateway>>) -> Response {
     };
     let body = Info { version: env!("CARGO_PKG_VERSION").to_owned(), mode, apikey }.to_json();
     ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// The API, this gateway's extensions included, as an OpenAPI 3.1 document (the core's).
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], clipcloud::openapi::OPENAPI).into_response()
 }
 
 #[derive(Deserialize)]

@@ -42,6 +42,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/healthz", get(info::healthz))
         .route("/gateway/info", get(info::info))
         .route("/gateway/usage", get(info::usage))
+        .route(clipcloud::openapi::PATH, get(info::openapi))
         .route("/api", any(api::handle))
         .route("/api/{*rest}", any(api::handle))
         .route("/images/{name}", any(images::relay))

@@ -233,3 +233,15 @@ fn slow_and_idle_clients_are_cut_off() {
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     assert!(upstream.seen().is_empty());
 }
+
+#[test]
+fn serves_the_openapi_document_without_a_key_or_an_upstream_call() {
+    let upstream = Recorder::start(200, "application/json", "{}");
+    let gateway = Running::start(relay_config(&upstream.url)).unwrap();
+    let answer = get(gateway.addr(), "/openapi.json");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(answer.body, clipcloud::openapi::OPENAPI);
+    assert_eq!(answer.json()["paths"]["/gateway/info"]["get"]["tags"][0], "gateway");
+    assert!(upstream.seen().is_empty(), "{:?}", upstream.seen());
+}
