@@ -8,6 +8,7 @@ use crate::refusal::Refusal;
 use crate::state::Gateway;
 use crate::upstream::Origin;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -46,9 +47,11 @@ pub fn rewrite_links(body: &str, images: &Origin, own: &str) -> Option<String> {
 
 pub async fn relay(
     State(gateway): State<Arc<Gateway>>,
-    Path(name): Path<String>,
+    name: Result<Path<String>, PathRejection>,
     request: Request,
 ) -> Response {
+    // A name that is not UTF-8 once decoded names no image (not axum's plain-text 400).
+    let name = name.map(|Path(name)| name).unwrap_or_default();
     let origin = match cors::check(request.headers(), &gateway.config.allowed_origins, gateway.config.https) {
         Ok(origin) => origin,
         Err(refusal) => return refusal.into_response(),

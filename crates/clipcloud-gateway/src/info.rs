@@ -4,6 +4,7 @@
 
 use crate::refusal::Refusal;
 use crate::state::Gateway;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,7 +42,7 @@ pub struct UsageQuery {
 pub async fn usage(
     State(gateway): State<Arc<Gateway>>,
     headers: HeaderMap,
-    Query(query): Query<UsageQuery>,
+    query: Result<Query<UsageQuery>, QueryRejection>,
 ) -> Response {
     let Some(operator) = &gateway.operator else {
         return Refusal::not_found("usage is kept in operator-key mode only").into_response();
@@ -57,6 +58,11 @@ pub async fn usage(
         return Refusal::new(StatusCode::UNAUTHORIZED, "usage needs `Authorization: Bearer ADMIN_TOKEN`")
             .into_response();
     }
+    // In the API's error shape, not axum's plain-text rejection (found by schemathesis).
+    let Ok(Query(query)) = query else {
+        return Refusal::new(StatusCode::BAD_REQUEST, "days must be a whole number of days (1 to 366)")
+            .into_response();
+    };
     let days = query.days.unwrap_or(31).clamp(1, 366);
     let body = operator.accounts.usage(crate::clock::unix_now(), days).await;
     ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()

@@ -327,6 +327,14 @@ fn usage_is_for_the_operator_only() {
         request(gateway.addr(), "GET", "/gateway/usage", &["Authorization: Bearer admin-token-xyz"], None);
     assert_eq!(usage.status, 200, "{usage:?}");
     assert!(usage.body.contains("203.0.113.30"), "per visitor: {}", usage.body);
+    // A bad `days` is refused in the API's error shape (schemathesis found axum's plain text).
+    for days in ["4294967296", "-1", "x"] {
+        let target = format!("/gateway/usage?days={days}");
+        let bad = request(gateway.addr(), "GET", &target, &["Authorization: Bearer admin-token-xyz"], None);
+        assert_eq!(bad.status, 400, "{bad:?}");
+        assert_eq!(bad.header("content-type").as_deref(), Some("application/json"), "{days}");
+        assert_eq!(bad.json()["success"], false);
+    }
 }
 
 /// Two gateways (replicas behind one load balancer) sharing one real `redis-server` stay

@@ -48,8 +48,10 @@ fn the_four_calls_reach_the_service_with_the_visitors_key() {
     let direct = get(emulator.addr(), &format!("/images/{name}"));
     assert_eq!((relayed.status, relayed.header("content-type").as_deref()), (200, Some("image/webp")));
     assert!(relayed.body.len() > 100 && relayed.body == direct.body, "the same image");
-    for bad in ["/images/..%2Fapi%2Fbalance.webp", "/images/x.exe", "/images/a/b.webp"] {
-        assert_eq!(get(addr, bad).status, 404, "{bad}");
+    for bad in ["/images/..%2Fapi%2Fbalance.webp", "/images/x.exe", "/images/a/b.webp", "/images/%FF.webp"] {
+        let refused = get(addr, bad);
+        assert_eq!(refused.status, 404, "{bad}");
+        assert_eq!(refused.header("content-type").as_deref(), Some("application/json"), "{bad}");
     }
     assert_eq!(request(addr, "POST", &format!("/images/{name}"), &[], Some("{}")).status, 405);
 
