@@ -4,6 +4,7 @@
 //!   cargo xtask test    install what is missing, run every test (native + browsers)
 //!   cargo xtask setup   only install what is missing
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
+//!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
@@ -11,6 +12,7 @@
 mod bench;
 mod code_size;
 mod compress;
+mod contract;
 mod csp;
 mod emulator;
 mod fuzz;
@@ -27,7 +29,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | bench [--quick] | fuzz [SECONDS]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | bench [--quick] | fuzz [SECONDS] | contract [--long]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("test") => test::all(),
         Some("fuzz") => fuzz::all(&args[1..]),
+        Some("contract") => contract::command(&args[1..]),
         Some("package") => package::command(),
         Some("spa-size") => spa::size_command(),
         Some("bench") => bench::command(&args[1..]),

@@ -16,6 +16,7 @@ pub fn all() -> Result<(), String> {
     println!("\n== native tests ==");
     // The workspace's default members: the wasm-only crates are tested in browsers below.
     run(Command::new("cargo").current_dir(&root).arg("test"))?;
+    crate::contract::all(false)?;
 
     let binary = emulator::build()?;
     let log = root.join("target").join("emulator-browser-tests.log");
