@@ -176,7 +176,7 @@ impl Upstream {
         let connector = http;
         let client = HyperClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(32)
+            .pool_max_idle_per_host(256)
             .build(connector);
         Self { origin, client, timeout }
     }
