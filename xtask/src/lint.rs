@@ -10,10 +10,6 @@ const WASM: &str = "wasm32-unknown-unknown";
 /// Crates whose code exists only on wasm32 (natively they are nearly empty).
 const WASM_ONLY: [&str; 3] = ["clipcloud-app", "clipcloud-js", "clipcloud-alloc"];
 
-/// Crates left out of the docs check for now: being rewritten (see the report of issue 14);
-/// their docs still hold a few broken links.
-const DOCS_PENDING: [&str; 2] = ["clipcloud-emulator", "clipcloud-gateway"];
-
 pub fn all() -> Result<(), String> {
     components()?;
 
@@ -30,12 +26,7 @@ pub fn all() -> Result<(), String> {
         .args(["--", "-D", "warnings"]))?;
 
     println!("\n== lint: docs, native ==");
-    let mut docs = cargo();
-    docs.args(["doc", "--no-deps", "--workspace"]).env("RUSTDOCFLAGS", "-Dwarnings");
-    for name in DOCS_PENDING {
-        docs.args(["--exclude", name]);
-    }
-    run(&mut docs)?;
+    run(cargo().args(["doc", "--no-deps", "--workspace"]).env("RUSTDOCFLAGS", "-Dwarnings"))?;
 
     println!("\n== lint: docs, {WASM} ==");
     run(cargo()

@@ -213,7 +213,7 @@ impl Upstream {
         }
     }
 
-    /// [`Self::send`], then the whole answer, at most [`MAX_ANSWER`] bytes, within the
+    /// [`Self::send`], then the whole answer, at most 256 KiB, within the
     /// same time limit.
     pub async fn call(
         &self,
