@@ -108,22 +108,23 @@ fn ConnectPanel() -> impl IntoView {
         <section class="card connect" id="connect" aria-labelledby="connect-title"
             hidden=reactive(move || !ctx.show_settings.get())>
             <h2 id="connect-title">"Connect"</h2>
-            <form on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
+            // Through a gateway that adds its own key: the key's controls give way to a note (CSS).
+            <form class:keyless=reactive(move || keyless(ctx)) on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 ctx.connect();
             })>
-                <p class="hint" hidden=reactive(move || !keyless(ctx))>
+                <p class="hint via-gateway">
                     "You connect through this site's gateway, which adds its own API key: none is needed here."
                 </p>
-                <div class="grid2" hidden=reactive(move || keyless(ctx))>
+                <div class="grid2 key-only">
                     <label class="field">
-                        <span>{reactive(move || key_label(ctx, false))}</span>
+                        <span>{reactive(move || key_label(ctx))}</span>
                         <input
                             type="password"
                             name="apikey"
                             autocomplete="off"
                             spellcheck="false"
-                            placeholder=reactive(move || key_label(ctx, true))
+                            placeholder="Paste it here"
                             prop:value=value(|s| s.key.clone())
                             on:input=edit(|s, v| s.key = v)
                         />
@@ -165,7 +166,7 @@ fn ConnectPanel() -> impl IntoView {
                             on:input=edit(|s, v| s.soft_id = v)
                         />
                     </label>
-                    <label class="check" hidden=reactive(move || keyless(ctx))>
+                    <label class="check key-only">
                         <input
                             type="checkbox"
                             name="remember"
@@ -182,8 +183,7 @@ fn ConnectPanel() -> impl IntoView {
                     <button type="submit" class="primary" disabled=reactive(move || ctx.connection.get() == Connection::Connecting)>
                         "Connect"
                     </button>
-                    <button type="button" class="ghost" hidden=reactive(move || keyless(ctx))
-                        on:click=click(move |_| ctx.forget_key())>"Forget the key"</button>
+                    <button type="button" class="ghost key-only" on:click=click(move |_| ctx.forget_key())>"Forget the key"</button>
                     // Each there, hidden unless it applies: no code in the wasm to swap them.
                     <p class="hint" hidden=reactive(move || ctx.connection.with(|c| *c != Connection::Connecting))>
                         "Checking the key…"

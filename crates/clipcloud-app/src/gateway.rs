@@ -19,11 +19,13 @@ pub fn start(ctx: Ctx) {
             FetchTransport.send(&gateway::info_request(&origin), core::time::Duration::from_secs(5)).await;
         let need = answer.ok().and_then(|r| gateway::decode_info(&r)).map(|info| info.apikey);
         let keyless = need == Some(KeyNeed::None);
-        if keyless {
-            // The gateway serving this page is the one that adds its key.
-            ctx.settings.update(|s| s.base_url = origin);
-        }
-        ctx.gateway.try_set(need);
+        ctx.settings.update(|s| {
+            s.gateway = need;
+            if keyless {
+                // The gateway serving this page is the one that adds its key.
+                s.base_url = origin;
+            }
+        });
         if keyless || ctx.settings.with_untracked(|s| !s.key.trim().is_empty()) {
             ctx.connect();
         } else {
@@ -34,18 +36,15 @@ pub fn start(ctx: Ctx) {
 
 /// The gateway adds its own key: no key field.
 pub fn keyless(ctx: Ctx) -> bool {
-    ctx.gateway.get() == Some(KeyNeed::None)
+    ctx.settings.with(|s| s.gateway == Some(KeyNeed::None))
 }
 
-/// The key field's label and placeholder.
-pub fn key_label(ctx: Ctx, placeholder: bool) -> String {
-    match (ctx.gateway.get(), placeholder) {
-        (Some(KeyNeed::Passphrase), false) => "Passphrase",
-        (Some(KeyNeed::Passphrase), true) => "The passphrase this site gave you",
-        (Some(KeyNeed::Token), false) => "Visitor token",
-        (Some(KeyNeed::Token), true) => "The token this site gave you",
-        (_, false) => "API key",
-        (_, true) => "Your ClipCloud API key",
+/// The key field's label: what this site wants in the key's place.
+pub fn key_label(ctx: Ctx) -> String {
+    match ctx.settings.with(|s| s.gateway) {
+        Some(KeyNeed::Passphrase) => "Passphrase",
+        Some(KeyNeed::Token) => "Visitor token",
+        _ => "API key",
     }
     .to_owned()
 }

@@ -26,6 +26,10 @@ pub struct Settings {
     pub base_url: String,
     /// Developer affiliate id, as typed.
     pub soft_id: String,
+    /// What the gateway serving this page wants as the key (`None`: no gateway, or not
+    /// known yet; see `gateway`). Not saved: asked on every start. A field here rather
+    /// than a signal of its own, whose generic code cost the wasm 0.5 KB gzipped.
+    pub gateway: Option<clipcloud::gateway::KeyNeed>,
 }
 
 impl Settings {
@@ -186,9 +190,6 @@ pub struct Ctx {
     /// A short notice ("Link copied").
     pub notice: RwSignal<Option<String>>,
     pub show_settings: RwSignal<bool>,
-    /// What the gateway serving this page wants as the key (`None`: no gateway, or not
-    /// known yet; see `gateway`).
-    pub gateway: RwSignal<Option<clipcloud::gateway::KeyNeed>>,
     next_seq: StoredValue<u64>,
     resumed: StoredValue<bool>,
     /// The client for the settings it was made with, shared by every call: the polling
@@ -245,7 +246,6 @@ impl Ctx {
             viewed: RwSignal::new(None),
             notice: RwSignal::new(None),
             show_settings: RwSignal::new(false),
-            gateway: RwSignal::new(None),
             next_seq: StoredValue::new(0),
             resumed: StoredValue::new(false),
             client: StoredValue::new_local(None),
@@ -256,7 +256,7 @@ impl Ctx {
     /// else a new one that takes up what earlier page loads learned.
     pub fn client(&self) -> Result<SharedClient, Error> {
         let s = self.settings.get_untracked();
-        let keyless = self.gateway.get_untracked() == Some(clipcloud::gateway::KeyNeed::None);
+        let keyless = s.gateway == Some(clipcloud::gateway::KeyNeed::None);
         let key = (!keyless).then(|| s.key.trim().to_owned());
         let wanted = (key, s.base_url.trim().to_owned(), s.soft_id().ok().flatten());
         if let Some((made_with, client)) = self.client.get_value() {
