@@ -4,8 +4,8 @@
 // installs it here first); `node --test` prints the pass/fail counts.
 //
 // Environment: CLIPCLOUD_EMULATOR_BIN (default: ../../target/debug/clipcloud-emulator),
-// CLIPCLOUD_GATEWAY_BIN (default: ../../target/debug/clipcloud-gateway; the tests through
-// a gateway are skipped when it is not there).
+// CLIPCLOUD_GATEWAY_BIN (default: ../../target/debug/clipcloud-gateway; `cargo xtask test`
+// builds both and passes their paths).
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -505,8 +505,8 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
 
     it(
       "works through a gateway in operator-key mode, and shows its refusals",
-      { skip: existsSync(gatewayBin) ? false : `no gateway binary at ${gatewayBin}` },
       async () => {
+        assert.ok(existsSync(gatewayBin), `no gateway binary at ${gatewayBin} (cargo build -p clipcloud-gateway)`);
         const key = await freshKey(50);
         gateway = await startGateway({ key, origin: pageOrigin, dailyCap: 3 });
         const info = await (await fetch(`${gateway.url}/gateway/info`)).json();

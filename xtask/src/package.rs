@@ -112,7 +112,8 @@ pub fn test(emulator_binary: &Path) -> Result<(), String> {
     run(Command::new("node")
         .current_dir(&project)
         .args(["--test", "--test-reporter", "spec"])
-        .env("CLIPCLOUD_EMULATOR_BIN", emulator_binary))
+        .env("CLIPCLOUD_EMULATOR_BIN", emulator_binary)
+        .env("CLIPCLOUD_GATEWAY_BIN", crate::gateway::build()?))
 }
 
 /// Shorter paths in the panic locations a wasm carries (bytes, and no build machine's
