@@ -2,6 +2,7 @@
 //! clients (what to send as the key), `/gateway/usage` for the operator (admin token),
 //! `/openapi.json` for tools.
 
+use crate::cors;
 use crate::refusal::Refusal;
 use crate::state::Gateway;
 use axum::extract::rejection::QueryRejection;
@@ -19,13 +20,19 @@ pub async fn healthz() -> Response {
 }
 
 /// What a client sends as its key here, as the core spells it ([`clipcloud::gateway::Info`]).
-pub async fn info(State(gateway): State<Arc<Gateway>>) -> Response {
+/// Readable by the pages of the origins the operator allows, like the API.
+pub async fn info(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
     let (mode, apikey) = match &gateway.operator {
         None => (Mode::Relay, KeyNeed::Required),
         Some(operator) => (Mode::Operator, operator.settings.access.key_need()),
     };
     let body = Info { version: env!("CARGO_PKG_VERSION").to_owned(), mode, apikey }.to_json();
-    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+    let mut response =
+        ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body)
+            .into_response();
+    let origin = cors::check(&headers, &gateway.config.allowed_origins, gateway.config.https).ok().flatten();
+    cors::allow(&mut response, origin);
+    response
 }
 
 /// The API, this gateway's extensions included, as an OpenAPI 3.1 document (the core's).

@@ -150,6 +150,10 @@ fn pages_from_other_sites_are_refused() {
     );
     assert_eq!(preflight.status, 204, "{preflight:?}");
     assert_eq!(preflight.header("access-control-allow-origin").as_deref(), Some("https://blog.example"));
+    let info = request(addr, "GET", "/gateway/info", &["Origin: https://blog.example"], None);
+    assert_eq!(info.header("access-control-allow-origin").as_deref(), Some("https://blog.example"));
+    let info = request(addr, "GET", "/gateway/info", &["Origin: https://evil.example"], None);
+    assert_eq!((info.status, info.header("access-control-allow-origin")), (200, None));
     let listed = request(addr, "GET", "/api/styles", &["Origin: https://blog.example"], None);
     assert_eq!(listed.header("access-control-allow-origin").as_deref(), Some("https://blog.example"));
     let own = request(addr, "GET", "/api/styles", &[&format!("Origin: http://{addr}")], None);
