@@ -84,6 +84,12 @@ async function open(t, viewport = { width: 1280, height: 900 }, url = BASE + "/"
 /** Opens the connection panel if needed, enters `key`, connects. */
 async function connect(page, key) {
   const keyInput = page.locator('input[name="apikey"]');
+  // At start the app asks its origin's gateway what it wants, then connects by itself if it
+  // has a key (on 127.0.0.1 the demo key is pre-filled) or opens the panel for one. Wait
+  // until that has settled, so that its own connection cannot close the panel under ours.
+  await page.waitForFunction(
+    () => document.querySelector("#balance") || document.querySelector('input[name="apikey"]')?.offsetParent,
+  );
   // The panel may still be opening or closing itself (the app connects at start when it
   // has a key): toggle it until the field is there rather than trusting one look.
   for (let attempt = 0; attempt < 5 && !(await keyInput.isVisible()); attempt++) {
