@@ -392,8 +392,8 @@ impl Ledger {
                     settled: row.get(7)?,
                     spent: row.get(8)?,
                 };
-                if current.as_ref().is_some_and(|c| c.0 != day) {
-                    out.push(day_json(current.take().expect("checked")));
+                if let Some(finished) = current.take_if(|c| c.0 != day) {
+                    out.push(day_json(finished));
                 }
                 let entry = current.get_or_insert_with(|| (day, Sums::default(), Vec::new(), 0));
                 entry.1.add(&sums);

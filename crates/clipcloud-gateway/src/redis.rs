@@ -242,7 +242,9 @@ impl Client {
                     true
                 }
             };
-            let conn = guard.as_mut().expect("connected above");
+            let Some(conn) = guard.as_mut() else {
+                return Err(Error::Io("no connection".into()));
+            };
             match tokio::time::timeout(self.command_timeout, exchange(conn, &frame)).await {
                 Ok(Ok(Reply::Value(v))) => return Ok(v),
                 // The connection is fine; the command was refused.
@@ -440,7 +442,10 @@ async fn read_reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Reply, Error> 
                     if items.len() < *want {
                         break;
                     }
-                    value = Value::Array(stack.pop().expect("non-empty").1);
+                    let Some((_, items)) = stack.pop() else {
+                        return Err(Error::Protocol("an array ended twice".into()));
+                    };
+                    value = Value::Array(items);
                 }
             }
         }
