@@ -40,6 +40,7 @@ pub fn api() -> Router<Arc<AppState>> {
         .route("/images/{file}", get(image))
         .route(clipcloud::openapi::PATH, get(openapi))
         .route("/emulator/keys", post(new_key))
+        .route("/emulator/faults", post(set_faults))
         .route("/emulator/stats", get(stats))
         .route("/emulator/creations", get(creations))
         .fallback(not_found)
@@ -207,6 +208,23 @@ async fn new_key(
     let delay = value.get("delay_ms").map(delay_plan).transpose().map_err(ApiError::bad_request)?;
     let apikey = state.add_key_with(balance, faults, delay);
     Ok(Json(serde_json::json!({ "apikey": apikey, "balance": balance.as_f64() })))
+}
+
+/// `POST /emulator/faults?apikey=KEY` with a fault plan (as `faults` of `/emulator/keys`): the
+/// key's plan from now on, e.g. `{"rate": 1, "kinds": ["expired-image"]}` expires the links of
+/// its finished images, as the service's temporary links expire.
+async fn set_faults(
+    State(state): Shared,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let params = params(&uri)?;
+    let body = read_body(body)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    let plan = fault_plan(&value).map_err(ApiError::bad_request)?;
+    state.set_faults(api_key(&params), plan)?;
+    Ok(Json(serde_json::json!({ "success": true })))
 }
 
 /// `2000` or `{"min": 500, "max": 30000}` (ms, at most a day).

@@ -446,6 +446,16 @@ impl AppState {
         self.add_key_with(balance, faults, None)
     }
 
+    /// Gives an existing key this fault plan (`POST /emulator/faults`); 401 for an unknown key.
+    pub fn set_faults(&self, key: Option<&str>, faults: FaultPlan) -> Result<(), ApiError> {
+        let mut store = lock(&self.store);
+        let account = key
+            .and_then(|k| store.accounts.get_mut(k))
+            .ok_or_else(|| ApiError::unauthorized("unknown API key"))?;
+        account.faults = Some(faults);
+        Ok(())
+    }
+
     /// [`Self::add_key`], with the key's own generation time.
     pub fn add_key_with(
         &self,
