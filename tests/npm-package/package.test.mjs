@@ -1,7 +1,8 @@
 // The packed npm package, installed from its tarball into this project, in headless
 // Chromium and Firefox ESR against the emulator: from a page Vite bundled, and from a
-// plain <script type="module"> page. Run by `cargo xtask test` (which packs the tarball and
-// installs it here first); `node --test` prints the pass/fail counts.
+// plain <script type="module"> page; and the package's metadata and types. Node.js is
+// node.test.mjs. Run by `cargo xtask test` (which packs the tarball and installs it here
+// first); `node --test` prints the pass/fail counts.
 //
 // Environment: CLIPCLOUD_EMULATOR_BIN (default: ../../target/debug/clipcloud-emulator),
 // CLIPCLOUD_GATEWAY_BIN (default: ../../target/debug/clipcloud-gateway; `cargo xtask test`
@@ -12,7 +13,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -163,19 +164,46 @@ after(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-it("types: tsc --noEmit accepts an example with every call, and refuses misuse", async () => {
-  const tsc = join(root, "xtask", "tools", "node_modules", "typescript", "bin", "tsc");
-  const run = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", join(here, "tsconfig.json")]);
-  await assert.doesNotReject(run, (e) => assert.fail(`${e.stdout}${e.stderr}`));
-});
+for (const [resolution, config] of [
+  ["bundler", "tsconfig.json"],
+  ["node16", "tsconfig.node16.json"],
+]) {
+  it(`types (moduleResolution ${resolution}): tsc --noEmit accepts every call, refuses misuse`, async () => {
+    const tsc = join(root, "xtask", "tools", "node_modules", "typescript", "bin", "tsc");
+    const run = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", join(here, config)]);
+    await assert.doesNotReject(run, (e) => assert.fail(`${e.stdout}${e.stderr}`));
+  });
+}
 
-it("package.json: ESM, exports map, types, no side effects, only what ships", async () => {
+it("package.json: ESM, a build per runtime, types, no side effects, only what ships", async () => {
   const pkg = tools(join(here, "node_modules", "clipcloud", "package.json"));
   assert.equal(pkg.type, "module");
   assert.equal(pkg.sideEffects, false);
   assert.equal(pkg.types, "./index.d.ts");
-  assert.deepEqual(pkg.exports["."], { types: "./index.d.ts", default: "./index.js" });
-  assert.deepEqual([...pkg.files].sort(), ["README.md", "clipcloud_bg.wasm", "index.d.ts", "index.js"]);
+  assert.deepEqual(pkg.exports["."], {
+    types: "./index.d.ts",
+    workerd: "./workerd.js",
+    browser: "./index.js",
+    node: "./node.js",
+    default: "./index.js",
+  });
+  assert.deepEqual(Object.keys(pkg.exports["."])[0], "types", "types first, as TypeScript wants");
+  assert.deepEqual(
+    [...pkg.files].sort(),
+    ["README.md", "clipcloud_bg.wasm", "index.d.ts", "index.js", "node.js", "workerd.js"],
+  );
+  assert.equal(pkg.engines.node, ">=20");
+  // The version is the workspace's (Cargo.toml), stamped by `cargo xtask package`.
+  const cargo = await readFile(join(root, "Cargo.toml"), "utf8");
+  const workspace = cargo.split("\n[workspace.package]\n")[1].split("\n[")[0];
+  assert.equal(pkg.version, workspace.match(/^version = "([^"]+)"$/m)[1]);
+});
+
+it("the browser build holds no Node.js code", async () => {
+  const browser = await readFile(join(here, "node_modules", "clipcloud", "index.js"), "utf8");
+  assert.doesNotMatch(browser, /node:|readFile|process\./);
+  const node = await readFile(join(here, "node_modules", "clipcloud", "node.js"), "utf8");
+  assert.match(node, /from"node:fs\/promises"/);
 });
 
 for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${browserName}`, () => {

@@ -1,5 +1,6 @@
-// Types of the `clipcloud` package. Hand-written to match crates/clipcloud-js exactly;
-// tests/npm-package checks them with `tsc --noEmit` on an example that makes every call.
+// Types of the `clipcloud` package (every build: browsers, Node.js, workerd). Hand-written
+// to match crates/clipcloud-js exactly; tests/npm-package checks them with `tsc --noEmit`
+// on examples that make every call (moduleResolution bundler and node16).
 
 /** The styles the ClipCloud docs list, in the docs' order. `styles()` returns the live list. */
 export type KnownStyle =
@@ -80,15 +81,29 @@ export interface GatewayOptions extends CommonOptions {
 interface CommonOptions {
   /** Developer affiliate id, added to every create that sets none. */
   softId?: number;
-  /** Limit for each HTTP request, in milliseconds (default 30000). */
+  /** Limit for each HTTP request, in milliseconds (default 30000; at most 2^31 − 1). */
   timeoutMs?: number;
+  /**
+   * The HTTP function to send with (default: the global `fetch`, looked up at each call):
+   * for instrumentation, tests, a custom agent or a proxy.
+   */
+  fetch?: FetchLike;
 }
+
+/** What the client needs of `fetch`: the global one, undici's, or a test double. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; body?: string; headers?: Record<string, string>; signal: AbortSignal },
+) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
 
 /** Options every call takes. */
 export interface CallOptions {
   /** Aborting it rejects the call at once with code `"aborted"` and cancels its requests and timers. */
   signal?: AbortSignal;
-  /** Limit for the whole call, in milliseconds; past it the call rejects with code `"timeout"`. */
+  /**
+   * Limit for the whole call, in milliseconds (at most 2^31 − 1); past it the call rejects
+   * with code `"timeout"`.
+   */
   timeoutMs?: number;
 }
 
@@ -208,9 +223,18 @@ export type WasmSource =
   | URL
   | Request
   | Response
-  | BufferSource
+  | ArrayBuffer
+  | ArrayBufferView
   | WebAssembly.Module
-  | Promise<Response | BufferSource | WebAssembly.Module>;
+  | Promise<Response | ArrayBuffer | ArrayBufferView | WebAssembly.Module>;
+
+// Without the DOM library (a Node.js project with @types/node) TypeScript knows no
+// `WebAssembly`; an empty interface merges with the DOM's where it is there.
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+  }
+}
 
 /**
  * Loads the wasm (once; calls do it themselves). Call it early to start loading sooner,

@@ -1,8 +1,11 @@
-// ClipCloud for web pages: the Rust client (crates/clipcloud, compiled to wasm) behind a
+// ClipCloud for JavaScript: the Rust client (crates/clipcloud, compiled to wasm) behind a
 // small class. Every rule about the API lives in the wasm: for each call it says what to
-// send and how long to wait; this file only performs those steps with the page's own
-// fetch and timers, and turns errors into `ClipCloudError`s.
+// send and how long to wait; this file only performs those steps with `fetch` and timers,
+// and turns errors into `ClipCloudError`s.
 import load, { Core } from "./clipcloud.js"; // the wasm-bindgen glue, bundled in at build time
+// Where the wasm is by default, per runtime: `cargo xtask package` bundles this file once
+// for browsers (index.js), once for Node.js (node.js), once for workerd (workerd.js).
+import { wasmSource } from "./wasm-source.js";
 
 let loading;
 
@@ -11,7 +14,7 @@ let loading;
  * sooner, or pass where the wasm is (URL, Response, bytes or WebAssembly.Module).
  */
 export function init(wasm) {
-  return (loading ??= load(wasm === undefined ? undefined : { module_or_path: wasm }).then(
+  return (loading ??= load({ module_or_path: wasm ?? wasmSource() }).then(
     () => {},
     (e) => {
       loading = undefined;
@@ -45,7 +48,8 @@ export class ClipCloud {
       await init();
       this.#core ??= new Core(this.#options);
       run = this.#core.begin(op, arg, options); // checks the input and the options
-      return await drive(this.#core, run, options ?? {});
+      // The global fetch is looked up per call, so a page may wrap it later.
+      return await drive(this.#core, run, options ?? {}, this.#options.fetch ?? fetch);
     } catch (e) {
       // The wasm reports errors as [code, message, status, mayHaveStarted].
       throw Array.isArray(e) ? new ClipCloudError(...e) : e;
@@ -81,7 +85,7 @@ const DONE = 2;
 
 // Performs a call's steps until the wasm says it is done, the signal aborts or
 // `timeoutMs` passes; then the pending fetch is aborted and every timer cleared.
-function drive(core, run, { signal, timeoutMs, onProgress }) {
+function drive(core, run, { signal, timeoutMs, onProgress }, send) {
   return new Promise((resolve, reject) => {
     let over = false;
     let request; // the pending fetch's AbortController
@@ -120,7 +124,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }) {
           controller.abort();
         }, d);
         const headers = c === undefined ? undefined : { "Content-Type": "application/json" };
-        fetch(b, { method: a, body: c, headers, signal: controller.signal })
+        send(b, { method: a, body: c, headers, signal: controller.signal })
           .then((r) => r.text().then((body) => [r.status, r.headers.get("retry-after") ?? undefined, body]))
           .then(
             ([status, retryAfter, body]) => {

@@ -6,7 +6,9 @@
 //! (the CLI at the locked version) → wasm-opt -Oz (binaryen 132 from xtask/tools; Debian's
 //! binaryen breaks modules), which also shortens the names between wasm and JS → esbuild
 //! (pinned in crates/clipcloud-js/tools) bundles web/npm/index.js with the glue into one
-//! minified ES module → the templates of web/npm → npm pack.
+//! minified ES module per runtime (index.js for browsers, node.js, workerd.js: they differ
+//! only in where the wasm comes from) → the templates of web/npm, the version stamped from
+//! the workspace's Cargo.toml → npm pack.
 
 use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
 use crate::{root, run, setup};
@@ -17,6 +19,14 @@ use std::process::Command;
 const TEMPLATES: [&str; 3] = ["package.json", "index.d.ts", "README.md"];
 /// What a page loads: index.js (the wrapper and the wasm-bindgen glue) and the wasm.
 const LOADED: [&str; 2] = ["index.js", "clipcloud_bg.wasm"];
+/// The bundles of web/npm/index.js: file, its `wasm-source.js`, esbuild's platform.
+const ENTRIES: [(&str, &str, &str); 3] = [
+    ("index.js", "wasm-source.js", "browser"),
+    ("node.js", "wasm-source.node.js", "node"),
+    ("workerd.js", "wasm-source.workerd.js", "neutral"),
+];
+/// The version in web/npm/package.json, replaced by the workspace's.
+const VERSION_PLACEHOLDER: &str = "\"version\": \"0.0.0-set-by-xtask\"";
 
 pub struct Built {
     pub tarball: PathBuf,
@@ -79,15 +89,24 @@ pub fn build() -> Result<Built, String> {
 
     let templates = root.join("web").join("npm");
     copy(&templates.join("index.js"), &work.join("index.js"))?;
-    run(Command::new(esbuild()?)
-        .arg(work.join("index.js"))
-        .args(["--bundle", "--minify", "--format=esm", "--target=es2022", "--log-level=warning"])
-        .arg(format!("--outfile={}", out.join("index.js").display())))?;
+    // One bundle per runtime, the same code but for where the wasm comes from
+    // (`./wasm-source.js`); package.json's `exports` conditions pick one.
+    for (bundle, source, platform) in ENTRIES {
+        copy(&templates.join(source), &work.join("wasm-source.js"))?;
+        run(Command::new(esbuild()?)
+            .arg(work.join("index.js"))
+            .args(["--bundle", "--minify", "--format=esm", "--target=es2022", "--log-level=warning"])
+            .arg(format!("--platform={platform}"))
+            // workerd.js imports the wasm; the Worker's bundler compiles it.
+            .arg("--external:./clipcloud_bg.wasm")
+            .arg(format!("--outfile={}", out.join(bundle).display())))?;
+    }
     for name in TEMPLATES {
         copy(&templates.join(name), &out.join(name))?;
     }
 
-    let version = package_version(&out.join("package.json"))?;
+    let version = workspace_version(&root)?;
+    stamp_version(&out.join("package.json"), &version)?;
     let tarball = npm.join(format!("clipcloud-{version}.tgz"));
     let _ = std::fs::remove_file(&tarball);
     run(Command::new("npm").current_dir(&out).args(["pack", "--silent", "--pack-destination"]).arg(&npm))?;
@@ -137,14 +156,28 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
-fn package_version(package_json: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(package_json)
-        .map_err(|e| format!("cannot read {}: {e}", package_json.display()))?;
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix("\"version\": \""))
+/// `version` of `[workspace.package]` in the root Cargo.toml: the one place it is set.
+fn workspace_version(root: &Path) -> Result<String, String> {
+    let manifest = root.join("Cargo.toml");
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let section =
+        text.split("\n[workspace.package]\n").nth(1).map(|rest| rest.split("\n[").next().unwrap_or(""));
+    section
+        .and_then(|s| s.lines().find_map(|l| l.trim().strip_prefix("version = \"")))
         .and_then(|rest| rest.split('"').next())
         .map(str::to_owned)
-        .ok_or_else(|| format!("no version in {}", package_json.display()))
+        .ok_or_else(|| format!("no version in [workspace.package] of {}", manifest.display()))
+}
+
+fn stamp_version(package_json: &Path, version: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(package_json)
+        .map_err(|e| format!("cannot read {}: {e}", package_json.display()))?;
+    if !text.contains(VERSION_PLACEHOLDER) {
+        return Err(format!("{} has no {VERSION_PLACEHOLDER}", package_json.display()));
+    }
+    let stamped = text.replace(VERSION_PLACEHOLDER, &format!("\"version\": \"{version}\""));
+    std::fs::write(package_json, stamped).map_err(|e| format!("cannot write {}: {e}", package_json.display()))
 }
 
 /// Where the wasm's code goes, before wasm-opt (whose output has no names): a guide to

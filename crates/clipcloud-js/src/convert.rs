@@ -62,8 +62,29 @@ fn opt_u32(obj: &JsValue, key: &str, field: Field) -> Result<Option<u32>, Error>
     Ok(opt_u64(obj, key, field, key)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
+/// The longest `setTimeout` holds (2^31 − 1 ms, about 24.8 days): a longer one fires at once.
+const MAX_TIMER_MS: u64 = 2_147_483_647;
+
 pub fn opt_millis(obj: &JsValue, key: &str) -> Result<Option<Duration>, Error> {
-    Ok(opt_u64(obj, key, Field::Timeout, key)?.map(Duration::from_millis))
+    match opt_u64(obj, key, Field::Timeout, key)? {
+        Some(ms) if ms > MAX_TIMER_MS => {
+            Err(invalid(Field::Timeout, [key, " must be at most 2147483647 (2^31 - 1)"].concat()))
+        }
+        ms => Ok(ms.map(Duration::from_millis)),
+    }
+}
+
+/// A duration for `setTimeout`, which cannot hold more than [`MAX_TIMER_MS`].
+pub fn timer_millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis().min(u128::from(MAX_TIMER_MS))).unwrap_or(0)
+}
+
+/// `fetch`, when given, must be a function.
+pub fn check_fetch(options: &JsValue) -> Result<(), Error> {
+    match given(options, "fetch") {
+        Some(f) if !f.is_function() => Err(invalid(Field::Fetch, "fetch must be a function".into())),
+        _ => Ok(()),
+    }
 }
 
 /// The per-call options `{ signal?, timeoutMs?, onProgress? }` must have the right types;

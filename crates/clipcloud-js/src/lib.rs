@@ -47,7 +47,8 @@ fn clock(now: f64) -> Duration {
 
 #[wasm_bindgen]
 impl Core {
-    /// `options`: `{ apiKey?, baseUrl?, softId?, timeoutMs? }`; without `apiKey` the requests
+    /// `options`: `{ apiKey?, baseUrl?, softId?, timeoutMs?, fetch? }` (`fetch` is used by
+    /// `index.js`, only checked here); without `apiKey` the requests
     /// carry no key, for a gateway that adds its own (`baseUrl` then required). Throws the
     /// error value `index.js` understands when the options are unusable.
     #[wasm_bindgen(constructor)]
@@ -55,6 +56,7 @@ impl Core {
         let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey);
         let keyless = matches!(key, Ok(None));
         let build = || -> Result<Session, Error> {
+            convert::check_fetch(options)?;
             let mut config = key?.map_or_else(Config::keyless, Config::new);
             if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
                 config = config.base_url(url);
@@ -147,14 +149,14 @@ fn step_value(step: Step<'_>, id: &str) -> JsValue {
     let step = match step {
         Step::Send { request, timeout } => {
             let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
-            let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+            let millis = convert::timer_millis(timeout);
             let step = Array::of3(&0.into(), &request.method.as_str().into(), &request.url.as_str().into());
             step.push(&body);
             step.push(&millis.into());
             step
         }
         Step::Sleep { duration, progress } => {
-            let millis = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
+            let millis = convert::timer_millis(duration);
             let progress = progress.as_ref().map_or(JsValue::UNDEFINED, convert::progress);
             Array::of3(&1.into(), &millis.into(), &progress)
         }

@@ -94,6 +94,8 @@ pub enum Field {
     Signal,
     /// A call's progress callback (`onProgress`).
     OnProgress,
+    /// The HTTP function a client is given (`fetch` in the npm package).
+    Fetch,
     /// A call's input as a whole (e.g. not an object).
     Input,
 }
@@ -119,6 +121,7 @@ impl Field {
             Self::Timeout => "timeout",
             Self::Signal => "signal",
             Self::OnProgress => "progress callback",
+            Self::Fetch => "fetch",
             Self::Input => "input",
         }
     }

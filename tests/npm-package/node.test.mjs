@@ -1,0 +1,176 @@
+// The packed package in Node.js, installed from its tarball into this project (not the
+// source tree), against the real emulator: imported as an ES module with no init() call,
+// required from CommonJS, with bad input, an aborted signal and an injected fetch.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ClipCloud, ClipCloudError } from "clipcloud";
+import { runNode, startEmulator } from "./support.mjs";
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator(300);
+});
+after(() => emulator?.stop());
+
+const realFetch = globalThis.fetch; // a test below replaces the global one
+
+/** A fetch that counts what it is asked to send, then sends it. */
+function countingFetch() {
+  const sent = [];
+  const counted = (url, init) => {
+    sent.push({ url: String(url), method: init?.method });
+    return realFetch(url, init);
+  };
+  return { sent, fetch: counted };
+}
+
+/** The rejection of `promise` as plain fields, or a failure if it resolved. */
+async function refusal(promise) {
+  const e = await promise.then(
+    (value) => assert.fail(`resolved with ${JSON.stringify(value)}`),
+    (e) => e,
+  );
+  assert.ok(e instanceof ClipCloudError, `not a ClipCloudError: ${e}`);
+  return { code: e.code, message: e.message, mayHaveStarted: e.mayHaveStarted };
+}
+
+it("resolves to the Node.js build through the `node` exports condition", () => {
+  assert.match(import.meta.resolve("clipcloud"), /\/node_modules\/clipcloud\/node\.js$/);
+});
+
+it("runs as an ES module with no init() call: generate, images, balance", async () => {
+  const apiKey = await emulator.freshKey(20);
+  const cc = new ClipCloud({ apiKey, baseUrl: emulator.url });
+  const progress = [];
+  const done = await cc.generate(
+    { prompt: "a red apple on a table", style: "HD-HQ", count: 2 },
+    { onProgress: (p) => progress.push(p.checks) },
+  );
+  assert.equal(done.images.length, 2);
+  assert.equal(done.censored, 0);
+  assert.equal(progress[0], 0, "reported once the create was accepted");
+  const image = await fetch(done.images[0]);
+  assert.equal(image.headers.get("content-type"), "image/webp");
+  assert.equal((await image.arrayBuffer()).byteLength > 0, true);
+  assert.ok(Math.abs((await cc.balance()) - (20 - done.cost)) < 1e-9);
+});
+
+it("loads from CommonJS with require(), sharing one wasm with import() in a process", async () => {
+  const apiKey = await emulator.freshKey(5);
+  const r = await runNode(["require.cjs"], { CLIPCLOUD_API_KEY: apiKey, CLIPCLOUD_BASE_URL: emulator.url });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.balances, [5, 5]);
+  assert.equal(out.sameClass, true, "require() and import() give the same module");
+  assert.deepEqual(out.wasmReads, ["clipcloud_bg.wasm"], "the wasm was read once");
+  assert.equal(r.stderr, "", "no warning");
+});
+
+describe("bad input is refused before anything is sent, naming the option passed", () => {
+  const MAX = 2 ** 31 - 1;
+  const cases = [
+    ["client timeoutMs above 2^31 − 1", (o) => new ClipCloud({ ...o, timeoutMs: MAX + 1 }).balance(),
+      "timeoutMs must be at most 2147483647 (2^31 - 1)"],
+    ["client timeoutMs not whole", (o) => new ClipCloud({ ...o, timeoutMs: 1.5 }).balance(),
+      "timeoutMs must be a whole number"],
+    ["client softId", (o) => new ClipCloud({ ...o, softId: "7" }).balance(), "softId must be a whole number"],
+    ["client fetch", (o) => new ClipCloud({ ...o, fetch: "fetch" }).balance(), "fetch must be a function"],
+    ["call timeoutMs above 2^31 − 1", (o) => new ClipCloud(o).balance({ timeoutMs: 2 ** 40 }),
+      "timeoutMs must be at most 2147483647 (2^31 - 1)"],
+    ["call timeoutMs negative", (o) => new ClipCloud(o).styles({ timeoutMs: -1 }), "timeoutMs must be a whole number"],
+    ["call signal", (o) => new ClipCloud(o).wait("an-id", { signal: "stop" }), "signal must be an AbortSignal"],
+    ["call onProgress", (o) => new ClipCloud(o).generate({ prompt: "x", style: "standard" }, { onProgress: true }),
+      "onProgress must be a function"],
+    ["input softId", (o) => new ClipCloud(o).create({ prompt: "x", style: "standard", softId: -3 }),
+      "softId must be a whole number"],
+    ["input seed", (o) => new ClipCloud(o).create({ prompt: "x", seed: 0.5 }), "seed must be a whole number"],
+    ["input steps", (o) => new ClipCloud(o).create({ prompt: "x", steps: "30" }), "steps must be a whole number"],
+    ["input negativePrompt", (o) => new ClipCloud(o).create({ prompt: "x", style: "standard", negativePrompt: 1 }),
+      "negativePrompt must be a string"],
+    ["input styleName", (o) => new ClipCloud(o).create({ prompt: "x", styleName: 1 }), "styleName must be a string"],
+    ["input count", (o) => new ClipCloud(o).create({ prompt: "x", style: "standard", count: 9 }),
+      "count must be between 1 and 4 (got 9)"],
+  ];
+  for (const [name, call, message] of cases) {
+    it(name, async () => {
+      const { sent, fetch } = countingFetch();
+      const logged = emulator.log.length;
+      const e = await refusal(call({ apiKey: "demo-key", baseUrl: emulator.url, fetch }));
+      assert.deepEqual(e, { code: "invalid_input", message: `Invalid input: ${message}`, mayHaveStarted: false });
+      assert.deepEqual(sent, [], "nothing was sent");
+      assert.equal(emulator.log.length, logged, "the emulator saw no request");
+    });
+  }
+
+  it("timeoutMs of exactly 2^31 − 1 is allowed, and does not end the call at once", async () => {
+    const { sent, fetch } = countingFetch();
+    const cc = new ClipCloud({ apiKey: "demo-key", baseUrl: emulator.url, fetch, timeoutMs: MAX });
+    assert.equal(typeof (await cc.balance({ timeoutMs: MAX })), "number");
+    assert.equal(sent.length, 1);
+  });
+});
+
+describe("an AbortSignal aborted before the call", () => {
+  const calls = {
+    create: (cc, o) => cc.create({ prompt: "a red apple", style: "standard" }, o),
+    generate: (cc, o) => cc.generate({ prompt: "a red apple", style: "standard" }, o),
+    check: (cc, o) => cc.check("f13abc05-1349-a26a-6c7f-7206fc01d6bf", o),
+    wait: (cc, o) => cc.wait("f13abc05-1349-a26a-6c7f-7206fc01d6bf", o),
+    balance: (cc, o) => cc.balance(o),
+    styles: (cc, o) => cc.styles(o),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    it(`rejects ${name} at once with code aborted, and sends nothing`, async () => {
+      const apiKey = await emulator.freshKey(10);
+      const { sent, fetch } = countingFetch();
+      const logged = emulator.log.length;
+      const cc = new ClipCloud({ apiKey, baseUrl: emulator.url, fetch });
+      const e = await refusal(call(cc, { signal: AbortSignal.abort() }));
+      assert.deepEqual(e, { code: "aborted", message: "The call was cancelled.", mayHaveStarted: false });
+      assert.deepEqual(sent, []);
+      assert.equal(emulator.log.length, logged, "the emulator saw no request");
+      assert.equal(await cc.balance(), 10, "nothing was created");
+    });
+  }
+});
+
+describe("an injected fetch", () => {
+  it("carries every request of the client, and the global fetch none", async () => {
+    const apiKey = await emulator.freshKey(10);
+    const { sent, fetch } = countingFetch();
+    const globalFetch = globalThis.fetch;
+    const unexpected = [];
+    globalThis.fetch = (url, init) => (unexpected.push(String(url)), globalFetch(url, init));
+    try {
+      const cc = new ClipCloud({ apiKey, baseUrl: emulator.url, fetch });
+      const done = await cc.generate({ prompt: "a lighthouse", style: "standard" });
+      assert.equal(done.images.length, 1);
+    } finally {
+      globalThis.fetch = globalFetch;
+    }
+    assert.deepEqual(unexpected, []);
+    assert.deepEqual(sent[0], { url: `${emulator.url}/api/creation?apikey=${apiKey}`, method: "POST" });
+    assert.ok(sent.length >= 2, JSON.stringify(sent));
+    for (const { url, method } of sent.slice(1)) {
+      assert.equal(method, "GET");
+      assert.ok(url.startsWith(`${emulator.url}/api/creation/`), url);
+    }
+  });
+
+  it("that fails: a read is a network error naming the cause, and the key is in no error", async () => {
+    const apiKey = "secret-key-0123456789";
+    const fetch = async (url) => {
+      throw new TypeError(`connect ECONNREFUSED (${new URL(url).host})`);
+    };
+    const e = await refusal(new ClipCloud({ apiKey, baseUrl: "http://127.0.0.1:9", fetch }).balance());
+    assert.equal(e.code, "network");
+    assert.match(e.message, /ECONNREFUSED/);
+    assert.ok(!JSON.stringify(e).includes(apiKey));
+  });
+
+  it("that answers itself: a test double needs no server", async () => {
+    const fetch = async () => new Response(JSON.stringify({ success: true, balance: 42.5 }), { status: 200 });
+    assert.equal(await new ClipCloud({ apiKey: "k", fetch }).balance(), 42.5);
+  });
+});
