@@ -36,7 +36,10 @@ fn preflight(request_headers: &HeaderMap) -> Response {
 
 fn add_common(headers: &mut HeaderMap) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Retry-After"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After, Preference-Applied"),
+    );
     // Pages that isolate themselves (COEP: require-corp, as the wasm test runner does)
     // may embed a cross-origin image only when it opts in like this.
     headers.insert(

@@ -100,19 +100,46 @@ async fn create(
     Ok(Json(CreatedBody { success: true, creation_id }))
 }
 
-/// `GET /api/creation/{id}?apikey=KEY`
+/// `GET /api/creation/{id}?apikey=KEY`, held until the creation is ready (at most the
+/// wait asked for) when it carries `Prefer: wait=N` ([`clipcloud::hold`]): the reference
+/// for what a held check can give, an answer the moment the creation is ready.
 async fn check(
     State(state): Shared,
     uri: Uri,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
-) -> ApiResult<Json<CheckBody>> {
+) -> ApiResult<Response> {
     let params = params(&uri)?;
     let key = api_key(&params);
     state.authorize(key)?;
     let Ok(Path(id)) = id else {
         return Err(ApiError::not_found("no such creation for this key"));
     };
+    let asked = headers
+        .get(clipcloud::hold::PREFER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(clipcloud::hold::requested);
+    // Beyond the cap of held checks, an answer at once (and no Preference-Applied).
+    let held = asked.and_then(|wait| state.hold(wait));
+    if let Some(hold) = &held {
+        let until = Instant::now() + hold.wait;
+        // Unknown ids and other keys' creations are answered (404) without waiting.
+        if let Some(ready_at) = state.ready_at(key, &id) {
+            tokio::time::sleep_until(ready_at.min(until).into()).await;
+        }
+    }
+    let mut response = Json(check_body(&state, key, id, &headers)?).into_response();
+    if let Some(hold) = held {
+        let value = clipcloud::hold::applied(hold.wait);
+        if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(clipcloud::hold::PREFERENCE_APPLIED, value);
+        }
+    }
+    Ok(response)
+}
+
+/// What a check of `id` finds now.
+fn check_body(state: &AppState, key: Option<&str>, id: String, headers: &HeaderMap) -> ApiResult<CheckBody> {
     let body = match state.check(key, &id, Instant::now())? {
         Progress::InProgress => CheckBody {
             success: true,
@@ -134,7 +161,7 @@ async fn check(
             }
         }
     };
-    Ok(Json(body))
+    Ok(body)
 }
 
 /// `GET /api/balance?apikey=KEY`

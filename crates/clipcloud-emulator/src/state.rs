@@ -43,8 +43,26 @@ pub struct AppState {
     global_faults: FaultPlan,
     /// Counter behind the deterministic fault draws.
     draws: AtomicU64,
+    /// Checks held open now ([`AppState::hold`]).
+    held: std::sync::atomic::AtomicUsize,
     /// Faults injected on requests without a known key.
     keyless_faults: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Checks held open at once at most ([`AppState::hold`]); more are answered at once.
+pub const MAX_HELD: usize = 10_000;
+
+/// A held check's place, given back when it is answered (or abandoned: dropped with the
+/// handler's future when the client goes away).
+pub struct Held<'a> {
+    state: &'a AppState,
+    pub wait: Duration,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.state.held.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// What happened to one key, for tests and benchmarks (`GET /emulator/stats`).
@@ -190,6 +208,7 @@ impl AppState {
             image_cache: Mutex::new(ImageCache::default()),
             global_faults: config.faults.clone(),
             draws: AtomicU64::new(0),
+            held: std::sync::atomic::AtomicUsize::new(0),
             keyless_faults: Mutex::new(BTreeMap::new()),
         }
     }
@@ -407,6 +426,28 @@ impl AppState {
             account.created.push(id.clone());
         }
         Ok(id)
+    }
+
+    /// When `key`'s creation `id` is (or was) ready; `None` for an unknown id or another
+    /// key's. Records nothing: a held check counts once, when it is answered.
+    pub fn ready_at(&self, key: Option<&str>, id: &str) -> Option<Instant> {
+        let store = lock(&self.store);
+        store.creations.get(id).filter(|c| Some(c.owner.as_str()) == key).map(|c| c.ready_at)
+    }
+
+    /// A place among the held checks, for `wait`; `None` at [`MAX_HELD`] held at once.
+    pub fn hold(&self, wait: Duration) -> Option<Held<'_>> {
+        let held = self.held.fetch_add(1, Ordering::SeqCst);
+        if held >= MAX_HELD {
+            self.held.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Held { state: self, wait })
+    }
+
+    /// Checks held open right now.
+    pub fn held_now(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
     }
 
     /// 401 for a bad key, 404 for an unknown id or another key's.

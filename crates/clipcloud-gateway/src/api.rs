@@ -6,7 +6,7 @@
 use crate::cors;
 use crate::refusal::Refusal;
 use crate::state::Gateway;
-use crate::upstream::Failure;
+use crate::upstream::{Answer, Failure};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
@@ -98,6 +98,8 @@ pub struct Call<'a> {
     pub given_key: Option<String>,
     /// `scheme://host` of this gateway as the caller reached it, for image links.
     pub own_origin: Option<String>,
+    /// A check that asks to be held (`Prefer: wait=N`), within this gateway's `--hold-max`.
+    pub wait: Option<std::time::Duration>,
 }
 
 /// One of the four calls, a create with its (valid) request.
@@ -144,7 +146,17 @@ async fn read<'a>(
         Route::Styles => ApiRequest::Styles,
     };
     let own_origin = own_origin(&parts.headers, gateway.config.https);
-    Ok(Call { request, given_key, own_origin })
+    let wait = match request {
+        ApiRequest::Check(_) => parts
+            .headers
+            .get(clipcloud::hold::PREFER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(clipcloud::hold::requested)
+            .map(|wait| wait.min(gateway.config.limits.hold_max))
+            .filter(|wait| !wait.is_zero()),
+        _ => None,
+    };
+    Ok(Call { request, given_key, own_origin, wait })
 }
 
 /// `scheme://host` from the `Host` header, if it is a plain host name or address.
@@ -259,7 +271,19 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
         )
         .into_response();
     };
-    match forward(gateway, &call.request.upstream(key), &[key], image_links(&call)).await {
+    let sent = match &call.request {
+        ApiRequest::Check(id) => crate::hold::check(gateway, &call, id, key).await,
+        ApiRequest::Create(request) => {
+            let started = std::time::Instant::now();
+            let sent = forward(gateway, &call.request.upstream(key), &[key], None).await;
+            if let Ok((_, answer)) = &sent {
+                gateway.holds.created(request, answer, started);
+            }
+            sent
+        }
+        _ => forward(gateway, &call.request.upstream(key), &[key], image_links(&call)).await,
+    };
+    match sent {
         Ok((response, _)) => response,
         Err(refusal) => refusal.into_response(),
     }
@@ -278,9 +302,24 @@ pub async fn forward(
     secrets: &[&str],
     image_links: Option<&str>,
 ) -> Result<(Response, HttpResponse), Refusal> {
+    respond(gateway, &send(gateway, request).await, secrets, image_links)
+}
+
+/// Sends `request` upstream: the whole answer, or why none came.
+pub async fn send(gateway: &Gateway, request: &HttpRequest) -> Result<Answer, Failure> {
     let method = Method::from_bytes(request.method.as_str().as_bytes()).unwrap_or(Method::GET);
     let body = request.body.clone().map(String::into_bytes);
-    let answer = gateway.upstream.call(method, &request.url, body).await.map_err(|failure| {
+    gateway.upstream.call(method, &request.url, body).await
+}
+
+/// The answer for the caller from what came from upstream ([`forward`]).
+pub fn respond(
+    gateway: &Gateway,
+    answer: &Result<Answer, Failure>,
+    secrets: &[&str],
+    image_links: Option<&str>,
+) -> Result<(Response, HttpResponse), Refusal> {
+    let answer = answer.as_ref().map_err(|&failure| {
         let refusal = Refusal::new(
             match failure {
                 // Surely not sent: a 503 with a time to come back tells the client so.
@@ -299,7 +338,7 @@ pub async fn forward(
     let status = answer.status;
     let text = scrub(&String::from_utf8_lossy(&answer.body), secrets);
     let is_json = serde_json::from_str::<serde_json::Value>(&text).is_ok();
-    let retry_after = answer.retry_after.filter(|v| v.len() <= 64 && v.to_str().is_ok());
+    let retry_after = answer.retry_after.clone().filter(|v| v.len() <= 64 && v.to_str().is_ok());
     let read_back = HttpResponse {
         status: status.as_u16(),
         retry_after: retry_after.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned),

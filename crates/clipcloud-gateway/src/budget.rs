@@ -309,6 +309,12 @@ impl Accounts {
         })
     }
 
+    /// The ledger, for what else the gateway keeps across restarts (the held checks'
+    /// learned schedule).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
     fn refusal(&self, over: Over, token: Option<&TokenGrant>) -> Refusal {
         match over {
             Over::Visitor => Refusal::VisitorDaily { limit: self.visitor_daily },

@@ -63,6 +63,16 @@ LIMITS (both modes)
   --upstream-timeout SECS       one upstream call (default 30)
   --max-connections N           open connections at once (default 1024)
 
+HELD CHECKS (both modes; see docs/gateway.md)
+  --hold-max SECS               hold a check with `Prefer: wait=N` up to this long,
+                                answering the moment the creation is ready (default 30,
+                                at most 30; 0 turns held checks off)
+  --max-held N                  checks held open at once; beyond, answered at once
+                                (default 512)
+  --max-pollers N               creations polled upstream for held checks at once (one
+                                poller per creation, shared by its waiters); beyond,
+                                answered at once (default 256)
+
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
 ";
@@ -122,6 +132,12 @@ pub struct Limits {
     pub request_timeout: Duration,
     pub upstream_timeout: Duration,
     pub max_connections: usize,
+    /// The longest hold of a check (`Prefer: wait=N`); zero: held checks off.
+    pub hold_max: Duration,
+    /// Checks held open at once.
+    pub max_held: usize,
+    /// Upstream pollers (one per creation held for) at once.
+    pub max_pollers: usize,
 }
 
 impl Default for Limits {
@@ -133,6 +149,9 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(60),
             upstream_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            hold_max: clipcloud::hold::MAX,
+            max_held: 512,
+            max_pollers: 256,
         }
     }
 }
@@ -221,6 +240,9 @@ pub const FLAGS: &[&str] = &[
     "request-timeout",
     "upstream-timeout",
     "max-connections",
+    "hold-max",
+    "max-held",
+    "max-pollers",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy"];
 const SWITCHES: &[&str] = &["https"];
@@ -421,7 +443,17 @@ fn build(settings: &Settings) -> Result<Config, String> {
         request_timeout: seconds(settings, "request-timeout", 60)?,
         upstream_timeout: seconds(settings, "upstream-timeout", 30)?,
         max_connections: number(settings, "max-connections", 1024)?,
+        hold_max: Duration::from_secs(number(settings, "hold-max", 30u64)?),
+        max_held: number(settings, "max-held", 512)?,
+        max_pollers: number(settings, "max-pollers", 256)?,
     };
+    if limits.hold_max > clipcloud::hold::MAX {
+        return Err("--hold-max: at most 30 seconds".into());
+    }
+    // A hold must end well within the whole request's time limit, with an upstream call after it.
+    if limits.hold_max.saturating_add(limits.upstream_timeout) > limits.request_timeout {
+        return Err("--hold-max: at most --request-timeout minus --upstream-timeout".into());
+    }
     if limits.max_connections == 0 || limits.max_body == 0 {
         return Err("--max-connections and --max-body must be at least 1".into());
     }

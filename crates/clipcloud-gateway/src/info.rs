@@ -15,8 +15,10 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
-pub async fn healthz() -> Response {
-    ([(header::CACHE_CONTROL, "no-store")], Json(json!({ "status": "ok" }))).into_response()
+/// `ok`, and how busy the held checks are (counts only: nothing about who or what).
+pub async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
+    let holds = gateway.holds.load();
+    ([(header::CACHE_CONTROL, "no-store")], Json(json!({ "status": "ok", "holds": holds }))).into_response()
 }
 
 /// What a client sends as its key here, as the core spells it ([`clipcloud::gateway::Info`]).
@@ -26,7 +28,9 @@ pub async fn info(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Re
         None => (Mode::Relay, KeyNeed::Required),
         Some(operator) => (Mode::Operator, operator.settings.access.key_need()),
     };
-    let body = Info { version: env!("CARGO_PKG_VERSION").to_owned(), mode, apikey }.to_json();
+    let hold_max = gateway.config.limits.hold_max;
+    let hold = (!hold_max.is_zero()).then(|| u32::try_from(hold_max.as_secs()).unwrap_or(u32::MAX));
+    let body = Info { version: env!("CARGO_PKG_VERSION").to_owned(), mode, apikey, hold }.to_json();
     let mut response =
         ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body)
             .into_response();

@@ -152,6 +152,12 @@ CREATE INDEX IF NOT EXISTS creates_day_visitor ON creates (day, visitor, charge)
 CREATE INDEX IF NOT EXISTS creates_month ON creates (month, charge);
 CREATE INDEX IF NOT EXISTS creates_token ON creates (token, charge) WHERE token IS NOT NULL;
 CREATE INDEX IF NOT EXISTS creates_creation ON creates (creation_id) WHERE creation_id IS NOT NULL;
+-- What the held checks' polling schedule learned (clipcloud::poll::Learned as text), so
+-- that a restart does not start it cold.
+CREATE TABLE IF NOT EXISTS learned (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    text TEXT NOT NULL
+);
 PRAGMA user_version = 1;
 ";
 
@@ -297,6 +303,22 @@ impl Ledger {
                 params![creation_id, cost],
             )?;
             Ok(changed > 0)
+        })
+        .await
+    }
+
+    /// What the polling schedule learned, as saved last ([`Self::save_learned`]).
+    pub async fn learned(&self) -> Result<Option<String>, String> {
+        self.run(|conn| conn.query_row("SELECT text FROM learned WHERE id = 1", [], |r| r.get(0)).optional())
+            .await
+    }
+
+    /// Keeps what the polling schedule learned (bounded: the core keeps a few kinds, a
+    /// few dozen creations each), in place of what was kept before.
+    pub async fn save_learned(&self, text: String) -> Result<(), String> {
+        self.run(move |conn| {
+            conn.execute("INSERT OR REPLACE INTO learned (id, text) VALUES (1, ?1)", [text])?;
+            Ok(())
         })
         .await
     }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod headers;
+pub mod hold;
 pub mod images;
 pub mod info;
 pub mod ledger;

@@ -194,6 +194,7 @@ async fn create(
             return Err(refusal);
         }
     };
+    gateway.holds.created(request, &answer, now);
     match create_outcome(&answer) {
         CreateOutcome::Accepted(id) => operator.accounts.accepted(reservation, &id).await,
         CreateOutcome::Refused => operator.accounts.refused(reservation).await,
@@ -238,8 +239,7 @@ async fn check(
             "no creation {id} was made through this gateway by you (a visitor can check only its own)"
         )));
     }
-    let (response, answer) =
-        forward(gateway, &call.request.upstream(key), &[key], crate::api::image_links(call)).await?;
+    let (response, answer) = crate::hold::check(gateway, call, id, key).await?;
     if let Ok(clipcloud::Status::Done(done)) = clipcloud::codec::decode_check(&answer, id) {
         let cost = (done.cost * 100.0).round();
         if cost.is_finite() && cost >= 0.0 {

@@ -3,6 +3,7 @@
 
 use crate::budget::{Accounts, AccountsConfig};
 use crate::config::{Config, Mode};
+use crate::hold::Holds;
 use crate::operator::OperatorState;
 use crate::statics::Site;
 use crate::upstream::Upstream;
@@ -15,6 +16,8 @@ pub struct Gateway {
     /// The app's files (`--static-dir`).
     pub site: Option<Site>,
     pub operator: Option<OperatorState>,
+    /// Held checks and their upstream pollers.
+    pub holds: Holds,
 }
 
 impl Gateway {
@@ -38,6 +41,9 @@ impl Gateway {
                 Some(OperatorState::new((**settings).clone(), accounts))
             }
         };
-        Ok(Self { config, upstream, images, site, operator })
+        // What the held checks learned is kept with the ledger, when there is one.
+        let store = operator.as_ref().map(|o| o.accounts.ledger().clone());
+        let holds = Holds::open(&config.limits, store).await;
+        Ok(Self { config, upstream, images, site, operator, holds })
     }
 }

@@ -137,6 +137,7 @@ impl Failure {
 }
 
 /// A whole, bounded answer.
+#[derive(Clone, Debug)]
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: Option<HeaderValue>,

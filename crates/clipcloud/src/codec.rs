@@ -30,6 +30,8 @@ pub struct HttpRequest {
     pub url: String,
     /// JSON text; its presence means `Content-Type: application/json`.
     pub body: Option<String>,
+    /// The `Prefer` header's value, if any: a held check asks `wait=N` ([`crate::hold`]).
+    pub prefer: Option<String>,
 }
 
 impl core::fmt::Debug for HttpRequest {
@@ -42,6 +44,7 @@ impl core::fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("url", &format_args!("{path}{query}"))
             .field("body", &self.body)
+            .field("prefer", &self.prefer)
             .finish()
     }
 }
@@ -83,7 +86,7 @@ impl Endpoint<'_> {
     }
 
     fn request(&self, route: Route<'_>, body: Option<String>) -> HttpRequest {
-        HttpRequest { method: route.method(), url: self.url(&route.path()), body }
+        HttpRequest { method: route.method(), url: self.url(&route.path()), body, prefer: None }
     }
 
     pub fn create(&self, req: &CreateRequest) -> HttpRequest {

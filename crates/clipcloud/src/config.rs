@@ -42,6 +42,11 @@ pub struct Config {
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub poll: PollSchedule,
+    /// The longest hold the server offers for a check ([`crate::hold`]; a gateway says so
+    /// in `/gateway/info`, see [`crate::gateway::Info::hold`]): while waiting, each check
+    /// asks to be held until the creation is ready, instead of following the schedule.
+    /// `None` (the default, and right for the plain service): the schedule.
+    pub hold: Option<Duration>,
 }
 
 impl Config {
@@ -64,6 +69,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             poll: PollSchedule::default(),
+            hold: None,
         }
     }
 
@@ -74,6 +80,12 @@ impl Config {
 
     pub fn soft_id(mut self, soft_id: u64) -> Self {
         self.soft_id = Some(soft_id);
+        self
+    }
+
+    /// Held checks, up to `max` (at most [`crate::hold::MAX`]) each: see [`Config::hold`].
+    pub fn held_checks(mut self, max: Duration) -> Self {
+        self.hold = Some(max.min(crate::hold::MAX));
         self
     }
 

@@ -58,11 +58,16 @@ async fn fetch(
 ) -> Result<HttpResponse, TransportError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
-    if let Some(json) = &request.body {
+    if request.body.is_some() || request.prefer.is_some() {
         let headers = Object::new();
-        let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
+        if let Some(json) = &request.body {
+            let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
+            init.set_body(&JsValue::from_str(json));
+        }
+        if let Some(prefer) = &request.prefer {
+            let _ = Reflect::set(&headers, &"Prefer".into(), &prefer.into());
+        }
         init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(json));
     }
     init.set_signal(controller.map(AbortController::signal).as_ref());
     let response: Response =

@@ -3,8 +3,11 @@
 //! key: the path, the request, the decoder and the gateway's own encoder, spelled once.
 //!
 //! ```json
-//! {"service":"clipcloud-gateway","version":"0.1.0","mode":"operator","apikey":"none"}
+//! {"service":"clipcloud-gateway","version":"0.1.0","mode":"operator","apikey":"none","hold":30}
 //! ```
+//!
+//! `hold`: the gateway holds checks up to this many seconds ([`crate::hold`]); a client
+//! sets [`crate::Config::held_checks`] from it ([`Info::config_hold`]).
 //!
 //! Any other answer (a 404 from the real service or the emulator, a network error, a
 //! body of another shape) means "no gateway here": [`decode_info`] returns `None`, and the
@@ -67,6 +70,8 @@ pub struct Info {
     pub version: String,
     pub mode: Mode,
     pub apikey: KeyNeed,
+    /// Held checks offered, up to this many seconds each (`None`: not offered).
+    pub hold: Option<u32>,
 }
 
 impl Info {
@@ -77,14 +82,24 @@ impl Info {
         o.string("version", &self.version);
         o.string("mode", self.mode.as_str());
         o.string("apikey", self.apikey.as_str());
+        if let Some(hold) = self.hold {
+            o.integer("hold", u64::from(hold));
+        }
         o.finish()
+    }
+
+    /// What [`crate::Config::hold`] should be for a client of this gateway.
+    pub fn config_hold(&self) -> Option<core::time::Duration> {
+        let seconds = self.hold.filter(|s| *s > 0)?;
+        Some(core::time::Duration::from_secs(u64::from(seconds)).min(crate::hold::MAX))
     }
 }
 
 /// `GET {base_url}/gateway/info`, without a key. `base_url` as in [`crate::Config`] (for
 /// the app served by a gateway: the page's origin).
 pub fn info_request(base_url: &str) -> HttpRequest {
-    HttpRequest { method: Method::Get, url: [base_url.trim_end_matches('/'), INFO_PATH].concat(), body: None }
+    let url = [base_url.trim_end_matches('/'), INFO_PATH].concat();
+    HttpRequest { method: Method::Get, url, body: None, prefer: None }
 }
 
 /// A gateway's answer, or `None` for anything else: another status, another service,
@@ -110,7 +125,12 @@ pub fn decode_info(resp: &HttpResponse) -> Option<Info> {
         "token" => KeyNeed::Token,
         _ => return None,
     };
-    Some(Info { version: field("version").unwrap_or_default(), mode, apikey })
+    // Whole seconds; anything else is "not offered" rather than a reason to ignore the gateway.
+    let hold = json::get(&body, "hold")
+        .and_then(|v| json::number(&v))
+        .filter(|n| n.fract() == 0.0 && (1.0..=f64::from(u32::MAX)).contains(n))
+        .map(|n| n as u32);
+    Some(Info { version: field("version").unwrap_or_default(), mode, apikey, hold })
 }
 
 #[cfg(test)]
@@ -134,13 +154,32 @@ mod tests {
     fn decodes_every_mode_and_round_trips() {
         let body = r#"{"service":"clipcloud-gateway","version":"0.1.0","mode":"operator","apikey":"none"}"#;
         let info = decode_info(&resp(200, body)).unwrap();
-        assert_eq!(info, Info { version: "0.1.0".into(), mode: Mode::Operator, apikey: KeyNeed::None });
+        assert_eq!(
+            info,
+            Info { version: "0.1.0".into(), mode: Mode::Operator, apikey: KeyNeed::None, hold: None }
+        );
         assert_eq!(info.to_json(), body);
         for mode in [Mode::Relay, Mode::Operator] {
             for apikey in [KeyNeed::Required, KeyNeed::None, KeyNeed::Passphrase, KeyNeed::Token] {
-                let info = Info { version: "9".into(), mode, apikey };
-                assert_eq!(decode_info(&resp(200, &info.to_json())), Some(info));
+                for hold in [None, Some(30)] {
+                    let info = Info { version: "9".into(), mode, apikey, hold };
+                    assert_eq!(decode_info(&resp(200, &info.to_json())), Some(info));
+                }
             }
+        }
+    }
+
+    #[test]
+    fn the_hold_offered_sets_the_client_up_for_held_checks() {
+        let with = |hold: &str| {
+            let body = [r#"{"service":"clipcloud-gateway","mode":"relay","apikey":"required""#, hold, "}"];
+            decode_info(&resp(200, &body.concat())).map(|i| i.config_hold())
+        };
+        assert_eq!(with(r#","hold":30"#), Some(Some(core::time::Duration::from_secs(30))));
+        assert_eq!(with(r#","hold":300"#), Some(Some(crate::hold::MAX)));
+        // Unreadable or absent: a gateway all the same, without held checks.
+        for hold in ["", r#","hold":0"#, r#","hold":1.5"#, r#","hold":"30""#, r#","hold":-1"#] {
+            assert_eq!(with(hold), Some(None), "{hold}");
         }
     }
 

@@ -33,6 +33,7 @@ pub mod error;
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub mod fetch;
 pub mod gateway;
+pub mod hold;
 mod json;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]

@@ -120,7 +120,7 @@ mod tests {
         let styles = StylesBody::Wrapped { success: true, styles: vec![StyleEntry::Full(full_style())] };
         assert_eq!(keys(&styles), properties("StylesBody"));
         assert_eq!(keys(full_style()), properties("Style"));
-        let info = Info { version: "1".into(), mode: Mode::Relay, apikey: KeyNeed::Required };
+        let info = Info { version: "1".into(), mode: Mode::Relay, apikey: KeyNeed::Required, hold: Some(30) };
         let info: Value = serde_json::from_str(&info.to_json()).unwrap();
         let info: BTreeSet<String> = info.as_object().unwrap().keys().cloned().collect();
         assert_eq!(info, properties("GatewayInfo"));

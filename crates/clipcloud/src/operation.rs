@@ -280,6 +280,8 @@ struct Waiting {
     not_ready_at: Option<Duration>,
     /// The last failure polling rode out; reported if the deadline passes.
     last_error: Option<Error>,
+    /// The hold the last check asked for ([`crate::hold`]), when the server offers them.
+    wait: Option<Duration>,
 }
 
 /// One call in progress. See the module docs for how to drive it.
@@ -401,14 +403,18 @@ impl Operation {
     }
 
     fn send(&mut self, session: &Session, mut request: Request, now: Duration) -> Step<'_> {
+        let mut timeout = session.config.request_timeout;
         if let Purpose::Poll(p) = &mut request.purpose {
             p.sent_at = now.saturating_sub(p.started);
+            // Held checks, when the server offers them: at most until the deadline.
+            let left = session.config.poll.deadline.saturating_sub(p.sent_at);
+            p.wait = session.config.hold.map(|max| max.min(left)).filter(|w| *w >= Duration::from_secs(1));
+            request.http.prefer = p.wait.map(crate::hold::prefer);
+            timeout = timeout.saturating_add(p.wait.unwrap_or_default());
         }
         self.state = State::Sent(request);
         match &self.state {
-            State::Sent(request) => {
-                Step::Send { request: &request.http, timeout: session.config.request_timeout }
-            }
+            State::Sent(request) => Step::Send { request: &request.http, timeout },
             _ => Step::Done(Err(OUT_OF_ORDER)),
         }
     }
@@ -441,7 +447,9 @@ impl Operation {
             }
             (Purpose::Poll(mut poll), Output::Status(status)) => match status {
                 Status::Done(finished) => {
-                    if let Some(kind) = &poll.kind {
+                    // A held check's send time says nothing about when the creation ended:
+                    // the server that held it learns durations, not this client.
+                    if let (Some(kind), None) = (&poll.kind, poll.wait) {
                         session.learned.record(kind, poll.not_ready_at, poll.sent_at);
                     }
                     self.finish(Ok(Output::Finished(finished)))
@@ -471,10 +479,26 @@ impl Operation {
         }
         let elapsed = now.saturating_sub(poll.started);
         let schedule = &session.config.poll;
+        // Held checks follow each other at once: the first one as soon as the creation is
+        // accepted, the next when one was held and found it running. A check answered early
+        // (a server that did not hold it) or a failure: the schedule decides.
+        let held_again = match poll.wait {
+            None => !answered,
+            Some(wait) => {
+                let answered_after = elapsed.saturating_sub(poll.sent_at);
+                transient.is_none() && crate::hold::was_held(wait, answered_after)
+            }
+        };
+        let left = schedule.deadline.saturating_sub(elapsed);
         let learned = poll.kind.as_deref().and_then(|k| session.learned.get_mut(k));
         // A `wait` on a creation made elsewhere made its first check at once, off the schedule.
         let scheduled_checks = poll.checks.saturating_sub(u32::from(poll.kind.is_none()));
-        let Some(duration) = schedule.next_delay_learned(scheduled_checks, elapsed, learned) else {
+        let next = if session.config.hold.is_some() && held_again && !left.is_zero() {
+            Some(Duration::ZERO)
+        } else {
+            schedule.next_delay_learned(scheduled_checks, elapsed, learned)
+        };
+        let Some(duration) = next else {
             // Out of time: the last transient failure explains more than "timeout".
             let started_here = poll.kind.is_some();
             let error = poll.last_error.unwrap_or(Error::Timeout { may_have_started: started_here });
@@ -542,7 +566,16 @@ impl Request {
 
 impl Waiting {
     fn new(id: String, started: Duration, kind: Option<String>) -> Self {
-        Self { id, started, kind, checks: 0, sent_at: Duration::ZERO, not_ready_at: None, last_error: None }
+        Self {
+            id,
+            started,
+            kind,
+            checks: 0,
+            sent_at: Duration::ZERO,
+            not_ready_at: None,
+            last_error: None,
+            wait: None,
+        }
     }
 }
 
@@ -553,8 +586,8 @@ fn check_of(endpoint: &Endpoint<'_>, poll: Waiting) -> Result<(HttpRequest, Wait
 }
 
 /// What the polling schedule learns durations per: the style and the image count, or
-/// the advanced request's model and size.
-fn kind_of(request: &CreateRequest) -> String {
+/// the advanced request's model and size. (A gateway learns per the same kinds.)
+pub fn kind_of(request: &CreateRequest) -> String {
     let number = |n: Option<u32>| n.map(|n| crate::error::decimal(u64::from(n))).unwrap_or_default();
     match request {
         CreateRequest::ByStyle(r) => [&r.style_name, " *", &number(r.count)].concat(),

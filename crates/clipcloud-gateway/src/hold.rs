@@ -1,0 +1,376 @@
+//! Held checks: `GET /api/creation/{id}` with `Prefer: wait=N` ([`clipcloud::hold`]) is
+//! held open until the creation is ready, or N seconds (at most `--hold-max`), then
+//! answered with `Preference-Applied: wait=N`.
+//!
+//! Behind the holds, one poller per creation (and key) checks the service on the core's
+//! schedule ([`PollSchedule`]), learned from every visitor's creations per kind (style and
+//! count, [`clipcloud::operation::kind_of`]) — the gateway sees the creates it relays, so
+//! it knows each creation's kind and start. Every held check of that creation subscribes to
+//! its poller's latest answer. A poller ends when its creation is ready (or gone), at the
+//! schedule's deadline, or as soon as no held check waits on it any more (a tab closed, a
+//! fetch aborted): what a visitor abandons stops costing upstream calls, at most after the
+//! one in flight. What was learned is kept in the ledger (operator-key mode), so a restart
+//! does not start cold.
+//!
+//! Bounded: at most `--max-held` checks held and `--max-pollers` pollers at once (beyond,
+//! a check is answered at once, as without `Prefer`), the creations remembered for their
+//! kind and start ([`RECENT`]), and the learned schedule (the core's own bounds).
+
+use crate::api::{forward, respond, Call};
+use crate::ledger::Ledger;
+use crate::refusal::Refusal;
+use crate::state::Gateway;
+use crate::upstream::{Answer, Failure, Upstream};
+use axum::http::{HeaderValue, Method};
+use axum::response::Response;
+use clipcloud::codec::{Endpoint, HttpResponse};
+use clipcloud::poll::{Learned, PollSchedule};
+use clipcloud::retry::CallKind;
+use clipcloud::server::{create_outcome, CreateOutcome};
+use clipcloud::{CreateRequest, Status};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Creations made through this gateway remembered for their kind and start, at most.
+pub const RECENT: usize = 4_096;
+
+/// A poller's latest upstream answer, shared with its waiters.
+type Latest = Option<Arc<Result<Answer, Failure>>>;
+
+/// The held checks' shared state. One per gateway.
+pub struct Holds {
+    shared: Arc<Shared>,
+    max_held: usize,
+    max_pollers: usize,
+}
+
+struct Shared {
+    schedule: PollSchedule,
+    learned: Mutex<Learned>,
+    recent: Mutex<Recent>,
+    /// By creation id and key digest.
+    pollers: Mutex<HashMap<String, Arc<watch::Sender<Latest>>>>,
+    held: AtomicUsize,
+    /// Upstream checks the pollers have in flight now.
+    upstream: AtomicUsize,
+    /// Upstream checks the pollers sent since the start.
+    upstream_total: AtomicUsize,
+    store: Option<Ledger>,
+}
+
+/// Creations seen created here: id → (kind, start), oldest first.
+#[derive(Default)]
+struct Recent {
+    by_id: HashMap<String, (String, Instant)>,
+    order: VecDeque<String>,
+}
+
+/// How busy the held checks are now (`/healthz`, the benchmark).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Load {
+    pub held: usize,
+    pub pollers: usize,
+    pub upstream_in_flight: usize,
+    pub upstream_checks: usize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update under these locks is a few plain assignments: consistent even after a panic.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Gives a held place back when the held check ends, however it ends.
+struct Place<'a>(&'a AtomicUsize);
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Holds {
+    /// With what `store` (the ledger) kept from an earlier run, if there is one.
+    pub async fn open(limits: &crate::config::Limits, store: Option<Ledger>) -> Self {
+        let mut learned = Learned::default();
+        if let Some(ledger) = &store {
+            match ledger.learned().await {
+                Ok(Some(text)) => learned = Learned::from_text(&text),
+                Ok(None) => {}
+                Err(e) => log("load", &e),
+            }
+        }
+        let shared = Shared {
+            schedule: PollSchedule::default(),
+            learned: Mutex::new(learned),
+            recent: Mutex::default(),
+            pollers: Mutex::default(),
+            held: AtomicUsize::new(0),
+            upstream: AtomicUsize::new(0),
+            upstream_total: AtomicUsize::new(0),
+            store,
+        };
+        Self { shared: Arc::new(shared), max_held: limits.max_held, max_pollers: limits.max_pollers }
+    }
+
+    /// A create this gateway relayed: once accepted, its kind and start are remembered, so
+    /// that its held checks follow (and teach) the schedule of its kind.
+    pub fn created(&self, request: &CreateRequest, answer: &HttpResponse, started: Instant) {
+        let CreateOutcome::Accepted(id) = create_outcome(answer) else { return };
+        let kind = clipcloud::operation::kind_of(request);
+        let mut recent = lock(&self.shared.recent);
+        // Past the deadline nobody polls it any more; and never more than RECENT.
+        let deadline = self.shared.schedule.deadline;
+        while let Some(oldest) = recent.order.front() {
+            let stale = recent.by_id.get(oldest).is_none_or(|(_, at)| at.elapsed() > deadline);
+            if !stale && recent.order.len() < RECENT {
+                break;
+            }
+            if let Some(oldest) = recent.order.pop_front() {
+                recent.by_id.remove(&oldest);
+            }
+        }
+        if recent.by_id.insert(id.clone(), (kind, started)).is_none() {
+            recent.order.push_back(id);
+        }
+    }
+
+    pub fn load(&self) -> Load {
+        Load {
+            held: self.shared.held.load(Ordering::SeqCst),
+            pollers: lock(&self.shared.pollers).len(),
+            upstream_in_flight: self.shared.upstream.load(Ordering::SeqCst),
+            upstream_checks: self.shared.upstream_total.load(Ordering::SeqCst),
+        }
+    }
+
+    /// What the schedule learned so far, as the core writes it.
+    pub fn learned_text(&self) -> String {
+        lock(&self.shared.learned).to_text()
+    }
+
+    fn place(&self) -> Option<Place<'_>> {
+        let held = &self.shared.held;
+        if held.fetch_add(1, Ordering::SeqCst) >= self.max_held {
+            held.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Place(held))
+    }
+
+    /// The latest answers of the poller of `id` for `key`, started if there is none;
+    /// `None` at the pollers' cap.
+    fn subscribe(&self, upstream: &Upstream, id: &str, key: &str) -> Option<watch::Receiver<Latest>> {
+        let name = [id, "\n", &hex(&Sha256::digest(key.as_bytes()))].concat();
+        let mut pollers = lock(&self.shared.pollers);
+        if let Some(poller) = pollers.get(&name) {
+            return Some(poller.subscribe());
+        }
+        if pollers.len() >= self.max_pollers {
+            return None;
+        }
+        let (tx, rx) = watch::channel(None);
+        let tx = Arc::new(tx);
+        pollers.insert(name.clone(), tx.clone());
+        drop(pollers);
+        let known = lock(&self.shared.recent).by_id.get(id).cloned();
+        let job = Poller {
+            shared: self.shared.clone(),
+            upstream: upstream.clone(),
+            url: Endpoint { base_url: "", api_key: Some(key) }.check(id).url,
+            id: id.to_owned(),
+            name,
+            tx,
+        };
+        tokio::spawn(job.run(known));
+        Some(rx)
+    }
+}
+
+/// A check, held when it asks (`call.wait`) and there is room; else relayed at once.
+pub async fn check(
+    gateway: &Gateway,
+    call: &Call<'_>,
+    id: &str,
+    key: &str,
+) -> Result<(Response, HttpResponse), Refusal> {
+    let links = crate::api::image_links(call);
+    let request = call.request.upstream(key);
+    let secrets = [key];
+    let relay_now = || forward(gateway, &request, &secrets, links);
+    let holds = &gateway.holds;
+    let Some(wait) = call.wait else { return relay_now().await };
+    let Some(_place) = holds.place() else { return relay_now().await };
+    let Some(mut latest) = holds.subscribe(&gateway.upstream, id, key) else { return relay_now().await };
+    let until = tokio::time::Instant::now() + wait;
+    let mut answer = None;
+    loop {
+        let current = latest.borrow_and_update().clone();
+        if current.as_deref().is_some_and(|a| is_final(a, id)) {
+            answer = current;
+            break;
+        }
+        answer = current.or(answer);
+        tokio::select! {
+            changed = latest.changed() => if changed.is_err() {
+                // The poller ended (ready, gone, or its deadline): its last word stands.
+                answer = latest.borrow().clone().or(answer);
+                break;
+            },
+            () = tokio::time::sleep_until(until) => break,
+        }
+    }
+    // Nothing from upstream yet (its first check is slow): ask once, as without a hold.
+    let Some(answer) = answer else { return relay_now().await };
+    let (mut response, read) = respond(gateway, &answer, &[key], links)?;
+    if let Ok(value) = HeaderValue::from_str(&clipcloud::hold::applied(wait)) {
+        response.headers_mut().insert(clipcloud::hold::PREFERENCE_APPLIED, value);
+    }
+    Ok((response, read))
+}
+
+/// What a check's upstream answer means for the ones waiting on it.
+enum Found {
+    Ready,
+    Running,
+    /// An answer that ends the wait: unknown id, bad key...
+    Final,
+    /// A failure polling rides out (5xx, 429, timeout, unreadable).
+    Transient,
+}
+
+fn found(answer: &Result<Answer, Failure>, id: &str) -> Found {
+    let Ok(answer) = answer else { return Found::Transient };
+    let read = HttpResponse {
+        status: answer.status.as_u16(),
+        retry_after: None,
+        body: String::from_utf8_lossy(&answer.body).into_owned(),
+        received_unix_secs: 0,
+    };
+    match clipcloud::codec::decode_check(&read, id) {
+        Ok(Status::Done(_)) => Found::Ready,
+        Ok(Status::InProgress) => Found::Running,
+        Err(e) if clipcloud::retry::is_retryable(CallKind::Read, &e) => Found::Transient,
+        Err(_) => Found::Final,
+    }
+}
+
+fn is_final(answer: &Result<Answer, Failure>, id: &str) -> bool {
+    matches!(found(answer, id), Found::Ready | Found::Final)
+}
+
+/// One creation's upstream polling.
+struct Poller {
+    shared: Arc<Shared>,
+    upstream: Upstream,
+    /// Path and query, with the key: never logged.
+    url: String,
+    id: String,
+    name: String,
+    tx: Arc<watch::Sender<Latest>>,
+}
+
+impl Poller {
+    /// `known`: the creation's kind and start, when it was created through here.
+    async fn run(self, known: Option<(String, Instant)>) {
+        let (kind, started) = match known {
+            Some((kind, started)) => (Some(kind), started),
+            None => (None, Instant::now()),
+        };
+        let (mut checks, mut not_ready_at) = (0u32, None);
+        loop {
+            // Unknown here: checked at once, then the cold schedule (as the core's `wait`).
+            let delay = if kind.is_none() && checks == 0 {
+                Some(Duration::ZERO)
+            } else {
+                let scheduled = checks.saturating_sub(u32::from(kind.is_none()));
+                let mut learned = lock(&self.shared.learned);
+                let durations = kind.as_deref().and_then(|k| learned.get_mut(k));
+                self.shared.schedule.next_delay_learned(scheduled, started.elapsed(), durations)
+            };
+            let Some(delay) = delay else { break };
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.tx.closed() => if self.leave() { return },
+            }
+            let sent_at = started.elapsed();
+            let answer = {
+                let _in_flight = Counted::new(&self.shared.upstream);
+                self.shared.upstream_total.fetch_add(1, Ordering::SeqCst);
+                self.upstream.call(Method::GET, &self.url, None).await
+            };
+            checks += 1;
+            let found = found(&answer, &self.id);
+            self.tx.send_replace(Some(Arc::new(answer)));
+            match found {
+                Found::Ready => {
+                    if let Some(kind) = &kind {
+                        self.learn(kind, not_ready_at, sent_at).await;
+                    }
+                    break;
+                }
+                Found::Final => break,
+                Found::Running => not_ready_at = Some(sent_at),
+                Found::Transient => {}
+            }
+            if self.tx.receiver_count() == 0 && self.leave() {
+                return;
+            }
+        }
+        lock(&self.shared.pollers).remove(&self.name);
+    }
+
+    /// Leaves the pollers if nobody waits; `false` when a held check came meanwhile.
+    fn leave(&self) -> bool {
+        let mut pollers = lock(&self.shared.pollers);
+        if self.tx.receiver_count() > 0 {
+            return false;
+        }
+        pollers.remove(&self.name);
+        true
+    }
+
+    async fn learn(&self, kind: &str, not_ready_at: Option<Duration>, ready_at: Duration) {
+        let text = {
+            let mut learned = lock(&self.shared.learned);
+            learned.record(kind, not_ready_at, ready_at);
+            learned.to_text()
+        };
+        if let Some(store) = &self.shared.store {
+            if let Err(e) = store.save_learned(text).await {
+                log("save", &e);
+            }
+        }
+    }
+}
+
+/// Counts itself in while it lives.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One JSON line on stderr; ledger errors name no secret.
+fn log(event: &str, detail: &str) {
+    eprintln!(
+        "{}",
+        serde_json::json!({ "level": "error", "component": "held-checks", "event": event, "detail": detail })
+    );
+}
