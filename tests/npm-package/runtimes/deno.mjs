@@ -1,0 +1,10 @@
+// Run by runtimes.test.mjs with Deno (the `deno` npm package), in this project: the package
+// as Deno resolves it from node_modules. Prints what it got as JSON.
+import { ClipCloud } from "clipcloud";
+
+const [apiKey, baseUrl] = Deno.args;
+const cc = new ClipCloud({ apiKey, baseUrl });
+const done = await cc.generate({ prompt: "a red apple", style: "standard" });
+const aborted = await cc.balance({ signal: AbortSignal.abort() }).catch((e) => e.code);
+const resolved = import.meta.resolve("clipcloud");
+console.log(JSON.stringify({ resolved, images: done.images.length, balance: await cc.balance(), aborted }));
