@@ -36,6 +36,8 @@ pub mod gateway;
 pub mod hold;
 mod json;
 pub mod model;
+#[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
 pub mod operation;
@@ -47,7 +49,7 @@ pub mod server;
 pub mod transport;
 pub mod validate;
 
-pub use client::Client;
+pub use client::{Abort, CallOptions, Client, OnProgress};
 pub use config::{ApiKey, Config};
 pub use error::{Error, ErrorCode, Field, InvalidInput};
 pub use model::{AdvancedRequest, CreateRequest, Extra, Finished, Status, Style, StyleRequest, KNOWN_STYLES};

@@ -108,6 +108,12 @@ impl Session {
         self.learned.to_text()
     }
 
+    /// Held checks up to `max` from now on, or none ([`Config::hold`]): for a client that
+    /// learns only after it was made that its server offers them (a gateway's info).
+    pub fn set_hold(&mut self, max: Option<Duration>) {
+        self.config.hold = max.map(|m| m.min(crate::hold::MAX));
+    }
+
     /// Takes up what an earlier session learned ([`Session::learned_text`]) in place of
     /// what this one learned so far.
     pub fn restore_learned(&mut self, text: &str) {

@@ -21,6 +21,9 @@ struct Script {
     sent: RefCell<Vec<HttpRequest>>,
     sleeps: RefCell<Vec<Duration>>,
     clock: Cell<Duration>,
+    /// How long a server holds a check that asks to be held (`Prefer`).
+    held_for: Cell<Duration>,
+    timeouts: RefCell<Vec<Duration>>,
 }
 
 impl Script {
@@ -33,9 +36,11 @@ impl Script {
 }
 
 impl Transport for &Script {
-    async fn send(&self, request: &HttpRequest, _timeout: Duration) -> Reply {
+    async fn send(&self, request: &HttpRequest, timeout: Duration) -> Reply {
         self.sent.borrow_mut().push(request.clone());
-        self.clock.set(self.clock.get() + Duration::from_millis(10));
+        self.timeouts.borrow_mut().push(timeout);
+        let held = if request.prefer.is_some() { self.held_for.get() } else { Duration::ZERO };
+        self.clock.set(self.clock.get() + Duration::from_millis(10) + held);
         self.replies.borrow_mut().pop_front().expect("the script ran out of replies")
     }
     async fn sleep(&self, duration: Duration) {
@@ -286,4 +291,87 @@ fn a_new_client_takes_up_what_an_earlier_one_learned() {
     let now = later_client.learned_text();
     let seen = now.split_once('\t').map_or(0, |(_, seen)| seen.split(' ').count());
     assert_eq!(seen, 4, "and it goes on learning: {now}");
+}
+
+fn held_client(script: &Script) -> Client<&Script> {
+    let config = Config::new(KEY).base_url("http://gateway.test").held_checks(Duration::from_secs(30));
+    Client::with_transport(config, script).unwrap()
+}
+
+#[test]
+fn with_held_checks_offered_each_check_is_held_and_the_next_follows_at_once() {
+    let script = Script::new([created(), running(), done()]);
+    script.held_for.set(Duration::from_secs(30));
+    let mut reports = Vec::new();
+    let finished =
+        run(held_client(&script).generate(StyleRequest::new("x", "standard"), |p| reports.push(p.checks)));
+    assert_eq!(finished.unwrap().images.len(), 2);
+    let prefer: Vec<Option<String>> = script.sent.borrow().iter().map(|r| r.prefer.clone()).collect();
+    assert_eq!(prefer, [None, Some("wait=30".into()), Some("wait=30".into())]);
+    // No waiting of its own: the server's hold is the wait.
+    assert_eq!(*script.sleeps.borrow(), [Duration::ZERO, Duration::ZERO]);
+    assert_eq!(reports, [0, 1]);
+    // A held check's time limit covers the hold.
+    let timeouts = script.timeouts.borrow();
+    assert_eq!(timeouts[1], Config::new(KEY).request_timeout + Duration::from_secs(30));
+}
+
+#[test]
+fn a_check_answered_at_once_falls_back_to_the_schedule() {
+    // A server that does not hold (the plain service, or a gateway at its cap) answers
+    // at once: the client's own schedule decides when to ask again.
+    let script = Script::new([created(), running(), running(), done()]);
+    run(held_client(&script).generate(StyleRequest::new("x", "standard"), |_| {})).unwrap();
+    let schedule = PollSchedule::default();
+    let sleeps = script.sleeps.borrow();
+    assert_eq!(sleeps[0], Duration::ZERO, "the first check at once");
+    assert_eq!(
+        sleeps[1..],
+        [schedule.next_delay(1, Duration::ZERO).unwrap(), schedule.next_delay(2, Duration::ZERO).unwrap()]
+    );
+    // Each check still asks: the next one may be held again.
+    assert!(script.sent.borrow()[1..].iter().all(|r| r.prefer.is_some()));
+}
+
+#[test]
+fn without_an_offer_no_check_asks_to_be_held() {
+    let script = Script::new([created(), running(), done()]);
+    run(client(&script).generate(StyleRequest::new("x", "standard"), |_| {})).unwrap();
+    assert!(script.sent.borrow().iter().all(|r| r.prefer.is_none()));
+    // And a gateway's info turns held checks on for the calls after it.
+    let info = crate::gateway::decode_info(&HttpResponse {
+        status: 200,
+        retry_after: None,
+        body: r#"{"service":"clipcloud-gateway","mode":"relay","apikey":"required","hold":30}"#.into(),
+        received_unix_secs: 0,
+    })
+    .unwrap();
+    let script = Script::new([done()]);
+    let c = client(&script);
+    c.set_hold(info.config_hold());
+    run(c.wait(ID, |_| {})).unwrap();
+    assert_eq!(script.sent.borrow()[0].prefer.as_deref(), Some("wait=30"));
+}
+
+#[test]
+fn an_aborted_call_ends_with_aborted_and_a_time_limit_with_timeout() {
+    let abort = Abort::new();
+    abort.abort();
+    let script = Script::new([]);
+    let options = CallOptions::new().abort(&abort);
+    let err =
+        run(client(&script).generate_with(StyleRequest::new("x", "standard"), &options, |_| {})).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Aborted);
+    assert!(script.sent.borrow().is_empty(), "nothing sent once aborted");
+
+    // The limit passes while polling an accepted creation: a timeout, which says it started.
+    let script = Script::new(std::iter::once(created()).chain(std::iter::repeat_with(running).take(50)));
+    let options = CallOptions::new().time_limit(Duration::from_secs(3));
+    let err =
+        run(client(&script).generate_with(StyleRequest::new("x", "standard"), &options, |_| {})).unwrap_err();
+    assert_eq!((err.code(), err.may_have_started()), (ErrorCode::Timeout, true), "{err:?}");
+    // The cold schedule's checks at 0.5, 1.25 and 2.4 s; the next would be at 4.1 s, past
+    // the limit: not sent. (This script's sleeps never pend, so its timer cannot cut one
+    // short; a real transport's does.)
+    assert_eq!(script.sent.borrow().len(), 4);
 }
