@@ -199,6 +199,14 @@ it("package.json: ESM, a build per runtime, types, no side effects, only what sh
   assert.equal(pkg.version, workspace.match(/^version = "([^"]+)"$/m)[1]);
 });
 
+it("npm publish --dry-run is clean: no warning but the one about logging in", async () => {
+  const built = join(root, "target", "npm", "clipcloud");
+  const { stderr } = await promisify(execFile)("npm", ["publish", "--dry-run"], { cwd: built });
+  const warnings = stderr.split("\n").filter((l) => /warn/i.test(l) && !/requires you to be logged in/.test(l));
+  assert.deepEqual(warnings, []);
+  assert.match(stderr, /total files: +7\n/, "package.json, README.md, index.d.ts, the wasm and 3 bundles");
+});
+
 it("the browser build holds no Node.js code", async () => {
   const browser = await readFile(join(here, "node_modules", "clipcloud", "index.js"), "utf8");
   assert.doesNotMatch(browser, /node:|readFile|process\./);

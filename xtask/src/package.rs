@@ -105,8 +105,7 @@ pub fn build() -> Result<Built, String> {
         copy(&templates.join(name), &out.join(name))?;
     }
 
-    let version = workspace_version(&root)?;
-    stamp_version(&out.join("package.json"), &version)?;
+    let version = stamp_package_json(&root, &out.join("package.json"))?;
     let tarball = npm.join(format!("clipcloud-{version}.tgz"));
     let _ = std::fs::remove_file(&tarball);
     run(Command::new("npm").current_dir(&out).args(["pack", "--silent", "--pack-destination"]).arg(&npm))?;
@@ -156,28 +155,55 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
-/// `version` of `[workspace.package]` in the root Cargo.toml: the one place it is set.
-fn workspace_version(root: &Path) -> Result<String, String> {
+/// A string field of `[workspace.package]` in the root Cargo.toml: the one place the
+/// version (and the repository, when the project has a public one) is set.
+fn workspace_field(root: &Path, key: &str) -> Result<Option<String>, String> {
     let manifest = root.join("Cargo.toml");
     let text =
         std::fs::read_to_string(&manifest).map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
-    let section =
-        text.split("\n[workspace.package]\n").nth(1).map(|rest| rest.split("\n[").next().unwrap_or(""));
-    section
-        .and_then(|s| s.lines().find_map(|l| l.trim().strip_prefix("version = \"")))
+    let section = text
+        .split("\n[workspace.package]\n")
+        .nth(1)
+        .map(|rest| rest.split("\n[").next().unwrap_or(""))
+        .ok_or_else(|| format!("no [workspace.package] in {}", manifest.display()))?;
+    let prefix = format!("{key} = \"");
+    Ok(section
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
         .and_then(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no version in [workspace.package] of {}", manifest.display()))
+        .map(str::to_owned))
 }
 
-fn stamp_version(package_json: &Path, version: &str) -> Result<(), String> {
+/// Writes the workspace's version into the package.json template, and `repository`,
+/// `homepage` and `bugs` from the workspace's `repository` (and `homepage`, when set).
+fn stamp_package_json(root: &Path, package_json: &Path) -> Result<String, String> {
+    let version = workspace_field(root, "version")?
+        .ok_or_else(|| "no version in [workspace.package] of Cargo.toml".to_owned())?;
     let text = std::fs::read_to_string(package_json)
         .map_err(|e| format!("cannot read {}: {e}", package_json.display()))?;
     if !text.contains(VERSION_PLACEHOLDER) {
         return Err(format!("{} has no {VERSION_PLACEHOLDER}", package_json.display()));
     }
-    let stamped = text.replace(VERSION_PLACEHOLDER, &format!("\"version\": \"{version}\""));
-    std::fs::write(package_json, stamped).map_err(|e| format!("cannot write {}: {e}", package_json.display()))
+    let json = |s: &str| serde_json::Value::from(s).to_string();
+    let mut stamped = format!("\"version\": {}", json(&version));
+    match workspace_field(root, "repository")? {
+        Some(repo) => {
+            let repo = repo.trim_end_matches('/');
+            let homepage = workspace_field(root, "homepage")?.unwrap_or_else(|| repo.to_owned());
+            stamped.push_str(&format!(
+                ",\n  \"repository\": {{ \"type\": \"git\", \"url\": {} }},\n  \"homepage\": {},\n  \"bugs\": {{ \"url\": {} }}",
+                json(&format!("git+{repo}.git")),
+                json(&homepage),
+                json(&format!("{repo}/issues")),
+            ));
+        }
+        None => println!(
+            "note: no `repository` in [workspace.package] of Cargo.toml: package.json goes without repository, homepage, bugs"
+        ),
+    }
+    std::fs::write(package_json, text.replace(VERSION_PLACEHOLDER, &stamped))
+        .map_err(|e| format!("cannot write {}: {e}", package_json.display()))?;
+    Ok(version)
 }
 
 /// Where the wasm's code goes, before wasm-opt (whose output has no names): a guide to
@@ -209,4 +235,47 @@ fn print_sizes(dir: &Path) -> Result<(), String> {
     }
     println!("  {:<20} {raw_total:>8} {gz_total:>8}", "total");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace in a temporary directory with this Cargo.toml text and the real template.
+    fn stamped(cargo_toml: &str) -> Result<serde_json::Value, String> {
+        let dir =
+            std::env::temp_dir().join(format!("xtask-stamp-{}-{}", std::process::id(), cargo_toml.len()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("Cargo.toml"), cargo_toml).map_err(|e| e.to_string())?;
+        let package_json = dir.join("package.json");
+        copy(&root().join("web").join("npm").join("package.json"), &package_json)?;
+        let result = stamp_package_json(&dir, &package_json).and_then(|version| {
+            let text = std::fs::read_to_string(&package_json).map_err(|e| e.to_string())?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            assert_eq!(json["version"], version.as_str());
+            Ok(json)
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    #[test]
+    fn package_json_takes_version_and_repository_from_the_workspace() {
+        let json = stamped(
+            "[workspace]\nmembers = []\n\n[workspace.package]\nversion = \"1.2.3\"\nrepository = \"https://example.org/clipcloud-web/\"\n\n[workspace.dependencies]\nversion = \"9\"\n",
+        )
+        .unwrap();
+        assert_eq!(json["version"], "1.2.3");
+        assert_eq!(json["repository"]["url"], "git+https://example.org/clipcloud-web.git");
+        assert_eq!(json["homepage"], "https://example.org/clipcloud-web");
+        assert_eq!(json["bugs"]["url"], "https://example.org/clipcloud-web/issues");
+    }
+
+    #[test]
+    fn without_a_repository_package_json_has_none_and_no_version_is_an_error() {
+        let json = stamped("[workspace]\n\n[workspace.package]\nversion = \"0.4.0\"\n").unwrap();
+        assert_eq!(json["version"], "0.4.0");
+        assert!(json.get("repository").is_none() && json.get("bugs").is_none());
+        assert!(stamped("[workspace]\n\n[workspace.package]\nedition = \"2021\"\n").is_err());
+    }
 }
