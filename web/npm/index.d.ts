@@ -81,7 +81,7 @@ export interface GatewayOptions extends CommonOptions {
 interface CommonOptions {
   /** Developer affiliate id, added to every create that sets none. */
   softId?: number;
-  /** Limit for each HTTP request, in milliseconds (default 30000; at most 2^31 − 1). */
+  /** Limit for each HTTP request, in milliseconds (default 30000; at most 2^31 − 1, more counts as that). */
   timeoutMs?: number;
   /**
    * The HTTP function to send with (default: the global `fetch`, looked up at each call):
@@ -101,8 +101,8 @@ export interface CallOptions {
   /** Aborting it rejects the call at once with code `"aborted"` and cancels its requests and timers. */
   signal?: AbortSignal;
   /**
-   * Limit for the whole call, in milliseconds (at most 2^31 − 1); past it the call rejects
-   * with code `"timeout"`.
+   * Limit for the whole call, in milliseconds (at most 2^31 − 1, more counts as that); past it
+   * the call rejects with code `"timeout"`.
    */
   timeoutMs?: number;
 }

@@ -152,7 +152,8 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
     };
     if (signal?.aborted) return aborted();
     signal?.addEventListener("abort", aborted);
-    if (timeoutMs !== undefined && timeoutMs !== null) limit = setTimeout(() => stop(true), timeoutMs);
+    // setTimeout holds at most 2^31 - 1 ms (24.8 days); longer would fire at once.
+    if (timeoutMs !== undefined && timeoutMs !== null) limit = setTimeout(() => stop(true), Math.min(timeoutMs, 2 ** 31 - 1));
     next(() => core.start(run, Date.now()));
   });
 }

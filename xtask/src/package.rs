@@ -10,7 +10,7 @@
 //! only in where the wasm comes from) → the templates of web/npm, the version stamped from
 //! the workspace's Cargo.toml → npm pack.
 
-use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
+use crate::glue::{esbuild, output, rename_wasm_names, without_unneeded, WASM_FEATURES};
 use crate::{root, run, setup};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,7 +84,7 @@ pub fn build() -> Result<Built, String> {
     let map = output(&mut wasm_opt)?;
     let glue_path = work.join("clipcloud.js");
     let glue = std::fs::read_to_string(&glue_path).map_err(|e| format!("cannot read the glue: {e}"))?;
-    let glue = rename_wasm_names(&glue, &map)?;
+    let glue = without_unneeded(&rename_wasm_names(&glue, &map)?)?;
     std::fs::write(&glue_path, glue).map_err(|e| format!("cannot write the glue: {e}"))?;
 
     let templates = root.join("web").join("npm");

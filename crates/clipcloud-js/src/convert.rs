@@ -62,16 +62,12 @@ fn opt_u32(obj: &JsValue, key: &str, field: Field) -> Result<Option<u32>, Error>
     Ok(opt_u64(obj, key, field, key)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
 }
 
-/// The longest `setTimeout` holds (2^31 − 1 ms, about 24.8 days): a longer one fires at once.
+/// The longest `setTimeout` holds (2^31 − 1 ms, about 24.8 days): a longer one fires at
+/// once. Longer limits are clamped to it (index.js does the same for a call's `timeoutMs`).
 const MAX_TIMER_MS: u64 = 2_147_483_647;
 
 pub fn opt_millis(obj: &JsValue, key: &str) -> Result<Option<Duration>, Error> {
-    match opt_u64(obj, key, Field::Timeout, key)? {
-        Some(ms) if ms > MAX_TIMER_MS => {
-            Err(invalid(Field::Timeout, [key, " must be at most 2147483647 (2^31 - 1)"].concat()))
-        }
-        ms => Ok(ms.map(Duration::from_millis)),
-    }
+    Ok(opt_u64(obj, key, Field::Timeout, key)?.map(|ms| Duration::from_millis(ms.min(MAX_TIMER_MS))))
 }
 
 /// A duration for `setTimeout`, which cannot hold more than [`MAX_TIMER_MS`].
@@ -79,12 +75,13 @@ pub fn timer_millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis().min(u128::from(MAX_TIMER_MS))).unwrap_or(0)
 }
 
-/// `fetch`, when given, must be a function.
-pub fn check_fetch(options: &JsValue) -> Result<(), Error> {
-    match given(options, "fetch") {
-        Some(f) if !f.is_function() => Err(invalid(Field::Fetch, "fetch must be a function".into())),
-        _ => Ok(()),
+/// `key` (`onProgress`, `fetch`), when given, must be a function.
+#[inline(never)] // one copy for both: bytes
+pub fn check_function(obj: &JsValue, key: &str, field: Field) -> Result<(), Error> {
+    if given(obj, key).is_some_and(|f| !f.is_function()) {
+        return Err(invalid(field, [key, " must be a function"].concat()));
     }
+    Ok(())
 }
 
 /// The per-call options `{ signal?, timeoutMs?, onProgress? }` must have the right types;
@@ -93,9 +90,7 @@ pub fn check_call_options(options: &JsValue) -> Result<(), Error> {
     if given(options, "signal").is_some_and(|s| !s.is_instance_of::<AbortSignal>()) {
         return Err(invalid(Field::Signal, "signal must be an AbortSignal".into()));
     }
-    if given(options, "onProgress").is_some_and(|f| !f.is_function()) {
-        return Err(invalid(Field::OnProgress, "onProgress must be a function".into()));
-    }
+    check_function(options, "onProgress", Field::OnProgress)?;
     opt_millis(options, "timeoutMs").map(drop)
 }
 

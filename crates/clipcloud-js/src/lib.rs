@@ -53,10 +53,10 @@ impl Core {
     /// error value `index.js` understands when the options are unusable.
     #[wasm_bindgen(constructor)]
     pub fn new(options: &JsValue) -> Result<Core, JsValue> {
+        convert::check_function(options, "fetch", clipcloud::Field::Fetch).map_err(|e| error_value(&e))?;
         let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey);
         let keyless = matches!(key, Ok(None));
         let build = || -> Result<Session, Error> {
-            convert::check_fetch(options)?;
             let mut config = key?.map_or_else(Config::keyless, Config::new);
             if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
                 config = config.base_url(url);
