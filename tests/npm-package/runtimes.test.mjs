@@ -1,5 +1,5 @@
 // The packed package in other runtimes whose npm packages ship the runtime itself, against
-// the real emulator: Deno (the `node` build, as Deno resolves npm packages) and workerd,
+// the real emulator: Deno and Bun (both take the `node` build) and workerd,
 // Cloudflare Workers' runtime (the `workerd` build, bundled as wrangler bundles: esbuild
 // with the workerd conditions, the wasm a module of its own). Wrangler itself needs
 // Node.js 22.12, newer than this project's Node 20.
@@ -35,24 +35,30 @@ function run(command, args, env = {}) {
 
 const bin = (name) => join(here, "node_modules", ".bin", name);
 
+/** Checks what runtimes/picture.mjs printed. */
+function checkPicture(r) {
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.match(out.resolved, /\/node_modules\/clipcloud\/node\.js$/, "the Node.js build");
+  assert.equal(out.images, 1);
+  assert.ok(out.balance < 10);
+  assert.equal(out.aborted, "aborted");
+}
+
 it("Deno: imports the Node.js build, makes a picture, refuses an aborted signal", async () => {
   const apiKey = await emulator.freshKey(10);
   const dir = await mkdtemp(join(tmpdir(), "clipcloud-deno-"));
   try {
-    const r = await run(bin("deno"), ["run", "--allow-net", "--allow-read", "runtimes/deno.mjs", apiKey, emulator.url], {
-      DENO_DIR: dir,
-      DENO_NO_UPDATE_CHECK: "1",
-      NO_COLOR: "1",
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
-    assert.match(out.resolved, /\/node_modules\/clipcloud\/node\.js$/);
-    assert.equal(out.images, 1);
-    assert.ok(out.balance < 10);
-    assert.equal(out.aborted, "aborted");
+    const args = ["run", "--allow-net", "--allow-read", "runtimes/picture.mjs", apiKey, emulator.url];
+    checkPicture(await run(bin("deno"), args, { DENO_DIR: dir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+it("Bun: imports the Node.js build, makes a picture, refuses an aborted signal", async () => {
+  const apiKey = await emulator.freshKey(10);
+  checkPicture(await run(bin("bun"), ["runtimes/picture.mjs", apiKey, emulator.url], { NO_COLOR: "1" }));
 });
 
 /** A port free now (workerd takes its address from the command line). */
