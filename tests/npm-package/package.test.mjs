@@ -167,6 +167,7 @@ after(async () => {
 for (const [resolution, config] of [
   ["bundler", "tsconfig.json"],
   ["node16", "tsconfig.node16.json"],
+  ["nodenext, from CommonJS", "tsconfig.require.json"],
 ]) {
   it(`types (moduleResolution ${resolution}): tsc --noEmit accepts every call, refuses misuse`, async () => {
     const tsc = join(root, "xtask", "tools", "node_modules", "typescript", "bin", "tsc");
