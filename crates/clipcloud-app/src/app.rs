@@ -29,10 +29,10 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| ctx.form.with(|f| storage::save(storage::FORM, &f.to_json())));
     view! {
         <header class="top">
-            <div class="brand">
+            <h1 class="brand">
                 <span class="logo" aria-hidden="true"></span>
                 "ClipCloud"
-            </div>
+            </h1>
             <Balance/>
             <button
                 class="ghost"
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
             <div class="col">
                 <Queue/>
                 <History/>
+                <crate::keep::Keep/>
             </div>
         </main>
         <Viewer/>
@@ -224,8 +225,10 @@ fn Viewer() -> impl IntoView {
         <dialog id="viewer" class="viewer" aria-label="Image" on:close=move |_| ctx.viewed.set(None)>
             {move || ctx.viewed.get().map(|v| {
                 let url = v.url.clone();
+                // The saved copy when there is one: it outlives the link.
+                let shown = ctx.gallery.src(&v.url).unwrap_or_else(|| v.url.clone());
                 view! {
-                    <img src=v.url.clone() alt=v.alt.clone()/>
+                    <img src=shown alt=v.alt.clone()/>
                     <div class="viewer-bar">
                         <p class="prompt">{v.alt.clone()}</p>
                         {download_button(v.url.clone(), v.file_name.clone(), "Download WebP", "download")}

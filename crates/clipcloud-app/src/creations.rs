@@ -5,7 +5,9 @@ use crate::form::Form;
 use crate::history::{self, Entry};
 use crate::state::ctx;
 use crate::state::{Job, JobState, Viewed};
-use crate::util::{click, copy, download, elapsed, file_name, local_time, money, reactive, set_text};
+use crate::util::{
+    bool_attr, click, copy, download, elapsed, file_name, local_time, money, reactive, set_text,
+};
 use clipcloud::codec::is_http_url;
 use clipcloud::Finished;
 use leptos::either::EitherOf4;
@@ -164,7 +166,8 @@ fn gallery(done: Finished, size: Option<(u32, u32)>, alt: String) -> impl IntoVi
 }
 
 /// One image: a thumbnail at the image's aspect ratio (opens the viewer), with
-/// download and copy-link. Says so when the temporary link no longer loads.
+/// download and copy-link. Shown from the copy saved in the browser once there is one
+/// (`data-saved`); says so when there is none and the temporary link no longer loads.
 pub fn thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, small: bool) -> impl IntoView {
     let ctx = ctx();
     let broken = RwSignal::new(false);
@@ -176,12 +179,21 @@ pub fn thumb(url: String, alt: String, file: String, size: Option<(u32, u32)>, s
         move |_| ctx.viewed.set(Some(viewed.clone()))
     };
     let link = url.clone();
+    let gallery = ctx.gallery;
+    let src = {
+        let url = url.clone();
+        move || gallery.src(&url)
+    };
+    let saved = {
+        let url = url.clone();
+        move || bool_attr(gallery.is_saved(&url))
+    };
     view! {
-        <figure class="thumb" class:small=small>
+        <figure class="thumb" class:small=small data-saved=reactive(saved)>
             <button type="button" class="frame" style:aspect-ratio=ratio title="View large" on:click=click(view_it) disabled=reactive(move || broken.get())>
                 // Both there, one hidden: no code in the wasm to swap one for the other.
-                <img src=url.clone() alt=alt.clone() loading="lazy" hidden=reactive(move || broken.get())
-                    on:error=move |_| broken.set(true)/>
+                <img src=reactive(src) alt=alt.clone() loading="lazy" hidden=reactive(move || broken.get())
+                    on:error=move |_| broken.set(true) on:load=move |_| broken.set(false)/>
                 <span class="expired" hidden=reactive(move || !broken.get())>"Link expired"</span>
             </button>
             {(!small).then(|| view! {
@@ -227,7 +239,9 @@ pub fn History() -> impl IntoView {
         ctx.history.with(|h| history::search(h, &q).into_iter().cloned().collect::<Vec<_>>())
     };
     let clear = move |_| {
-        let sure = window().confirm_with_message("Clear the whole history on this device?").unwrap_or(false);
+        let sure = window()
+            .confirm_with_message("Delete the whole history and every saved picture on this device?")
+            .unwrap_or(false);
         if sure {
             ctx.clear_history();
         }
@@ -246,7 +260,7 @@ pub fn History() -> impl IntoView {
                     "Clear"
                 </button>
             </div>
-            <p class="hint">"Kept on this device. Image links are temporary: older ones stop loading."</p>
+            <p class="hint">"Kept on this device with their pictures, which stay after the service's links expire."</p>
             <p class="empty" hidden=reactive(move || !ctx.history.with(Vec::is_empty))>
                 "Finished creations are listed here."
             </p>
@@ -275,6 +289,15 @@ fn history_row(entry: Entry) -> impl IntoView {
         }
     };
     let thumbs = thumbs(&entry.images, &entry.creation_id, &prompt, entry.size, true);
+    let pinned = entry.pinned;
+    let pin = {
+        let id = entry.creation_id.clone();
+        move |_| ctx.gallery.set_pinned(&id, !pinned)
+    };
+    let delete = {
+        let id = entry.creation_id.clone();
+        move |_| ctx.gallery.delete(vec![id.clone()])
+    };
     view! {
         <li class="entry">
             <div class="thumbs small">{thumbs}</div>
@@ -289,6 +312,10 @@ fn history_row(entry: Entry) -> impl IntoView {
             <div class="entry-actions">
                 <button type="button" class="primary small" on:click=click(rerun) title="Create it again">"Re-run"</button>
                 <button type="button" class="ghost small" on:click=click(edit) title="Load into the form">"Edit"</button>
+                <button type="button" class="ghost small pin" aria-pressed=bool_attr(pinned) on:click=click(pin)
+                    title="Keep when storage runs out">{if pinned { "Pinned" } else { "Pin" }}</button>
+                <button type="button" class="ghost small delete" on:click=click(delete)
+                    title="Delete it and its pictures from this device">"Delete"</button>
             </div>
         </li>
     }

@@ -19,6 +19,8 @@ pub fn start(ctx: Ctx) {
             FetchTransport.send(&gateway::info_request(&origin), core::time::Duration::from_secs(5)).await;
         let need = answer.ok().and_then(|r| gateway::decode_info(&r)).map(|info| info.apikey);
         let keyless = need == Some(KeyNeed::None);
+        // A gateway relays the service's images on its own origin: pictures are saved through it.
+        ctx.gallery.via_gateway.try_set(need.is_some());
         ctx.settings.update(|s| {
             s.gateway = need;
             if keyless {

@@ -1,12 +1,14 @@
-//! Past creations, kept on this device: newest first, searchable, capped.
+//! Past creations, kept on this device: newest first, searchable, capped. Their pictures
+//! are saved beside them (see `gallery`), so an entry outlives the service's temporary links.
 
 use crate::json::{self, Value};
 use crate::pending::{set_size, size_from_json};
 use crate::request::Request;
 use crate::text::lowercase;
 
-/// Entries kept at most; the oldest go first.
-pub const MAX_ENTRIES: usize = 200;
+/// Entries kept at most; the oldest go first. Kept in IndexedDB, where the browser's quota
+/// (shown and managed in the Storage panel) is the real limit; this only bounds the list.
+pub const MAX_ENTRIES: usize = 5000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
@@ -20,6 +22,8 @@ pub struct Entry {
     pub finished_ms: f64,
     /// Image size, when known, for thumbnails at the right aspect ratio.
     pub size: Option<(u32, u32)>,
+    /// Kept when storage runs out: never offered for removal.
+    pub pinned: bool,
 }
 
 impl Entry {
@@ -32,6 +36,9 @@ impl Entry {
         o.set("images", json::from_array(self.images.iter().map(|u| json::from_str(u)).collect()));
         o.number("finished_ms", self.finished_ms);
         set_size(&mut o, self.size);
+        if self.pinned {
+            o.set("pinned", json::from_bool(true));
+        }
         o.finish()
     }
 
@@ -45,6 +52,7 @@ impl Entry {
             images: images.iter().filter_map(json::string).collect(),
             finished_ms: json::get_f64(v, "finished_ms")?,
             size: size_from_json(v),
+            pinned: json::get(v, "pinned").as_ref().and_then(json::boolean).unwrap_or(false),
         })
     }
 }
@@ -60,6 +68,33 @@ pub fn add(entries: &mut Vec<Entry>, entry: Entry) {
     entries.retain(|e| e.creation_id != entry.creation_id);
     entries.insert(0, entry);
     entries.truncate(MAX_ENTRIES);
+}
+
+/// Adds what `other` has that `entries` lacks (an import, or creations finished while the
+/// saved history was still loading), then keeps the newest first.
+pub fn merge(entries: &mut Vec<Entry>, other: Vec<Entry>) {
+    for entry in other {
+        if !entries.iter().any(|e| e.creation_id == entry.creation_id) {
+            entries.push(entry);
+        }
+    }
+    entries.sort_by(|a, b| b.finished_ms.total_cmp(&a.finished_ms));
+    entries.truncate(MAX_ENTRIES);
+}
+
+/// The oldest entries not pinned that have pictures, oldest first, until their pictures
+/// number at least `pictures`: what is offered for removal when storage is full.
+pub fn oldest_unpinned(entries: &[Entry], pictures: usize) -> Vec<&Entry> {
+    let mut out = Vec::new();
+    let mut freed = 0;
+    for e in entries.iter().rev().filter(|e| !e.pinned && !e.images.is_empty()) {
+        if freed >= pictures {
+            break;
+        }
+        freed += e.images.len();
+        out.push(e);
+    }
+    out
 }
 
 /// Entries whose prompt, negative prompt or style contain every word of `query`
@@ -102,7 +137,35 @@ mod tests {
             images: vec!["http://127.0.0.1:8787/images/a.webp".into()],
             finished_ms: 1.0,
             size: Some((512, 512)),
+            pinned: false,
         }
+    }
+
+    #[test]
+    fn merge_adds_only_new_entries_newest_first() {
+        let mut h = vec![entry("b", "two", "standard")];
+        h[0].finished_ms = 2.0;
+        let mut a = entry("a", "one", "standard");
+        a.finished_ms = 1.0;
+        let mut c = entry("c", "three", "standard");
+        c.finished_ms = 3.0;
+        merge(&mut h, vec![a, c, entry("b", "other", "standard")]);
+        assert_eq!(h.iter().map(|e| e.creation_id.as_str()).collect::<Vec<_>>(), ["c", "b", "a"]);
+        assert_eq!(h[1].request.prompt(), "two");
+    }
+
+    #[test]
+    fn oldest_unpinned_offers_enough_pictures_oldest_first() {
+        let mut h =
+            vec![entry("3", "x", "s"), entry("2", "x", "s"), entry("1", "x", "s"), entry("0", "x", "s")];
+        h[3].pinned = true; // the oldest is pinned: never offered
+        h[2].images.push("http://x/b.webp".into()); // two pictures
+        let ids = |n| oldest_unpinned(&h, n).iter().map(|e| e.creation_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(1), ["1"]);
+        assert_eq!(ids(2), ["1"]);
+        assert_eq!(ids(3), ["1", "2"]);
+        assert_eq!(ids(99), ["1", "2", "3"]);
+        assert!(ids(0).is_empty());
     }
 
     #[test]
@@ -135,6 +198,7 @@ mod tests {
         h[1].size = None;
         h[1].censored = 2;
         h[1].finished_ms = 1_764_000_000_123.0;
+        h[1].pinned = true;
         assert_eq!(from_json(&to_json(&h)), h);
         assert!(from_json("{not json").is_empty());
         assert!(from_json("").is_empty());

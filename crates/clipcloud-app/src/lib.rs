@@ -16,11 +16,19 @@ pub mod text;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(target_arch = "wasm32")]
+mod archive;
+#[cfg(target_arch = "wasm32")]
 mod compose;
 #[cfg(target_arch = "wasm32")]
 mod creations;
 #[cfg(target_arch = "wasm32")]
+pub mod gallery;
+#[cfg(target_arch = "wasm32")]
 mod gateway;
+#[cfg(target_arch = "wasm32")]
+mod idb;
+#[cfg(target_arch = "wasm32")]
+mod keep;
 #[cfg(target_arch = "wasm32")]
 pub mod state;
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,8 @@
 //! talk to the API (all through the core crate's `Client`).
 
 use crate::form::Form;
-use crate::history::{self, Entry};
+use crate::gallery::Gallery;
+use crate::history::Entry;
 use crate::json;
 use crate::pending::{self, Pending};
 use crate::request::{self, Request};
@@ -183,7 +184,9 @@ pub struct Ctx {
     pub styles: RwSignal<Vec<Style>>,
     pub form: RwSignal<Form>,
     pub jobs: RwSignal<Vec<Job>>,
+    /// Past creations (the gallery's: saved with their pictures).
     pub history: RwSignal<Vec<Entry>>,
+    pub gallery: Gallery,
     /// Ticks every second, for elapsed times.
     pub now: RwSignal<f64>,
     pub viewed: RwSignal<Option<Viewed>>,
@@ -233,7 +236,9 @@ impl Ctx {
         if form.style.is_empty() {
             form.style = storage::get(storage::local(), storage::STYLE).unwrap_or_else(|| "standard".into());
         }
-        let history = history::from_json(&storage::load(storage::HISTORY));
+        // The history and its pictures are read from IndexedDB (see `gallery`).
+        let gallery = Gallery::new();
+        gallery.start();
         Self {
             settings: RwSignal::new(settings),
             connection: RwSignal::new(Connection::Idle),
@@ -241,7 +246,8 @@ impl Ctx {
             styles: RwSignal::new(Vec::new()),
             form: RwSignal::new(form),
             jobs: RwSignal::new(Vec::new()),
-            history: RwSignal::new(history),
+            history: gallery.history,
+            gallery,
             now: RwSignal::new(now_ms()),
             viewed: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -431,19 +437,14 @@ impl Ctx {
         }
     }
 
+    /// Deletes every creation and picture kept on this device.
     pub fn clear_history(self) {
-        self.history.set(Vec::new());
-        storage::remove(storage::local(), storage::HISTORY);
+        self.gallery.delete_all();
     }
 
+    /// Adds a finished creation to the history; its pictures are saved at once.
     fn add_history(self, entry: Entry) {
-        let mut list = self
-            .history
-            .try_get_untracked()
-            .unwrap_or_else(|| history::from_json(&storage::load(storage::HISTORY)));
-        history::add(&mut list, entry);
-        storage::save(storage::HISTORY, &history::to_json(&list));
-        self.history.try_set(list);
+        self.gallery.add(entry);
     }
 }
 
@@ -511,6 +512,7 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
                 images: done.images.clone(),
                 finished_ms: now_ms(),
                 size: job.size,
+                pinned: false,
             });
             job.state.set(JobState::Done(done));
             ctx.refresh_balance();

@@ -137,7 +137,7 @@ pub fn Snippet() -> impl IntoView {
                 {tab(Lang::Curl, "curl")}
             </div>
             // Both there, one hidden: no code in the wasm to swap one for the other.
-            <pre class="code" hidden=reactive(move || code().is_err())>
+            <pre class="code" tabindex="0" hidden=reactive(move || code().is_err())>
                 <code>{reactive(move || code().unwrap_or_default())}</code>
             </pre>
             <div class="actions" hidden=reactive(move || code().is_err())>

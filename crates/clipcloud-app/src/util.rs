@@ -102,14 +102,22 @@ pub async fn fetch_image(url: &str) -> Result<web_sys::Blob, String> {
     JsFuture::from(read).await.map(JsCast::unchecked_into).map_err(|_| UNREAD.into())
 }
 
-/// Saves the image at `url` as `file`. Browsers ignore the `download` attribute on
-/// links to other origins (the service's images), so the image is fetched and saved
-/// from a blob: URL of our own.
+/// Saves the image at `url` as `file`: the copy saved in the browser when there is one
+/// (it outlives the link), else fetched. Browsers ignore the `download` attribute on links
+/// to other origins (the service's images), so either is saved from a blob: URL of our own.
 pub async fn download(url: &str, file: &str) -> Result<(), String> {
+    let blob = match crate::gallery::blob(url).await {
+        Some(blob) => blob,
+        None => fetch_image(url).await?,
+    };
+    save_blob(&blob, file)
+}
+
+/// Hands `blob` to the browser as a file named `file`.
+pub fn save_blob(blob: &web_sys::Blob, file: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let blob = fetch_image(url).await?;
     const UNSAVED: &str = "Download failed: the browser did not take the file.";
-    let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| UNSAVED)?;
+    let href = web_sys::Url::create_object_url_with_blob(blob).map_err(|_| UNSAVED)?;
     let link = leptos::prelude::document().create_element("a").map_err(|_| UNSAVED)?;
     let _ = link.set_attribute("href", &href);
     let _ = link.set_attribute("download", file);

@@ -1,0 +1,382 @@
+//! The gallery: every finished picture is saved in the browser (IndexedDB, see `idb`) the
+//! moment it is ready, and shown from there (an object URL per picture), so a reload, a
+//! browser restart or the service's link expiring loses nothing. The history is kept there
+//! too (moved once from localStorage, where it used to be). Storage running out is never
+//! silent: it is said, and the oldest unpinned pictures are offered for removal.
+
+use crate::history::{self, Entry};
+use crate::idb::{self, Db, StoreError, IMAGES, RECORDS};
+use crate::storage;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The history's key in the `records` store.
+const HISTORY: &str = "history";
+
+thread_local! {
+    /// The database once opened; `None` before, or when the browser refuses it.
+    static DB: RefCell<Option<Db>> = const { RefCell::new(None) };
+}
+
+fn db() -> Result<Db, StoreError> {
+    DB.with(|d| d.borrow().clone()).ok_or(StoreError::Unavailable)
+}
+
+/// What the Storage panel shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoreInfo {
+    /// Bytes used and allowed (`navigator.storage.estimate()`).
+    pub estimate: Option<(f64, f64)>,
+    /// Whether the browser keeps this site's data until the user deletes it.
+    pub persisted: Option<bool>,
+    /// The browser's answer to the last request for persistent storage, in words.
+    pub persist_answer: Option<String>,
+    /// What went wrong last (shown as an alert until it is solved).
+    pub problem: Option<StoreError>,
+    /// Links of finished pictures not saved yet (storage was full): saved again once
+    /// room is made.
+    pub unsaved: Vec<String>,
+    /// A short report of the last export or import.
+    pub report: Option<String>,
+}
+
+/// The gallery's state, shared through the app's context (`Ctx::gallery`).
+#[derive(Clone, Copy)]
+pub struct Gallery {
+    /// Past creations, newest first (saved in IndexedDB).
+    pub history: RwSignal<Vec<Entry>>,
+    /// The object URL of each saved picture, by its link; `None` until the store was read.
+    pub saved: RwSignal<Option<HashMap<String, String>>>,
+    pub info: RwSignal<StoreInfo>,
+    /// Whether a gateway serves this page (its `/images/` route relays the service's images).
+    pub via_gateway: RwSignal<bool>,
+}
+
+impl Default for Gallery {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gallery {
+    pub fn new() -> Self {
+        Self {
+            history: RwSignal::new(Vec::new()),
+            saved: RwSignal::new(None),
+            info: RwSignal::new(StoreInfo::default()),
+            via_gateway: RwSignal::new(false),
+        }
+    }
+
+    /// Opens the store, moves an old localStorage history into it (once), reads the history
+    /// and every saved picture, then saves what is missing while its links still load.
+    pub fn start(self) {
+        spawn_local(async move {
+            if let Err(e) = self.load().await {
+                self.info.try_update(|i| i.problem = Some(e));
+                // Nothing to read: show the links as they are.
+                self.saved.try_update(|s| *s = Some(s.take().unwrap_or_default()));
+            }
+            self.refresh_estimate();
+            let missing = self.missing();
+            self.keep(missing);
+        });
+    }
+
+    async fn load(self) -> Result<(), StoreError> {
+        let db = idb::open().await?;
+        DB.with(|d| *d.borrow_mut() = Some(db.clone()));
+        let saved_text = db.get(RECORDS, HISTORY).await?.and_then(|v| v.as_string());
+        let mut list = history::from_json(&saved_text.clone().unwrap_or_default());
+        // Once: the history earlier versions kept in localStorage, removed only once it is
+        // safely in IndexedDB.
+        let old = storage::load(storage::HISTORY);
+        if !old.is_empty() {
+            history::merge(&mut list, history::from_json(&old));
+            write_history(&db, &list).await?;
+            storage::remove(storage::local(), storage::HISTORY);
+        }
+        // Creations that finished while this was loading are kept too.
+        let finished_meanwhile = self.history.try_get_untracked().unwrap_or_default();
+        let grew = finished_meanwhile.iter().any(|e| !list.iter().any(|l| l.creation_id == e.creation_id));
+        history::merge(&mut list, finished_meanwhile);
+        if grew {
+            write_history(&db, &list).await?;
+        }
+        self.history.try_set(list);
+        let mut urls = HashMap::new();
+        for (link, blob) in db.all(IMAGES).await? {
+            if let Some(url) = blob
+                .dyn_ref::<web_sys::Blob>()
+                .and_then(|b| web_sys::Url::create_object_url_with_blob(b).ok())
+            {
+                urls.insert(link, url);
+            }
+        }
+        self.saved.try_set(Some(urls));
+        Ok(())
+    }
+
+    /// Links in the history whose pictures are not saved.
+    fn missing(self) -> Vec<String> {
+        let saved = self.saved.try_get_untracked().flatten().unwrap_or_default();
+        self.history
+            .try_with_untracked(|h| {
+                h.iter().flat_map(|e| e.images.iter()).filter(|l| !saved.contains_key(*l)).cloned().collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The object URL to show for `link`: its saved copy, else the link itself; `None`
+    /// until the store was read (so no expired link is tried in between).
+    pub fn src(self, link: &str) -> Option<String> {
+        self.saved.with(|s| s.as_ref().map(|s| s.get(link).cloned().unwrap_or_else(|| link.to_owned())))
+    }
+
+    pub fn is_saved(self, link: &str) -> bool {
+        self.saved.with(|s| s.as_ref().is_some_and(|s| s.contains_key(link)))
+    }
+
+    /// Adds a finished creation to the history and saves it with its pictures.
+    pub fn add(self, entry: Entry) {
+        let links = entry.images.clone();
+        self.history.try_update(|h| history::add(h, entry));
+        self.save_history();
+        self.keep(links);
+    }
+
+    /// Saves the history as it is now.
+    pub fn save_history(self) {
+        let list = self.history.get_untracked();
+        spawn_local(async move {
+            let result = match db() {
+                Ok(db) => write_history(&db, &list).await,
+                Err(e) => Err(e),
+            };
+            self.report(result);
+        });
+    }
+
+    /// Fetches and saves the pictures at `links` not saved yet, one after the other.
+    pub fn keep(self, links: Vec<String>) {
+        let links: Vec<String> = links.into_iter().filter(|l| clipcloud::codec::is_http_url(l)).collect();
+        if links.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            for link in links {
+                if self.is_saved_untracked(&link) {
+                    continue;
+                }
+                let result = self.keep_one(&link).await;
+                let full = result == Err(StoreError::Full);
+                self.info.try_update(|i| {
+                    i.unsaved.retain(|l| *l != link);
+                    if full {
+                        i.unsaved.push(link.clone());
+                    }
+                });
+                // A link that no longer loads is no storage problem: the card says so.
+                if !matches!(result, Err(StoreError::Failed(ref n)) if n == FETCH_FAILED) {
+                    self.report(result);
+                }
+            }
+            self.refresh_estimate();
+        });
+    }
+
+    fn is_saved_untracked(self, link: &str) -> bool {
+        self.saved.try_with_untracked(|s| s.as_ref().is_some_and(|s| s.contains_key(link))).unwrap_or(false)
+    }
+
+    async fn keep_one(self, link: &str) -> Result<(), StoreError> {
+        let db = db()?;
+        let via = fetch_link(link, self.via_gateway.get_untracked());
+        let blob =
+            crate::util::fetch_image(&via).await.map_err(|_| StoreError::Failed(FETCH_FAILED.into()))?;
+        db.write(IMAGES, &[(link.to_owned(), blob.clone().into())], &[]).await?;
+        self.show(link, &blob);
+        Ok(())
+    }
+
+    /// Shows `blob` as the picture at `link` (an object URL).
+    pub fn show(self, link: &str, blob: &web_sys::Blob) {
+        if let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) {
+            self.saved.try_update(|s| {
+                if let Some(old) = s.get_or_insert_with(HashMap::new).insert(link.to_owned(), url) {
+                    let _ = web_sys::Url::revoke_object_url(&old);
+                }
+            });
+        }
+    }
+
+    /// Keeps a problem for the panel to show, or clears a storage-full one that is over.
+    fn report(self, result: Result<(), StoreError>) {
+        self.info.try_update(|i| match result {
+            Err(e) => i.problem = Some(e),
+            Ok(()) if i.unsaved.is_empty() && i.problem == Some(StoreError::Full) => i.problem = None,
+            Ok(()) => {}
+        });
+    }
+
+    /// Deletes these creations and their pictures.
+    pub fn delete(self, ids: Vec<String>) {
+        let mut gone = Vec::new();
+        self.history.update(|h| {
+            h.retain(|e| {
+                let drop = ids.contains(&e.creation_id);
+                if drop {
+                    gone.extend(e.images.iter().cloned());
+                }
+                !drop
+            })
+        });
+        self.forget(&gone);
+        self.info.update(|i| i.unsaved.retain(|l| !gone.contains(l)));
+        let list = self.history.get_untracked();
+        spawn_local(async move {
+            let result = async {
+                let db = db()?;
+                db.write(IMAGES, &[], &gone).await?;
+                write_history(&db, &list).await
+            }
+            .await;
+            self.report(result);
+            self.refresh_estimate();
+            // Room made: save what storage had no room for.
+            let unsaved = self.info.try_with_untracked(|i| i.unsaved.clone()).unwrap_or_default();
+            self.keep(unsaved);
+        });
+    }
+
+    /// Deletes every creation and picture.
+    pub fn delete_all(self) {
+        self.history.set(Vec::new());
+        let links: Vec<String> = self
+            .saved
+            .with_untracked(|s| s.as_ref().map(|s| s.keys().cloned().collect()).unwrap_or_default());
+        self.forget(&links);
+        self.info.update(|i| {
+            i.unsaved.clear();
+            i.problem = None;
+        });
+        spawn_local(async move {
+            let result = async {
+                let db = db()?;
+                db.clear(IMAGES).await?;
+                write_history(&db, &[]).await
+            }
+            .await;
+            self.report(result);
+            self.refresh_estimate();
+        });
+    }
+
+    /// Revokes the object URLs of these pictures.
+    fn forget(self, links: &[String]) {
+        self.saved.update(|s| {
+            if let Some(s) = s {
+                for link in links {
+                    if let Some(url) = s.remove(link) {
+                        let _ = web_sys::Url::revoke_object_url(&url);
+                    }
+                }
+            }
+        });
+    }
+
+    pub fn set_pinned(self, creation_id: &str, pinned: bool) {
+        self.history.update(|h| {
+            if let Some(e) = h.iter_mut().find(|e| e.creation_id == creation_id) {
+                e.pinned = pinned;
+            }
+        });
+        self.save_history();
+    }
+
+    /// Reads `navigator.storage.estimate()` and `persisted()` into the panel.
+    pub fn refresh_estimate(self) {
+        spawn_local(async move {
+            let Some(manager) = manager() else { return };
+            if let Some(estimate) = promise(manager.estimate().ok()).await {
+                let number =
+                    |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
+                if let (Some(used), Some(allowed)) = (number("usage"), number("quota")) {
+                    self.info.try_update(|i| i.estimate = Some((used, allowed)));
+                }
+            }
+            if let Some(on) = promise(manager.persisted().ok()).await.and_then(|v| v.as_bool()) {
+                self.info.try_update(|i| i.persisted = Some(on));
+            }
+        });
+    }
+
+    /// Asks the browser to keep this site's data until the user deletes it
+    /// (`navigator.storage.persist()`), and shows its answer.
+    pub fn ask_persist(self) {
+        self.info.update(|i| i.persist_answer = Some("Asking the browser…".into()));
+        spawn_local(async move {
+            let answer = match manager() {
+                None => None,
+                Some(m) => promise(m.persist().ok()).await.and_then(|v| v.as_bool()),
+            };
+            let text = match answer {
+                Some(true) => "The browser agreed: pictures stay until you delete them.",
+                Some(false) => {
+                    "The browser declined for now: it may clear the pictures when the device is short of \
+                     space. Bookmarking the site or installing it often makes it agree; exporting keeps a copy."
+                }
+                None => "This browser cannot keep data persistently: export the gallery to keep a copy.",
+            };
+            self.info.try_update(|i| {
+                i.persist_answer = Some(text.into());
+                if answer.is_some() {
+                    i.persisted = answer;
+                }
+            });
+        });
+    }
+}
+
+/// A link whose fetch failed (offline, or expired): not a storage problem.
+const FETCH_FAILED: &str = "FetchFailed";
+
+async fn write_history(db: &Db, list: &[Entry]) -> Result<(), StoreError> {
+    db.write(RECORDS, &[(HISTORY.to_owned(), JsValue::from_str(&history::to_json(list)))], &[]).await
+}
+
+/// The saved picture at `link`, if any (for download and export).
+pub async fn blob(link: &str) -> Option<web_sys::Blob> {
+    db().ok()?.get(IMAGES, link).await.ok().flatten()?.dyn_into().ok()
+}
+
+/// Saves pictures (an import) in one transaction.
+pub async fn put_images(items: &[(String, JsValue)]) -> Result<(), StoreError> {
+    db()?.write(IMAGES, items, &[]).await
+}
+
+/// Where to fetch a picture from: through this page's gateway (`/images/NAME`, same origin,
+/// whatever CORS the service sends) when the link is on another origin and a gateway serves
+/// the page; else the link itself.
+fn fetch_link(link: &str, via_gateway: bool) -> String {
+    let origin = window().location().origin().unwrap_or_default();
+    if !via_gateway || link.starts_with(&(origin.clone() + "/")) {
+        return link.to_owned();
+    }
+    match link.rsplit_once("/images/") {
+        Some((_, name)) if !name.is_empty() && !name.contains('/') => origin + "/images/" + name,
+        _ => link.to_owned(),
+    }
+}
+
+fn manager() -> Option<web_sys::StorageManager> {
+    Some(web_sys::window()?.navigator().storage())
+}
+
+async fn promise(p: Option<js_sys::Promise>) -> Option<JsValue> {
+    JsFuture::from(p?).await.ok()
+}
