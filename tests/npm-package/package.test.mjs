@@ -17,14 +17,12 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, extname, join, normalize, resolve } from "node:path";
+import { extname, join, normalize } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "vite";
+import { here, root, startEmulator } from "./support.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
 // playwright-core and typescript: the versions pinned in xtask/tools.
 const tools = createRequire(join(root, "xtask", "tools", "package.json"));
 const { chromium, firefox } = tools("playwright-core");
@@ -41,26 +39,10 @@ const CHROMIUM_FLAGS = [
 /** Long enough that a wait is surely still polling when the test aborts it. */
 const EMULATOR_DELAY_MS = "1500";
 
-let emulator; // { url, log: [{ at, line }], child }
+let emulator; // support.mjs: { url, log: [{ at, line }], stop, freshKey }
 let server; // static files of this directory
 let pageOrigin;
 let profile; // Chromium's profile directory
-
-function startEmulator() {
-  const bin = process.env.CLIPCLOUD_EMULATOR_BIN ?? join(root, "target", "debug", "clipcloud-emulator");
-  const child = spawn(bin, ["--port", "0", "--delay-ms", EMULATOR_DELAY_MS], { stdio: ["ignore", "pipe", "pipe"] });
-  const log = [];
-  createInterface({ input: child.stderr }).on("line", (line) => log.push({ at: Date.now(), line }));
-  return new Promise((resolveStart, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the emulator exited (${code}) before listening`)));
-    createInterface({ input: child.stdout }).once("line", (first) => {
-      const prefix = "clipcloud-emulator listening on ";
-      if (!first.startsWith(prefix)) reject(new Error(`unexpected first line: ${first}`));
-      resolveStart({ url: first.slice(prefix.length).trim(), log, child });
-    });
-  });
-}
 
 const gatewayBin = process.env.CLIPCLOUD_GATEWAY_BIN ?? join(root, "target", "debug", "clipcloud-gateway");
 
@@ -115,20 +97,11 @@ function startServer() {
   return new Promise((ok) => srv.listen(0, "127.0.0.1", () => ok(srv)));
 }
 
-async function freshKey(balance) {
-  const res = await fetch(`${emulator.url}/emulator/keys`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ balance }),
-  });
-  return (await res.json()).apikey;
-}
-
 /** Requests the emulator logged for a path so far. */
 const requestsFor = (path) => emulator.log.filter(({ line }) => line.includes(` ${path}?`));
 
 before(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulator(EMULATOR_DELAY_MS);
   await build({
     root: join(here, "vite"),
     base: "./",
@@ -160,7 +133,7 @@ const BROWSERS = {
 
 after(async () => {
   server?.close();
-  emulator?.child.kill();
+  emulator?.stop();
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
@@ -245,7 +218,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
 
       it("generate resolves with the images and the cost, reporting progress", async () => {
-        const apiKey = await freshKey(50);
+        const apiKey = await emulator.freshKey(50);
         const result = await page.evaluate(
           async ({ apiKey, baseUrl }) => {
             const { ClipCloud } = window.clipcloud;
@@ -285,7 +258,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
 
       it("create, check, wait and styles", async () => {
-        const apiKey = await freshKey(20);
+        const apiKey = await emulator.freshKey(20);
         const r = await page.evaluate(
           async ({ apiKey, baseUrl }) => {
             const { ClipCloud } = window.clipcloud;
@@ -314,7 +287,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
 
       it("aborting mid-wait rejects at once with code aborted, and polling stops", async () => {
-        const apiKey = await freshKey(10);
+        const apiKey = await emulator.freshKey(10);
         const r = await page.evaluate(
           async ({ apiKey, baseUrl }) => {
             const { ClipCloud, ClipCloudError } = window.clipcloud;
@@ -397,7 +370,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
 
       it("invalid input is refused before anything is sent", async () => {
-        const apiKey = await freshKey(10);
+        const apiKey = await emulator.freshKey(10);
         const r = await page.evaluate(
           async ({ apiKey, baseUrl }) => {
             const { ClipCloud } = window.clipcloud;
@@ -446,7 +419,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
 
       it("an advanced create sends its extra fields as given", async () => {
-        const apiKey = await freshKey(10);
+        const apiKey = await emulator.freshKey(10);
         const r = await page.evaluate(
           async ({ apiKey, baseUrl }) => {
             const { ClipCloud } = window.clipcloud;
@@ -478,7 +451,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       });
 
       it("timeoutMs bounds a whole call", async () => {
-        const apiKey = await freshKey(10);
+        const apiKey = await emulator.freshKey(10);
         const r = await page.evaluate(
           async ({ apiKey, baseUrl }) => {
             const { ClipCloud } = window.clipcloud;
@@ -544,7 +517,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       "works through a gateway in operator-key mode, and shows its refusals",
       async () => {
         assert.ok(existsSync(gatewayBin), `no gateway binary at ${gatewayBin} (cargo build -p clipcloud-gateway)`);
-        const key = await freshKey(50);
+        const key = await emulator.freshKey(50);
         gateway = await startGateway({ key, origin: pageOrigin, dailyCap: 3 });
         const info = await (await fetch(`${gateway.url}/gateway/info`)).json();
         const r = await page.evaluate(async (baseUrl) => {

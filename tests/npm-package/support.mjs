@@ -10,12 +10,15 @@ import { fileURLToPath } from "node:url";
 export const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, "../..");
 
-/** Starts the emulator on a free port; its stderr lines (one per request) are kept in `log`. */
+/**
+ * Starts the emulator on a free port; its stderr lines (one per request, never a key) are
+ * kept in `log` as `{ at: Date.now(), line }`.
+ */
 export function startEmulator(delayMs) {
   const bin = process.env.CLIPCLOUD_EMULATOR_BIN ?? join(root, "target", "debug", "clipcloud-emulator");
   const child = spawn(bin, ["--port", "0", "--delay-ms", String(delayMs)], { stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
-  createInterface({ input: child.stderr }).on("line", (line) => log.push(line));
+  createInterface({ input: child.stderr }).on("line", (line) => log.push({ at: Date.now(), line }));
   return new Promise((ok, fail) => {
     child.once("error", fail);
     child.once("exit", (code) => fail(new Error(`the emulator exited (${code}) before listening`)));

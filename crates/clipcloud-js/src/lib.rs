@@ -7,8 +7,10 @@
 //! values (camelCase) and the core's types, and errors as plain values that `index.js`
 //! turns into `ClipCloudError`s.
 //!
-//! Size matters (the whole package a page loads is budgeted at 21 KB gzipped): no
-//! serde on the JS side, no `format!`, nothing that can panic on bad input.
+//! Size matters (what a page loads, printed by `cargo xtask package`, must not grow): no
+//! serde on the JS side, no `format!`, nothing that can panic on bad input. The same wasm
+//! serves every runtime (browsers, Node.js, Deno, Bun, workerd); only index.js's
+//! `wasm-source.js` differs per bundle.
 #![cfg(target_arch = "wasm32")]
 
 mod convert;
