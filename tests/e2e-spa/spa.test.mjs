@@ -688,3 +688,42 @@ test("storage made small: a clear message, and the oldest unpinned pictures offe
   await cdp.send("Storage.overrideQuotaForOrigin", { origin: BASE });
   assert.deepEqual(page.problems, []);
 });
+
+test("a history an earlier version kept in localStorage moves to IndexedDB once, nothing lost", async (t) => {
+  // A creation made before this version, straight through the API: its link still loads.
+  const key = await freshKey(10);
+  const created = await (await fetch(`${BASE}/api/creation?apikey=${key}`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ prompt: "An apple from an earlier version", styleName: "standard" }),
+  })).json();
+  let results;
+  for (let i = 0; i < 120 && !results; i++) {
+    const check = await (await fetch(`${BASE}/api/creation/${created.creation_id}?apikey=${key}`)).json();
+    results = check.results;
+    if (!results) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  assert.equal(results?.length, 1);
+  const old = [
+    { creation_id: created.creation_id, request: { Style: { prompt: "An apple from an earlier version", styleName: "standard" } },
+      cost: 1.1, images: results, finished_ms: 1_764_000_000_000, size: [512, 512] },
+    { creation_id: "gone-1", request: { Style: { prompt: "A pear whose link expired long ago", styleName: "standard" } },
+      cost: 1.1, images: [`${BASE}/images/${"0".repeat(64)}.webp`], finished_ms: 1_763_000_000_000, size: [512, 512] },
+  ];
+  const page = await open(t);
+  await page.evaluate((text) => localStorage.setItem("clipcloud.history", text), JSON.stringify(old));
+  await page.reload();
+  const entries = page.locator(".history .entry");
+  await entries.nth(1).waitFor();
+  assert.deepEqual(await page.locator(".history .entry .prompt").allTextContents(),
+    ["An apple from an earlier version", "A pear whose link expired long ago"]);
+  // Moved, not copied: out of localStorage; the picture whose link still loads is saved now.
+  assert.equal(await page.evaluate(() => localStorage.getItem("clipcloud.history")), null);
+  await entries.first().locator('figure[data-saved="true"]').waitFor();
+  assert.deepEqual(await savedLinks(page), results);
+  await page.reload();
+  await entries.nth(1).waitFor();
+  assert.equal(await entries.count(), 2);
+  await allDecoded(page, ".history .entry:first-child", 1);
+  // The expired link's 404; nothing else.
+  assert.deepEqual(page.problems.filter((p) => !p.includes("404")), []);
+});
