@@ -117,8 +117,10 @@ pub fn build() -> Result<Built, String> {
     Ok(Built { tarball })
 }
 
-/// Builds and packs the package, installs the tarball into `tests/npm-package` (a project
-/// of its own, with Vite) and runs its tests there with `node --test`.
+/// Builds and packs the package, installs the tarball into `tests/npm-package` (a consumer
+/// project of its own: Vite, and Deno, Bun and workerd from npm, pinned in its lockfile) and
+/// runs its tests there with `node --test`: Node.js (ESM, CommonJS, the server examples),
+/// Deno, Bun, workerd, and headless Chromium and Firefox.
 pub fn test(emulator_binary: &Path) -> Result<(), String> {
     let built = build()?;
     let project = root().join("tests").join("npm-package");
