@@ -31,6 +31,18 @@ it("the package's README shows each example verbatim", async () => {
   }
 });
 
+it("every other js block of the README parses as a module (node --check)", async () => {
+  const readme = await readFile(join(here, "node_modules", "clipcloud", "README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```\n/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 6, `${blocks.length} blocks`);
+  for (const [i, code] of blocks.entries()) {
+    const file = join(dir, `readme-${i}.mjs`);
+    await writeFile(file, code);
+    const r = await runNode(["--check", file]);
+    assert.equal(r.code, 0, `block ${i}:\n${code}\n${r.stderr}`);
+  }
+});
+
 it("quick-start.mjs prints the images of one generate", async () => {
   const apiKey = await emulator.freshKey(5);
   const r = await runNode(["examples/quick-start.mjs"], { CLIPCLOUD_API_KEY: apiKey, CLIPCLOUD_BASE_URL: emulator.url });
