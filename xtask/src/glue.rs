@@ -166,3 +166,19 @@ pub fn without_unneeded(glue: &str) -> Result<String, String> {
     }
     Ok(glue)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unneeded_code_is_removed_and_a_changed_glue_is_refused() {
+        let glue = ["const a = 1;\n", &NOT_NEEDED.concat(), "const b = 2;\n"].concat();
+        assert_eq!(without_unneeded(&glue).unwrap(), "const a = 1;\nconst b = 2;\n");
+        // A wasm-bindgen whose glue no longer has one of them, or has it twice.
+        let missing = glue.replacen(NOT_NEEDED[1], "", 1);
+        assert!(without_unneeded(&missing).unwrap_err().contains("instantiateStreaming"));
+        let twice = [glue.as_str(), NOT_NEEDED[0]].concat();
+        assert!(without_unneeded(&twice).is_err());
+    }
+}
