@@ -420,7 +420,7 @@ fn cors_preflight_and_headers_on_errors() {
 
     for r in [get(addr, "/api/balance"), get(addr, "/nope"), get(addr, "/api/balance?apikey=demo-key")] {
         assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-        assert_eq!(r.header("access-control-expose-headers"), Some("Retry-After"));
+        assert_eq!(r.header("access-control-expose-headers"), Some("Retry-After, Preference-Applied"));
     }
 }
 
