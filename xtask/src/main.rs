@@ -20,6 +20,7 @@ mod gateway;
 mod glue;
 mod lint;
 mod package;
+mod release_wasm;
 mod setup;
 mod spa;
 mod test;

@@ -54,15 +54,18 @@ pub fn build() -> Result<Built, String> {
 
     println!("\n== npm package: wasm ==");
     // A target dir of its own: the unstripped build (wasm-bindgen reads the features
-    // section, wasm-opt strips afterwards) and the shorter panic paths would otherwise
-    // rebuild the other wasm builds' artifacts back and forth.
-    let cargo_target = npm.join("cargo");
-    run(Command::new("cargo")
+    // section, wasm-opt strips afterwards) and the rebuilt std (release_wasm.rs) would
+    // otherwise rebuild the other wasm builds' artifacts back and forth.
+    let std = crate::release_wasm::mode();
+    let cargo_target = npm.join("cargo").join(std.dir_name());
+    let mut cargo = Command::new("cargo");
+    cargo
         .current_dir(&root)
         .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "clipcloud-js"])
         .env("CARGO_TARGET_DIR", &cargo_target)
-        .env("CARGO_PROFILE_RELEASE_STRIP", "false")
-        .env("CARGO_ENCODED_RUSTFLAGS", remap_flags(&root).join("\u{1f}")))?;
+        .env("CARGO_PROFILE_RELEASE_STRIP", "false");
+    crate::release_wasm::configure(&mut cargo, std, remap_flags(&root));
+    run(&mut cargo)?;
     let wasm = cargo_target.join("wasm32-unknown-unknown").join("release").join("clipcloud_js.wasm");
 
     run(Command::new("wasm-bindgen")

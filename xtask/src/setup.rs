@@ -14,6 +14,7 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// Everything `cargo xtask test` needs.
 pub fn all() -> Result<(), String> {
     wasm_target()?;
+    rust_src();
     wasm_bindgen_cli()?;
     browsers()?;
     geckodriver()?;
@@ -30,6 +31,7 @@ pub fn for_build() -> Result<(), String> {
 /// What building the npm package needs (`cargo xtask package`).
 pub fn for_package() -> Result<(), String> {
     wasm_target()?;
+    rust_src();
     wasm_bindgen_cli()?;
     node_tools()
 }
@@ -46,6 +48,18 @@ fn wasm_target() -> Result<(), String> {
     }
     println!("setup: adding the wasm32-unknown-unknown target");
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// std's sources, for the shipped wasm builds' `-Z build-std` (release_wasm.rs). Those
+/// builds fall back to the prebuilt std without them (and say so), hence a notice here.
+fn rust_src() {
+    if crate::release_wasm::rust_src_installed() {
+        return;
+    }
+    println!("setup: adding the rust-src component (std rebuilt for size in the shipped wasm)");
+    if let Err(e) = run(Command::new("rustup").args(["component", "add", "rust-src"])) {
+        println!("notice: rust-src not installed ({e}): the shipped wasm builds use the prebuilt std");
+    }
 }
 
 /// The CLI must equal the `wasm-bindgen` crate version locked in Cargo.lock.

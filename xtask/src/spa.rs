@@ -19,14 +19,7 @@ pub fn build() -> Result<PathBuf, String> {
     setup::for_build()?;
     let root = root();
     println!("\n== building the SPA (release; a few minutes when cold) ==");
-    // binaryen 132 first on PATH: Debian's older wasm-opt silently breaks the module.
-    run(Command::new("trunk")
-        .current_dir(&root)
-        .args(["build", "--release"])
-        .env("PATH", setup::path_with_node_tools())
-        // Short paths in the panic locations the wasm carries (as for the npm package).
-        .env("CARGO_ENCODED_RUSTFLAGS", crate::package::remap_flags(&root).join("\u{1f}"))
-        .env_remove("NO_COLOR"))?;
+    crate::release_wasm::trunk_build(&root.join("index.html"), &root.join("dist"))?;
     let dist = root.join("dist");
     shrink(&dist)?;
     crate::csp::apply(&dist.join("index.html"))?;

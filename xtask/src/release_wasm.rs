@@ -1,0 +1,104 @@
+//! The two shipped release wasm builds (the npm package's, by cargo in package.rs, and the
+//! app's, by Trunk in spa.rs) with std rebuilt for size: `-Z build-std` with the panic
+//! strategy `immediate-abort` and no `Debug` formatting or panic locations. That takes
+//! std's panic and formatting paths out of the wasm, which prebuilt std always carries.
+//!
+//! These flags are nightly-only. On the stable toolchain they need `RUSTC_BOOTSTRAP=1`,
+//! which is set here on those two commands only (never in a config file), so dev and
+//! test builds stay plain stable builds and never rebuild std. Without the rust-src
+//! component (`rustup component add rust-src`, done by `cargo xtask setup`) the builds
+//! fall back to the prebuilt std, with a notice: a few KB larger, the same behaviour.
+//!
+//! Why the flags are safe here: panics already abort (`panic = "abort"` in the release
+//! profile), `immediate-abort` only drops the message nobody could read; and no shipped
+//! code shows `{:?}` output: the core writes its messages with `Display` and its own
+//! quoting (`error::quoted`), and the `Debug` impls that hide the API key are tested natively.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// rustc flags of the size build (on top of the caller's own).
+const FLAGS: [&str; 4] =
+    ["-Zunstable-options", "-Cpanic=immediate-abort", "-Zfmt-debug=none", "-Zlocation-detail=none"];
+
+/// How std is built for a shipped wasm.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Std {
+    /// `-Z build-std`, optimized for size.
+    Rebuilt,
+    /// The toolchain's prebuilt std (rust-src is missing).
+    Prebuilt,
+}
+
+impl Std {
+    /// A name for the target directory, so switching modes does not rebuild back and forth.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Std::Rebuilt => "std-rebuilt",
+            Std::Prebuilt => "std-prebuilt",
+        }
+    }
+}
+
+/// Whether rust-src is installed: cargo's `-Z build-std` reads std's sources (and their
+/// lockfile) from the sysroot.
+pub fn rust_src_installed() -> bool {
+    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else { return false };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    sysroot.join("lib/rustlib/src/rust/library/Cargo.lock").is_file()
+}
+
+/// The mode this machine can build, with a notice when it is the fallback.
+/// `XTASK_PREBUILT_STD=1` asks for the fallback, to measure what the rebuilt std saves.
+pub fn mode() -> Std {
+    if std::env::var_os("XTASK_PREBUILT_STD").is_some_and(|v| v == "1") {
+        println!("notice: XTASK_PREBUILT_STD=1: building the shipped wasm with the prebuilt std");
+        Std::Prebuilt
+    } else if rust_src_installed() {
+        Std::Rebuilt
+    } else {
+        println!(
+            "notice: the rust-src component is missing (`rustup component add rust-src`, done by \
+             `cargo xtask setup`): building the shipped wasm with the prebuilt std, a few KB larger"
+        );
+        Std::Prebuilt
+    }
+}
+
+/// Sets `command` (a `cargo build` or `trunk build` of a shipped release wasm) up for
+/// `mode`, with `rustflags` (the caller's own) first.
+pub fn configure(command: &mut Command, mode: Std, mut rustflags: Vec<String>) {
+    if mode == Std::Rebuilt {
+        rustflags.extend(FLAGS.map(str::to_owned));
+        command
+            .env("RUSTC_BOOTSTRAP", "1")
+            // `-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size`, as
+            // environment so that it reaches the cargo that Trunk starts too.
+            .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+            .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size");
+    }
+    command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
+}
+
+/// `trunk build --release` of a page (the app's `index.html`, or the bench's hello page)
+/// into `dist`, std rebuilt for size when it can be. The target dir is the release wasm
+/// builds' own, so these flags never meet the dev and test builds' artifacts, and the
+/// pages built with it share their dependencies' artifacts.
+pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
+    let root = crate::root();
+    let std = mode();
+    let mut trunk = Command::new("trunk");
+    trunk
+        .current_dir(&root)
+        .arg("build")
+        .arg(index_html)
+        .args(["--release", "--dist"])
+        .arg(dist)
+        // binaryen 132 first on PATH: Debian's older wasm-opt silently breaks the module.
+        .env("PATH", crate::setup::path_with_node_tools())
+        .env("CARGO_TARGET_DIR", root.join("target").join("app").join(std.dir_name()))
+        .env_remove("NO_COLOR");
+    // Short paths in the panic locations the wasm carries (as for the npm package).
+    configure(&mut trunk, std, crate::package::remap_flags(&root));
+    crate::run(&mut trunk)
+}
