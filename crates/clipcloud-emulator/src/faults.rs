@@ -1,4 +1,6 @@
-//! Fault injection: the failures a client meets on a busy service and a flaky network.
+//! Fault injection's data: the failures a client meets on a busy service and a flaky
+//! network, the plans that pick them, and the book of what was injected. The middleware
+//! that answers with them is `inject`.
 //!
 //! A fault replaces the whole answer, *before* the endpoint runs: the request never
 //! reaches the "service", so an injected failure never starts (or charges) a creation.
@@ -10,15 +12,11 @@
 //! `emulator_fault=KIND` (forces one fault on one request); the key's own plan (set by
 //! `POST /emulator/keys`); the global plan (`--fault-rate`, `--faults`, `--slow-ms`).
 
-use crate::state::AppState;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use crate::ids;
+use crate::lock::lock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const HEADER: &str = "x-emulator-fault";
@@ -128,7 +126,7 @@ impl Default for FaultPlan {
 
 impl FaultPlan {
     /// Picks a fault for `path` given a uniform `random` in [0, 1) and a second draw.
-    fn pick(&self, path: &str, random: f64, which: u64) -> Option<Fault> {
+    pub fn pick(&self, path: &str, random: f64, which: u64) -> Option<Fault> {
         if self.rate <= 0.0 || random >= self.rate {
             return None;
         }
@@ -140,91 +138,65 @@ impl FaultPlan {
     }
 }
 
-fn forced(request: &Request) -> Option<Fault> {
-    let from_header = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let from_query = request.uri().query().and_then(|q| {
-        q.split('&').find_map(|pair| {
-            pair.strip_prefix(QUERY_PARAM).and_then(|v| v.strip_prefix('=')).map(str::to_owned)
-        })
-    });
-    from_header.or(from_query).and_then(|name| Fault::parse(&name).ok())
+/// Which faults each key meets, the draws that decide, and the faults injected so far.
+/// Cheap to clone: clones share the book.
+#[derive(Clone, Debug)]
+pub struct FaultBook(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    seed: String,
+    /// `--fault-rate` and friends (rate 0: no faults unless forced).
+    global: FaultPlan,
+    /// Keys' own plans (`POST /emulator/keys`, `POST /emulator/faults`), over the global one.
+    plans: Mutex<HashMap<String, FaultPlan>>,
+    /// Counter behind the deterministic draws.
+    draws: AtomicU64,
+    /// Injected faults by key (`None`: requests without a known key) and name.
+    injected: Mutex<HashMap<Option<String>, BTreeMap<&'static str, u64>>>,
 }
 
-fn api_key(request: &Request) -> Option<String> {
-    request.uri().query()?.split('&').find_map(|pair| pair.strip_prefix("apikey=").map(str::to_owned))
-}
-
-/// The middleware: answers with a fault instead of the endpoint, now and then.
-pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    // Whose plan: the key in the URL, or for an image, the key that created it.
-    let owner = api_key(&request).or_else(|| state.image_owner(&path));
-    let plan = state.fault_plan(owner.as_deref());
-    let fault = forced(&request).or_else(|| {
-        let (random, which) = state.random_draw();
-        plan.pick(&path, random, which)
-    });
-    let Some(fault) = fault else { return next.run(request).await };
-    state.count_fault(owner.as_deref(), fault);
-    if fault == Fault::Slow {
-        tokio::time::sleep(plan.slow).await;
-        return next.run(request).await;
+impl FaultBook {
+    /// `global` for every key without a plan of its own; draws from `seed`.
+    pub fn new(seed: &str, global: FaultPlan) -> Self {
+        Self(Arc::new(Inner {
+            seed: seed.to_owned(),
+            global,
+            plans: Mutex::default(),
+            draws: AtomicU64::new(0),
+            injected: Mutex::default(),
+        }))
     }
-    respond(fault)
-}
 
-const TRUNCATED_JSON: &str = r#"{"success":true,"message":"In progr"#;
-const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
-<body><h1>Bad Gateway</h1><p>The upstream server did not answer in time.</p></body></html>\n";
-
-fn error_json(status: StatusCode, message: &str, retry_after: Option<u64>) -> Response {
-    let mut error = crate::ApiError::new(status, message);
-    error.retry_after = retry_after;
-    error.into_response()
-}
-
-fn respond(fault: Fault) -> Response {
-    match fault {
-        Fault::Status(503) => {
-            error_json(StatusCode::SERVICE_UNAVAILABLE, "service busy (injected fault)", Some(1))
-        }
-        Fault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            error_json(status, "server trouble (injected fault)", None)
-        }
-        Fault::RateLimited => crate::ApiError::too_many_requests(1).into_response(),
-        Fault::ExpiredImage => {
-            error_json(StatusCode::NOT_FOUND, "this image link has expired (injected fault)", None)
-        }
-        Fault::Truncated => ([(header::CONTENT_TYPE, "application/json")], TRUNCATED_JSON).into_response(),
-        Fault::HtmlPage => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], HTML_PAGE).into_response(),
-        Fault::WrongContentType => {
-            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Service temporarily unavailable")
-                .into_response()
-        }
-        Fault::Drop | Fault::Slow => {
-            let mut response = Response::new(Body::new(BrokenBody));
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
+    /// The fault plan for a request made with this key (or on this key's image).
+    pub fn plan(&self, key: Option<&str>) -> FaultPlan {
+        let own = key.and_then(|k| lock(&self.0.plans).get(k).cloned());
+        own.unwrap_or_else(|| self.0.global.clone())
     }
-}
 
-/// A body that fails at once: the server closes the connection instead of answering.
-struct BrokenBody;
+    /// This key's plan from now on.
+    pub fn set_plan(&self, key: &str, plan: FaultPlan) {
+        lock(&self.0.plans).insert(key.to_owned(), plan);
+    }
 
-impl http_body::Body for BrokenBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
+    /// Two deterministic pseudo-random draws (a uniform [0, 1) and an integer), from
+    /// the seed and a counter: the same request sequence meets the same faults.
+    pub fn random_draw(&self) -> (f64, u64) {
+        let n = self.0.draws.fetch_add(1, Ordering::Relaxed);
+        let digest = ids::digest(&[self.0.seed.as_bytes(), &n.to_le_bytes()]);
+        let word = |i: usize| u64::from_le_bytes(digest[i..i + 8].try_into().unwrap_or_default());
+        ((word(0) >> 11) as f64 / (1u64 << 53) as f64, word(8))
+    }
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "injected fault: drop",
-        ))))
+    /// Counts a fault injected on a request of this known key (`None`: no known key).
+    pub fn count(&self, key: Option<&str>, fault: Fault) {
+        let mut injected = lock(&self.0.injected);
+        *injected.entry(key.map(str::to_owned)).or_default().entry(fault.name()).or_default() += 1;
+    }
+
+    /// The faults injected on this key's requests, by name.
+    pub fn injected(&self, key: &str) -> BTreeMap<&'static str, u64> {
+        lock(&self.0.injected).get(&Some(key.to_owned())).cloned().unwrap_or_default()
     }
 }
 
@@ -250,5 +222,26 @@ mod tests {
         for which in 0..20 {
             assert_ne!(plan.pick("/api/balance", 0.1, which), Some(Fault::ExpiredImage));
         }
+    }
+
+    #[test]
+    fn own_plans_over_the_global_one_and_counts_per_key() {
+        let book = FaultBook::new("seed", FaultPlan { rate: 0.5, ..FaultPlan::default() });
+        book.set_plan("k", FaultPlan { rate: 1.0, ..FaultPlan::default() });
+        assert_eq!(
+            (book.plan(Some("k")).rate, book.plan(Some("other")).rate, book.plan(None).rate),
+            (1.0, 0.5, 0.5)
+        );
+        book.count(Some("k"), Fault::Drop);
+        book.count(Some("k"), Fault::Drop);
+        book.count(None, Fault::Drop);
+        assert_eq!(book.injected("k"), BTreeMap::from([("drop", 2)]));
+        assert_eq!(book.injected("other"), BTreeMap::new());
+        // The same seed draws the same sequence.
+        let again = FaultBook::new("seed", FaultPlan::default());
+        assert_eq!(
+            (0..3).map(|_| book.random_draw()).collect::<Vec<_>>(),
+            (0..3).map(|_| again.random_draw()).collect::<Vec<_>>()
+        );
     }
 }

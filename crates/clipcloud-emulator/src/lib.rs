@@ -8,19 +8,32 @@
 //! Emulator-only extras: the query parameter `emulator_delay_ms=N` on a create sets its
 //! generation time; `POST /emulator/keys` with `{"balance": 50}` hands out a fresh key.
 
+// Data: plain types and the state's parts; none imports a handler or `AppState`.
+pub mod accounts;
+pub mod clock;
 pub mod config;
-pub mod cors;
 pub mod create;
+pub mod creations;
 pub mod error;
 pub mod faults;
 pub mod ids;
+pub mod image_cache;
 pub mod images;
-pub mod log;
+pub mod ledger;
+mod lock;
 pub mod money;
+pub mod origin;
 pub mod pricing;
+pub mod stats;
+pub mod traffic;
+// The parts together, and the HTTP side: middleware and handlers.
+pub mod cors;
+pub mod inject;
+pub mod log;
 pub mod routes;
 pub mod state;
 
+pub use clock::Clock;
 pub use config::{parse_args, Command, Config, DEMO_KEY, USAGE};
 pub use error::ApiError;
 pub use faults::{Fault, FaultPlan};
@@ -31,17 +44,22 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// The whole service for this state, middleware included. Layers, outermost first:
 /// request log → CORS → fault injection → endpoints, so injected faults carry CORS
 /// headers and are logged like any answer.
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: AppState) -> Router {
+    let injector = inject::Injector { faults: state.faults.clone(), ledger: state.ledger.clone() };
+    let log = log::RequestLog {
+        traffic: state.traffic.clone(),
+        clock: state.clock.clone(),
+        enabled: state.log_requests,
+    };
     routes::api()
-        .layer(from_fn_with_state(state.clone(), faults::layer))
+        .layer(from_fn_with_state(injector, inject::layer))
         .layer(from_fn(cors::layer))
-        .layer(from_fn_with_state(state.clone(), log::layer))
+        .layer(from_fn_with_state(log, log::layer))
         .with_state(state)
 }
 
@@ -60,9 +78,9 @@ pub async fn serve_with_shutdown<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let state = Arc::new(AppState::new(&config));
+    let state = AppState::new(&config);
     if let Ok(addr) = listener.local_addr() {
-        state.set_local_addr(addr);
+        state.origin.set_local_addr(addr);
     }
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }

@@ -4,31 +4,39 @@
 //! It also counts the requests in flight (now and at most, overall and per key) for the
 //! benchmark's `GET /emulator/stats`.
 
-use crate::state::AppState;
+use crate::clock::Clock;
+use crate::inject::api_key;
+use crate::traffic::Traffic;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-pub async fn layer(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let key = request
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("apikey=").map(str::to_owned)));
-    state.request_started(key.as_deref());
+/// What the middleware needs: where to count, and whether and on which clock to log.
+#[derive(Clone, Debug)]
+pub struct RequestLog {
+    pub traffic: Traffic,
+    /// Log timestamps are this clock's uptime.
+    pub clock: Clock,
+    /// One line per request on stderr (`--quiet` turns it off).
+    pub enabled: bool,
+}
+
+pub async fn layer(State(log): State<RequestLog>, request: Request, next: Next) -> Response {
+    let key = api_key(&request);
+    log.traffic.request_started(key.as_deref());
     // Counted off when the answer's body has been sent, or when the request is dropped
     // unanswered (the client gave up).
-    let finished = Finished(state.clone(), key);
-    let response = logged(&state, request, next).await;
+    let finished = Finished(log.traffic.clone(), key);
+    let response = logged(&log, request, next).await;
     response.map(|inner| Body::new(CountedBody { inner, _finished: finished }))
 }
 
-async fn logged(state: &AppState, request: Request, next: Next) -> Response {
-    if !state.log_requests() {
+async fn logged(log: &RequestLog, request: Request, next: Next) -> Response {
+    if !log.enabled {
         return next.run(request).await;
     }
     let method = request.method().clone();
@@ -37,14 +45,14 @@ async fn logged(state: &AppState, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     eprintln!(
         "[{:>10.3}s] {method} {target} -> {} ({} ms)",
-        state.uptime().as_secs_f64(),
+        log.clock.uptime().as_secs_f64(),
         response.status().as_u16(),
         started.elapsed().as_millis()
     );
     response
 }
 
-struct Finished(Arc<AppState>, Option<String>);
+struct Finished(Traffic, Option<String>);
 
 impl Drop for Finished {
     fn drop(&mut self) {

@@ -2,6 +2,7 @@
 
 use crate::money::Money;
 use clipcloud::model::{Style, KNOWN_STYLES};
+use std::sync::Arc;
 
 /// Price of one image up to [`BASE_PIXELS`].
 pub const BASE_PRICE: Money = Money::from_cents(110);
@@ -78,6 +79,23 @@ pub fn styles() -> Vec<Style> {
             }
         })
         .collect()
+}
+
+/// [`styles`], built once and shared by the requests that need it (`GET /api/styles`,
+/// create validation). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Styles(Arc<[Style]>);
+
+impl Default for Styles {
+    fn default() -> Self {
+        Self(styles().into())
+    }
+}
+
+impl Styles {
+    pub fn as_slice(&self) -> &[Style] {
+        &self.0
+    }
 }
 
 /// Price of one image of this size: 1.1 up to half a megapixel, plus 1.1 for each

@@ -2,14 +2,23 @@
 //!
 //! Order of checks on a create: key (401) → content type (415) → body (400) → balance (402).
 
+use crate::accounts::DelayPlan;
+use crate::clock::Clock;
 use crate::config::parse_delay_ms;
 use crate::create;
+use crate::creations::Progress;
 use crate::error::ApiError;
-use crate::faults::{Fault, FaultPlan};
+use crate::faults::{Fault, FaultBook, FaultPlan};
 use crate::ids;
+use crate::image_cache::ImageCache;
 use crate::images;
+use crate::ledger::Ledger;
 use crate::money::Money;
-use crate::state::{AppState, DelayPlan, Progress};
+use crate::origin::Origin;
+use crate::pricing::Styles;
+use crate::state::AppState;
+use crate::stats::KeyStats;
+use crate::traffic::Traffic;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, Query, State};
@@ -21,17 +30,16 @@ use clipcloud::model::wire::{
     Amount, BalanceBody, CheckBody, CreatedBody, StyleEntry, StylesBody, MESSAGE_DONE, MESSAGE_IN_PROGRESS,
 };
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Query parameter that overrides the generation time of one creation (emulator-only).
 pub const DELAY_PARAM: &str = "emulator_delay_ms";
 
-type Shared = State<Arc<AppState>>;
 type ApiResult<T> = Result<T, ApiError>;
 
-/// All endpoints; unknown paths and methods answer the JSON error body too.
-pub fn api() -> Router<Arc<AppState>> {
+/// All endpoints; unknown paths and methods answer the JSON error body too. Each handler
+/// takes only the parts of the state it uses.
+pub fn api() -> Router<AppState> {
     Router::new()
         .route("/api/creation", post(create))
         .route("/api/creation/{id}", get(check))
@@ -73,14 +81,15 @@ fn read_body(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
 
 /// `POST /api/creation?apikey=KEY[&emulator_delay_ms=N]`
 async fn create(
-    State(state): Shared,
+    State(ledger): State<Ledger>,
+    State(styles): State<Styles>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<CreatedBody>> {
     let params = params(&uri)?;
     let key = api_key(&params);
-    state.authorize(key)?;
+    ledger.authorize(key)?;
     let key = key.unwrap_or_default();
     if !is_json(&headers) {
         return Err(ApiError::unsupported_media_type(
@@ -88,15 +97,15 @@ async fn create(
         ));
     }
     let body = read_body(body)?;
-    let order = create::order_from_body(&body, state.styles()).map_err(ApiError::bad_request)?;
+    let order = create::order_from_body(&body, styles.as_slice()).map_err(ApiError::bad_request)?;
     let delay = match params.get(DELAY_PARAM) {
         Some(text) => {
             parse_delay_ms(text).map_err(|e| ApiError::bad_request(format!("{DELAY_PARAM}: {e}")))?
         }
-        None => state.next_delay(key),
+        None => ledger.next_delay(key),
     };
-    let creation_id = state.create(key, order, delay, Instant::now())?;
-    state.record_create(key, &body);
+    let creation_id = ledger.create(key, order, delay)?;
+    ledger.record_create(key, &body);
     Ok(Json(CreatedBody { success: true, creation_id }))
 }
 
@@ -104,14 +113,17 @@ async fn create(
 /// wait asked for) when it carries `Prefer: wait=N` ([`clipcloud::hold`]): the reference
 /// for what a held check can give, an answer the moment the creation is ready.
 async fn check(
-    State(state): Shared,
+    State(ledger): State<Ledger>,
+    State(traffic): State<Traffic>,
+    State(clock): State<Clock>,
+    State(origin): State<Origin>,
     uri: Uri,
     headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Response> {
     let params = params(&uri)?;
     let key = api_key(&params);
-    state.authorize(key)?;
+    ledger.authorize(key)?;
     let Ok(Path(id)) = id else {
         return Err(ApiError::not_found("no such creation for this key"));
     };
@@ -120,15 +132,16 @@ async fn check(
         .and_then(|v| v.to_str().ok())
         .and_then(clipcloud::hold::requested);
     // Beyond the cap of held checks, an answer at once (and no Preference-Applied).
-    let held = asked.and_then(|wait| state.hold(wait));
+    let held = asked.and_then(|wait| traffic.hold(wait));
     if let Some(hold) = &held {
-        let until = Instant::now() + hold.wait;
+        let until = clock.now() + hold.wait;
         // Unknown ids and other keys' creations are answered (404) without waiting.
-        if let Some(ready_at) = state.ready_at(key, &id) {
-            tokio::time::sleep_until(ready_at.min(until).into()).await;
+        if let Some(ready_at) = ledger.ready_at(key, &id) {
+            clock.sleep_until(ready_at.min(until)).await;
         }
     }
-    let mut response = Json(check_body(&state, key, id, &headers)?).into_response();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let mut response = Json(check_body(&ledger, &origin, key, id, host)?).into_response();
     if let Some(hold) = held {
         let value = clipcloud::hold::applied(hold.wait);
         if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
@@ -139,8 +152,14 @@ async fn check(
 }
 
 /// What a check of `id` finds now.
-fn check_body(state: &AppState, key: Option<&str>, id: String, headers: &HeaderMap) -> ApiResult<CheckBody> {
-    let body = match state.check(key, &id, Instant::now())? {
+fn check_body(
+    ledger: &Ledger,
+    origin: &Origin,
+    key: Option<&str>,
+    id: String,
+    host: Option<&str>,
+) -> ApiResult<CheckBody> {
+    let body = match ledger.check(key, &id)? {
         Progress::InProgress => CheckBody {
             success: true,
             message: Some(MESSAGE_IN_PROGRESS.into()),
@@ -150,7 +169,7 @@ fn check_body(state: &AppState, key: Option<&str>, id: String, headers: &HeaderM
             results: None,
         },
         Progress::Done { cost, censored, images } => {
-            let origin = state.origin(headers.get(header::HOST).and_then(|v| v.to_str().ok()));
+            let origin = origin.for_host(host);
             CheckBody {
                 success: true,
                 message: Some(MESSAGE_DONE.into()),
@@ -165,35 +184,43 @@ fn check_body(state: &AppState, key: Option<&str>, id: String, headers: &HeaderM
 }
 
 /// `GET /api/balance?apikey=KEY`
-async fn balance(State(state): Shared, uri: Uri) -> ApiResult<Json<BalanceBody>> {
+async fn balance(State(ledger): State<Ledger>, uri: Uri) -> ApiResult<Json<BalanceBody>> {
     let params = params(&uri)?;
-    let balance = state.balance(api_key(&params), Instant::now())?;
+    let balance = ledger.balance(api_key(&params))?;
     Ok(Json(BalanceBody { success: true, balance: Amount::Number(balance.as_f64()) }))
 }
 
 /// `GET /api/styles?apikey=KEY`
-async fn styles(State(state): Shared, uri: Uri) -> ApiResult<Json<StylesBody>> {
+async fn styles(
+    State(ledger): State<Ledger>,
+    State(styles): State<Styles>,
+    uri: Uri,
+) -> ApiResult<Json<StylesBody>> {
     let params = params(&uri)?;
-    state.authorize(api_key(&params))?;
-    let styles = state.styles().iter().cloned().map(StyleEntry::Full).collect();
+    ledger.authorize(api_key(&params))?;
+    let styles = styles.as_slice().iter().cloned().map(StyleEntry::Full).collect();
     Ok(Json(StylesBody::Wrapped { success: true, styles }))
 }
 
 /// `GET /images/<64 hex>.webp`: no key needed, like the service's temporary links.
-async fn image(State(state): Shared, file: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+async fn image(
+    State(ledger): State<Ledger>,
+    State(cache): State<ImageCache>,
+    file: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
     let unknown = || ApiError::not_found("no such image");
     let Ok(Path(file)) = file else { return Err(unknown()) };
     let id = file.strip_suffix(".webp").filter(|id| ids::is_image_id(id)).ok_or_else(unknown)?;
-    let bytes = match state.cached_image(id) {
+    let bytes = match cache.get(id) {
         Some(bytes) => bytes,
         None => {
-            let spec = state.image_spec(id, Instant::now()).ok_or_else(unknown)?;
+            let spec = ledger.image_spec(id).ok_or_else(unknown)?;
             let encoded = tokio::task::spawn_blocking(move || images::render_webp(&spec))
                 .await
                 .map_err(|e| ApiError::internal(format!("image rendering failed: {e}")))?
                 .map_err(ApiError::internal)?;
             let bytes = Bytes::from(encoded);
-            state.cache_image(id, bytes.clone());
+            cache.put(id, bytes.clone());
             bytes
         }
     };
@@ -212,7 +239,8 @@ async fn openapi() -> Response {
 /// each creation's time from the seed) → `{"apikey": "<fresh key>", "balance": 50}`.
 /// An empty body means the demo balance and no faults of its own.
 async fn new_key(
-    State(state): Shared,
+    State(ledger): State<Ledger>,
+    State(book): State<FaultBook>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let body = read_body(body)?;
@@ -233,7 +261,10 @@ async fn new_key(
     };
     let faults = value.get("faults").map(fault_plan).transpose().map_err(ApiError::bad_request)?;
     let delay = value.get("delay_ms").map(delay_plan).transpose().map_err(ApiError::bad_request)?;
-    let apikey = state.add_key_with(balance, faults, delay);
+    let apikey = ledger.add_key(balance, delay);
+    if let Some(plan) = faults {
+        book.set_plan(&apikey, plan);
+    }
     Ok(Json(serde_json::json!({ "apikey": apikey, "balance": balance.as_f64() })))
 }
 
@@ -241,7 +272,8 @@ async fn new_key(
 /// key's plan from now on, e.g. `{"rate": 1, "kinds": ["expired-image"]}` expires the links of
 /// its finished images, as the service's temporary links expire.
 async fn set_faults(
-    State(state): Shared,
+    State(ledger): State<Ledger>,
+    State(book): State<FaultBook>,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -250,7 +282,9 @@ async fn set_faults(
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     let plan = fault_plan(&value).map_err(ApiError::bad_request)?;
-    state.set_faults(api_key(&params), plan)?;
+    // Only keys the emulator knows have plans of their own.
+    let key = api_key(&params).filter(|key| ledger.knows(key));
+    book.set_plan(key.ok_or_else(|| ApiError::unauthorized("unknown API key"))?, plan);
     Ok(Json(serde_json::json!({ "success": true })))
 }
 
@@ -297,17 +331,22 @@ fn fault_plan(value: &serde_json::Value) -> Result<FaultPlan, String> {
 
 /// `GET /emulator/stats?apikey=KEY` (emulator-only): creates, duplicate creates,
 /// injected faults and the balance of this key.
-async fn stats(State(state): Shared, uri: Uri) -> ApiResult<Json<crate::state::KeyStats>> {
+async fn stats(
+    State(ledger): State<Ledger>,
+    State(book): State<FaultBook>,
+    State(traffic): State<Traffic>,
+    uri: Uri,
+) -> ApiResult<Json<KeyStats>> {
     let params = params(&uri)?;
-    Ok(Json(state.stats(api_key(&params), Instant::now())?))
+    Ok(Json(KeyStats::gather(api_key(&params), &ledger, &book, &traffic)?))
 }
 
 /// `GET /emulator/creations?apikey=KEY` (emulator-only): every creation of this key,
 /// oldest first, with the Unix ms it was created and ready and of each check:
 /// `{"creations": [{"creation_id": "…", "created_ms": 1, "ready_ms": 2, "checks_ms": [2]}]}`.
-async fn creations(State(state): Shared, uri: Uri) -> ApiResult<Json<serde_json::Value>> {
+async fn creations(State(ledger): State<Ledger>, uri: Uri) -> ApiResult<Json<serde_json::Value>> {
     let params = params(&uri)?;
-    let creations = state.creations(api_key(&params))?;
+    let creations = ledger.creations(api_key(&params))?;
     Ok(Json(serde_json::json!({ "creations": creations })))
 }
 
