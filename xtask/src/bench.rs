@@ -31,7 +31,8 @@ pub fn command(args: &[String]) -> Result<(), String> {
     let quick = match args {
         [] => false,
         [flag] if flag == "--quick" => true,
-        _ => return Err("usage: cargo xtask bench [--quick]".into()),
+        [flag] if flag == "--slow-phone" => return slow_phone_only(),
+        _ => return Err("usage: cargo xtask bench [--quick | --slow-phone]".into()),
     };
     let began = Instant::now();
     setup::all()?;
@@ -41,6 +42,8 @@ pub fn command(args: &[String]) -> Result<(), String> {
     let target = root.join("target").join("bench");
 
     let sizes = sizes();
+    // The app `sizes` just built, on a slow phone.
+    let slow_phone = crate::slow_phone::measure(&root.join("dist")).unwrap_or_else(|e| json!({"error": e}));
 
     println!("\n== bench: client overhead, native (release) ==");
     let mut results = bench_lines(
@@ -98,7 +101,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
     drop(emulator);
 
     let report = report(&sizes, &results);
-    println!("{}", report.text);
+    println!("{}{}", report.text, crate::slow_phone::report(&slow_phone));
     let dir = root.join("tests").join("bench").join("results");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let stamp = utc_stamp();
@@ -109,6 +112,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
         "machine": machine(),
         "seconds": began.elapsed().as_secs(),
         "sizes": sizes,
+        "slow_phone": slow_phone,
         "time_to_result": results.iter().filter(|r| r["kind"] == "ttr").collect::<Vec<_>>(),
         "versus_fixed_500ms": report.ratios,
         "concurrency": results.iter().find(|r| r["kind"] == "concurrency"),
@@ -122,6 +126,21 @@ pub fn command(args: &[String]) -> Result<(), String> {
         file.strip_prefix(&root).unwrap_or(&file).display(),
         began.elapsed().as_secs()
     );
+    Ok(())
+}
+
+/// `--slow-phone`: only the first visit on a slow phone, kept as `<time>-slow-phone.json`.
+fn slow_phone_only() -> Result<(), String> {
+    let began = Instant::now();
+    let result = crate::slow_phone::measure(&spa::build()?)?;
+    println!("{}", crate::slow_phone::report(&result));
+    let stamp = utc_stamp();
+    let dir = root().join("tests").join("bench").join("results");
+    let file = dir.join(format!("{stamp}-slow-phone.json"));
+    let saved = json!({"time_utc": stamp, "machine": machine(), "seconds": began.elapsed().as_secs(), "slow_phone": result});
+    let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    println!("saved: {}", file.strip_prefix(root()).unwrap_or(&file).display());
     Ok(())
 }
 

@@ -22,6 +22,7 @@ mod lint;
 mod package;
 mod release_wasm;
 mod setup;
+mod slow_phone;
 mod spa;
 mod test;
 
