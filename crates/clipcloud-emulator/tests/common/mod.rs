@@ -1,12 +1,25 @@
-//! A tiny blocking HTTP/1.1 client (one request per connection) and an emulator per test.
+//! The emulator as each test needs it: in-process through the router (`Router::oneshot`)
+//! on a clock the test moves, or served on a real socket (faults that cut connections,
+//! real time). One small HTTP/1.1 client for the socket, the same helpers for both.
 
 #![allow(dead_code)]
 
-use clipcloud_emulator::{Config, Emulator};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use clipcloud_emulator::{AppState, Clock, Config, Emulator};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::ServiceExt;
+
+/// Longer than any answer of a test takes: a request past it is a bug, not a slow machine.
+const NO_ANSWER: Duration = Duration::from_secs(30);
+
+/// The `Host` of in-process requests (sockets send their address).
+pub const HOST: &str = "emulator.test";
 
 pub struct Response {
     pub status: u16,
@@ -31,17 +44,170 @@ impl Response {
     }
 }
 
-/// Sends one request; `headers` come after Connection and Content-Length, and a
-/// `Host` among them replaces the default one.
-pub fn request(
+#[derive(Clone)]
+enum Transport {
+    Router(Router),
+    Socket(SocketAddr),
+}
+
+/// An emulator and the way to reach it. Cheap to clone (held checks run in tasks).
+#[derive(Clone)]
+pub struct App {
+    transport: Transport,
+    /// The emulator's clock: manual in-process, real when served.
+    pub clock: Clock,
+    _served: Option<Arc<Emulator>>,
+}
+
+/// Generation time 1 s unless the create overrides it; no log lines.
+pub fn config() -> Config {
+    Config { port: 0, delay: Duration::from_secs(1), log_requests: false, ..Config::default() }
+}
+
+impl App {
+    /// In-process with [`config`], on a manual clock.
+    pub fn new() -> Self {
+        Self::with(config())
+    }
+
+    /// In-process with this configuration, on a manual clock.
+    pub fn with(config: Config) -> Self {
+        let clock = Clock::manual();
+        let router = clipcloud_emulator::router(AppState::with_clock(&config, clock.clone()));
+        Self { transport: Transport::Router(router), clock, _served: None }
+    }
+
+    /// Served on an ephemeral port (a thread of its own), on real time.
+    pub fn served(config: Config) -> Self {
+        let emulator = Emulator::start(Config { port: 0, ..config }).expect("start emulator");
+        Self {
+            transport: Transport::Socket(emulator.addr()),
+            clock: Clock::real(),
+            _served: Some(Arc::new(emulator)),
+        }
+    }
+
+    /// An emulator someone else started (the binary), at this address.
+    pub fn at(addr: SocketAddr) -> Self {
+        Self { transport: Transport::Socket(addr), clock: Clock::real(), _served: None }
+    }
+
+    /// The socket's address; panics in-process.
+    pub fn addr(&self) -> SocketAddr {
+        match self.transport {
+            Transport::Socket(addr) => addr,
+            Transport::Router(_) => panic!("an in-process emulator has no address"),
+        }
+    }
+
+    /// What the requests send as `Host` unless they say otherwise.
+    pub fn host(&self) -> String {
+        match self.transport {
+            Transport::Socket(addr) => addr.to_string(),
+            Transport::Router(_) => HOST.to_owned(),
+        }
+    }
+
+    /// Sends one request; a `Host` among `headers` replaces the default one.
+    pub async fn request(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let answer = match &self.transport {
+            Transport::Router(router) => {
+                tokio::time::timeout(NO_ANSWER, oneshot(router, method, target, headers, body)).await
+            }
+            Transport::Socket(addr) => {
+                tokio::time::timeout(NO_ANSWER, over_socket(*addr, method, target, headers, body)).await
+            }
+        };
+        answer.unwrap_or_else(|_| panic!("no answer to {method} {target} in {NO_ANSWER:?}"))
+    }
+
+    pub async fn get(&self, target: &str) -> Response {
+        self.request("GET", target, &[], b"").await
+    }
+
+    pub async fn post_json(&self, target: &str, body: &str) -> Response {
+        self.request("POST", target, &[("Content-Type", "application/json")], body.as_bytes()).await
+    }
+
+    /// A fresh key with this balance, via `POST /emulator/keys`.
+    pub async fn fresh_key(&self, balance: f64) -> String {
+        self.key_with(&format!(r#"{{"balance":{balance}}}"#)).await
+    }
+
+    /// A fresh key from this `POST /emulator/keys` body.
+    pub async fn key_with(&self, body: &str) -> String {
+        let r = self.post_json("/emulator/keys", body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["apikey"].as_str().expect("apikey").to_string()
+    }
+
+    /// Creates and returns the creation id (asserting success).
+    pub async fn create(&self, key: &str, delay_ms: u64, body: &str) -> String {
+        let r =
+            self.post_json(&format!("/api/creation?apikey={key}&emulator_delay_ms={delay_ms}"), body).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["creation_id"].as_str().expect("creation_id").to_string()
+    }
+
+    pub async fn balance(&self, key: &str) -> f64 {
+        let r = self.get(&format!("/api/balance?apikey={key}")).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["balance"].as_f64().expect("balance number")
+    }
+
+    /// The answer to a check of `id`.
+    pub async fn check(&self, key: &str, id: &str) -> Value {
+        self.get(&format!("/api/creation/{id}?apikey={key}")).await.json()
+    }
+
+    /// `GET /emulator/stats` of this key.
+    pub async fn stats(&self, key: &str) -> Value {
+        self.get(&format!("/emulator/stats?apikey={key}")).await.json()
+    }
+}
+
+async fn oneshot(
+    router: &Router,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut request = Request::builder().method(method).uri(target);
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        request = request.header("host", HOST);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Body::from(body.to_vec())).expect("a valid request");
+    let response = router.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+    let status: StatusCode = response.status();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the whole body");
+    Response { status: status.as_u16(), headers, body: body.to_vec() }
+}
+
+/// One request per connection (`Connection: close`); `headers` come after Connection and
+/// Content-Length.
+async fn over_socket(
     addr: SocketAddr,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut head = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\n");
     if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
         head.push_str(&format!("Host: {addr}\r\n"));
@@ -53,10 +219,10 @@ pub fn request(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.write_all(body).await.expect("write body");
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
+    stream.read_to_end(&mut raw).await.expect("read");
     parse(&raw)
 }
 
@@ -92,45 +258,8 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     }
 }
 
-pub fn get(addr: SocketAddr, target: &str) -> Response {
-    request(addr, "GET", target, &[], b"")
-}
-
-pub fn post_json(addr: SocketAddr, target: &str, body: &str) -> Response {
-    request(addr, "POST", target, &[("Content-Type", "application/json")], body.as_bytes())
-}
-
 /// Path part of an absolute `http://host:port/path` URL.
 pub fn path_of(url: &str) -> &str {
     let rest = url.strip_prefix("http://").expect("absolute http URL");
     &rest[rest.find('/').expect("path")..]
-}
-
-/// An emulator on an ephemeral port, generation time 1 s unless the create overrides it.
-pub fn emulator() -> Emulator {
-    emulator_with(Config { port: 0, delay: Duration::from_secs(1), log_requests: false, ..Config::default() })
-}
-
-pub fn emulator_with(config: Config) -> Emulator {
-    Emulator::start(config).expect("start emulator")
-}
-
-/// A fresh key with this balance, via `POST /emulator/keys`.
-pub fn fresh_key(addr: SocketAddr, balance: f64) -> String {
-    let r = post_json(addr, "/emulator/keys", &format!(r#"{{"balance":{balance}}}"#));
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["apikey"].as_str().expect("apikey").to_string()
-}
-
-/// Creates and returns the creation id (asserting success).
-pub fn create(addr: SocketAddr, key: &str, delay_ms: u64, body: &str) -> String {
-    let r = post_json(addr, &format!("/api/creation?apikey={key}&emulator_delay_ms={delay_ms}"), body);
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["creation_id"].as_str().expect("creation_id").to_string()
-}
-
-pub fn balance(addr: SocketAddr, key: &str) -> f64 {
-    let r = get(addr, &format!("/api/balance?apikey={key}"));
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["balance"].as_f64().expect("balance number")
 }
