@@ -137,3 +137,21 @@ async fn duplicate_creates_are_counted() {
     assert_eq!((stats["creates"].clone(), stats["duplicate_creates"].clone()), (json!(3), json!(1)));
     assert_eq!(app.get("/emulator/stats?apikey=nope").await.status, 401);
 }
+
+#[tokio::test]
+async fn a_key_gets_a_plan_later_and_unknown_keys_none() {
+    let app = App::new();
+    let key = app.fresh_key(10.0).await;
+    let plan_of_key = format!("/emulator/faults?apikey={key}");
+    assert_eq!(app.get(&format!("/api/balance?apikey={key}")).await.status, 200);
+    let r = app.post_json(&plan_of_key, r#"{"rate":1,"kinds":["502"]}"#).await;
+    assert_eq!((r.status, r.json()), (200, json!({"success": true})));
+    assert_eq!(app.get(&format!("/api/balance?apikey={key}")).await.status, 502);
+    // Others keep theirs (none here).
+    assert_eq!(app.get("/api/balance?apikey=demo-key").await.status, 200);
+    for target in ["/emulator/faults?apikey=nope", "/emulator/faults"] {
+        let r = app.post_json(target, r#"{"rate":1}"#).await;
+        assert_eq!((r.status, r.json()["message"].as_str()), (401, Some("unknown API key")), "{target}");
+    }
+    assert_eq!(app.post_json(&plan_of_key, r#"{"rate":2}"#).await.status, 400);
+}
