@@ -4,27 +4,33 @@
 //! `generate` (create, then wait for the images) and `wait` (for a creation made
 //! earlier, as the docs recommend: create early, collect when needed).
 //!
-//! ```ignore
-//! // In a browser (wasm32); the same calls run in tests/browser.rs against the emulator.
-//! # async fn demo() -> Result<(), clipcloud::Error> {
-//! use clipcloud::{Client, Config, StyleRequest, Status};
-//! let client = Client::new(Config::new("YOUR_API_KEY"))?;
+//! `Client::new(Config::new(key))` makes a client over the browser's `fetch` (wasm32,
+//! feature `fetch`, the default) or over hyper and tokio (natively, feature `native`;
+//! `native-tls` for https); `Client::with_transport` takes any other [`Transport`]. The
+//! calls are the same everywhere (they run in `tests/browser.rs` against the emulator):
 //!
-//! let styles = client.styles().await?;                       // the live list
-//! let id = client.create(StyleRequest::new("A ripe red apple", "HD-HQ")).await?;
-//! if let Status::Done(done) = client.check(&id).await? {     // one check
-//!     println!("{:?} cost {}", done.images, done.cost);
+//! ```
+//! use clipcloud::{Client, Error, Status, StyleRequest, Transport};
+//!
+//! async fn illustrate<T: Transport>(client: &Client<T>) -> Result<(), Error> {
+//!     let styles = client.styles().await?; // the live list
+//!     println!("{} styles", styles.len());
+//!     let id = client.create(StyleRequest::new("A ripe red apple", "HD-HQ")).await?;
+//!     // One check; then `wait` polls until the images exist.
+//!     if let Status::Done(done) = client.check(&id).await? {
+//!         println!("{} images, cost {}", done.images.len(), done.cost);
+//!     }
+//!     let done = client.wait(&id, |p| println!("{} checks", p.checks)).await?;
+//!     println!("{:?}; balance left: {}", done.images, client.balance().await?);
+//!     Ok(())
 //! }
-//! let done = client.wait(&id, |p| println!("{} checks", p.checks)).await?;
-//! println!("balance left: {}", client.balance().await?);
-//! # let _ = (styles, done); Ok(()) }
 //! ```
 //!
 //! The crate is sans-IO at heart: [`validate`], [`codec`], [`retry`] and [`poll`] are
 //! pure and tested natively, and [`operation`] composes them into one state machine per
 //! call that says what to send and how long to sleep. [`Client`] drives it over any
-//! [`Transport`]; `fetch` is the only I/O (browser `fetch`, wasm32 only). The npm
-//! package drives the same machine from JavaScript.
+//! [`Transport`]; `fetch` (the browser's, wasm32) and `native` (hyper) are the only
+//! I/O. The npm package drives the same machine from JavaScript.
 
 pub mod client;
 pub mod codec;
