@@ -315,12 +315,8 @@ impl Ctx {
                     return;
                 }
             };
-            let balance = client.balance().await;
-            let styles = match balance {
-                Ok(_) => client.styles().await,
-                Err(_) => Ok(Vec::new()),
-            };
-            match (balance, styles) {
+            // Both calls at once: one round trip before the app is ready, not two.
+            match both(client.balance(), client.styles()).await {
                 (Ok(balance), Ok(styles)) => {
                     self.balance.try_set(Some(balance));
                     self.styles.try_set(styles);
@@ -541,4 +537,32 @@ fn keep_pending(job: &Job, creation_id: &str, started_ms: f64) {
             },
         )
     });
+}
+
+/// Runs two futures at once; their outputs once both are done (a join without the
+/// futures crate).
+async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut out_a, mut out_b) = (None, None);
+    poll_fn(move |cx| {
+        // A future is polled until it is done, never after.
+        if out_a.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                out_a = Some(v);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                out_b = Some(v);
+            }
+        }
+        match (out_a.take(), out_b.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (out_a, out_b) = (a, b);
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
