@@ -4,7 +4,8 @@
 // cache. For each page: the time from the start of the navigation until it is ready, five
 // runs each, the pages' runs interleaved so a busy moment of the machine hits both.
 //
-//   node slow-phone.mjs RUNS NAME=URL ...     (NAME "app" or "hello", see READY)
+//   node slow-phone.mjs RUNS NAME=URL ...     (NAME "app" or "hello", see READY, or
+//                                             "app:LABEL" to compare builds in one run)
 //
 // Prints one line per run, then one `SLOW_PHONE {json}` line with every figure.
 // `cargo xtask bench` (xtask/src/slow_phone.rs) builds and serves the pages and runs it.
@@ -53,7 +54,7 @@ function watcher(milestones) {
 }
 
 async function visit(name, url) {
-  const milestones = READY[name];
+  const milestones = READY[name.split(":")[0]];
   if (!milestones) throw new Error(`no milestones for ${name}: one of ${Object.keys(READY)}`);
   const profile = mkdtempSync(join(tmpdir(), "slow-phone-"));
   const context = await chromium.launchPersistentContext(profile, {
