@@ -30,6 +30,8 @@ mod idb;
 #[cfg(target_arch = "wasm32")]
 mod keep;
 #[cfg(target_arch = "wasm32")]
+mod offline;
+#[cfg(target_arch = "wasm32")]
 pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub mod storage;
@@ -38,8 +40,9 @@ mod tools;
 #[cfg(target_arch = "wasm32")]
 pub mod util;
 
-/// Mounts the app on the page's `<body>`.
+/// Mounts the app on the page's `<body>`, and keeps its files for offline use (`offline`).
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
     leptos::mount::mount_to_body(app::App);
+    offline::start();
 }
