@@ -9,7 +9,9 @@
 //!   emulator started here, which prints one `BENCH {json}` line per result;
 //! - the client's cost natively: the same file's `#[ignore]`d test, release;
 //! - the gateway's added latency and its throughput with 200 visitors at once:
-//!   `crates/clipcloud-gateway/tests/bench.rs`'s `#[ignore]`d test (release, built for speed).
+//!   `crates/clipcloud-gateway/tests/bench.rs`'s `#[ignore]`d test (release, built for speed);
+//! - held checks: five ways of waiting side by side on six profiles, and 200 visitors
+//!   waiting at once through one gateway (`bench_hold`).
 //!
 //! `--quick`: two short profiles and fewer creations, to try the pipeline in a minute.
 
@@ -100,6 +102,9 @@ pub fn command(args: &[String]) -> Result<(), String> {
     results.extend(bench_lines(&mut wasm)?);
     drop(emulator);
 
+    // Held checks through the gateway, side by side with fixed polling (its own table).
+    let held_checks = crate::bench_hold::run(quick).unwrap_or_else(|e| json!({ "error": e }));
+
     let report = report(&sizes, &results);
     println!("{}{}", report.text, crate::slow_phone::report(&slow_phone));
     let dir = root.join("tests").join("bench").join("results");
@@ -118,6 +123,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
         "concurrency": results.iter().find(|r| r["kind"] == "concurrency"),
         "overhead": results.iter().filter(|r| r["kind"] == "overhead").collect::<Vec<_>>(),
         "gateway": results.iter().filter(|r| r["kind"].as_str().is_some_and(|k| k.starts_with("gateway_"))).collect::<Vec<_>>(),
+        "held_checks": held_checks,
     });
     let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;

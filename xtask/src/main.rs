@@ -10,6 +10,7 @@
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 
 mod bench;
+mod bench_hold;
 mod code_size;
 mod compress;
 mod contract;

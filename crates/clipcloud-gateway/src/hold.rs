@@ -3,7 +3,7 @@
 //! answered with `Preference-Applied: wait=N`.
 //!
 //! Behind the holds, one poller per creation (and key) checks the service on the core's
-//! schedule ([`PollSchedule`]), learned from every visitor's creations per kind (style and
+//! schedule for servers ([`PollSchedule::held`]), learned from every visitor's creations per kind (style and
 //! count, [`clipcloud::operation::kind_of`]) — the gateway sees the creates it relays, so
 //! it knows each creation's kind and start. Every held check of that creation subscribes to
 //! its poller's latest answer. A poller ends when its creation is ready (or gone), at the
@@ -104,7 +104,7 @@ impl Holds {
             }
         }
         let shared = Shared {
-            schedule: PollSchedule::default(),
+            schedule: PollSchedule::held(),
             learned: Mutex::new(learned),
             recent: Mutex::default(),
             pollers: Mutex::default(),
@@ -118,8 +118,10 @@ impl Holds {
 
     /// A create this gateway relayed: once accepted, its kind and start are remembered, so
     /// that its held checks follow (and teach) the schedule of its kind.
-    pub fn created(&self, request: &CreateRequest, answer: &HttpResponse, started: Instant) {
+    pub fn created(&self, request: &CreateRequest, answer: &HttpResponse, sent: Instant) {
         let CreateOutcome::Accepted(id) = create_outcome(answer) else { return };
+        // The service started it between the send and the answer: the middle is the best guess.
+        let started = sent + sent.elapsed() / 2;
         let kind = clipcloud::operation::kind_of(request);
         let mut recent = lock(&self.shared.recent);
         // Past the deadline nobody polls it any more; and never more than RECENT.

@@ -182,6 +182,8 @@ async fn create(
         }
     })?;
     let upstream = ApiRequest::Create(request.clone()).upstream(key);
+    // The creation's start as its held checks time it: when the create leaves for the service.
+    let sent = Instant::now();
     let (response, answer) = match forward(gateway, &upstream, &[key], None).await {
         Ok(sent) => sent,
         Err(refusal) => {
@@ -194,7 +196,7 @@ async fn create(
             return Err(refusal);
         }
     };
-    gateway.holds.created(request, &answer, now);
+    gateway.holds.created(request, &answer, sent);
     match create_outcome(&answer) {
         CreateOutcome::Accepted(id) => operator.accounts.accepted(reservation, &id).await,
         CreateOutcome::Refused => operator.accounts.refused(reservation).await,

@@ -56,8 +56,17 @@ pub struct PollSchedule {
     /// Learn from earlier creations of the same kind (see above); `false` always follows
     /// the cold shape (e.g. fixed polling: growth 1 and min = max = first).
     pub learn: bool,
-    /// Within a learned window, checks are at most this far apart.
+    /// Within a learned window, checks are at most this far apart...
     pub dense_interval: Duration,
+    /// ...or this far, in a window wider than half its end (durations all over the place:
+    /// nothing to aim at but the range).
+    pub wide_interval: Duration,
+    /// How closely a steady duration is closed in on ([`STEADY_PRECISION`] by default).
+    pub steady_precision: Duration,
+    /// In a wide window, check from the start too, rather than one sleep to the window:
+    /// the few creations that end before the usual range are then not found late (a
+    /// server's choice; a browser saves the checks).
+    pub wide_from_start: bool,
 }
 
 impl Default for PollSchedule {
@@ -70,6 +79,9 @@ impl Default for PollSchedule {
             deadline: Duration::from_secs(300),
             learn: true,
             dense_interval: Duration::from_millis(400),
+            wide_interval: Duration::from_millis(400),
+            steady_precision: STEADY_PRECISION,
+            wide_from_start: false,
         }
     }
 }
@@ -83,6 +95,34 @@ impl PollSchedule {
             min_interval: every,
             max_interval: every,
             learn: false,
+            ..Self::default()
+        }
+    }
+
+    /// The schedule a server polls the service with behind held checks (the gateway):
+    /// denser than a browser's, because one poller serves every visitor waiting on a
+    /// creation, its checks go server to server on a kept-alive connection, and what it
+    /// learned comes from every visitor's creations (docs/performance.md has the figures).
+    ///
+    /// - Within a usual range (±10 %): every 200 ms, half a window narrower than 400 ms,
+    ///   at least 100 ms apart: a p95 delay well under half of fixed 500 ms's, for fewer
+    ///   checks than it (the sparse jump to the window pays for the dense part).
+    /// - Durations all over the place (uniform 0.5–30 s): nothing beats equal spacing, where
+    ///   a p95 of half fixed-500's (≈ 0.95 × 250 ms) costs exactly twice its checks; 245 ms
+    ///   sits on that bound.
+    /// - One steady duration: closed in on to 2 ms (each halving costs one creation a check).
+    /// - Cold (a kind not learned yet) and past the window: from 250 ms, growing gently to
+    ///   500 ms, never sparser than fixed 500 ms.
+    pub fn held() -> Self {
+        Self {
+            first_delay: Duration::from_millis(250),
+            growth: 1.25,
+            min_interval: Duration::from_millis(100),
+            max_interval: Duration::from_millis(500),
+            dense_interval: Duration::from_millis(200),
+            wide_interval: Duration::from_millis(245),
+            steady_precision: Duration::from_millis(2),
+            wide_from_start: true,
             ..Self::default()
         }
     }
@@ -127,7 +167,11 @@ impl PollSchedule {
             let offset = from_secs(width.as_secs_f64() * spread(probes), width);
             let probe = lo.saturating_add(offset);
             // (Not when the probe is closer than min_interval: then `hi` comes first.)
-            if width > STEADY_PRECISION && elapsed.saturating_add(self.min_interval) <= probe {
+            // (Nor when none was ever seen running: nothing says it could end sooner.)
+            if width > self.steady_precision
+                && !lo.is_zero()
+                && elapsed.saturating_add(self.min_interval) <= probe
+            {
                 if let Some(d) = learned {
                     d.probes = probes.saturating_add(1);
                 }
@@ -135,11 +179,17 @@ impl PollSchedule {
             }
             // Where all were ready; when the bounds crossed by a few ms, just past the
             // latest "running".
-            let end = if lo < hi { hi } else { lo.saturating_add(STEADY_PRECISION) };
+            let end = if lo < hi { hi } else { lo.saturating_add(self.steady_precision) };
             if elapsed < end {
                 // Straight there, even sooner than min_interval after the probe: one
                 // check, once per creation, is no hammering; waiting would be the delay.
                 return Some(end.saturating_sub(elapsed).min(left));
+            }
+            // Just past it and still running: if it is one duration after all, it ends
+            // within the tolerance (its create arrived a few ms later): one more check there.
+            let tolerated = end.saturating_add(STEADY_TOLERANCE);
+            if elapsed < tolerated {
+                return Some(tolerated.saturating_sub(elapsed).min(left));
             }
             // Past it and still running: not one duration after all; the window decides.
         }
@@ -147,7 +197,11 @@ impl PollSchedule {
         // Half the window's width (two or three checks cover it), at most dense_interval.
         // Saturating arithmetic: the same values (end ≥ start, and each subtraction below is
         // guarded), without Duration's overflow panics in the shipped wasm.
-        let gap = (end.saturating_sub(start) / 2).min(self.dense_interval).max(self.min_interval);
+        let width = end.saturating_sub(start);
+        let wide = width > end / 2;
+        let dense = if wide { self.wide_interval } else { self.dense_interval };
+        let gap = (width / 2).min(dense).max(self.min_interval);
+        let start = if wide && self.wide_from_start { Duration::ZERO } else { start };
         let delay = if elapsed < start {
             // Sparse before: one sleep to a gap past the earliest usual end (a check right
             // at it would rarely find anything).
@@ -476,6 +530,26 @@ mod tests {
     }
 
     #[test]
+    fn a_server_polls_densely_and_spaces_a_wide_window_on_the_bound() {
+        let s = PollSchedule::held();
+        // ±10 % around 8 s: every 200 ms within.
+        let mut narrow = learned(&[7_200, 7_600, 8_000, 8_400, 8_800]);
+        assert_eq!(s.next_delay_learned(3, ms(7_700), Some(&mut narrow)), Some(ms(200)));
+        // Uniform 0.5–30 s: 245 ms, from the start (no sleep to the window: the few that
+        // end before it are not found late), where a browser sleeps to the window.
+        let mut wide = learned(&[500, 900, 7_000, 15_000, 29_800]);
+        assert_eq!(s.next_delay_learned(3, ms(7_700), Some(&mut wide)), Some(ms(245)));
+        assert_eq!(s.next_delay_learned(0, ms(10), Some(&mut wide)), Some(ms(245)));
+        assert_eq!(PollSchedule::default().next_delay_learned(0, ms(10), Some(&mut wide)), Some(ms(1_290)));
+        // Cold: from 250 ms, never sparser than 500 ms.
+        let cold: Vec<u128> = (0..6).map(|n| s.next_delay(n, Duration::ZERO).unwrap().as_millis()).collect();
+        assert_eq!(cold, [250, 312, 390, 488, 500, 500]);
+        // A browser's schedule is as it was: the wide interval is the dense one.
+        let browser = PollSchedule::default();
+        assert_eq!(browser.next_delay_learned(3, ms(7_700), Some(&mut wide)), Some(ms(400)));
+    }
+
+    #[test]
     fn one_steady_duration_is_closed_in_on_then_checked_once() {
         let s = PollSchedule::default();
         let mut d = Durations::default();
@@ -501,8 +575,10 @@ mod tests {
         }
         // Within STEADY_PRECISION: no probe, one check at the bound.
         assert_eq!(s.next_delay_learned(0, ms(10), Some(&mut tight)), Some(ms(2_005)));
-        // Past the bound and still running: the window's gentle back-off takes over.
-        assert_eq!(s.next_delay_learned(1, ms(2_030), Some(&mut tight)), Some(ms(200)));
+        // Just past the bound and still running: once more where the tolerance ends...
+        assert_eq!(s.next_delay_learned(1, ms(2_030), Some(&mut tight)), Some(ms(15)));
+        // ...then the window's gentle back-off takes over.
+        assert_eq!(s.next_delay_learned(2, ms(2_050), Some(&mut tight)), Some(ms(200)));
     }
 
     /// One creation of exactly `duration` polled on `s` with what `d` learned, 3 ms per
@@ -643,6 +719,7 @@ mod tests {
             let s = PollSchedule {
                 min_interval: Duration::from_millis(min_ms),
                 dense_interval: Duration::from_millis(dense_ms),
+                wide_interval: Duration::from_millis(dense_ms / 2 + 100),
                 growth,
                 ..PollSchedule::default()
             };
@@ -655,12 +732,12 @@ mod tests {
                     // steady duration was ready; longer than the cap only to jump there,
                     // or to the learned window's start.
                     let steady_end = learned.steady().map(|(lo, hi)| if lo < hi { hi } else { lo + STEADY_PRECISION });
-                    let to_steady_end = steady_end.is_some_and(|end| elapsed + d == end);
+                    let to_steady_end = steady_end.is_some_and(|end| elapsed + d == end || elapsed + d == end + STEADY_TOLERANCE);
                     prop_assert!(d >= s.min_interval || d == left || to_steady_end);
-                    let steady_jump = steady_end.is_some_and(|end| elapsed + d <= end.max(elapsed + s.min_interval));
+                    let steady_jump = steady_end.is_some_and(|end| elapsed + d <= (end + STEADY_TOLERANCE).max(elapsed + s.min_interval));
                     if steady_jump {
                     } else if let Some((start, _)) = learned.window() {
-                        let dense = s.dense_interval.max(s.min_interval);
+                        let dense = s.dense_interval.max(s.wide_interval).max(s.min_interval);
                         prop_assert!(
                             d <= s.max_interval.max(dense) || elapsed + d <= (start + dense).max(elapsed + s.min_interval)
                         );
