@@ -10,9 +10,16 @@ use crate::storage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+/// The object URL of each saved picture, by its link. A list, not a map: a gallery holds
+/// hundreds of pictures, not millions, and a map's hashing code would cost the wasm more.
+type Saved = Vec<(String, String)>;
+
+fn find<'a>(saved: &'a Saved, link: &str) -> Option<&'a String> {
+    saved.iter().find(|(l, _)| l == link).map(|(_, url)| url)
+}
 
 /// The history's key in the `records` store.
 const HISTORY: &str = "history";
@@ -50,7 +57,7 @@ pub struct Gallery {
     /// Past creations, newest first (saved in IndexedDB).
     pub history: RwSignal<Vec<Entry>>,
     /// The object URL of each saved picture, by its link; `None` until the store was read.
-    pub saved: RwSignal<Option<HashMap<String, String>>>,
+    pub saved: RwSignal<Option<Saved>>,
     pub info: RwSignal<StoreInfo>,
     /// Whether a gateway serves this page (its `/images/` route relays the service's images).
     pub via_gateway: RwSignal<bool>,
@@ -108,13 +115,13 @@ impl Gallery {
             write_history(&db, &list).await?;
         }
         self.history.try_set(list);
-        let mut urls = HashMap::new();
+        let mut urls = Saved::new();
         for (link, blob) in db.all(IMAGES).await? {
             if let Some(url) = blob
                 .dyn_ref::<web_sys::Blob>()
                 .and_then(|b| web_sys::Url::create_object_url_with_blob(b).ok())
             {
-                urls.insert(link, url);
+                urls.push((link, url));
             }
         }
         self.saved.try_set(Some(urls));
@@ -126,7 +133,11 @@ impl Gallery {
         let saved = self.saved.try_get_untracked().flatten().unwrap_or_default();
         self.history
             .try_with_untracked(|h| {
-                h.iter().flat_map(|e| e.images.iter()).filter(|l| !saved.contains_key(*l)).cloned().collect()
+                h.iter()
+                    .flat_map(|e| e.images.iter())
+                    .filter(|l| find(&saved, l).is_none())
+                    .cloned()
+                    .collect()
             })
             .unwrap_or_default()
     }
@@ -134,11 +145,11 @@ impl Gallery {
     /// The object URL to show for `link`: its saved copy, else the link itself; `None`
     /// until the store was read (so no expired link is tried in between).
     pub fn src(self, link: &str) -> Option<String> {
-        self.saved.with(|s| s.as_ref().map(|s| s.get(link).cloned().unwrap_or_else(|| link.to_owned())))
+        self.saved.with(|s| s.as_ref().map(|s| find(s, link).cloned().unwrap_or_else(|| link.to_owned())))
     }
 
     pub fn is_saved(self, link: &str) -> bool {
-        self.saved.with(|s| s.as_ref().is_some_and(|s| s.contains_key(link)))
+        self.saved.with(|s| s.as_ref().is_some_and(|s| find(s, link).is_some()))
     }
 
     /// Adds a finished creation to the history and saves it with its pictures.
@@ -190,7 +201,9 @@ impl Gallery {
     }
 
     fn is_saved_untracked(self, link: &str) -> bool {
-        self.saved.try_with_untracked(|s| s.as_ref().is_some_and(|s| s.contains_key(link))).unwrap_or(false)
+        self.saved
+            .try_with_untracked(|s| s.as_ref().is_some_and(|s| find(s, link).is_some()))
+            .unwrap_or(false)
     }
 
     async fn keep_one(self, link: &str) -> Result<(), StoreError> {
@@ -207,8 +220,13 @@ impl Gallery {
     pub fn show(self, link: &str, blob: &web_sys::Blob) {
         if let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) {
             self.saved.try_update(|s| {
-                if let Some(old) = s.get_or_insert_with(HashMap::new).insert(link.to_owned(), url) {
-                    let _ = web_sys::Url::revoke_object_url(&old);
+                let s = s.get_or_insert_with(Saved::new);
+                match s.iter_mut().find(|(l, _)| l == link) {
+                    Some((_, old)) => {
+                        let _ = web_sys::Url::revoke_object_url(old);
+                        *old = url;
+                    }
+                    None => s.push((link.to_owned(), url)),
                 }
             });
         }
@@ -256,9 +274,9 @@ impl Gallery {
     /// Deletes every creation and picture.
     pub fn delete_all(self) {
         self.history.set(Vec::new());
-        let links: Vec<String> = self
-            .saved
-            .with_untracked(|s| s.as_ref().map(|s| s.keys().cloned().collect()).unwrap_or_default());
+        let links: Vec<String> = self.saved.with_untracked(|s| {
+            s.as_ref().map(|s| s.iter().map(|(l, _)| l.clone()).collect()).unwrap_or_default()
+        });
         self.forget(&links);
         self.info.update(|i| {
             i.unsaved.clear();
@@ -280,11 +298,13 @@ impl Gallery {
     fn forget(self, links: &[String]) {
         self.saved.update(|s| {
             if let Some(s) = s {
-                for link in links {
-                    if let Some(url) = s.remove(link) {
-                        let _ = web_sys::Url::revoke_object_url(&url);
+                s.retain(|(link, url)| {
+                    let gone = links.contains(link);
+                    if gone {
+                        let _ = web_sys::Url::revoke_object_url(url);
                     }
-                }
+                    !gone
+                });
             }
         });
     }
