@@ -21,6 +21,9 @@ fn find<'a>(saved: &'a Saved, link: &str) -> Option<&'a String> {
     saved.iter().find(|(l, _)| l == link).map(|(_, url)| url)
 }
 
+/// At most this many unsaved pictures are fetched again when the app starts.
+const RETRIED: usize = 20;
+
 /// The history's key in the `records` store.
 const HISTORY: &str = "history";
 
@@ -128,7 +131,9 @@ impl Gallery {
         Ok(())
     }
 
-    /// Links in the history whose pictures are not saved.
+    /// Links in the history whose pictures are not saved, the newest [`RETRIED`] of them: an
+    /// old link has most likely expired, and asking for every one on each start would cost
+    /// a request each time.
     fn missing(self) -> Vec<String> {
         let saved = self.saved.try_get_untracked().flatten().unwrap_or_default();
         self.history
@@ -136,6 +141,7 @@ impl Gallery {
                 h.iter()
                     .flat_map(|e| e.images.iter())
                     .filter(|l| find(&saved, l).is_none())
+                    .take(RETRIED)
                     .cloned()
                     .collect()
             })
