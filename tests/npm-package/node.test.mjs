@@ -1,11 +1,13 @@
 // The packed package in Node.js, installed from its tarball into this project (not the
 // source tree), against the real emulator: imported as an ES module with no init() call,
-// required from CommonJS, with bad input, an aborted signal and an injected fetch.
+// required from CommonJS, with bad input, an aborted signal and an injected fetch; held
+// checks through the real gateway in front of it, and straight to it.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ClipCloud, ClipCloudError } from "clipcloud";
-import { runNode, startEmulator } from "./support.mjs";
+import { existsSync } from "node:fs";
+import { gatewayBin, runNode, startEmulator, startGateway } from "./support.mjs";
 
 let emulator;
 before(async () => {
@@ -23,6 +25,27 @@ function countingFetch() {
     return realFetch(url, init);
   };
   return { sent, fetch: counted };
+}
+
+/**
+ * A fetch that keeps each request's path (a creation id as `{id}`), `Prefer` header and
+ * signal, and the `Preference-Applied` of its answer, then sends it.
+ */
+function recordingFetch() {
+  const sent = [];
+  const recorded = async (url, init) => {
+    const entry = {
+      path: new URL(url).pathname.replace(/[0-9a-f-]{36}$/, "{id}"),
+      method: init.method,
+      prefer: init.headers?.Prefer ?? null,
+      signal: init.signal,
+    };
+    sent.push(entry);
+    const answer = await realFetch(url, init);
+    entry.applied = answer.headers.get("preference-applied");
+    return answer;
+  };
+  return { sent, fetch: recorded, summary: () => sent.map(({ method, path, prefer }) => `${method} ${path} ${prefer}`) };
 }
 
 /** The rejection of `promise` as plain fields, or a failure if it resolved. */
@@ -158,9 +181,11 @@ describe("an injected fetch", () => {
       globalThis.fetch = globalFetch;
     }
     assert.deepEqual(unexpected, []);
-    assert.deepEqual(sent[0], { url: `${emulator.url}/api/creation?apikey=${apiKey}`, method: "POST" });
-    assert.ok(sent.length >= 2, JSON.stringify(sent));
-    for (const { url, method } of sent.slice(1)) {
+    // The question whether the emulator holds checks (it is not a gateway: no), without the key.
+    assert.deepEqual(sent[0], { url: `${emulator.url}/gateway/info`, method: "GET" });
+    assert.deepEqual(sent[1], { url: `${emulator.url}/api/creation?apikey=${apiKey}`, method: "POST" });
+    assert.ok(sent.length >= 3, JSON.stringify(sent));
+    for (const { url, method } of sent.slice(2)) {
       assert.equal(method, "GET");
       assert.ok(url.startsWith(`${emulator.url}/api/creation/`), url);
     }
@@ -180,5 +205,101 @@ describe("an injected fetch", () => {
   it("that answers itself: a test double needs no server", async () => {
     const fetch = async () => new Response(JSON.stringify({ success: true, balance: 42.5 }), { status: 200 });
     assert.equal(await new ClipCloud({ apiKey: "k", fetch }).balance(), 42.5);
+  });
+});
+
+describe("held checks", () => {
+  const apple = { prompt: "a red apple", style: "standard" };
+  let key;
+  let gateway;
+  before(async () => {
+    assert.ok(existsSync(gatewayBin), `no gateway binary at ${gatewayBin} (cargo build -p clipcloud-gateway)`);
+    key = await emulator.freshKey(50);
+    gateway = await startGateway({ upstream: emulator.url, key, dailyCap: 20 });
+  });
+  after(() => gateway?.stop());
+
+  it("through a gateway: asked once per client, then one check per creation, held until ready", async () => {
+    const { sent, fetch, summary } = recordingFetch();
+    const cc = new ClipCloud({ baseUrl: gateway.url, fetch });
+    const progress = [];
+    for (let i = 0; i < 2; i++) {
+      const done = await cc.generate(apple, { onProgress: (p) => progress.push(p.checks) });
+      assert.equal(done.images.length, 1);
+    }
+    assert.deepEqual(summary(), [
+      "GET /gateway/info null",
+      "POST /api/creation null",
+      "GET /api/creation/{id} wait=30",
+      "POST /api/creation null",
+      "GET /api/creation/{id} wait=30",
+    ]);
+    assert.deepEqual([sent[2].applied, sent[4].applied], ["wait=30", "wait=30"], "the gateway held both");
+    assert.deepEqual(progress, [0, 0], "reported on acceptance only: no check found them running");
+  });
+
+  it("straight to the emulator: asked once (404: no gateway), then polled without Prefer", async () => {
+    const apiKey = await emulator.freshKey(10);
+    const { sent, fetch, summary } = recordingFetch();
+    const cc = new ClipCloud({ apiKey, baseUrl: emulator.url, fetch });
+    const id = await cc.create(apple);
+    await cc.generate(apple);
+    await cc.wait(id);
+    const lines = summary();
+    assert.equal(lines.filter((l) => l.includes("/gateway/info")).length, 1, lines.join("\n"));
+    assert.equal(lines[1], "GET /gateway/info null", "asked by the first call that waits");
+    assert.ok(lines.filter((l) => l.startsWith("GET /api/creation/")).length >= 2, lines.join("\n"));
+    assert.deepEqual(sent.filter((r) => r.prefer !== null), [], "no Prefer header");
+  });
+
+  it("heldChecks: false asks nothing and sends no Prefer; true holds without asking", async () => {
+    const off = recordingFetch();
+    await new ClipCloud({ baseUrl: gateway.url, fetch: off.fetch, heldChecks: false }).generate(apple);
+    assert.ok(off.sent.length >= 2, off.summary().join("\n"));
+    assert.deepEqual(off.sent.filter((r) => r.path === "/gateway/info" || r.prefer !== null), []);
+
+    // The emulator holds checks too (it is not a gateway, so only when told).
+    const apiKey = await emulator.freshKey(10);
+    const on = recordingFetch();
+    await new ClipCloud({ apiKey, baseUrl: emulator.url, fetch: on.fetch, heldChecks: true }).generate(apple);
+    assert.deepEqual(on.summary(), ["POST /api/creation null", "GET /api/creation/{id} wait=30"]);
+  });
+
+  it("refuses a heldChecks that is not true or false, naming it", async () => {
+    const { sent, fetch } = countingFetch();
+    const e = await refusal(new ClipCloud({ baseUrl: gateway.url, fetch, heldChecks: "yes" }).generate(apple));
+    assert.deepEqual(e, {
+      code: "invalid_input",
+      message: "Invalid input: heldChecks must be true or false",
+      mayHaveStarted: false,
+    });
+    assert.deepEqual(sent, []);
+  });
+
+  // The bound fails the test if the gateway kept the hold for its 30 s.
+  it("an abort during a held check ends it at once, on the gateway too", { timeout: 20_000 }, async () => {
+    // A creation that takes a minute: the check is surely held when the abort comes.
+    const slow = await startEmulator(60_000);
+    const slowGateway = await startGateway({ upstream: slow.url, key: await slow.freshKey(10), dailyCap: 5 });
+    try {
+      const { sent, fetch } = recordingFetch();
+      const cc = new ClipCloud({ baseUrl: slowGateway.url, fetch });
+      const controller = new AbortController();
+      const call = cc.generate(apple, { signal: controller.signal });
+      // Until the gateway holds the check (a condition, polled; not a time).
+      while ((await slowGateway.holds()).held === 0) await new Promise((ok) => setTimeout(ok, 20));
+      const held = sent.at(-1);
+      assert.equal(held.prefer, "wait=30");
+      controller.abort();
+      const e = await refusal(call);
+      assert.deepEqual(e, { code: "aborted", message: "The call was cancelled.", mayHaveStarted: false });
+      assert.equal(held.signal.aborted, true, "the held request itself was aborted");
+      // The gateway sees the connection go and lets the hold go (well before its 30 s).
+      while ((await slowGateway.holds()).held !== 0) await new Promise((ok) => setTimeout(ok, 20));
+      assert.equal(sent.length, 3, "nothing was sent after the abort");
+    } finally {
+      await slowGateway.stop();
+      slow.stop();
+    }
   });
 });

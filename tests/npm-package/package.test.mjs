@@ -10,18 +10,17 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { build } from "vite";
-import { here, root, startEmulator } from "./support.mjs";
+import { gatewayBin, here, root, startEmulator, startGateway } from "./support.mjs";
 
 // playwright-core and typescript: the versions pinned in xtask/tools.
 const tools = createRequire(join(root, "xtask", "tools", "package.json"));
@@ -43,36 +42,6 @@ let emulator; // support.mjs: { url, log: [{ at, line }], stop, freshKey }
 let server; // static files of this directory
 let pageOrigin;
 let profile; // Chromium's profile directory
-
-const gatewayBin = process.env.CLIPCLOUD_GATEWAY_BIN ?? join(root, "target", "debug", "clipcloud-gateway");
-
-/**
- * The gateway in operator-key mode in front of the emulator: it adds `key` itself, lets
- * pages of `origin` in, and spends at most `dailyCap` credits a day.
- */
-async function startGateway({ key, origin, dailyCap }) {
-  const dir = await mkdtemp(join(tmpdir(), "clipcloud-npm-gateway-"));
-  const keyFile = join(dir, "key.txt");
-  await writeFile(keyFile, `${key}\n`);
-  const args = ["--listen", "127.0.0.1:0", "--upstream", emulator.url, "--key-file", keyFile];
-  args.push("--allow-origin", origin, "--ledger", ":memory:", "--daily-cap", String(dailyCap), "--log-format", "off");
-  // Only these flags: no setting from this process's environment.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLIPCLOUD_GATEWAY_")));
-  const child = spawn(gatewayBin, args, { stdio: ["ignore", "pipe", "inherit"], env });
-  const stop = async () => {
-    child.kill();
-    await rm(dir, { recursive: true, force: true });
-  };
-  return new Promise((resolveStart, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
-    createInterface({ input: child.stdout }).once("line", (first) => {
-      const prefix = "clipcloud-gateway listening on ";
-      if (!first.startsWith(prefix)) reject(new Error(`unexpected first line: ${first}`));
-      resolveStart({ url: first.slice(prefix.length).trim(), stop });
-    });
-  });
-}
 
 const TYPES = {
   ".html": "text/html",
@@ -518,13 +487,18 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
       async () => {
         assert.ok(existsSync(gatewayBin), `no gateway binary at ${gatewayBin} (cargo build -p clipcloud-gateway)`);
         const key = await emulator.freshKey(50);
-        gateway = await startGateway({ key, origin: pageOrigin, dailyCap: 3 });
+        gateway = await startGateway({ upstream: emulator.url, key, origin: pageOrigin, dailyCap: 3 });
         const info = await (await fetch(`${gateway.url}/gateway/info`)).json();
         const r = await page.evaluate(async (baseUrl) => {
           const { ClipCloud } = window.clipcloud;
           const sent = [];
+          const prefer = [];
           const pageFetch = window.fetch;
-          window.fetch = (url, init) => (sent.push(String(url)), pageFetch(url, init));
+          window.fetch = (url, init) => {
+            sent.push(String(url));
+            prefer.push(init?.headers?.Prefer ?? null);
+            return pageFetch(url, init);
+          };
           try {
             const cc = new ClipCloud({ baseUrl });
             const done = await cc.generate({ prompt: "a red apple", style: "standard" });
@@ -532,7 +506,7 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
               () => null,
               (e) => ({ code: e.code, status: e.status, message: e.message, mayHaveStarted: e.mayHaveStarted }),
             );
-            return { images: done.images.length, overCap, sent };
+            return { images: done.images.length, overCap, sent, prefer };
           } finally {
             window.fetch = pageFetch;
           }
@@ -541,6 +515,11 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) describe(`in ${bro
         assert.equal(info.apikey, "none");
         assert.equal(r.images, 1);
         assert.ok(r.sent.length >= 2 && r.sent.every((url) => !/apikey/i.test(url)), r.sent.join("\n"));
+        // Held checks across origins (Prefer needs the gateway's preflight): asked once, then
+        // one check, held until the images were ready.
+        const paths = r.sent.map((url) => new URL(url).pathname.replace(/[0-9a-f-]{36}$/, "{id}"));
+        assert.deepEqual(paths, ["/gateway/info", "/api/creation", "/api/creation/{id}", "/api/creation"]);
+        assert.deepEqual(r.prefer, [null, null, "wait=30", null]);
         assert.equal(r.overCap?.code, "insufficient_balance", JSON.stringify(r.overCap));
         assert.equal(r.overCap.status, 402);
         assert.equal(r.overCap.mayHaveStarted, false);

@@ -1,8 +1,11 @@
 // What the Node.js tests share: the real emulator (CLIPCLOUD_EMULATOR_BIN, passed by
-// `cargo xtask test`; default ../../target/debug/clipcloud-emulator), fresh keys, and a
+// `cargo xtask test`; default ../../target/debug/clipcloud-emulator), the real gateway
+// (CLIPCLOUD_GATEWAY_BIN; default ../../target/debug/clipcloud-gateway), fresh keys, and a
 // child process's output.
 
 import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -51,5 +54,39 @@ export function runNode(args, env = {}) {
   return new Promise((ok, fail) => {
     child.once("error", fail);
     child.once("close", (code) => ok({ code, stdout, stderr }));
+  });
+}
+
+export const gatewayBin = process.env.CLIPCLOUD_GATEWAY_BIN ?? join(root, "target", "debug", "clipcloud-gateway");
+
+/**
+ * The gateway in operator-key mode in front of the emulator at `upstream`: it adds `key`
+ * itself, lets pages of `origin` in (if given), and spends at most `dailyCap` credits a
+ * day. Resolves to `{ url, stop, holds }`; `holds()` is its /healthz `holds` counts.
+ */
+export async function startGateway({ upstream, key, origin, dailyCap }) {
+  const dir = await mkdtemp(join(tmpdir(), "clipcloud-npm-gateway-"));
+  const keyFile = join(dir, "key.txt");
+  await writeFile(keyFile, `${key}\n`);
+  const args = ["--listen", "127.0.0.1:0", "--upstream", upstream, "--key-file", keyFile];
+  if (origin) args.push("--allow-origin", origin);
+  args.push("--ledger", ":memory:", "--daily-cap", String(dailyCap), "--log-format", "off");
+  // Only these flags: no setting from this process's environment.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLIPCLOUD_GATEWAY_")));
+  const child = spawn(gatewayBin, args, { stdio: ["ignore", "pipe", "inherit"], env });
+  const stop = async () => {
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return new Promise((resolveStart, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
+    createInterface({ input: child.stdout }).once("line", (first) => {
+      const prefix = "clipcloud-gateway listening on ";
+      if (!first.startsWith(prefix)) reject(new Error(`unexpected first line: ${first}`));
+      const url = first.slice(prefix.length).trim();
+      const holds = async () => (await (await fetch(`${url}/healthz`)).json()).holds;
+      resolveStart({ url, stop, holds });
+    });
   });
 }

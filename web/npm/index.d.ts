@@ -84,6 +84,14 @@ interface CommonOptions {
   /** Limit for each HTTP request, in milliseconds (default 30000; at most 2^31 − 1, more counts as that). */
   timeoutMs?: number;
   /**
+   * Held checks: while `generate` or `wait` waits, each check asks the server (`Prefer: wait=N`)
+   * to answer only once the images are ready, at most 30 s; one check instead of polling.
+   * `true`: always (a ClipCloud gateway or the emulator); `false`: never. Unset: never for the
+   * service itself; for any other `baseUrl`, the first `generate` or `wait` asks its
+   * `/gateway/info` once (one request per client) and holds only if a gateway offers them.
+   */
+  heldChecks?: boolean;
+  /**
    * The HTTP function to send with (default: the global `fetch`, looked up at each call):
    * for instrumentation, tests, a custom agent or a proxy.
    */

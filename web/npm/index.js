@@ -115,7 +115,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
         reject(e);
       }
     };
-    const follow = ([kind, a, b, c, d]) => {
+    const follow = ([kind, a, b, c, d, e]) => {
       if (kind === SEND) {
         const controller = (request = new AbortController());
         let timedOut = false;
@@ -123,7 +123,11 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
           timedOut = true;
           controller.abort();
         }, d);
-        const headers = c === undefined ? undefined : { "Content-Type": "application/json" };
+        // A body (a create) is JSON; `e`: a held check's `Prefer`, sent only where the wasm
+        // knows holds are offered (not a CORS-safelisted header).
+        const headers = {};
+        if (c !== undefined) headers["Content-Type"] = "application/json";
+        if (e) headers.Prefer = e;
         send(b, { method: a, body: c, headers, signal: controller.signal })
           .then((r) => r.text().then((body) => [r.status, r.headers.get("retry-after") ?? undefined, body]))
           .then(

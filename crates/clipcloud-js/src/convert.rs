@@ -40,6 +40,17 @@ pub fn opt_string(obj: &JsValue, key: &str, field: Field) -> Result<Option<Strin
     }
 }
 
+/// `true` or `false`, when given.
+pub fn opt_bool(obj: &JsValue, key: &str, field: Field) -> Result<Option<bool>, Error> {
+    match given(obj, key) {
+        None => Ok(None),
+        Some(v) => match v.as_bool() {
+            Some(b) => Ok(Some(b)),
+            None => Err(invalid(field, [key, " must be true or false"].concat())),
+        },
+    }
+}
+
 /// A whole number ≥ 0 (within JS's safe integers).
 fn whole(v: &JsValue) -> Option<u64> {
     let n = v.as_f64()?;

@@ -98,6 +98,8 @@ pub enum Field {
     Fetch,
     /// A call's input as a whole (e.g. not an object).
     Input,
+    /// Whether checks ask to be held ([`crate::hold`]; `heldChecks` in the npm package).
+    HeldChecks,
 }
 
 impl Field {
@@ -123,6 +125,7 @@ impl Field {
             Self::OnProgress => "progress callback",
             Self::Fetch => "fetch",
             Self::Input => "input",
+            Self::HeldChecks => "held checks",
         }
     }
 }
