@@ -1,7 +1,7 @@
 // A stored-only ZIP writer and reader (no compression: WebP is compressed already), with
-// CRC-32: the gallery's export and import. Loaded by the app on first use only
+// CRC-32, and the gallery's export and import built on them. Loaded by the app on first use only
 // (crates/clipcloud-app/src/archive.rs adds it as a module script), never on a first visit.
-// It registers itself as `globalThis.clipcloudZip = { write, read }`.
+// It registers itself as `globalThis.clipcloudZip = { write, read, exportGallery, importGallery }`.
 
 const TABLE = new Uint32Array(256).map((_, n) => {
   let c = n;
@@ -97,4 +97,92 @@ async function read(file) {
   return files;
 }
 
-globalThis.clipcloudZip = { write, read };
+// The gallery's export and import, straight on the app's IndexedDB (crates/clipcloud-app/src/
+// idb.rs: database "clipcloud", stores "images": link -> Blob, "records": "history" -> JSON):
+// here rather than in the wasm, so a first visit does not download them either.
+const FORMAT = "clipcloud-gallery";
+const MANIFEST = "gallery.json";
+const MAX_ENTRIES = 5000; // as crates/clipcloud-app/src/history.rs
+
+const done = (request) => new Promise((resolve, reject) => {
+  request.onsuccess = () => resolve(request.result);
+  request.onerror = () => reject(request.error);
+});
+const committed = (tx) => new Promise((resolve, reject) => {
+  tx.oncomplete = () => resolve();
+  tx.onabort = () => reject(tx.error ?? new Error("the browser did not save it"));
+});
+const plural = (n, what) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+async function history(db) {
+  const text = await done(db.transaction("records").objectStore("records").get("history"));
+  const entries = text ? JSON.parse(text) : [];
+  return Array.isArray(entries) ? entries : [];
+}
+
+/** Saves the whole gallery as `clipcloud-gallery-YYYY-MM-DD.zip`; a report in words. */
+async function exportGallery() {
+  const db = await done(indexedDB.open("clipcloud"));
+  try {
+    const entries = await history(db);
+    const links = {}, files = [];
+    const images = db.transaction("images").objectStore("images");
+    const wanted = entries.flatMap((e) => (e.images ?? []).map((link, i) => ({ link, name: `images/clipcloud-${String(e.creation_id).slice(0, 8)}-${i + 1}.webp` })));
+    const blobs = await Promise.all(wanted.map(({ link }) => done(images.get(link))));
+    wanted.forEach(({ link, name }, i) => {
+      if (blobs[i] instanceof Blob) {
+        links[link] = name;
+        files.push([name, blobs[i]]);
+      }
+    });
+    const manifest = { format: FORMAT, version: 1, exported_ms: Date.now(), entries, files: links };
+    const zip = await write([[MANIFEST, new Blob([JSON.stringify(manifest)])], ...files]);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(zip);
+    a.download = `clipcloud-gallery-${new Date().toISOString().slice(0, 10)}.zip`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 30_000); // the browser may still be reading it
+    return `Exported ${plural(entries.length, "creation")} and ${plural(files.length, "picture")}.`;
+  } finally {
+    db.close();
+  }
+}
+
+/** Adds what an exported file holds to the gallery (creations already there stay as they are). */
+async function importGallery(file) {
+  const files = new Map(await read(file));
+  const notOurs = new Error("this ZIP is not a ClipCloud gallery export (no gallery.json)");
+  if (!files.has(MANIFEST)) throw notOurs;
+  let manifest;
+  try {
+    manifest = JSON.parse(await files.get(MANIFEST).text());
+  } catch {
+    throw notOurs;
+  }
+  if (manifest?.format !== FORMAT || !Array.isArray(manifest.entries)) throw notOurs;
+  const entries = manifest.entries.filter((e) => typeof e?.creation_id === "string" && typeof e.finished_ms === "number");
+  const db = await done(indexedDB.open("clipcloud"));
+  try {
+    const known = await history(db);
+    const merged = [...known, ...entries.filter((e) => !known.some((k) => k.creation_id === e.creation_id))]
+      .sort((a, b) => b.finished_ms - a.finished_ms).slice(0, MAX_ENTRIES);
+    const tx = db.transaction(["images", "records"], "readwrite");
+    let pictures = 0;
+    for (const e of entries) {
+      for (const link of Array.isArray(e.images) ? e.images : []) {
+        const blob = files.get(manifest.files?.[link]);
+        if (typeof link === "string" && blob) {
+          tx.objectStore("images").put(new Blob([blob], { type: "image/webp" }), link);
+          pictures++;
+        }
+      }
+    }
+    tx.objectStore("records").put(JSON.stringify(merged), "history");
+    await committed(tx);
+    return `Imported ${plural(entries.length, "creation")} and ${plural(pictures, "picture")}.`;
+  } finally {
+    db.close();
+  }
+}
+
+globalThis.clipcloudZip = { write, read, exportGallery, importGallery };

@@ -97,9 +97,28 @@ impl Gallery {
         });
     }
 
+    /// Reads the history and the pictures again (after an import wrote them).
+    pub async fn reload(self) {
+        let old = self.saved.try_update(Option::take).flatten().unwrap_or_default();
+        for (_, url) in old {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+        if let Err(e) = self.load().await {
+            self.info.try_update(|i| i.problem = Some(e));
+            self.saved.try_update(|s| *s = Some(s.take().unwrap_or_default()));
+        }
+        self.refresh_estimate();
+    }
+
     async fn load(self) -> Result<(), StoreError> {
-        let db = idb::open().await?;
-        DB.with(|d| *d.borrow_mut() = Some(db.clone()));
+        let db = match db() {
+            Ok(db) => db,
+            Err(_) => {
+                let db = idb::open().await?;
+                DB.with(|d| *d.borrow_mut() = Some(db.clone()));
+                db
+            }
+        };
         let saved_text = db.get(RECORDS, HISTORY).await?.and_then(|v| v.as_string());
         let mut list = history::from_json(&saved_text.clone().unwrap_or_default());
         // Once: the history earlier versions kept in localStorage, removed only once it is
@@ -378,11 +397,6 @@ async fn write_history(db: &Db, list: &[Entry]) -> Result<(), StoreError> {
 /// The saved picture at `link`, if any (for download and export).
 pub async fn blob(link: &str) -> Option<web_sys::Blob> {
     db().ok()?.get(IMAGES, link).await.ok().flatten()?.dyn_into().ok()
-}
-
-/// Saves pictures (an import) in one transaction.
-pub async fn put_images(items: &[(String, JsValue)]) -> Result<(), StoreError> {
-    db()?.write(IMAGES, items, &[]).await
 }
 
 /// Where to fetch a picture from: through this page's gateway (`/images/NAME`, same origin,

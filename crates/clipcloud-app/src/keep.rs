@@ -60,7 +60,7 @@ pub fn Keep() -> impl IntoView {
     let export = move |_| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let report = crate::archive::export(gallery).await.unwrap_or_else(|e| e);
+            let report = crate::archive::export().await.unwrap_or_else(|e| e);
             info.try_update(|i| i.report = Some(report));
             busy.try_set(false);
         });
