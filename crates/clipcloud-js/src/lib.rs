@@ -83,7 +83,6 @@ impl Core {
         convert::check_function(options, "fetch", clipcloud::Field::Fetch).map_err(|e| error_value(&e))?;
         let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey);
         let keyless = matches!(key, Ok(None));
-        let held = convert::opt_bool(options, "heldChecks", clipcloud::Field::HeldChecks);
         let build = || -> Result<(Session, Probe), Error> {
             let mut config = key?.map_or_else(Config::keyless, Config::new);
             if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
@@ -95,7 +94,7 @@ impl Core {
             if let Some(ms) = convert::opt_millis(options, "timeoutMs")? {
                 config = config.request_timeout(ms);
             }
-            let held = held?;
+            let held = convert::opt_bool(options, "heldChecks", clipcloud::Field::HeldChecks)?;
             if held == Some(true) {
                 config = config.held_checks(clipcloud::hold::MAX);
             }
@@ -159,9 +158,9 @@ impl Core {
     fn probed(&self, run: &mut Run, info: Option<clipcloud::gateway::Info>, now: f64) -> JsValue {
         run.probing = false;
         self.probe.set(Probe::Settled);
-        let session = &mut self.session.borrow_mut();
-        session.set_hold(info.and_then(|info| info.config_hold()));
-        step_value(run.op.start(session, clock(now)), &run.id)
+        self.session.borrow_mut().set_hold(info.and_then(|info| info.config_hold()));
+        // Settled: `start` now begins the call itself (one caller of the core's start: bytes).
+        self.start(run, now)
     }
 
     /// The answer to a send step.
