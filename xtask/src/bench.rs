@@ -15,7 +15,7 @@
 //!
 //! `--quick`: two short profiles and fewer creations, to try the pipeline in a minute.
 
-use crate::test::{wasm_test, Browser};
+use crate::browser::{wasm_test, Browser};
 use crate::{emulator, root, setup, spa};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};

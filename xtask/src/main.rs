@@ -11,6 +11,7 @@
 
 mod bench;
 mod bench_hold;
+mod browser;
 mod code_size;
 mod compress;
 mod contract;

@@ -66,7 +66,7 @@ pub fn build() -> Result<Built, String> {
         .env("CARGO_PROFILE_RELEASE_STRIP", "false");
     // LLVM inlines only calls that cost no code: opt-level "z" alone still inlines some
     // (-0.27 KB gzipped here; the app's build is larger with it, so it is the package's own).
-    let mut rustflags = remap_flags(&root);
+    let mut rustflags = crate::release_wasm::remap_flags(&root);
     rustflags.push("-Cllvm-args=-inline-threshold=0".into());
     crate::release_wasm::configure(&mut cargo, std, rustflags);
     run(&mut cargo)?;
@@ -141,21 +141,6 @@ pub fn test(emulator_binary: &Path) -> Result<(), String> {
         .args(["--test", "--test-reporter", "spec"])
         .env("CLIPCLOUD_EMULATOR_BIN", emulator_binary)
         .env("CLIPCLOUD_GATEWAY_BIN", crate::gateway::build()?))
-}
-
-/// Shorter paths in the panic locations a wasm carries (bytes, and no build machine's
-/// home directory in the shipped file).
-pub fn remap_flags(root: &Path) -> Vec<String> {
-    let mut flags = vec![format!("--remap-path-prefix={}=", root.display())];
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    if let Some(sources) = cargo_home.map(|h| h.join("registry").join("src")) {
-        for entry in std::fs::read_dir(&sources).into_iter().flatten().flatten() {
-            flags.push(format!("--remap-path-prefix={}=", entry.path().display()));
-        }
-    }
-    flags
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {

@@ -40,21 +40,13 @@ impl Std {
     }
 }
 
-/// Whether rust-src is installed: cargo's `-Z build-std` reads std's sources (and their
-/// lockfile) from the sysroot.
-pub fn rust_src_installed() -> bool {
-    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else { return false };
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    sysroot.join("lib/rustlib/src/rust/library/Cargo.lock").is_file()
-}
-
 /// The mode this machine can build, with a notice when it is the fallback.
 /// `XTASK_PREBUILT_STD=1` asks for the fallback, to measure what the rebuilt std saves.
 pub fn mode() -> Std {
     if std::env::var_os("XTASK_PREBUILT_STD").is_some_and(|v| v == "1") {
         println!("notice: XTASK_PREBUILT_STD=1: building the shipped wasm with the prebuilt std");
         Std::Prebuilt
-    } else if rust_src_installed() {
+    } else if crate::setup::rust_src_installed() {
         Std::Rebuilt
     } else {
         println!(
@@ -99,6 +91,21 @@ pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
         .env("CARGO_TARGET_DIR", root.join("target").join("app").join(std.dir_name()))
         .env_remove("NO_COLOR");
     // Short paths in the panic locations the wasm carries (as for the npm package).
-    configure(&mut trunk, std, crate::package::remap_flags(&root));
+    configure(&mut trunk, std, remap_flags(&root));
     crate::run(&mut trunk)
+}
+
+/// Shorter paths in the panic locations a wasm carries (bytes, and no build machine's
+/// home directory in the shipped file).
+pub fn remap_flags(root: &Path) -> Vec<String> {
+    let mut flags = vec![format!("--remap-path-prefix={}=", root.display())];
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(sources) = cargo_home.map(|h| h.join("registry").join("src")) {
+        for entry in std::fs::read_dir(&sources).into_iter().flatten().flatten() {
+            flags.push(format!("--remap-path-prefix={}=", entry.path().display()));
+        }
+    }
+    flags
 }

@@ -53,7 +53,7 @@ fn wasm_target() -> Result<(), String> {
 /// std's sources, for the shipped wasm builds' `-Z build-std` (release_wasm.rs). Those
 /// builds fall back to the prebuilt std without them (and say so), hence a notice here.
 fn rust_src() {
-    if crate::release_wasm::rust_src_installed() {
+    if rust_src_installed() {
         return;
     }
     println!("setup: adding the rust-src component (std rebuilt for size in the shipped wasm)");
@@ -190,4 +190,12 @@ pub fn path_with_node_tools() -> std::ffi::OsString {
     let mut paths = vec![node_tools_bin()];
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
     std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// Whether rust-src is installed: cargo's `-Z build-std` reads std's sources (and their
+/// lockfile) from the sysroot.
+pub fn rust_src_installed() -> bool {
+    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else { return false };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    sysroot.join("lib/rustlib/src/rust/library/Cargo.lock").is_file()
 }

@@ -1,8 +1,9 @@
 //! The single-page app (`crates/clipcloud-app`, built by Trunk from the root
 //! `index.html`): release build, the size of a first visit, and its tests.
 
+use crate::browser::{wasm_test, Browser};
 use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
-use crate::{emulator, gateway, root, run, setup, test};
+use crate::{emulator, gateway, root, run, setup};
 use sha2::{Digest, Sha256, Sha384};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -341,9 +342,9 @@ pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
     println!("\n== SPA: pure logic, native ==");
     run(Command::new("cargo").current_dir(&root).args(["test", "-p", "clipcloud-app"]))?;
 
-    for browser in [test::Browser::Chromium, test::Browser::Firefox] {
+    for browser in [Browser::Chromium, Browser::Firefox] {
         println!("\n== SPA: components in headless {} ==", browser.name());
-        run(test::wasm_test(browser, emulator_url).args(["-p", "clipcloud-app"]))?;
+        run(wasm_test(browser, emulator_url).args(["-p", "clipcloud-app"]))?;
     }
 
     let dist = build()?;

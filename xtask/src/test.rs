@@ -1,6 +1,7 @@
 //! Every test: native unit and HTTP tests, then the core client in headless Chromium
 //! and Firefox against a real emulator.
 
+use crate::browser::{wasm_test, Browser};
 use crate::{emulator, run, setup};
 use std::process::Command;
 
@@ -38,44 +39,9 @@ pub fn all() -> Result<(), String> {
         "--",
         "--nocapture",
     ]))?;
-    println!("\n== npm package: packed, installed from the tarball, in headless Chromium and Firefox ==");
+    println!("\n== npm package: packed, installed from the tarball: Node.js, Deno, Bun, workerd, Chromium, Firefox ==");
     crate::package::test(&binary)?;
     crate::spa::test(&binary, &emulator.url)?;
     println!("\nall tests passed");
     Ok(())
-}
-
-#[derive(Clone, Copy)]
-pub enum Browser {
-    Chromium,
-    Firefox,
-}
-
-impl Browser {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Chromium => "Chromium",
-            Self::Firefox => "Firefox",
-        }
-    }
-}
-
-/// `cargo test --target wasm32-unknown-unknown` in this browser (wasm-bindgen-test-runner
-/// picks the browser from the driver variable), with the emulator's URL compiled in.
-/// Add `-p CRATE --test NAME` and runner arguments.
-pub fn wasm_test(browser: Browser, emulator_url: &str) -> Command {
-    let mut command = Command::new("cargo");
-    command
-        .current_dir(crate::root())
-        .args(["test", "--target", "wasm32-unknown-unknown"])
-        .env("CLIPCLOUD_EMULATOR_URL", emulator_url)
-        .env_remove("CHROMEDRIVER")
-        .env_remove("GECKODRIVER")
-        .env_remove("SAFARIDRIVER")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
-    match browser {
-        Browser::Chromium => command.env("CHROMEDRIVER", setup::CHROMEDRIVER),
-        Browser::Firefox => command.env("GECKODRIVER", setup::geckodriver_path()),
-    };
-    command
 }
