@@ -584,9 +584,16 @@ test("operator-key mode: no key asked anywhere; over the day's cap the budget me
   // The balance shown is what this visitor may still spend today here: one image.
   await page.locator("#balance", { hasText: "1.1" }).waitFor();
 
+  // This gateway offers held checks (`"hold": 30` in its /gateway/info): the app asks for them.
+  const checks = [];
+  page.on("request", (request) => {
+    if (request.method() === "GET" && /\/api\/creation\/[^/?]+/.test(request.url())) checks.push(request.headers()["prefer"]);
+  });
   await create(page, "A lighthouse at dusk");
   const first = page.locator('.job[data-state="done"]').first();
   await first.waitFor({ timeout: DONE_TIMEOUT });
+  // One check, held by the gateway until the images existed.
+  assert.deepEqual(checks, ["wait=30"]);
   const imgs = await waitForImages(first, 1);
   // The image comes through the gateway, whatever CORS the service sends for images, and is
   // saved in the browser from there.

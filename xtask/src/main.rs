@@ -7,6 +7,7 @@
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
+//!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium and Firefox)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 
 mod bench;
@@ -33,7 +34,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | bench [--quick] | fuzz [SECONDS] | contract [--long]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | e2e | bench [--quick] | fuzz [SECONDS] | contract [--long]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Some("contract") => contract::command(&args[1..]),
         Some("package") => package::command(),
         Some("spa-size") => spa::size_command(),
+        Some("e2e") => spa::e2e_command(),
         Some("bench") => bench::command(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };

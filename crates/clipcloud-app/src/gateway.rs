@@ -2,7 +2,8 @@
 //! (`GET /gateway/info`, built and read by the core): in operator-key mode it wants no key
 //! (the app asks for none and connects through it), or a passphrase or a visitor token in
 //! the key's place (the key field says so). In relay mode, or with no gateway (any other
-//! answer), the app asks for the visitor's own key as before.
+//! answer), the app asks for the visitor's own key as before. A gateway that offers held
+//! checks gets them: each check waits there until the creation is ready.
 
 use crate::state::Ctx;
 use clipcloud::fetch::FetchTransport;
@@ -17,12 +18,15 @@ pub fn start(ctx: Ctx) {
         let origin = window().location().origin().unwrap_or_default();
         let answer =
             FetchTransport.send(&gateway::info_request(&origin), core::time::Duration::from_secs(5)).await;
-        let need = answer.ok().and_then(|r| gateway::decode_info(&r)).map(|info| info.apikey);
+        let info = answer.ok().and_then(|r| gateway::decode_info(&r));
+        let need = info.as_ref().map(|info| info.apikey);
+        let hold = info.and_then(|info| info.config_hold());
         let keyless = need == Some(KeyNeed::None);
         // A gateway relays the service's images on its own origin: pictures are saved through it.
         ctx.gallery.via_gateway.try_set(need.is_some());
         ctx.settings.update(|s| {
             s.gateway = need;
+            s.hold = hold;
             if keyless {
                 // The gateway serving this page is the one that adds its key.
                 s.base_url = origin;

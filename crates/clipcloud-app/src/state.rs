@@ -19,8 +19,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Where and how to connect. The key itself is stored apart (see `storage`).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Where and how to connect. The key itself is stored apart (see `storage`). No `Debug`:
+/// it holds the key.
+#[derive(Clone, Default, PartialEq)]
 pub struct Settings {
     pub key: String,
     pub remember: bool,
@@ -31,6 +32,9 @@ pub struct Settings {
     /// known yet; see `gateway`). Not saved: asked on every start. A field here rather
     /// than a signal of its own, whose generic code cost the wasm 0.5 KB gzipped.
     pub gateway: Option<clipcloud::gateway::KeyNeed>,
+    /// The longest hold of a check that gateway offers (`Prefer: wait=N`): the client
+    /// then asks for held checks and gets each result the moment it exists. Not saved.
+    pub hold: Option<core::time::Duration>,
 }
 
 impl Settings {
@@ -200,8 +204,9 @@ pub struct Ctx {
     client: StoredValue<Option<(ClientSettings, SharedClient)>, LocalStorage>,
 }
 
-/// What a client is made from: key (none for a gateway that adds its own), base URL, soft_id.
-type ClientSettings = (Option<String>, String, Option<u64>);
+/// What a client is made from: key (none for a gateway that adds its own), base URL, soft_id,
+/// the hold its gateway offers.
+type ClientSettings = (Option<String>, String, Option<u64>, Option<core::time::Duration>);
 type SharedClient = Rc<Client<FetchTransport>>;
 
 impl Default for Ctx {
@@ -264,7 +269,7 @@ impl Ctx {
         let s = self.settings.get_untracked();
         let keyless = s.gateway == Some(clipcloud::gateway::KeyNeed::None);
         let key = (!keyless).then(|| s.key.trim().to_owned());
-        let wanted = (key, s.base_url.trim().to_owned(), s.soft_id().ok().flatten());
+        let wanted = (key, s.base_url.trim().to_owned(), s.soft_id().ok().flatten(), s.hold);
         if let Some((made_with, client)) = self.client.get_value() {
             if made_with == wanted {
                 return Ok(client);
@@ -274,6 +279,9 @@ impl Ctx {
         let mut config = config.base_url(wanted.1.as_str());
         if let Some(id) = wanted.2 {
             config = config.soft_id(id);
+        }
+        if let Some(max) = wanted.3 {
+            config = config.held_checks(max);
         }
         let client = Rc::new(Client::new(config)?);
         if let Some(text) = storage::get(storage::local(), storage::LEARNED) {
