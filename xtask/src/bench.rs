@@ -18,8 +18,7 @@
 use crate::browser::{wasm_test, Browser};
 use crate::{emulator, root, setup, spa};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 /// "Equal requests" for the target's second form: within this factor of fixed 500 ms.
@@ -48,7 +47,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
     let slow_phone = crate::slow_phone::measure(&root.join("dist")).unwrap_or_else(|e| json!({"error": e}));
 
     println!("\n== bench: client overhead, native (release) ==");
-    let mut results = bench_lines(
+    let mut results = crate::bench_lines::run(
         Command::new("cargo")
             .current_dir(&root)
             .args([
@@ -66,7 +65,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
     )?;
 
     println!("\n== bench: the gateway's added latency and throughput (release, loopback) ==");
-    results.extend(bench_lines(
+    results.extend(crate::bench_lines::run(
         Command::new("cargo")
             .current_dir(&root)
             .args([
@@ -99,7 +98,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
     if quick {
         wasm.env("CLIPCLOUD_BENCH_QUICK", "1");
     }
-    results.extend(bench_lines(&mut wasm)?);
+    results.extend(crate::bench_lines::run(&mut wasm)?);
     drop(emulator);
 
     // Held checks through the gateway, side by side with fixed polling (its own table).
@@ -176,28 +175,6 @@ fn files_json(files: &[spa::FileSize]) -> Value {
             "served_gzip": served.map(|c| c.gzip), "served_brotli": served.map(|c| c.brotli),
         },
     })
-}
-
-/// Runs a command, echoing its output, and returns the JSON of its `BENCH {json}` lines.
-fn bench_lines(command: &mut Command) -> Result<Vec<Value>, String> {
-    let mut child =
-        command.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut found = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        println!("{line}");
-        if let Some(at) = line.find("BENCH {") {
-            let value: Value = serde_json::from_str(line[at + 6..].trim())
-                .map_err(|e| format!("a BENCH line is not JSON ({e}): {line}"))?;
-            found.push(value);
-        }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("{command:?} failed ({status})"));
-    }
-    Ok(found)
 }
 
 struct Report {

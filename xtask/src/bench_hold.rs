@@ -5,8 +5,7 @@
 
 use crate::root;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Through the gateway: at most this share of fixed 500 ms's p95 delay after ready...
 const P95_SHARE: f64 = 0.5;
@@ -34,7 +33,7 @@ pub fn run(quick: bool) -> Result<Value, String> {
     if quick {
         command.env("CLIPCLOUD_BENCH_QUICK", "1");
     }
-    let lines = bench_lines(&mut command)?;
+    let lines = crate::bench_lines::run(&mut command)?;
     let report = report(&lines);
     println!("{}", report.0);
     Ok(json!({
@@ -43,29 +42,6 @@ pub fn run(quick: bool) -> Result<Value, String> {
         "visitors": lines.iter().find(|l| l["kind"] == "hold_visitors"),
         "meta": lines.iter().find(|l| l["kind"] == "hold_meta"),
     }))
-}
-
-/// Echoes the command's output and returns its `BENCH {json}` lines.
-fn bench_lines(command: &mut Command) -> Result<Vec<Value>, String> {
-    let mut child =
-        command.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut found = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        if let Some(at) = line.find("BENCH {") {
-            let value: Value = serde_json::from_str(line[at + 6..].trim())
-                .map_err(|e| format!("a BENCH line is not JSON ({e}): {line}"))?;
-            found.push(value);
-        } else {
-            println!("{line}");
-        }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("{command:?} failed ({status})"));
-    }
-    Ok(found)
 }
 
 fn num(value: &Value) -> f64 {

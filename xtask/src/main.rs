@@ -12,6 +12,7 @@
 
 mod bench;
 mod bench_hold;
+mod bench_lines;
 mod browser;
 mod code_size;
 mod compress;
@@ -74,23 +75,9 @@ fn serve(args: &[String]) -> Result<(), String> {
     let target = root().join("target");
     let log = target.join("serve-emulator.log");
     let emulator = emulator::start(&emulator_binary, &[], &log)?;
-    let key_file = target.join("serve-operator-key.txt");
-    std::fs::write(&key_file, format!("{DEMO_KEY}\n"))
-        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
-    let key_file = key_file.to_string_lossy().into_owned();
-    // The demo key's whole balance (100) for the one visitor; no ledger file left behind.
-    let operator = [
-        "--key-file",
-        &key_file,
-        "--ledger",
-        ":memory:",
-        "--visitor-daily-spend",
-        "100",
-        "--daily-cap",
-        "100",
-        "--creates-per-minute",
-        "30",
-    ];
+    let mut operator = gateway::demo_operator_flags("serve")?;
+    operator.extend(["--creates-per-minute", "30"].map(str::to_owned));
+    let operator: Vec<&str> = operator.iter().map(String::as_str).collect();
     let listen = format!("127.0.0.1:{port}");
     // The gateway's access log on the terminal, as the emulator's request log was.
     let gateway =

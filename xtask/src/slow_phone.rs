@@ -28,23 +28,10 @@ pub fn measure(app_dist: &Path) -> Result<Value, String> {
     let target = root.join("target");
     let emulator =
         emulator::start(&emulator::build()?, &["--quiet"], &target.join("emulator-slow-phone.log"))?;
-    let key_file = target.join("slow-phone-operator-key.txt");
-    std::fs::write(&key_file, format!("{}\n", crate::DEMO_KEY))
-        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
-    let key_file = key_file.to_string_lossy().into_owned();
     // `cargo xtask serve`'s settings: the page needs no key.
-    let operator = [
-        "--key-file",
-        &key_file,
-        "--ledger",
-        ":memory:",
-        "--visitor-daily-spend",
-        "100",
-        "--daily-cap",
-        "100",
-        "--log-format",
-        "off",
-    ];
+    let mut operator = gateway::demo_operator_flags("slow-phone")?;
+    operator.extend(["--log-format", "off"].map(str::to_owned));
+    let operator: Vec<&str> = operator.iter().map(String::as_str).collect();
     let binary = gateway::build()?;
     let app = gateway::start(&binary, "127.0.0.1:0", &emulator.url, app_dist, &operator, Stdio::null())?;
     let floor = gateway::start(&binary, "127.0.0.1:0", &emulator.url, &hello, &operator, Stdio::null())?;
