@@ -112,7 +112,7 @@ fn ConnectPanel() -> impl IntoView {
             // Through a gateway that adds its own key: the key's controls give way to a note (CSS).
             <form class:keyless=reactive(move || keyless(ctx)) on:submit=handler(move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                ctx.connect();
+                ctx.connect(true);
             })>
                 <p class="hint via-gateway">
                     "You connect through this site's gateway, which adds its own API key: none is needed here."

@@ -33,7 +33,7 @@ pub fn start(ctx: Ctx) {
             }
         });
         if keyless || ctx.settings.with_untracked(|s| !s.key.trim().is_empty()) {
-            ctx.connect();
+            ctx.connect(false);
         } else {
             ctx.show_settings.try_set(true);
         }

@@ -9,10 +9,10 @@ use crate::pending::{self, Pending};
 use crate::request::{self, Request};
 use crate::storage;
 use clipcloud::fetch::FetchTransport;
-use clipcloud::{Client, Config, Error, Finished, Style};
+use clipcloud::{Abort, CallOptions, Client, Config, Error, Finished, Style};
 use core::future::{poll_fn, Future};
 use core::pin::pin;
-use core::task::{Poll, Waker};
+use core::task::Poll;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
@@ -96,62 +96,28 @@ pub enum JobState {
     },
 }
 
-/// Stops a job's current run at once: its future is dropped, which aborts the core's
-/// pending fetch and clears its timer, so no further request is sent. Armed anew for
-/// every run, so stopping one run never reaches the next.
+/// Stops a job's current run at once, through the client's own abort handle (as the npm
+/// package's `signal`): its pending fetch is aborted and its timer cleared, so no further
+/// request is sent. A new handle for every run, so stopping one run never reaches the next.
 #[derive(Clone, Default)]
-pub struct Stop(Arc<Mutex<StopState>>);
-
-#[derive(Default)]
-struct StopState {
-    run: u32,
-    stopped: bool,
-    waker: Option<Waker>,
-}
+pub struct Stop(Arc<Mutex<Abort>>);
 
 impl Stop {
-    fn with<R>(&self, f: impl FnOnce(&mut StopState) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    fn current(&self) -> std::sync::MutexGuard<'_, Abort> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A new run; returns its number.
-    fn arm(&self) -> u32 {
-        self.with(|s| {
-            s.run = s.run.wrapping_add(1);
-            s.stopped = false;
-            s.waker = None;
-            s.run
-        })
+    /// A new run: the options its client call carries.
+    fn arm(&self) -> CallOptions {
+        let abort = Abort::new();
+        *self.current() = abort.clone();
+        CallOptions::new().abort(&abort)
     }
 
-    /// Stops the current run (its task wakes and drops the work).
+    /// Stops the current run (its call ends with `aborted`, which the run leaves unsaid:
+    /// the card already says it was cancelled).
     pub fn fire(&self) {
-        if let Some(waker) = self.with(|s| {
-            s.stopped = true;
-            s.waker.take()
-        }) {
-            waker.wake();
-        }
-    }
-
-    /// Drives `work` until it ends (`Some`) or run `run` is stopped (`None`; `work`
-    /// is dropped unfinished). Checked before every poll, so stopped work never runs on.
-    async fn guard<F: Future>(&self, run: u32, work: F) -> Option<F::Output> {
-        let mut work = pin!(work);
-        poll_fn(|cx| {
-            let stopped = self.with(|s| {
-                let stopped = s.stopped || s.run != run;
-                if !stopped {
-                    s.waker = Some(cx.waker().clone());
-                }
-                stopped
-            });
-            if stopped {
-                return Poll::Ready(None);
-            }
-            work.as_mut().poll(cx).map(Some)
-        })
-        .await
+        self.current().abort();
     }
 }
 
@@ -306,7 +272,9 @@ impl Ctx {
     }
 
     /// Saves the settings and key, then checks them with a balance and a styles call.
-    pub fn connect(self) {
+    /// `from_panel`: the connection panel asked, so it closes once connected; on start-up
+    /// it is left as the visitor has it (opened meanwhile, it stays open).
+    pub fn connect(self, from_panel: bool) {
         let s = self.settings.get_untracked();
         if let Err(e) = s.soft_id() {
             self.connection.set(Connection::Failed(e));
@@ -329,7 +297,9 @@ impl Ctx {
                     self.balance.try_set(Some(balance));
                     self.styles.try_set(styles);
                     self.connection.try_set(Connection::Connected);
-                    self.show_settings.try_set(false);
+                    if from_panel {
+                        self.show_settings.try_set(false);
+                    }
                     self.resume_pending();
                 }
                 (Err(e), _) | (_, Err(e)) => {
@@ -368,11 +338,8 @@ impl Ctx {
 
     /// Runs the job (see `run`) until it ends or is cancelled.
     fn start(self, job: Job, existing: Option<(String, f64)>) {
-        let stop = job.stop.clone();
-        let run_number = stop.arm();
-        spawn_local(async move {
-            stop.guard(run_number, run(self, job, existing)).await;
-        });
+        let options = job.stop.arm();
+        spawn_local(run(self, job, existing, options));
     }
 
     fn push_job(self, request: Request, size: Option<(u32, u32)>, state: JobState) -> Job {
@@ -461,7 +428,7 @@ fn update_pending(f: impl FnOnce(&mut Vec<Pending>)) {
 /// Creates and waits for the images (`generate`, whose schedule learns how long this
 /// style takes), or waits for a creation already accepted (`existing`: after a reload, or
 /// "Check again"); the card follows every step.
-async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
+async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>, options: CallOptions) {
     let fail = |creation_id: Option<String>, e: Error| {
         job.state.set(JobState::Failed { creation_id, message: e.to_string() });
     };
@@ -499,11 +466,13 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>) {
                 hiccup: None,
             });
             keep_pending(&job, creation_id, *started_ms);
-            client.wait(creation_id, on_progress).await
+            client.wait_with(creation_id, &options, on_progress).await
         }
-        None => client.generate(job.request.to_create(), on_progress).await,
+        None => client.generate_with(job.request.to_create(), &options, on_progress).await,
     };
     match (result, created.into_inner()) {
+        // Cancelled: `cancel` has set the card's state already.
+        (Err(e), _) if e.code() == clipcloud::ErrorCode::Aborted => {}
         (Ok(done), _) => {
             let creation_id = done.creation_id.clone();
             update_pending(|list| pending::remove(list, &creation_id));
