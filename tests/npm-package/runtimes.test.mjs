@@ -12,26 +12,13 @@ import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { here, root, startEmulator } from "./support.mjs";
+import { here, root, run, startEmulator } from "./support.mjs";
 
 let emulator;
 before(async () => {
   emulator = await startEmulator(300);
 });
 after(() => emulator?.stop());
-
-/** Runs `command args…` in this project; resolves to { code, stdout, stderr }. */
-function run(command, args, env = {}) {
-  const child = spawn(command, args, { cwd: here, env: { ...process.env, ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  return new Promise((ok, fail) => {
-    child.once("error", fail);
-    child.once("close", (code) => ok({ code, stdout, stderr, child }));
-  });
-}
 
 const bin = (name) => join(here, "node_modules", ".bin", name);
 

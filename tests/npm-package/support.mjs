@@ -46,14 +46,19 @@ async function freshKey(url, balance) {
 
 /** Runs `node args…` in this project; resolves to { code, stdout, stderr }. */
 export function runNode(args, env = {}) {
-  const child = spawn(process.execPath, args, { cwd: here, env: { ...process.env, ...env } });
+  return run(process.execPath, args, env);
+}
+
+/** Runs `command args…` in this project; resolves to { code, stdout, stderr, child }. */
+export function run(command, args, env = {}) {
+  const child = spawn(command, args, { cwd: here, env: { ...process.env, ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
   return new Promise((ok, fail) => {
     child.once("error", fail);
-    child.once("close", (code) => ok({ code, stdout, stderr }));
+    child.once("close", (code) => ok({ code, stdout, stderr, child }));
   });
 }
 

@@ -407,10 +407,7 @@ fn fetch_link(link: &str, via_gateway: bool) -> String {
     if !via_gateway || link.starts_with(&(origin.clone() + "/")) {
         return link.to_owned();
     }
-    match link.rsplit_once("/images/") {
-        Some((_, name)) if !name.is_empty() && !name.contains('/') => origin + "/images/" + name,
-        _ => link.to_owned(),
-    }
+    clipcloud::gateway::image_via_gateway(link, &origin).unwrap_or_else(|| link.to_owned())
 }
 
 fn manager() -> Option<web_sys::StorageManager> {

@@ -12,6 +12,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use clipcloud::gateway::IMAGES_PATH;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use std::future::Future;
@@ -33,12 +34,12 @@ pub fn is_image_name(name: &str) -> bool {
 /// can fetch them whatever CORS the service sends. `None` when there is nothing to move.
 pub fn rewrite_links(body: &str, images: &Origin, own: &str) -> Option<String> {
     let mut value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let prefix = images.url("/images/");
+    let prefix = images.url(IMAGES_PATH);
     let mut moved = false;
     for link in value.get_mut("results")?.as_array_mut()? {
         let Some(name) = link.as_str().and_then(|l| l.strip_prefix(&prefix)) else { continue };
         if is_image_name(name) {
-            *link = [own, "/images/", name].concat().into();
+            *link = [own, IMAGES_PATH, name].concat().into();
             moved = true;
         }
     }
@@ -74,7 +75,7 @@ async fn fetch(gateway: &Gateway, name: &str, method: &Method) -> Result<Respons
     let limits = &gateway.config.limits;
     let answer = gateway
         .images
-        .send(Method::GET, &["/images/", name].concat(), None)
+        .send(Method::GET, &[IMAGES_PATH, name].concat(), None)
         .await
         .map_err(|failure| Refusal::new(StatusCode::BAD_GATEWAY, failure.message()))?;
     let (parts, body) = answer.into_parts();

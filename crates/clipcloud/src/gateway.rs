@@ -19,6 +19,18 @@ use crate::json;
 /// The gateway's public description of itself (no key needed, no key sent).
 pub const INFO_PATH: &str = "/gateway/info";
 
+/// Where a gateway relays the service's images, `{origin}/images/{name}`: the path the
+/// service's own image links use, so a page can fetch them on its own origin whatever
+/// CORS the service sends.
+pub const IMAGES_PATH: &str = "/images/";
+
+/// `link`, an image link of a finished creation, fetched through the gateway at `origin`
+/// (`scheme://host`); `None` when it names no image.
+pub fn image_via_gateway(link: &str, origin: &str) -> Option<String> {
+    let (_, name) = link.rsplit_once(IMAGES_PATH)?;
+    (!name.is_empty() && !name.contains('/')).then(|| [origin, IMAGES_PATH, name].concat())
+}
+
 /// The `service` value that tells a gateway's answer from anything else.
 pub const SERVICE: &str = "clipcloud-gateway";
 
@@ -201,5 +213,21 @@ mod tests {
         ] {
             assert_eq!(decode_info(&resp(status, body)), None, "{status} {body}");
         }
+    }
+
+    #[test]
+    fn image_links_move_to_the_gateways_own_route() {
+        let via = |link| image_via_gateway(link, "https://site.example");
+        assert_eq!(
+            via("https://cdn.example/images/a1.webp").as_deref(),
+            Some("https://site.example/images/a1.webp")
+        );
+        assert_eq!(
+            via("https://cdn.example/x/images/a1.webp").as_deref(),
+            Some("https://site.example/images/a1.webp")
+        );
+        assert_eq!(via("https://cdn.example/images/"), None);
+        assert_eq!(via("https://cdn.example/images/a/b.webp"), None);
+        assert_eq!(via("https://cdn.example/pictures/a.webp"), None);
     }
 }
