@@ -18,6 +18,7 @@ mod tests {
     use super::OPENAPI;
     use crate::codec::{self, HttpResponse};
     use crate::gateway::{Info, KeyNeed, Mode, INFO_PATH, SERVICE};
+    use crate::hold;
     use crate::model::wire::{self, Amount, StyleEntry, StylesBody};
     use crate::model::{AdvancedRequest, Style, StyleRequest, KNOWN_STYLES};
     use crate::route::{Route, API_KEY_PARAM, BALANCE_PATH, CREATION_PATH, STYLES_PATH};
@@ -216,6 +217,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn held_checks_are_the_hold_rules() {
+        let doc = doc();
+        let check = &doc["paths"][[CREATION_PATH, "/{creation_id}"].concat().as_str()]["get"];
+        let prefer = check["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["in"] == "header")
+            .expect("a header parameter");
+        assert!(prefer["name"].as_str().unwrap().eq_ignore_ascii_case(hold::PREFER));
+        assert_eq!(prefer["required"], false, "the plain service needs no Prefer");
+        let at_most = format!("at most {}", hold::MAX.as_secs());
+        assert!(prefer["description"].as_str().unwrap().contains(&at_most));
+        let example = prefer["schema"]["examples"][0].as_str().unwrap();
+        assert_eq!(example, hold::prefer(hold::MAX));
+        assert_eq!(hold::requested(example), Some(hold::MAX));
+
+        let (name, header) =
+            check["responses"]["200"]["headers"].as_object().unwrap().iter().next().expect("a header");
+        assert!(name.eq_ignore_ascii_case(hold::PREFERENCE_APPLIED));
+        assert_eq!(header["$ref"], "#/components/headers/PreferenceApplied");
+        let applied = &doc["components"]["headers"]["PreferenceApplied"]["schema"];
+        assert_eq!(applied["examples"][0], hold::applied(hold::MAX));
     }
 
     fn answer(body: &Value) -> HttpResponse {
