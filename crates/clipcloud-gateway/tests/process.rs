@@ -172,3 +172,44 @@ fn help_documents_every_flag_and_bad_settings_exit_2() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn a_hanging_upstream_is_cut_off_and_a_create_is_sent_once() {
+    // An upstream that would answer after a minute: the gateway gives it one second.
+    let upstream =
+        Recorder::slow(200, "application/json", r#"{"success":true,"balance":5}"#, Duration::from_secs(60));
+    let gateway = Gateway::start(&["--upstream", &upstream.url, "--upstream-timeout", "1"], &[]);
+    let balance = get(gateway.addr, "/api/balance?apikey=k");
+    assert_eq!(balance.status, 504, "{balance:?}");
+    assert!(balance.message().contains("did not answer in time"), "{balance:?}");
+    // A create that timed out may have been accepted: it is never sent again.
+    let created = post(gateway.addr, "/api/creation?apikey=k", r#"{"prompt":"a","styleName":"standard"}"#);
+    assert_eq!(created.status, 504, "{created:?}");
+    let creates = upstream.seen().iter().filter(|seen| seen.starts_with("POST ")).count();
+    assert_eq!(creates, 1, "{:?}", upstream.seen());
+}
+
+#[test]
+fn at_max_connections_a_new_connection_waits_for_a_free_one() {
+    let upstream =
+        Recorder::slow(200, "application/json", r#"{"success":true,"balance":5}"#, Duration::from_secs(2));
+    let gateway = Gateway::start(&["--upstream", &upstream.url, "--max-connections", "2"], &[]);
+    let addr = gateway.addr;
+    // Two connections busy with slow upstream calls fill the cap.
+    let busy: Vec<_> =
+        (0..2).map(|_| std::thread::spawn(move || get(addr, "/api/balance?apikey=k").status)).collect();
+    while upstream.seen().len() < 2 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The third is not served (not even /healthz, which never goes upstream) before one
+    // of the two has been answered and its place freed: the access log, written as each
+    // answer is made, holds the order.
+    assert_eq!(get(addr, "/healthz").status, 200);
+    let statuses: Vec<u16> = busy.into_iter().map(|thread| thread.join().unwrap()).collect();
+    assert_eq!(statuses, [200, 200]);
+    let log = gateway.log();
+    let position = |path: &str| log.lines().position(|line| line.contains(path));
+    let (first_balance, health) = (position("/api/balance"), position("/healthz"));
+    assert!(first_balance.is_some() && health.is_some(), "{log}");
+    assert!(first_balance < health, "served beyond the cap of 2 connections:\n{log}");
+}
