@@ -63,6 +63,9 @@ pub struct PollSchedule {
     pub wide_interval: Duration,
     /// How closely a steady duration is closed in on ([`STEADY_PRECISION`] by default).
     pub steady_precision: Duration,
+    /// Past a steady duration's end and still running, the next check comes this much
+    /// later, until [`STEADY_TOLERANCE`] past the end (by default that: one more check).
+    pub steady_retry: Duration,
     /// In a wide window, check from the start too, rather than one sleep to the window:
     /// the few creations that end before the usual range are then not found late (a
     /// server's choice; a browser saves the checks).
@@ -81,6 +84,7 @@ impl Default for PollSchedule {
             dense_interval: Duration::from_millis(400),
             wide_interval: Duration::from_millis(400),
             steady_precision: STEADY_PRECISION,
+            steady_retry: STEADY_TOLERANCE,
             wide_from_start: false,
         }
     }
@@ -114,7 +118,10 @@ impl PollSchedule {
     /// - Durations all over the place (uniform 0.5–30 s): nothing beats equal spacing, where
     ///   a p95 of half fixed-500's (≈ 0.95 × 250 ms) costs exactly twice its checks; 245 ms
     ///   sits on that bound.
-    /// - One steady duration: closed in on to 2 ms (each halving costs one creation a check).
+    /// - One steady duration: closed in on to 2 ms (each halving costs one creation a check);
+    ///   a creation still running at its end (its create reached the service a few ms
+    ///   later than most) is checked again every 5 ms, not once 30 ms later: that one
+    ///   retry was the p95 delay on exactly-2-s creations (32 ms against the limit's 13).
     /// - Cold (a kind not learned yet) and past the window: from 250 ms, growing gently to
     ///   500 ms, never sparser than fixed 500 ms.
     pub fn held() -> Self {
@@ -126,6 +133,7 @@ impl PollSchedule {
             dense_interval: Duration::from_millis(200),
             wide_interval: Duration::from_millis(245),
             steady_precision: Duration::from_millis(2),
+            steady_retry: Duration::from_millis(5),
             wide_from_start: true,
             ..Self::default()
         }
@@ -190,10 +198,12 @@ impl PollSchedule {
                 return Some(end.saturating_sub(elapsed).min(left));
             }
             // Just past it and still running: if it is one duration after all, it ends
-            // within the tolerance (its create arrived a few ms later): one more check there.
+            // within the tolerance (its create arrived a few ms later): checked again
+            // there, every `steady_retry`.
             let tolerated = end.saturating_add(STEADY_TOLERANCE);
             if elapsed < tolerated {
-                return Some(tolerated.saturating_sub(elapsed).min(left));
+                let next = elapsed.saturating_add(self.steady_retry).min(tolerated);
+                return Some(next.saturating_sub(elapsed).min(left));
             }
             // Past it and still running: not one duration after all; the window decides.
         }
@@ -583,6 +593,11 @@ mod tests {
         assert_eq!(s.next_delay_learned(1, ms(2_030), Some(&mut tight)), Some(ms(15)));
         // ...then the window's gentle back-off takes over.
         assert_eq!(s.next_delay_learned(2, ms(2_050), Some(&mut tight)), Some(ms(200)));
+        // A server checks again every 5 ms within the tolerance, then as the window says.
+        let held = PollSchedule::held();
+        assert_eq!(held.next_delay_learned(1, ms(2_017), Some(&mut tight)), Some(ms(5)));
+        assert_eq!(held.next_delay_learned(5, ms(2_042), Some(&mut tight)), Some(ms(3)));
+        assert_eq!(held.next_delay_learned(6, ms(2_046), Some(&mut tight)), Some(ms(150)));
     }
 
     /// One creation of exactly `duration` polled on `s` with what `d` learned, 3 ms per
@@ -715,6 +730,7 @@ mod tests {
             min_ms in 0u64..2_000,
             dense_ms in 0u64..5_000,
             growth in 0.5f64..4.0,
+            retry_ms in 1u64..40,
         ) {
             let mut learned = Durations::default();
             for (lo, hi) in history {
@@ -725,6 +741,7 @@ mod tests {
                 dense_interval: Duration::from_millis(dense_ms),
                 wide_interval: Duration::from_millis(dense_ms / 2 + 100),
                 growth,
+                steady_retry: Duration::from_millis(retry_ms),
                 ..PollSchedule::default()
             };
             let elapsed = Duration::from_millis(elapsed_ms);
@@ -733,10 +750,13 @@ mod tests {
                     prop_assert!(elapsed + d <= s.deadline);
                     let left = s.deadline - elapsed;
                     // Sooner than min_interval only to check where every creation of a
-                    // steady duration was ready; longer than the cap only to jump there,
-                    // or to the learned window's start.
+                    // steady duration was ready, or again every steady_retry past it;
+                    // longer than the cap only to jump there, or to the learned window's start.
                     let steady_end = learned.steady().map(|(lo, hi)| if lo < hi { hi } else { lo + STEADY_PRECISION });
-                    let to_steady_end = steady_end.is_some_and(|end| elapsed + d == end || elapsed + d == end + STEADY_TOLERANCE);
+                    let to_steady_end = steady_end.is_some_and(|end| {
+                        let at = elapsed + d;
+                        at == end || at == end + STEADY_TOLERANCE || (elapsed >= end && d == s.steady_retry)
+                    });
                     prop_assert!(d >= s.min_interval || d == left || to_steady_end);
                     let steady_jump = steady_end.is_some_and(|end| elapsed + d <= (end + STEADY_TOLERANCE).max(elapsed + s.min_interval));
                     if steady_jump {
