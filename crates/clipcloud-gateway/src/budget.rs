@@ -25,9 +25,9 @@ use crate::ledger::{
 };
 use crate::redis::{self, Script, Value};
 use crate::secret::hex;
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Amounts in hundredths of a credit (the API's costs have two decimals, e.g. 1.1 per image → 110).
 pub type Cents = i64;
@@ -164,15 +164,13 @@ pub struct Reservation {
 mod keys {
     use super::*;
 
-    pub const PREFIX: &str = "ccgw:";
+    pub use crate::redis::KEY_PREFIX as PREFIX;
     pub const DAY_TTL: u64 = 2 * DAY;
     pub const MONTH_TTL: u64 = 32 * DAY;
     pub const OWNER_TTL: u64 = 7 * DAY;
     pub const MARKER_TTL: u64 = 2 * DAY;
 
-    pub fn short_hash(s: &str) -> String {
-        hex(&Sha256::digest(s.as_bytes())[..16])
-    }
+    pub use crate::secret::short_hash;
     pub fn day(day: i64) -> String {
         format!("{PREFIX}d:{}", day_label(day))
     }
@@ -262,7 +260,7 @@ return 1
 /// The spend accounts. `Send + Sync`: share one behind an `Arc`.
 pub struct Accounts {
     ledger: Ledger,
-    redis: Option<redis::Client>,
+    redis: Option<Arc<redis::Client>>,
     visitor_daily: Cents,
     daily: Cents,
     monthly: Cents,
@@ -281,7 +279,7 @@ impl fmt::Debug for Accounts {
 
 /// One line on stderr, JSON like the access log. Never holds a secret: callers pass
 /// storage errors, which name no key, token or password.
-fn log(event: &str, detail: &str) {
+pub(crate) fn log(event: &str, detail: &str) {
     eprintln!(
         "{}",
         serde_json::json!({ "level": "error", "component": "accounts", "event": event, "detail": detail })
@@ -297,7 +295,7 @@ impl Accounts {
             Some(url) => {
                 let client = redis::Client::new(url)?;
                 client.command(&[b"PING"]).await.map_err(|e| format!("--redis {}: {e}", client.target()))?;
-                Some(client)
+                Some(Arc::new(client))
             }
         };
         Ok(Accounts {
@@ -307,6 +305,12 @@ impl Accounts {
             daily: config.daily_cap,
             monthly: config.monthly_cap,
         })
+    }
+
+    /// The Redis shared by every replica (`--redis`), for the other shared counters (the
+    /// rate limits).
+    pub fn shared(&self) -> Option<Arc<redis::Client>> {
+        self.redis.clone()
     }
 
     /// The ledger, for what else the gateway keeps across restarts (the held checks'

@@ -51,7 +51,7 @@ OPERATOR-KEY MODE
   --cookie-secret-file FILE     signs the visitor cookie (default: random per start)
   --ledger FILE                 SQLite ledger of every create (default
                                 clipcloud-gateway.sqlite3; `:memory:` keeps none)
-  --redis URL                   redis://HOST:PORT[/DB]: spend counters and creation owners
+  --redis URL                   redis://HOST:PORT[/DB]: spend counters, creation owners, rate limits
                                 in Redis, shared by every replica
   --admin-token-file FILE       enables GET /gateway/usage with `Authorization: Bearer`
 

@@ -1,10 +1,15 @@
-//! Creates per minute, per visitor: a token bucket each, in a map whose size strangers
-//! cannot grow past a bound. Buckets that have refilled are forgotten first (a full bucket
-//! and no bucket mean the same); when every tracked visitor is active, a new one is refused
-//! rather than admitted unlimited.
+//! Creates per minute, per visitor: a token bucket each. [`RateLimiter`] keeps them in a
+//! map whose size strangers cannot grow past a bound: buckets that have refilled are
+//! forgotten first (a full bucket and no bucket mean the same); when every tracked visitor
+//! is active, a new one is refused rather than admitted unlimited. With `--redis`,
+//! [`Limiter::Shared`] keeps them in Redis instead, so that several replicas allow a
+//! visitor the limit once, not once each; there a bucket expires a minute after its last
+//! use (it is full again by then), so Redis holds only the visitors of the last minute.
 
+use crate::redis::{self, Script, KEY_PREFIX};
+use crate::secret::short_hash;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy)]
@@ -68,6 +73,68 @@ impl RateLimiter {
         self.buckets.lock().map(|b| b.len()).unwrap_or(0)
     }
 }
+
+/// A bucket per visitor, here or shared by every replica.
+pub enum Limiter {
+    Local(RateLimiter),
+    Shared { client: Arc<redis::Client>, name: &'static str, per_minute: u32 },
+}
+
+impl Limiter {
+    /// Buckets in `shared` Redis when there is one (named `name` there), else here.
+    pub fn new(
+        shared: Option<&Arc<redis::Client>>,
+        name: &'static str,
+        per_minute: u32,
+        capacity: usize,
+    ) -> Self {
+        match shared {
+            Some(client) => Self::Shared { client: client.clone(), name, per_minute },
+            None => Self::Local(RateLimiter::new(per_minute, capacity)),
+        }
+    }
+
+    /// Takes one token from `visitor`'s bucket if it has one. Fails only when the shared
+    /// buckets cannot be reached (the caller refuses: limits fail closed).
+    pub async fn take(&self, visitor: &str) -> Result<Verdict, redis::Error> {
+        let (client, name, per_minute) = match self {
+            Self::Local(limiter) => return Ok(limiter.take(visitor, Instant::now())),
+            Self::Shared { client, name, per_minute } => (client, name, *per_minute),
+        };
+        if per_minute == 0 {
+            return Ok(Verdict::Wait(Duration::from_secs(60)));
+        }
+        let key = format!("{KEY_PREFIX}rate:{name}:{}", short_hash(visitor));
+        let per_minute = per_minute.to_string();
+        let wait = client.eval(&TAKE, &[key.as_bytes()], &[per_minute.as_bytes()]).await?;
+        match wait.as_i64() {
+            Some(0) => Ok(Verdict::Allowed),
+            Some(ms) if ms > 0 => Ok(Verdict::Wait(Duration::from_millis(ms.unsigned_abs()))),
+            _ => Err(redis::Error::Protocol("the rate script gave no wait".into())),
+        }
+    }
+}
+
+/// KEYS: the bucket. ARGV: creates per minute (also the burst). 0 = allowed, else the
+/// milliseconds until a token is back. Redis's clock, so replicas' clocks need not agree.
+/// Sent twice after a broken connection, it takes two tokens: stricter, never looser.
+static TAKE: Script = Script::new(
+    r"
+local cap = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'n', 'at')
+local n = cap
+if b[1] and b[2] then
+  n = math.min(cap, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * cap / 60000)
+end
+local wait = 0
+if n >= 1 then n = n - 1 else wait = math.max(1, math.ceil((1 - n) * 60000 / cap)) end
+redis.call('HSET', KEYS[1], 'n', tostring(n), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], 60000)
+return wait
+",
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@
 use crate::api::{forward, ApiRequest, Call, LogNote};
 use crate::budget::{Accounts, PendingCreate, TokenGrant};
 use crate::config::{Access, Operator};
-use crate::limits::{RateLimiter, Verdict};
+use crate::limits::{Limiter, Verdict};
 use crate::refusal::Refusal;
 use crate::state::Gateway;
 use crate::visitor::{client_ip, cookie_visitor, new_cookie, Token};
@@ -22,24 +22,29 @@ use std::time::Instant;
 const TRACKED_VISITORS: usize = 100_000;
 /// Visitors behind one address (an office, a phone network) share a bucket this much larger.
 const ADDRESS_SHARE: u32 = 4;
+/// New cookies an address may be given a minute.
+const COOKIES_PER_MINUTE: u32 = 20;
 
 /// What operator-key mode keeps besides its settings.
 pub struct OperatorState {
     pub settings: Operator,
     pub accounts: Accounts,
-    visitors: RateLimiter,
-    addresses: RateLimiter,
+    visitors: Limiter,
+    addresses: Limiter,
     /// New cookies per address, so that a script cannot mint itself fresh identities.
-    cookies: RateLimiter,
+    cookies: Limiter,
 }
 
 impl OperatorState {
     pub fn new(settings: Operator, accounts: Accounts) -> Self {
         let per_minute = settings.creates_per_minute;
+        // With Redis, every replica draws from the same buckets.
+        let shared = accounts.shared();
+        let limiter = |name, per_minute| Limiter::new(shared.as_ref(), name, per_minute, TRACKED_VISITORS);
         Self {
-            visitors: RateLimiter::new(per_minute, TRACKED_VISITORS),
-            addresses: RateLimiter::new(per_minute.saturating_mul(ADDRESS_SHARE), TRACKED_VISITORS),
-            cookies: RateLimiter::new(20, TRACKED_VISITORS),
+            visitors: limiter("visitor", per_minute),
+            addresses: limiter("address", per_minute.saturating_mul(ADDRESS_SHARE)),
+            cookies: limiter("cookie", COOKIES_PER_MINUTE),
             settings,
             accounts,
         }
@@ -65,7 +70,7 @@ pub async fn handle(
     let Some(operator) = &gateway.operator else {
         return Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "operator-key mode is off").into_response();
     };
-    let visitor = match identify(gateway, operator, call.given_key.as_deref(), peer, headers) {
+    let visitor = match identify(gateway, operator, call.given_key.as_deref(), peer, headers).await {
         Ok(visitor) => visitor,
         Err(refusal) => return refusal.into_response(),
     };
@@ -86,7 +91,12 @@ pub async fn handle(
     response
 }
 
-fn identify(
+/// The shared rate limits could not be read (Redis): one error line, as for the caps.
+fn log_unavailable(error: &crate::redis::Error) {
+    crate::budget::log("rate-limits-unavailable", &error.to_string());
+}
+
+async fn identify(
     gateway: &Gateway,
     operator: &OperatorState,
     given_key: Option<&str>,
@@ -129,11 +139,16 @@ fn identify(
         return Ok(Visitor { id: format!("c:{id}"), address, token: None, set_cookie: None });
     }
     // No cookie yet: the address stands for the visitor until the next request brings one.
-    let set_cookie = match operator.cookies.take(&address, Instant::now()) {
-        Verdict::Allowed => {
+    let set_cookie = match operator.cookies.take(&address).await {
+        Ok(Verdict::Allowed) => {
             new_cookie(&operator.settings.cookie_secret, gateway.config.https).map(|(v, _)| v)
         }
-        Verdict::Wait(_) => None,
+        // No cookie this time: the address stands for the visitor a while longer.
+        Ok(Verdict::Wait(_)) => None,
+        Err(error) => {
+            log_unavailable(&error);
+            None
+        }
     };
     Ok(Visitor { id: address.clone(), address, token: None, set_cookie })
 }
@@ -145,11 +160,16 @@ async fn create(
     visitor: &Visitor,
     key: &str,
 ) -> Result<Response, Refusal> {
-    let now = Instant::now();
-    let mut verdict = operator.visitors.take(&visitor.id, now);
+    // Shared buckets out of reach: nothing is created, as when the spend caps cannot be read.
+    let unavailable = |error: crate::redis::Error| {
+        log_unavailable(&error);
+        let refusal = crate::budget::Refusal::Unavailable;
+        Refusal::new(StatusCode::SERVICE_UNAVAILABLE, refusal.message()).retry_after(10)
+    };
+    let mut verdict = operator.visitors.take(&visitor.id).await.map_err(unavailable)?;
     // Token holders are vouched for by the site; everyone else also shares the address's bucket.
     if verdict == Verdict::Allowed && visitor.token.is_none() && visitor.id != visitor.address {
-        verdict = operator.addresses.take(&visitor.address, now);
+        verdict = operator.addresses.take(&visitor.address).await.map_err(unavailable)?;
     }
     if let Verdict::Wait(wait) = verdict {
         let per_minute = operator.settings.creates_per_minute;

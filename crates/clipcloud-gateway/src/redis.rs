@@ -18,6 +18,9 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufR
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
+/// What every key the gateway writes starts with.
+pub const KEY_PREFIX: &str = "ccgw:";
+
 /// A reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {

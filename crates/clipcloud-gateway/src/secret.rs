@@ -75,6 +75,12 @@ impl Secret {
     }
 }
 
+/// The first 16 bytes of `text`'s SHA-256, in hex: a name for a visitor or a creation
+/// in shared storage that does not show who or what it is.
+pub fn short_hash(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes())[..16])
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

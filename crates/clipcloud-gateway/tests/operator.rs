@@ -5,6 +5,7 @@
 mod common;
 
 use clipcloud_gateway::config::{self, Command, Config};
+use clipcloud_gateway::redis::Value;
 use clipcloud_gateway::secret::Secret;
 use clipcloud_gateway::visitor::Token;
 use clipcloud_gateway::Running;
@@ -366,4 +367,32 @@ fn two_replicas_on_one_redis_share_one_cap() {
     });
     assert_eq!(accepted, 4, "4 × 1.1 fit under 5, across both replicas");
     assert!((100.0 - balance(&emulator, &key) - 4.4).abs() < 1e-9);
+}
+
+#[test]
+fn two_replicas_on_one_redis_share_one_rate_limit() {
+    let redis = RedisServer::start(&[]);
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let url = redis.url();
+    let args = ["--creates-per-minute", "2", "--redis", url.as_str()];
+    let replicas: Vec<Running> =
+        (0..2).map(|_| Running::start(operator(&emulator.base_url(), &key, &args).0).unwrap()).collect();
+    // A visitor without cookies (one address) behind a load balancer that alternates.
+    let mut curl = Visitor::from("203.0.113.20");
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        statuses.push(curl.create(replicas[i % 2].addr()).status);
+        curl.cookie = None;
+    }
+    assert_eq!(statuses, [200, 200, 429, 429], "2 a minute across both replicas, not 2 each");
+    // The buckets live in Redis, under names that do not show the address.
+    let client = clipcloud_gateway::redis::Client::new(&url).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Value::Array(keys) = runtime.block_on(client.command(&[b"KEYS", b"ccgw:rate:*"])).unwrap() else {
+        panic!("KEYS gives an array")
+    };
+    let keys: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
+    assert!(keys.iter().any(|k| k.starts_with("ccgw:rate:visitor:")), "{keys:?}");
+    assert!(keys.iter().all(|k| !k.contains("203.0.113.20")), "{keys:?}");
 }
