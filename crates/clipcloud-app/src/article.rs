@@ -2,9 +2,7 @@
 //! (the docs' own template), then read its JSON answer back and queue one creation per
 //! picture with its style and negative prompt.
 
-use crate::json;
-use crate::request::Request;
-use clipcloud::{validate, Style, StyleRequest, KNOWN_STYLES};
+use clipcloud::{json, validate, CreateRequest, Style, StyleRequest, KNOWN_STYLES};
 
 /// Pictures per article the helper asks for at most.
 pub const MAX_PICTURES: u32 = 10;
@@ -48,7 +46,7 @@ should clearly not be in the picture according to your idea. This parameter is o
 #[derive(Clone, Debug, PartialEq)]
 pub struct Picture {
     pub number: u32,
-    pub request: Request,
+    pub request: CreateRequest,
 }
 
 /// Reads the LLM's answer: a JSON array (code fences and text around it are ignored),
@@ -65,9 +63,9 @@ pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String
         return Err("The answer holds no JSON array: paste the whole answer, from [ to ].".into());
     };
     let items = json::parse(array_text)
-        .map_err(|e| "The answer is not valid JSON: ".to_owned() + e.trim_end_matches('.') + ".")?;
-    let items =
-        json::array(&items).ok_or("The answer holds no JSON array: paste the whole answer, from [ to ].")?;
+        .map_err(|e| "The answer is not valid JSON: ".to_owned() + e.message().trim_end_matches('.') + ".")?;
+    let items = json::items(&items, |item| Some(item.clone()))
+        .ok_or("The answer holds no JSON array: paste the whole answer, from [ to ].")?;
     if items.is_empty() {
         return Err("The answer is an empty list: it holds no pictures.".into());
     }
@@ -77,14 +75,15 @@ pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String
     let known = (!styles.is_empty()).then_some(styles);
     let mut pictures = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let number = json::get(item, "picture_number")
-            .and_then(|n| json::to_u32(&n).or_else(|| json::string(&n).and_then(|s| s.trim().parse().ok())))
-            .unwrap_or(index as u32 + 1);
+        let number = json::field(item, "picture_number", |n| {
+            json::whole(n).or_else(|| json::string(n).and_then(|s| s.trim().parse().ok()))
+        })
+        .unwrap_or(index as u32 + 1);
         let problem = |what: &str| "Picture ".to_owned() + &number.to_string() + ": " + what + ".";
         if !json::is_object(item) {
             return Err(problem("not a JSON object"));
         }
-        let text_of = |key: &str| json::get_string(item, key).unwrap_or_default();
+        let text_of = |key: &str| json::field(item, key, json::string).unwrap_or_default();
         let (query, style, negative) = (text_of("query"), text_of("style"), text_of("negative_prompt"));
         let (query, style, negative) = (query.trim(), style.trim(), negative.trim());
         // The core names the field "prompt"; the LLM's answer calls it "query".
@@ -96,7 +95,7 @@ pub fn parse_answer(text: &str, styles: &[Style]) -> Result<Vec<Picture>, String
         validate::style_name(style, known).map_err(|e| problem(&e.message))?;
         let mut request = StyleRequest::new(query, style);
         request.negative_prompt = (!negative.is_empty()).then(|| negative.to_owned());
-        pictures.push(Picture { number, request: Request::Style(request) });
+        pictures.push(Picture { number, request: request.into() });
     }
     Ok(pictures)
 }
@@ -125,7 +124,7 @@ mod tests {
         let answer = "Here you go:\n```json\n[\n {\"picture_number\": 1, \"query\": \"An apple orchard at dawn\", \"negative_prompt\": \"people, text\", \"style\": \"FullHD-HQ-h\"},\n {\"picture_number\": \"2\", \"query\": \"A basket of apples\", \"style\": \"standard\", \"negative_prompt\": \"\"}\n]\n```";
         let pictures = parse_answer(answer, &styles()).unwrap();
         assert_eq!(pictures.len(), 2);
-        let Request::Style(first) = &pictures[0].request else { panic!() };
+        let CreateRequest::ByStyle(first) = &pictures[0].request else { panic!() };
         assert_eq!(
             (first.prompt.as_str(), first.style_name.as_str()),
             ("An apple orchard at dawn", "FullHD-HQ-h")

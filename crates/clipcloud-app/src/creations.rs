@@ -83,8 +83,8 @@ fn job_card(job: Job) -> impl IntoView {
     let ctx = ctx();
     let seq = job.seq;
     let prompt = job.request.prompt().to_owned();
-    let style = job.request.style_label().to_owned();
-    let count = job.request.count();
+    let style = crate::request::style_label(&job.request).to_owned();
+    let count = job.request.image_count();
     let state = job.state.clone();
     let state_attr = {
         let state = state.clone();
@@ -304,7 +304,7 @@ fn history_row(entry: Entry) -> impl IntoView {
             <div class="entry-text">
                 <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
                 <p class="muted">
-                    {entry.request.style_label().to_owned()} " · cost " {money(entry.cost)}
+                    {crate::request::style_label(&entry.request).to_owned()} " · cost " {money(entry.cost)}
                     {(entry.censored > 0).then(|| view! { " · " {entry.censored} " withheld" })}
                     " · " {local_time(entry.finished_ms)}
                 </p>

@@ -1,8 +1,7 @@
 //! The prompt form as the user types it (text in every field), checked field by field
-//! with the core's own rules, and turned into a [`Request`].
+//! with the core's own rules, and turned into the core's [`CreateRequest`].
 
-use crate::json;
-use crate::request::Request;
+use clipcloud::json::{self, ObjectWriter};
 use clipcloud::{validate, AdvancedRequest, CreateRequest, Field, Style, StyleRequest};
 
 /// Every field as typed. Kept (and saved) as text so nothing the user typed is lost.
@@ -92,12 +91,12 @@ impl Form {
 
     /// The draft as saved: an object of its fields.
     pub fn to_json(&self) -> String {
-        let mut o = json::Object::default();
+        let mut o = ObjectWriter::default();
         for (key, value) in self.clone().text_fields() {
             o.string(key, value);
         }
-        o.set("advanced", json::from_bool(self.advanced));
-        json::stringify(&o.finish())
+        o.boolean("advanced", self.advanced);
+        o.finish()
     }
 
     /// A saved draft; missing or unreadable fields are empty.
@@ -105,9 +104,9 @@ impl Form {
         let mut form = Self::default();
         let Ok(v) = json::parse(text) else { return form };
         for (key, value) in form.text_fields() {
-            *value = json::get_string(&v, key).unwrap_or_default();
+            *value = json::field(&v, key, json::string).unwrap_or_default();
         }
-        form.advanced = json::get(&v, "advanced").as_ref().and_then(json::boolean).unwrap_or(false);
+        form.advanced = json::field(&v, "advanced", json::boolean).unwrap_or(false);
         form
     }
 
@@ -159,7 +158,7 @@ impl Form {
     }
 
     /// The request to send, or the first problem.
-    pub fn request(&self, styles: &[Style]) -> Result<Request, String> {
+    pub fn request(&self, styles: &[Style]) -> Result<CreateRequest, String> {
         let problems = self.problems(styles);
         if let Some(first) = problems.first() {
             return Err(first.to_owned());
@@ -171,7 +170,7 @@ impl Form {
             let mut r = StyleRequest::new(prompt, self.style.trim());
             r.negative_prompt = negative_prompt;
             r.count = count;
-            return Ok(Request::Style(r));
+            return Ok(r.into());
         }
         let mut r = AdvancedRequest::new(prompt);
         r.negative_prompt = negative_prompt;
@@ -182,21 +181,21 @@ impl Form {
         r.quality = number(&self.quality, "quality")?;
         r.steps = number(&self.steps, "steps")?;
         r.seed = number(&self.seed, "seed")?;
-        Ok(Request::Advanced(r))
+        Ok(r.into())
     }
 
     /// The form that re-creates `request` (re-run from the history).
-    pub fn from_request(request: &Request) -> Self {
+    pub fn from_request(request: &CreateRequest) -> Self {
         let text = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
         match request {
-            Request::Style(r) => Self {
+            CreateRequest::ByStyle(r) => Self {
                 prompt: r.prompt.clone(),
                 negative_prompt: r.negative_prompt.clone().unwrap_or_default(),
                 count: text(r.count),
                 style: r.style_name.clone(),
                 ..Self::default()
             },
-            Request::Advanced(r) => Self {
+            CreateRequest::Advanced(r) => Self {
                 prompt: r.prompt.clone(),
                 negative_prompt: r.negative_prompt.clone().unwrap_or_default(),
                 count: text(r.count),
@@ -256,12 +255,12 @@ mod tests {
             ..Form::default()
         };
         assert!(form.problems(&styles()).is_empty());
-        let Ok(Request::Style(r)) = form.request(&styles()) else { panic!() };
+        let Ok(CreateRequest::ByStyle(r)) = form.request(&styles()) else { panic!() };
         assert_eq!(
             (r.prompt.as_str(), r.style_name.as_str(), r.count, r.negative_prompt.clone()),
             ("a red apple", "HD-HQ", Some(2), None)
         );
-        assert_eq!(Form::from_request(&Request::Style(r.clone())).request(&styles()), Ok(Request::Style(r)));
+        assert_eq!(Form::from_request(&r.clone().into()).request(&styles()), Ok(r.into()));
     }
 
     #[test]
@@ -301,12 +300,12 @@ mod tests {
         form.steps = "30".into();
         form.seed = "42".into();
         form.model = "sdxl".into();
-        let Ok(Request::Advanced(r)) = form.request(&[]) else { panic!() };
+        let Ok(CreateRequest::Advanced(r)) = form.request(&[]) else { panic!() };
         assert_eq!(
             (r.width, r.height, r.quality, r.steps, r.seed),
             (Some(768), Some(512), Some(90), Some(30), Some(42))
         );
         assert_eq!(r.model.as_deref(), Some("sdxl"));
-        assert_eq!(Form::from_request(&Request::Advanced(r.clone())).request(&[]), Ok(Request::Advanced(r)));
+        assert_eq!(Form::from_request(&r.clone().into()).request(&[]), Ok(r.into()));
     }
 }

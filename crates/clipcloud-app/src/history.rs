@@ -1,10 +1,11 @@
 //! Past creations, kept on this device: newest first, searchable, capped. Their pictures
 //! are saved beside them (see `gallery`), so an entry outlives the service's temporary links.
 
-use crate::json::{self, Value};
 use crate::pending::{set_size, size_from_json};
-use crate::request::Request;
+use crate::request::{self, style_label};
 use crate::text::lowercase;
+use clipcloud::json::{self, ArrayWriter, ObjectWriter, Value};
+use clipcloud::CreateRequest;
 
 /// Entries kept at most; the oldest go first. Kept in IndexedDB, where the browser's quota
 /// (shown and managed in the Storage panel) is the real limit; this only bounds the list.
@@ -13,7 +14,7 @@ pub const MAX_ENTRIES: usize = 5000;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub creation_id: String,
-    pub request: Request,
+    pub request: CreateRequest,
     pub cost: f64,
     pub censored: u32,
     /// Temporary links: they stop loading after a while.
@@ -28,38 +29,47 @@ pub struct Entry {
 
 impl Entry {
     fn to_json(&self) -> Value {
-        let mut o = json::Object::default();
+        let mut o = ObjectWriter::default();
         o.string("creation_id", &self.creation_id);
-        o.set("request", self.request.to_json());
+        o.value("request", &request::to_json(&self.request));
         o.number("cost", self.cost);
-        o.number("censored", self.censored.into());
-        o.set("images", json::from_array(self.images.iter().map(|u| json::from_str(u)).collect()));
+        o.integer("censored", self.censored.into());
+        let mut images = ArrayWriter::default();
+        for url in &self.images {
+            images.string(url);
+        }
+        o.value("images", &images.into_value());
         o.number("finished_ms", self.finished_ms);
         set_size(&mut o, self.size);
         if self.pinned {
-            o.set("pinned", json::from_bool(true));
+            o.boolean("pinned", true);
         }
-        o.finish()
+        o.into_value()
     }
 
     fn from_json(v: &Value) -> Option<Self> {
-        let images = json::array(&json::get(v, "images")?)?;
+        // A link that is not text is dropped, not the entry.
+        let images = json::field(v, "images", |list| json::items(list, |url| Some(json::string(url))))?;
         Some(Self {
-            creation_id: json::get_string(v, "creation_id")?,
-            request: Request::from_json(&json::get(v, "request")?)?,
-            cost: json::get_f64(v, "cost")?,
-            censored: json::get_u32(v, "censored").unwrap_or(0),
-            images: images.iter().filter_map(json::string).collect(),
-            finished_ms: json::get_f64(v, "finished_ms")?,
+            creation_id: json::field(v, "creation_id", json::string)?,
+            request: json::field(v, "request", request::from_json)?,
+            cost: json::field(v, "cost", json::number)?,
+            censored: json::field(v, "censored", json::whole).unwrap_or(0),
+            images: images.into_iter().flatten().collect(),
+            finished_ms: json::field(v, "finished_ms", json::number)?,
             size: size_from_json(v),
-            pinned: json::get(v, "pinned").as_ref().and_then(json::boolean).unwrap_or(false),
+            pinned: json::field(v, "pinned", json::boolean).unwrap_or(false),
         })
     }
 }
 
 /// A history as saved, JSON text.
 pub fn to_json(entries: &[Entry]) -> String {
-    json::stringify(&json::from_array(entries.iter().map(Entry::to_json).collect()))
+    let mut list = ArrayWriter::default();
+    for entry in entries {
+        list.value(&entry.to_json());
+    }
+    list.finish()
 }
 
 /// Adds `entry` in front (replacing an older entry of the same creation) and drops the
@@ -109,7 +119,7 @@ pub fn search<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
                     + " "
                     + e.request.negative_prompt().unwrap_or_default()
                     + " "
-                    + e.request.style_label()),
+                    + style_label(&e.request)),
             );
             words.iter().all(|w| text.contains(w.as_str()))
         })
@@ -119,8 +129,8 @@ pub fn search<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
 /// Reads a saved history; anything unreadable counts as empty (never a panic), an
 /// unreadable entry is dropped.
 pub fn from_json(text: &str) -> Vec<Entry> {
-    let list = json::parse(text).ok().as_ref().and_then(json::array).unwrap_or_default();
-    list.iter().filter_map(Entry::from_json).collect()
+    let list = json::parse(text).ok().and_then(|list| json::items(&list, |e| Some(Entry::from_json(e))));
+    list.unwrap_or_default().into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -131,7 +141,7 @@ mod tests {
     fn entry(id: &str, prompt: &str, style: &str) -> Entry {
         Entry {
             creation_id: id.into(),
-            request: Request::Style(StyleRequest::new(prompt, style)),
+            request: StyleRequest::new(prompt, style).into(),
             cost: 1.1,
             censored: 0,
             images: vec!["http://127.0.0.1:8787/images/a.webp".into()],

@@ -7,7 +7,6 @@
 pub mod article;
 pub mod form;
 pub mod history;
-pub mod json;
 pub mod pending;
 pub mod request;
 pub mod snippet;

@@ -1,12 +1,13 @@
 //! Creations sent but not yet collected, kept so a reload picks them up again.
 
-use crate::json::{self, Value};
-use crate::request::Request;
+use crate::request;
+use clipcloud::json::{self, ArrayWriter, ObjectWriter, Value};
+use clipcloud::CreateRequest;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pending {
     pub creation_id: String,
-    pub request: Request,
+    pub request: CreateRequest,
     /// When the create was accepted, in ms since the Unix epoch.
     pub started_ms: f64,
     pub size: Option<(u32, u32)>,
@@ -14,42 +15,49 @@ pub struct Pending {
 
 impl Pending {
     fn to_json(&self) -> Value {
-        let mut o = json::Object::default();
+        let mut o = ObjectWriter::default();
         o.string("creation_id", &self.creation_id);
-        o.set("request", self.request.to_json());
+        o.value("request", &request::to_json(&self.request));
         o.number("started_ms", self.started_ms);
         set_size(&mut o, self.size);
-        o.finish()
+        o.into_value()
     }
 
     fn from_json(v: &Value) -> Option<Self> {
         Some(Self {
-            creation_id: json::get_string(v, "creation_id")?,
-            request: Request::from_json(&json::get(v, "request")?)?,
-            started_ms: json::get_f64(v, "started_ms")?,
+            creation_id: json::field(v, "creation_id", json::string)?,
+            request: json::field(v, "request", request::from_json)?,
+            started_ms: json::field(v, "started_ms", json::number)?,
             size: size_from_json(v),
         })
     }
 }
 
 /// An image size as `"size": [width, height]`; no field when unknown.
-pub(crate) fn set_size(o: &mut json::Object, size: Option<(u32, u32)>) {
+pub(crate) fn set_size(o: &mut ObjectWriter, size: Option<(u32, u32)>) {
     if let Some((w, h)) = size {
-        o.set("size", json::from_array(vec![json::from_f64(w.into()), json::from_f64(h.into())]));
+        let mut pair = ArrayWriter::default();
+        pair.number(w.into());
+        pair.number(h.into());
+        o.value("size", &pair.into_value());
     }
 }
 
 /// The `size` field of `v`; `None` when absent or unreadable.
 pub(crate) fn size_from_json(v: &Value) -> Option<(u32, u32)> {
-    match json::array(&json::get(v, "size")?)?.as_slice() {
-        [w, h] => Some((json::to_u32(w)?, json::to_u32(h)?)),
+    match json::field(v, "size", |size| json::items(size, json::whole))?.as_slice() {
+        [w, h] => Some((*w, *h)),
         _ => None,
     }
 }
 
 /// A list as saved, JSON text.
 pub fn to_json(list: &[Pending]) -> String {
-    json::stringify(&json::from_array(list.iter().map(Pending::to_json).collect()))
+    let mut saved = ArrayWriter::default();
+    for pending in list {
+        saved.value(&pending.to_json());
+    }
+    saved.finish()
 }
 
 /// Adds or replaces the entry of the same creation.
@@ -65,8 +73,8 @@ pub fn remove(list: &mut Vec<Pending>, creation_id: &str) {
 /// Reads a saved list; anything unreadable counts as empty (an unreadable entry is
 /// dropped).
 pub fn from_json(text: &str) -> Vec<Pending> {
-    let list = json::parse(text).ok().as_ref().and_then(json::array).unwrap_or_default();
-    list.iter().filter_map(Pending::from_json).collect()
+    let list = json::parse(text).ok().and_then(|list| json::items(&list, |p| Some(Pending::from_json(p))));
+    list.unwrap_or_default().into_iter().flatten().collect()
 }
 
 #[cfg(test)]
@@ -78,7 +86,7 @@ mod tests {
     fn add_replace_remove() {
         let p = |id: &str| Pending {
             creation_id: id.into(),
-            request: Request::Style(StyleRequest::new("x", "standard")),
+            request: StyleRequest::new("x", "standard").into(),
             started_ms: 0.0,
             size: None,
         };

@@ -1,122 +1,43 @@
-//! A creation request as the app keeps it (in the queue, the pending list and the
-//! history): either kind of create, kept as JSON both ways.
+//! A creation request (the core's [`CreateRequest`]) as the app keeps it in the pending
+//! list and the history, and the app's defaults for where to send it.
 
-use crate::json::{self, Value};
+use clipcloud::codec::{read_create_body, write_create_body};
+use clipcloud::json::{self, ObjectWriter, Value};
 use clipcloud::model::DEFAULT_BASE_URL;
-use clipcloud::{AdvancedRequest, CreateRequest, Style, StyleRequest};
+use clipcloud::{CreateRequest, Style};
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Request {
-    Style(StyleRequest),
-    Advanced(AdvancedRequest),
+/// As saved: `{"Style": body}` or `{"Advanced": body}`, the body being the create body the
+/// core sends ([`write_create_body`]), as every version of the app saved it.
+pub fn to_json(request: &CreateRequest) -> Value {
+    let mut body = ObjectWriter::default();
+    write_create_body(request, &mut body);
+    let mut saved = ObjectWriter::default();
+    saved.value(if request.style_name().is_some() { "Style" } else { "Advanced" }, &body.into_value());
+    saved.into_value()
 }
 
-impl Request {
-    pub fn to_create(&self) -> CreateRequest {
-        match self {
-            Self::Style(r) => CreateRequest::ByStyle(r.clone()),
-            Self::Advanced(r) => CreateRequest::Advanced(r.clone()),
-        }
-    }
+/// Reads what [`to_json`] wrote; `None` when it is not a request.
+pub fn from_json(v: &Value) -> Option<CreateRequest> {
+    let (body, by_style) = match json::get(v, "Style") {
+        Some(body) => (body, true),
+        None => (json::get(v, "Advanced")?, false),
+    };
+    read_create_body(&body).filter(|r| r.style_name().is_some() == by_style)
+}
 
-    pub fn prompt(&self) -> &str {
-        match self {
-            Self::Style(r) => &r.prompt,
-            Self::Advanced(r) => &r.prompt,
-        }
-    }
+/// The style's name, or "advanced" for an advanced create.
+pub fn style_label(request: &CreateRequest) -> &str {
+    request.style_name().unwrap_or("advanced")
+}
 
-    pub fn negative_prompt(&self) -> Option<&str> {
-        match self {
-            Self::Style(r) => r.negative_prompt.as_deref(),
-            Self::Advanced(r) => r.negative_prompt.as_deref(),
+/// Image size, when known: the style's from the styles list, or the advanced
+/// request's own (512×512 when it sets none, as the emulator does).
+pub fn image_size(request: &CreateRequest, styles: &[Style]) -> Option<(u32, u32)> {
+    match request {
+        CreateRequest::ByStyle(r) => {
+            styles.iter().find(|s| s.name == r.style_name).and_then(|s| Some((s.width?, s.height?)))
         }
-    }
-
-    pub fn count(&self) -> u32 {
-        match self {
-            Self::Style(r) => r.count,
-            Self::Advanced(r) => r.count,
-        }
-        .unwrap_or(1)
-    }
-
-    /// The style name, or "advanced" for an advanced create.
-    pub fn style_label(&self) -> &str {
-        match self {
-            Self::Style(r) => &r.style_name,
-            Self::Advanced(_) => "advanced",
-        }
-    }
-
-    /// As saved: `{"Style": {...}}` or `{"Advanced": {...}}`, the fields spelled as the
-    /// API spells them. Extra advanced fields are not kept (the app never sets any).
-    pub fn to_json(&self) -> Value {
-        let mut o = json::Object::default();
-        let int = |n: Option<u32>| n.map(f64::from);
-        let big = |n: Option<u64>| n.map(|n| n as f64);
-        let kind = match self {
-            Self::Style(r) => {
-                o.string("prompt", &r.prompt);
-                o.string("styleName", &r.style_name);
-                o.opt_string("negative_prompt", r.negative_prompt.as_deref());
-                o.opt_number("count", int(r.count));
-                o.opt_number("soft_id", big(r.soft_id));
-                "Style"
-            }
-            Self::Advanced(r) => {
-                o.string("prompt", &r.prompt);
-                o.opt_string("negative_prompt", r.negative_prompt.as_deref());
-                o.opt_string("model", r.model.as_deref());
-                for (key, v) in
-                    [("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)]
-                {
-                    o.opt_number(key, int(v));
-                }
-                o.opt_number("seed", big(r.seed));
-                o.opt_number("count", int(r.count));
-                o.opt_number("soft_id", big(r.soft_id));
-                "Advanced"
-            }
-        };
-        let mut outer = json::Object::default();
-        outer.set(kind, o.finish());
-        outer.finish()
-    }
-
-    /// Reads what [`Request::to_json`] wrote; `None` when it is not a request.
-    pub fn from_json(v: &Value) -> Option<Self> {
-        let text = |r: &Value, key: &str| json::get_string(r, key);
-        if let Some(r) = json::get(v, "Style") {
-            let mut s = StyleRequest::new(text(&r, "prompt")?, text(&r, "styleName")?);
-            s.negative_prompt = text(&r, "negative_prompt");
-            s.count = json::get_u32(&r, "count");
-            s.soft_id = json::get_u64(&r, "soft_id");
-            return Some(Self::Style(s));
-        }
-        let r = json::get(v, "Advanced")?;
-        let mut a = AdvancedRequest::new(text(&r, "prompt")?);
-        a.negative_prompt = text(&r, "negative_prompt");
-        a.model = text(&r, "model");
-        a.width = json::get_u32(&r, "width");
-        a.height = json::get_u32(&r, "height");
-        a.quality = json::get_u32(&r, "quality");
-        a.steps = json::get_u32(&r, "steps");
-        a.seed = json::get_u64(&r, "seed");
-        a.count = json::get_u32(&r, "count");
-        a.soft_id = json::get_u64(&r, "soft_id");
-        Some(Self::Advanced(a))
-    }
-
-    /// Image size, when known: the style's from the styles list, or the advanced
-    /// request's own (512×512 when it sets none, as the emulator does).
-    pub fn dimensions(&self, styles: &[Style]) -> Option<(u32, u32)> {
-        match self {
-            Self::Style(r) => {
-                styles.iter().find(|s| s.name == r.style_name).and_then(|s| Some((s.width?, s.height?)))
-            }
-            Self::Advanced(r) => Some((r.width.unwrap_or(512), r.height.unwrap_or(512))),
-        }
+        CreateRequest::Advanced(r) => Some((r.width.unwrap_or(512), r.height.unwrap_or(512))),
     }
 }
 
@@ -138,6 +59,11 @@ pub fn is_local_host(hostname: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clipcloud::{AdvancedRequest, StyleRequest};
+
+    fn read(text: &str) -> Option<CreateRequest> {
+        from_json(&json::parse(text).unwrap())
+    }
 
     #[test]
     fn round_trips_through_json() {
@@ -153,46 +79,58 @@ mod tests {
         adv.seed = Some(42);
         adv.count = Some(3);
         adv.model = Some("sdxl".into());
-        for r in [Request::Style(style), Request::Advanced(adv), Request::Style(StyleRequest::new("x", "y"))]
+        for r in
+            [style.into(), adv.into(), StyleRequest::new("x", "y").into(), AdvancedRequest::new("").into()]
         {
-            let text = json::stringify(&r.to_json());
-            assert_eq!(Request::from_json(&json::parse(&text).unwrap()), Some(r));
+            let text = json::stringify(&to_json(&r));
+            assert_eq!(read(&text), Some(r));
         }
     }
 
     #[test]
     fn reads_what_earlier_versions_saved() {
-        // serde's spelling of the same enum, as saved before the JSON seam.
-        let old = r#"{"Style":{"prompt":"p","styleName":"standard","count":2}}"#;
+        // serde's spelling of the app's own enum, as saved before the JSON seam, and as
+        // the app's own request type wrote it after.
         let mut expected = StyleRequest::new("p", "standard");
         expected.count = Some(2);
-        assert_eq!(Request::from_json(&json::parse(old).unwrap()), Some(Request::Style(expected)));
-        let old = r#"{"Advanced":{"prompt":"p","width":768,"sampler":"euler"}}"#;
-        let Some(Request::Advanced(a)) = Request::from_json(&json::parse(old).unwrap()) else { panic!() };
+        assert_eq!(
+            read(r#"{"Style":{"prompt":"p","styleName":"standard","count":2}}"#),
+            Some(expected.into())
+        );
+        let Some(CreateRequest::Advanced(a)) =
+            read(r#"{"Advanced":{"prompt":"p","width":768,"sampler":"euler"}}"#)
+        else {
+            panic!()
+        };
         assert_eq!((a.prompt.as_str(), a.width), ("p", Some(768)));
+        let mut old = StyleRequest::new("a", "HD-HQ");
+        (old.negative_prompt, old.soft_id) = (Some("blur".into()), Some(1742));
+        let saved = r#"{"Style":{"prompt":"a","styleName":"HD-HQ","negative_prompt":"blur","soft_id":1742}}"#;
+        assert_eq!(read(saved), Some(old.into()));
         for bad in [
             r#"{"Style":{"prompt":"p"}}"#,
+            r#"{"Advanced":{"prompt":"p","styleName":"s"}}"#,
             r#"{"Other":{}}"#,
             "[]",
             "3",
             r#"{"Style":{"prompt":1,"styleName":"s"}}"#,
         ] {
-            assert_eq!(Request::from_json(&json::parse(bad).unwrap()), None, "{bad}");
+            assert_eq!(read(bad), None, "{bad}");
         }
     }
 
     #[test]
-    fn dimensions_and_labels() {
+    fn sizes_and_labels() {
         let styles =
             [Style { name: "HD-HQ".into(), width: Some(1280), height: Some(720), ..Style::default() }];
-        let r = Request::Style(StyleRequest::new("x", "HD-HQ"));
-        assert_eq!(r.dimensions(&styles), Some((1280, 720)));
-        assert_eq!(Request::Style(StyleRequest::new("x", "other")).dimensions(&styles), None);
+        let r: CreateRequest = StyleRequest::new("x", "HD-HQ").into();
+        assert_eq!(image_size(&r, &styles), Some((1280, 720)));
+        assert_eq!(image_size(&StyleRequest::new("x", "other").into(), &styles), None);
         let mut adv = AdvancedRequest::new("x");
         adv.height = Some(1024);
-        assert_eq!(Request::Advanced(adv).dimensions(&[]), Some((512, 1024)));
-        assert_eq!(r.style_label(), "HD-HQ");
-        assert_eq!(r.count(), 1);
+        assert_eq!(image_size(&adv.clone().into(), &[]), Some((512, 1024)));
+        assert_eq!((style_label(&r), style_label(&adv.into())), ("HD-HQ", "advanced"));
+        assert_eq!(r.image_count(), 1);
     }
 
     #[test]

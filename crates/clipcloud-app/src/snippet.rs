@@ -1,8 +1,11 @@
-//! The current form as code: the npm package's call and curl commands, with the key
-//! masked, ready to copy.
+//! The current form as code, ready to copy, the key masked: the npm package's call, and
+//! curl commands that send what the app's client sends (the core builds the requests:
+//! `clipcloud::preview`).
 
-use crate::request::Request;
+use clipcloud::codec::Method;
 use clipcloud::model::DEFAULT_BASE_URL;
+use clipcloud::preview::{self, Preview};
+use clipcloud::{json, Config, CreateRequest};
 
 /// Shows enough of a key to recognise it, never all of it.
 pub fn mask_key(key: &str) -> String {
@@ -12,7 +15,7 @@ pub fn mask_key(key: &str) -> String {
 }
 
 fn js_string(text: &str) -> String {
-    crate::json::quote(text)
+    json::quote(text)
 }
 
 /// `text` inside single quotes for a POSIX shell.
@@ -25,7 +28,7 @@ fn base(base_url: &str) -> &str {
 }
 
 /// `generate` with the npm package (`new ClipCloud({...})`, camelCase options).
-pub fn npm(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -> String {
+pub fn npm(request: &CreateRequest, base_url: &str, key: &str, soft_id: Option<u64>) -> String {
     let mut out =
         String::from("import { ClipCloud } from \"clipcloud\";\n\nconst cc = new ClipCloud({\n  apiKey: ");
     out += &js_string(&mask_key(key));
@@ -51,7 +54,7 @@ pub fn npm(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -
     field("prompt", js_string(request.prompt()));
     let num = |n: Option<u32>| n.map(|n| n.to_string());
     match request {
-        Request::Style(r) => {
+        CreateRequest::ByStyle(r) => {
             field("style", js_string(&r.style_name));
             if let Some(n) = &r.negative_prompt {
                 field("negativePrompt", js_string(n));
@@ -60,7 +63,7 @@ pub fn npm(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -
                 field("count", n);
             }
         }
-        Request::Advanced(r) => {
+        CreateRequest::Advanced(r) => {
             if let Some(n) = &r.negative_prompt {
                 field("negativePrompt", js_string(n));
             }
@@ -87,29 +90,53 @@ pub fn npm(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -
     out
 }
 
-/// Create, then check, with curl. The key is in a shell variable, masked here.
-pub fn curl(request: &Request, base_url: &str, key: &str, soft_id: Option<u64>) -> String {
-    let mut create = request.to_create();
-    if let (Some(id), clipcloud::CreateRequest::ByStyle(r)) = (soft_id, &mut create) {
-        r.soft_id = r.soft_id.or(Some(id));
+/// One request as a curl command.
+fn curl_command(request: &Preview) -> String {
+    let mut out = String::from("curl -s ");
+    if request.method != Method::Get {
+        out += "-X ";
+        out += request.method.as_str();
+        out += " ";
     }
-    if let (Some(id), clipcloud::CreateRequest::Advanced(r)) = (soft_id, &mut create) {
-        r.soft_id = r.soft_id.or(Some(id));
+    out += "\"";
+    out += &request.url;
+    out += "\"";
+    for (name, value) in &request.headers {
+        out += " \\\n  -H ";
+        out += &shell_quote(&[name, ": ", value].concat());
     }
-    let base = base(base_url);
-    // The body exactly as the core sends it.
-    let body =
-        clipcloud::codec::Endpoint { base_url: base, api_key: None }.create(&create).body.unwrap_or_default();
-    let mut out = String::from("KEY=");
-    out += &shell_quote(&mask_key(key));
-    out += "   # your API key (masked here)\n\n# 1. start the creation\ncurl -s -X POST \"";
-    out += base;
-    out += "/api/creation?apikey=$KEY\" \\\n  -H 'Content-Type: application/json' \\\n  -d ";
-    out += &shell_quote(&body);
-    out += "\n# → {\"success\":true,\"creation_id\":\"…\"}\n\n# 2. check until \"results\" holds the image links\ncurl -s \"";
-    out += base;
-    out += "/api/creation/CREATION_ID?apikey=$KEY\"\n";
+    if let Some(body) = &request.body {
+        out += " \\\n  -d ";
+        out += &shell_quote(body);
+    }
     out
+}
+
+/// Create, then check, with curl: the requests the app's client sends, the key in a shell
+/// variable (masked here). `key`: `None` for a gateway that adds its own; `Err`: why the
+/// client would send nothing.
+pub fn curl(
+    request: &CreateRequest,
+    base_url: &str,
+    key: Option<&str>,
+    soft_id: Option<u64>,
+) -> Result<String, String> {
+    let mut config = key.map_or_else(Config::keyless, Config::new).base_url(base_url);
+    config.soft_id = soft_id;
+    let create = preview::create(&config, request.clone(), "$KEY").map_err(|e| e.to_string())?;
+    let check = preview::check(&config, preview::CREATION_ID, "$KEY").map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    if let Some(key) = key {
+        out += "KEY=";
+        out += &shell_quote(&mask_key(key));
+        out += "   # your API key (masked here)\n\n";
+    }
+    out += "# 1. start the creation\n";
+    out += &curl_command(&create);
+    out += "\n# → {\"success\":true,\"creation_id\":\"…\"}\n\n# 2. check until \"results\" holds the image links\n";
+    out += &curl_command(&check);
+    out += "\n";
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -129,7 +156,7 @@ mod tests {
         let mut r = StyleRequest::new("A \"ripe\" apple", "HD-HQ");
         r.count = Some(2);
         r.negative_prompt = Some("blur".into());
-        let code = npm(&Request::Style(r), "http://127.0.0.1:8787/", "sk-1234567890", Some(1742));
+        let code = npm(&r.into(), "http://127.0.0.1:8787/", "sk-1234567890", Some(1742));
         assert_eq!(
             code,
             "import { ClipCloud } from \"clipcloud\";\n\nconst cc = new ClipCloud({\n  apiKey: \"sk-••••••\", // your API key (masked here)\n  baseUrl: \"http://127.0.0.1:8787\",\n  softId: 1742,\n});\n\nconst { images, cost, censored } = await cc.generate({\n  prompt: \"A \\\"ripe\\\" apple\",\n  style: \"HD-HQ\",\n  negativePrompt: \"blur\",\n  count: 2,\n});\n"
@@ -137,14 +164,14 @@ mod tests {
         let mut adv = AdvancedRequest::new("x");
         adv.width = Some(768);
         adv.seed = Some(7);
-        let code = npm(&Request::Advanced(adv), DEFAULT_BASE_URL, "k", None);
+        let code = npm(&adv.into(), DEFAULT_BASE_URL, "k", None);
         assert!(!code.contains("baseUrl") && code.contains("  width: 768,\n  seed: 7,\n"), "{code}");
     }
 
     #[test]
     fn curl_commands() {
         let r = StyleRequest::new("It's an apple", "standard");
-        let code = curl(&Request::Style(r), "https://clipcloud.clipai.pro", "sk-1234567890", Some(5));
+        let code = curl(&r.into(), "https://clipcloud.clipai.pro", Some("sk-1234567890"), Some(5)).unwrap();
         assert!(code.starts_with("KEY='sk-••••••'"), "{code}");
         assert!(!code.contains("1234567890"));
         assert!(code.contains(
@@ -153,5 +180,13 @@ mod tests {
         assert!(
             code.contains("curl -s \"https://clipcloud.clipai.pro/api/creation/CREATION_ID?apikey=$KEY\"")
         );
+        // A gateway that adds its own key: none is sent.
+        let r: CreateRequest = StyleRequest::new("x", "standard").into();
+        let keyless = curl(&r, "https://images.example.org/", None, None).unwrap();
+        assert!(!keyless.contains("KEY") && !keyless.contains("apikey"), "{keyless}");
+        assert!(keyless.ends_with("curl -s \"https://images.example.org/api/creation/CREATION_ID\"\n"));
+        // The service itself always needs one; and a base URL must be one.
+        assert!(curl(&r, DEFAULT_BASE_URL, None, None).unwrap_err().contains("API key"));
+        assert!(curl(&r, "localhost", Some("k"), None).unwrap_err().contains("base URL"));
     }
 }

@@ -4,12 +4,12 @@
 use crate::form::Form;
 use crate::gallery::Gallery;
 use crate::history::Entry;
-use crate::json;
 use crate::pending::{self, Pending};
-use crate::request::{self, Request};
+use crate::request;
 use crate::storage;
 use clipcloud::fetch::FetchTransport;
-use clipcloud::{Abort, CallOptions, Client, Config, Error, Finished, Style};
+use clipcloud::json::{self, ObjectWriter};
+use clipcloud::{Abort, CallOptions, Client, Config, CreateRequest, Error, Finished, Style};
 use core::future::{poll_fn, Future};
 use core::pin::pin;
 use core::task::Poll;
@@ -40,19 +40,16 @@ pub struct Settings {
 impl Settings {
     /// The saved part: `{"base_url": ..., "soft_id": ...}`.
     fn to_json(&self) -> String {
-        let mut o = json::Object::default();
+        let mut o = ObjectWriter::default();
         o.string("base_url", &self.base_url);
         o.string("soft_id", &self.soft_id);
-        json::stringify(&o.finish())
+        o.finish()
     }
 
     fn from_json(text: &str) -> Self {
-        let v = json::parse(text).unwrap_or_else(|_| json::from_bool(false));
-        Self {
-            base_url: json::get_string(&v, "base_url").unwrap_or_default(),
-            soft_id: json::get_string(&v, "soft_id").unwrap_or_default(),
-            ..Self::default()
-        }
+        let v = json::parse(text).ok();
+        let text = |key| v.as_ref().and_then(|v| json::field(v, key, json::string)).unwrap_or_default();
+        Self { base_url: text("base_url"), soft_id: text("soft_id"), ..Self::default() }
     }
 
     pub fn soft_id(&self) -> Result<Option<u64>, String> {
@@ -126,7 +123,7 @@ impl Stop {
 #[derive(Clone)]
 pub struct Job {
     pub seq: u64,
-    pub request: Request,
+    pub request: CreateRequest,
     pub size: Option<(u32, u32)>,
     pub state: ArcRwSignal<JobState>,
     pub stop: Stop,
@@ -330,8 +327,8 @@ impl Ctx {
     }
 
     /// Queues a creation: it appears at once, then runs on its own.
-    pub fn submit(self, request: Request) {
-        let size = request.dimensions(&self.styles.get_untracked());
+    pub fn submit(self, request: CreateRequest) {
+        let size = request::image_size(&request, &self.styles.get_untracked());
         let job = self.push_job(request, size, JobState::Sending);
         self.start(job, None);
     }
@@ -342,7 +339,7 @@ impl Ctx {
         spawn_local(run(self, job, existing, options));
     }
 
-    fn push_job(self, request: Request, size: Option<(u32, u32)>, state: JobState) -> Job {
+    fn push_job(self, request: CreateRequest, size: Option<(u32, u32)>, state: JobState) -> Job {
         let seq = self.next_seq.get_value();
         self.next_seq.set_value(seq + 1);
         let job = Job { seq, request, size, state: ArcRwSignal::new(state), stop: Stop::default() };
@@ -468,7 +465,7 @@ async fn run(ctx: Ctx, job: Job, existing: Option<(String, f64)>, options: CallO
             keep_pending(&job, creation_id, *started_ms);
             client.wait_with(creation_id, &options, on_progress).await
         }
-        None => client.generate_with(job.request.to_create(), &options, on_progress).await,
+        None => client.generate_with(job.request.clone(), &options, on_progress).await,
     };
     match (result, created.into_inner()) {
         // Cancelled: `cancel` has set the card's state already.

@@ -88,7 +88,7 @@ pub fn ArticleHelper() -> impl IntoView {
             </p>
             <ol class="pictures" hidden=reactive(move || !matches!(parsed(), Some(Ok(_))))>
                 {move || pictures().into_iter().map(|p| view! {
-                    <li><span class="tag">{p.request.style_label().to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
+                    <li><span class="tag">{crate::request::style_label(&p.request).to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
                 }).collect_view()}
             </ol>
             <div class="actions" hidden=reactive(move || !matches!(parsed(), Some(Ok(_))))>
@@ -117,9 +117,12 @@ pub fn Snippet() -> impl IntoView {
         let request = ctx.form.with(|f| ctx.styles.with(|s| f.request(s)));
         let settings = ctx.settings.get();
         let soft_id = settings.soft_id().ok().flatten();
-        request.map(|r| match lang.get() {
-            Lang::Npm => snippet::npm(&r, &settings.base_url, &settings.key, soft_id),
-            Lang::Curl => snippet::curl(&r, &settings.base_url, &settings.key, soft_id),
+        // The key the client sends: none to a gateway that adds its own.
+        let keyless = settings.gateway == Some(clipcloud::gateway::KeyNeed::None);
+        let key = (!keyless).then_some(settings.key.as_str());
+        request.and_then(|r| match lang.get() {
+            Lang::Npm => Ok(snippet::npm(&r, &settings.base_url, &settings.key, soft_id)),
+            Lang::Curl => snippet::curl(&r, &settings.base_url, key, soft_id),
         })
     };
     let tab = move |which: Lang, label: &'static str| {

@@ -10,7 +10,6 @@
 use clipcloud::{Client, Config, StyleRequest};
 use clipcloud_app::app::App;
 use clipcloud_app::pending::Pending;
-use clipcloud_app::request::Request;
 use clipcloud_app::storage;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -351,7 +350,7 @@ async fn creations_left_running_are_picked_up_again() {
     let id = client.create(request.clone()).await.unwrap();
     let pending = [Pending {
         creation_id: id.clone(),
-        request: Request::Style(request),
+        request: request.into(),
         started_ms: js_sys::Date::now(),
         size: Some((512, 512)),
     }];

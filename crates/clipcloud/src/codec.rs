@@ -3,8 +3,8 @@
 //! unit-tested natively.
 
 use crate::error::Error;
-use crate::json;
-use crate::model::{CreateRequest, Finished, Status, Style};
+use crate::json::{self, whole};
+use crate::model::{AdvancedRequest, CreateRequest, Finished, Status, Style, StyleRequest};
 use crate::route::{self, Route};
 use core::time::Duration;
 
@@ -32,6 +32,15 @@ pub struct HttpRequest {
     pub body: Option<String>,
     /// The `Prefer` header's value, if any: a held check asks `wait=N` ([`crate::hold`]).
     pub prefer: Option<String>,
+}
+
+impl HttpRequest {
+    /// The headers it is sent with: `Content-Type: application/json` with a body, and
+    /// `Prefer` when set.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let json = self.body.as_ref().map(|_| ("Content-Type", "application/json"));
+        json.into_iter().chain(self.prefer.as_deref().map(|prefer| ("Prefer", prefer)))
+    }
 }
 
 impl core::fmt::Debug for HttpRequest {
@@ -107,10 +116,16 @@ impl Endpoint<'_> {
     }
 }
 
-/// The create body, spelled as `model`'s serde attributes spell it (a test keeps the
-/// two equal); written without serde so that the browser build needs no serializer.
 fn create_body(req: &CreateRequest) -> String {
     let mut o = json::ObjectWriter::default();
+    write_create_body(req, &mut o);
+    o.finish()
+}
+
+/// The create body's fields into `o`, spelled as `model`'s serde attributes spell them (a
+/// test keeps the two equal); written without serde so that the browser build needs no
+/// serializer. What [`Endpoint::create`] sends, and what [`read_create_body`] reads.
+pub fn write_create_body(req: &CreateRequest, o: &mut json::ObjectWriter) {
     let opt_str = |o: &mut json::ObjectWriter, key: &str, v: &Option<String>| {
         if let Some(v) = v {
             o.string(key, v);
@@ -125,28 +140,49 @@ fn create_body(req: &CreateRequest) -> String {
         CreateRequest::ByStyle(r) => {
             o.string("prompt", &r.prompt);
             o.string("styleName", &r.style_name);
-            opt_str(&mut o, "negative_prompt", &r.negative_prompt);
-            opt_int(&mut o, "count", r.count.map(u64::from));
-            opt_int(&mut o, "soft_id", r.soft_id);
+            opt_str(o, "negative_prompt", &r.negative_prompt);
+            opt_int(o, "count", r.count.map(u64::from));
+            opt_int(o, "soft_id", r.soft_id);
         }
         CreateRequest::Advanced(r) => {
             o.string("prompt", &r.prompt);
-            opt_str(&mut o, "negative_prompt", &r.negative_prompt);
-            opt_str(&mut o, "model", &r.model);
+            opt_str(o, "negative_prompt", &r.negative_prompt);
+            opt_str(o, "model", &r.model);
             for (key, v) in
                 [("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)]
             {
-                opt_int(&mut o, key, v.map(u64::from));
+                opt_int(o, key, v.map(u64::from));
             }
-            opt_int(&mut o, "seed", r.seed);
-            opt_int(&mut o, "count", r.count.map(u64::from));
-            opt_int(&mut o, "soft_id", r.soft_id);
+            opt_int(o, "seed", r.seed);
+            opt_int(o, "count", r.count.map(u64::from));
+            opt_int(o, "soft_id", r.soft_id);
             for (key, json) in r.extra.iter() {
                 o.json(key, json);
             }
         }
     }
-    o.finish()
+}
+
+/// A create body read back ([`write_create_body`]): by style when it names a style, else
+/// advanced. `None` when it is not an object or lacks the prompt (or the style's name);
+/// an optional field of the wrong type is left unset, and fields beyond the named ones
+/// (an advanced request's [`crate::model::Extra`]) are not read. A server reads a create
+/// strictly, extras included, with `server::decode_create_body` (native).
+pub fn read_create_body(body: &json::Value) -> Option<CreateRequest> {
+    let text = |key: &str| json::get(body, key).as_ref().and_then(json::string);
+    let int = |key: &str| json::get(body, key).as_ref().and_then(whole);
+    let big = |key: &str| json::get(body, key).as_ref().and_then(json::whole_u64);
+    let prompt = text("prompt")?;
+    if let Some(style_name) = text("styleName") {
+        let mut r = StyleRequest::new(prompt, style_name);
+        (r.negative_prompt, r.count, r.soft_id) = (text("negative_prompt"), int("count"), big("soft_id"));
+        return Some(r.into());
+    }
+    let mut r = AdvancedRequest::new(prompt);
+    (r.negative_prompt, r.model) = (text("negative_prompt"), text("model"));
+    (r.width, r.height, r.quality, r.steps) = (int("width"), int("height"), int("quality"), int("steps"));
+    (r.seed, r.count, r.soft_id) = (big("seed"), int("count"), big("soft_id"));
+    Some(r.into())
 }
 
 /// RFC 3986 unreserved characters stay; everything else is %XX.
@@ -275,17 +311,11 @@ fn required<T>(
     optional(body, key, read)?.ok_or(NotTheShape)
 }
 
-/// A whole number that fits a `u32`.
-fn whole(v: &json::Value) -> Option<u32> {
-    let n = json::number(v)?;
-    (n >= 0.0 && n <= f64::from(u32::MAX) && n == f64::from(n as u32)).then_some(n as u32)
-}
-
 /// Common reading of every answer: API errors by status or `success: false`, else the
 /// parsed body, or an undecodable-response error with an excerpt.
 fn read(resp: &HttpResponse) -> Result<json::Value, Error> {
     let ok_status = (200..300).contains(&resp.status);
-    let body = json::parse(&resp.body);
+    let body = json::parse(&resp.body).ok();
     // A body that is not an object (a bare styles array) has no envelope: fine.
     let field = |key| body.as_ref().and_then(|b| json::get(b, key));
     let message = field("message").and_then(|m| json::string(&m));
@@ -527,6 +557,33 @@ mod tests {
         ];
         for req in requests {
             assert_eq!(create_body(&req), serde_json::to_string(&req).unwrap());
+        }
+    }
+
+    #[test]
+    fn create_bodies_read_back() {
+        let mut style = StyleRequest::new("a red apple", "HD-HQ");
+        (style.negative_prompt, style.count, style.soft_id) = (Some("blur".into()), Some(2), Some(1742));
+        let mut adv = AdvancedRequest::new("cat");
+        adv.model = Some("m".into());
+        (adv.width, adv.height, adv.quality, adv.steps) = (Some(640), Some(480), Some(90), Some(30));
+        (adv.seed, adv.count) = (Some(u64::from(u32::MAX) + 1), Some(3));
+        for req in
+            [style.into(), adv.into(), StyleRequest::new("x", "y").into(), AdvancedRequest::new("").into()]
+        {
+            let body = json::parse(&create_body(&req)).unwrap();
+            assert_eq!(read_create_body(&body), Some(req));
+        }
+        // Lenient in the optional fields, strict in the prompt and the style's name.
+        let read = |text: &str| read_create_body(&json::parse(text).unwrap());
+        let mut expected = AdvancedRequest::new("p");
+        expected.width = Some(768);
+        assert_eq!(
+            read(r#"{"prompt":"p","width":768,"height":-1,"sampler":"euler"}"#),
+            Some(expected.into())
+        );
+        for bad in [r#"{"styleName":"s"}"#, r#"{"prompt":1,"styleName":"s"}"#, "[]", "3"] {
+            assert_eq!(read(bad), None, "{bad}");
         }
     }
 

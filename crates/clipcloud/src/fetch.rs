@@ -58,16 +58,15 @@ async fn fetch(
 ) -> Result<HttpResponse, TransportError> {
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
-    if request.body.is_some() || request.prefer.is_some() {
-        let headers = Object::new();
-        if let Some(json) = &request.body {
-            let _ = Reflect::set(&headers, &"Content-Type".into(), &"application/json".into());
-            init.set_body(&JsValue::from_str(json));
-        }
-        if let Some(prefer) = &request.prefer {
-            let _ = Reflect::set(&headers, &"Prefer".into(), &prefer.into());
-        }
-        init.set_headers(&headers);
+    if let Some(json) = &request.body {
+        init.set_body(&JsValue::from_str(json));
+    }
+    let mut headers = None;
+    for (name, value) in request.headers() {
+        let _ = Reflect::set(headers.get_or_insert_with(Object::new), &name.into(), &value.into());
+    }
+    if let Some(headers) = &headers {
+        init.set_headers(headers);
     }
     init.set_signal(controller.map(AbortController::signal).as_ref());
     let response: Response =

@@ -120,7 +120,7 @@ pub fn decode_info(resp: &HttpResponse) -> Option<Info> {
     if resp.status != 200 {
         return None;
     }
-    let body = json::parse(&resp.body)?;
+    let body = json::parse(&resp.body).ok()?;
     let field = |key| json::get(&body, key).and_then(|v| json::string(&v));
     if field("service")? != SERVICE {
         return None;

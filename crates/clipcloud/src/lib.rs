@@ -40,7 +40,7 @@ pub mod error;
 pub mod fetch;
 pub mod gateway;
 pub mod hold;
-mod json;
+pub mod json;
 pub mod model;
 #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
 pub mod native;
@@ -48,6 +48,7 @@ pub mod native;
 pub mod openapi;
 pub mod operation;
 pub mod poll;
+pub mod preview;
 pub mod retry;
 pub mod route;
 #[cfg(not(target_arch = "wasm32"))]

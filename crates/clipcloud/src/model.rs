@@ -166,6 +166,30 @@ impl CreateRequest {
         }
     }
 
+    pub fn negative_prompt(&self) -> Option<&str> {
+        match self {
+            Self::ByStyle(r) => r.negative_prompt.as_deref(),
+            Self::Advanced(r) => r.negative_prompt.as_deref(),
+        }
+    }
+
+    /// The style's name; `None` for an advanced create.
+    pub fn style_name(&self) -> Option<&str> {
+        match self {
+            Self::ByStyle(r) => Some(&r.style_name),
+            Self::Advanced(_) => None,
+        }
+    }
+
+    /// Images it asks for: its `count`, or the service's default, 1.
+    pub fn image_count(&self) -> u32 {
+        match self {
+            Self::ByStyle(r) => r.count,
+            Self::Advanced(r) => r.count,
+        }
+        .unwrap_or(1)
+    }
+
     pub(crate) fn soft_id_mut(&mut self) -> &mut Option<u64> {
         match self {
             Self::ByStyle(r) => &mut r.soft_id,

@@ -90,11 +90,8 @@ fn network(message: &str, not_sent: bool) -> TransportError {
 impl Transport for NativeTransport {
     async fn send(&self, request: &HttpRequest, timeout: Duration) -> Result<HttpResponse, TransportError> {
         let mut builder = hyper::Request::builder().method(request.method.as_str()).uri(request.url.as_str());
-        if request.body.is_some() {
-            builder = builder.header(hyper::header::CONTENT_TYPE, "application/json");
-        }
-        if let Some(prefer) = &request.prefer {
-            builder = builder.header(crate::hold::PREFER, prefer.as_str());
+        for (name, value) in request.headers() {
+            builder = builder.header(name, value);
         }
         let body = Full::new(Bytes::from(request.body.clone().unwrap_or_default()));
         let http =

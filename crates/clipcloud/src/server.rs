@@ -55,21 +55,14 @@ fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String>
     serde_json::from_value(value).map_err(|e| format!("bad field: {e}"))
 }
 
-/// How many images a create asks for (the service's default is one).
+/// How many images a create asks for: [`CreateRequest::image_count`].
 pub fn image_count(request: &CreateRequest) -> u32 {
-    match request {
-        CreateRequest::ByStyle(r) => r.count,
-        CreateRequest::Advanced(r) => r.count,
-    }
-    .unwrap_or(1)
+    request.image_count()
 }
 
-/// The style a create names, if it is by style.
+/// The style a create names, if it is by style: [`CreateRequest::style_name`].
 pub fn style_name(request: &CreateRequest) -> Option<&str> {
-    match request {
-        CreateRequest::ByStyle(r) => Some(&r.style_name),
-        CreateRequest::Advanced(_) => None,
-    }
+    request.style_name()
 }
 
 #[cfg(test)]

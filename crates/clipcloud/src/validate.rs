@@ -150,7 +150,7 @@ pub fn extra(extra: &Extra) -> Result {
         if key == "__proto__" {
             return fail(Field::Extra, "extra field \"__proto__\" cannot be sent".into());
         }
-        if crate::json::parse(json).is_none() {
+        if crate::json::parse(json).is_err() {
             return fail(Field::Extra, ["extra field \"", key, "\" is not a JSON value"].concat());
         }
     }
