@@ -76,10 +76,12 @@ pub fn report(result: &Value) -> String {
          412x823, empty cache; ms from navigation, median of 5):\n",
     );
     out += &format!(
-        "  app: style cards, Create enabled and connected {}; first paint {}; app running {}; {} bytes\n",
+        "  app: style cards, Create enabled and connected {}; first paint {}; app running {}; wasm arrived {}; \
+         {} bytes\n",
         show(ms("app", "ready")),
         show(ms("app", "fcp")),
         show(ms("app", "create")),
+        show(ms("app", "wasm")),
         show(ms("app", "bytes"))
     );
     out += &format!(

@@ -7,7 +7,8 @@
 //   node slow-phone.mjs RUNS NAME=URL ...     (NAME "app" or "hello", see READY, or
 //                                             "app:LABEL" to compare builds in one run)
 //
-// Prints one line per run, then one `SLOW_PHONE {json}` line with every figure.
+// Prints one line per run and one per request of it (sent, first byte, done: a preload the
+// page used shows once), then one `SLOW_PHONE {json}` line with every figure.
 // `cargo xtask bench` (xtask/src/slow_phone.rs) builds and serves the pages and runs it.
 
 import { chromium } from "playwright-core";
@@ -84,7 +85,20 @@ async function visit(name, url) {
       setTimeout(() => resolve(found()?.startTime ?? null), 3000);
     }));
     if (errors.length) throw new Error(`${name}: errors in the page: ${errors.join("; ")}`);
-    return { ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])), fcp: paint && Math.round(paint), bytes: bytes.total };
+    // The page, then each request made by now: when it was sent, its first and last byte,
+    // and its size. A preload the page then used shows once; one it missed shows twice.
+    const resources = await page.evaluate(() => [
+      ...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource"),
+    ].map((e) => ({
+      path: new URL(e.name).pathname, as: e.initiatorType, start: Math.round(e.startTime),
+      first_byte: Math.round(e.responseStart), end: Math.round(e.responseEnd), bytes: e.transferSize,
+    })));
+    // When the wasm had arrived: what the rest of "ready" waits for first.
+    const wasm = resources.find((e) => e.path.endsWith(".wasm"))?.end ?? null;
+    return {
+      ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])),
+      fcp: paint && Math.round(paint), wasm, bytes: bytes.total, resources,
+    };
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -107,7 +121,9 @@ for (let run = 1; run <= Number(runs); run++) {
     const [name, ...rest] = page.split("=");
     const r = await visit(name, rest.join("="));
     results[name].push(r);
-    console.log(`slow phone: ${name} run ${run}: ${JSON.stringify(r)}`);
+    const { resources, ...figures } = r;
+    console.log(`slow phone: ${name} run ${run}: ${JSON.stringify(figures)}`);
+    for (const e of resources) console.log(`  ${e.path} (${e.as}): sent ${e.start}, first byte ${e.first_byte}, done ${e.end}, ${e.bytes} B`);
   }
 }
 const summary = {};

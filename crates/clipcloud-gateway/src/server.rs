@@ -3,15 +3,16 @@
 //! also closes idle keep-alive connections), a cap on open connections, a cap on a head's
 //! size — and a graceful shutdown that lets requests in flight finish.
 
-use crate::config::Limits;
-use crate::headers::SecurityHeaders;
+use crate::config::{Access, Limits};
+use crate::headers::{PageCsp, SecurityHeaders};
 use crate::log::AccessLog;
 use crate::refusal::Refusal;
 use crate::state::Gateway;
+use crate::statics::CONNECT_PRELOAD;
 use crate::{api, images, info};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -53,10 +54,21 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .layer(from_fn_with_state(log, crate::log::layer))
 }
 
-/// The app's files, when there are any.
+/// The app's files, when there are any; its pages with [`CONNECT_PRELOAD`] when the app's
+/// first calls need no key (operator-key mode, open access).
 async fn fallback(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     match &gateway.site {
-        Some(site) => site.serve(request.method(), request.uri(), request.headers()).await,
+        Some(site) => {
+            let mut response = site.serve(request.method(), request.uri(), request.headers()).await;
+            let keyless =
+                gateway.operator.as_ref().is_some_and(|o| matches!(o.settings.access, Access::Open));
+            // Only pages carry a policy of their own.
+            if keyless && response.extensions().get::<PageCsp>().is_some() {
+                // After the page's own preloads: the wasm is what the app waits for first.
+                response.headers_mut().append(header::LINK, HeaderValue::from_static(CONNECT_PRELOAD));
+            }
+            response
+        }
         None => {
             let shown: String = request.uri().path().chars().take(80).collect();
             Refusal::not_found(format!("no such endpoint: {shown}")).into_response()

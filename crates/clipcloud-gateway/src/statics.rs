@@ -8,6 +8,8 @@
 //! - A file's precompressed copies beside it (`app.wasm.br`, `app.wasm.gz`, written by the
 //!   app's build) are sent instead when the browser accepts that encoding (the higher
 //!   `q` wins, brotli on a tie), with `Content-Encoding` and `Vary: accept-encoding`.
+//! - A page (HTML) comes with its own `<link rel="preload">` tags as a `Link` header too
+//!   ([`headers::page_preloads`]), so the browser starts the wasm before parsing the page.
 //! - `index.html` is checked on every visit (`no-cache`); files named by their content's
 //!   hash are kept for a year (`immutable`); anything else for an hour.
 //! - Never a file outside the folder, and never one the folder does not hold as a plain
@@ -52,6 +54,14 @@ use std::sync::{Arc, Mutex};
 pub const MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
 /// The most bytes of files kept in memory at once.
 pub const CACHE_BUDGET: u64 = 64 * 1024 * 1024;
+
+/// The page's `Link` header where the app's first calls carry no key (operator-key mode with
+/// open access): its balance and styles are fetched with the page's files, not one round
+/// trip after the app starts. Free reads only: never a create, never a key. The attributes
+/// give the request the app's own `fetch` makes (same URL, `cors` mode, same-origin
+/// credentials, no extra header), so the browser hands the app the preloaded answers.
+pub const CONNECT_PRELOAD: &str =
+    "</api/balance>; rel=preload; as=fetch; crossorigin, </api/styles>; rel=preload; as=fetch; crossorigin";
 
 /// The encodings a file may have been precompressed with, preferred first on equal `q`:
 /// the encoding's name and the suffix of its copy.
@@ -218,6 +228,8 @@ struct Served {
     encoding: Option<&'static str>,
     /// For HTML: the page's own policy.
     page_csp: Option<PageCsp>,
+    /// For HTML: its own preloads, as a `Link` header ([`headers::page_preloads`]).
+    page_link: Option<HeaderValue>,
 }
 
 impl Served {
@@ -233,6 +245,9 @@ impl Served {
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         if let Some(encoding) = self.encoding {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        if let Some(link) = self.page_link {
+            headers.insert(header::LINK, link);
         }
         if let Some(page_csp) = self.page_csp {
             response.extensions_mut().insert(page_csp);
@@ -299,14 +314,17 @@ impl Inner {
             Some(served) => served,
             None => (self.load(&path, &meta).ok()?, None),
         };
-        let page_csp = if content_type.starts_with("text/html") {
+        let (page_csp, page_link) = if content_type.starts_with("text/html") {
             let plain = if encoding.is_none() { bytes.clone() } else { self.load(&path, &meta).ok()? };
-            let policy = headers::page_csp(&String::from_utf8_lossy(&plain));
-            Some(PageCsp(policy.as_deref().and_then(headers::csp_header)))
+            let html = String::from_utf8_lossy(&plain);
+            let policy = headers::page_csp(&html);
+            let link = headers::page_preloads(&html).and_then(|link| HeaderValue::from_str(&link).ok());
+            (Some(PageCsp(policy.as_deref().and_then(headers::csp_header))), link)
         } else {
-            None
+            (None, None)
         };
-        Some(Served { bytes, content_type, cache_control: cache_control(&path), encoding, page_csp })
+        let cache_control = cache_control(&path);
+        Some(Served { bytes, content_type, cache_control, encoding, page_csp, page_link })
     }
 
     /// A checked file's bytes: from the cache when the file is unchanged, else read (and
