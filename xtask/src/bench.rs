@@ -14,6 +14,7 @@
 //!   waiting at once through one gateway (`bench_hold`).
 //!
 //! `--quick`: two short profiles and fewer creations, to try the pipeline in a minute.
+//! `--held`: only the held checks, kept as `<UTC time>-held-checks.json`.
 
 use crate::browser::{wasm_test, Browser};
 use crate::{emulator, root, setup, spa};
@@ -33,7 +34,8 @@ pub fn command(args: &[String]) -> Result<(), String> {
         [] => false,
         [flag] if flag == "--quick" => true,
         [flag] if flag == "--slow-phone" => return slow_phone_only(),
-        _ => return Err("usage: cargo xtask bench [--quick | --slow-phone]".into()),
+        [flag] if flag == "--held" => return held_only(),
+        _ => return Err("usage: cargo xtask bench [--quick | --slow-phone | --held]".into()),
     };
     let began = Instant::now();
     setup::all()?;
@@ -147,6 +149,33 @@ fn slow_phone_only() -> Result<(), String> {
     std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     println!("saved: {}", file.strip_prefix(root()).unwrap_or(&file).display());
     Ok(())
+}
+
+/// `--held`: only the held checks, kept as `<time>-held-checks.json`, with the machine's
+/// load before and after (other work on the machine moves these figures by milliseconds).
+fn held_only() -> Result<(), String> {
+    let began = Instant::now();
+    let load_before = load_average();
+    let held_checks = crate::bench_hold::run(false)?;
+    let stamp = utc_stamp();
+    let file = root().join("tests").join("bench").join("results").join(format!("{stamp}-held-checks.json"));
+    let saved = json!({
+        "time_utc": stamp,
+        "machine": machine(),
+        "load_average_1_5_15": {"before": load_before, "after": load_average()},
+        "seconds": began.elapsed().as_secs(),
+        "held_checks": held_checks,
+    });
+    let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    println!("saved: {}", file.strip_prefix(root()).unwrap_or(&file).display());
+    Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`); empty where there is none.
+fn load_average() -> Vec<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).filter_map(|n| n.parse().ok()).collect()
 }
 
 /// Builds the npm package and the SPA (release) and measures what a page downloads.
