@@ -4,8 +4,15 @@
 //! `onProgress` call — and hands back what came of them; every decision (validation, the
 //! request, decoding, retries, the polling schedule) is the core's. So the wasm holds no
 //! futures or executor, and no API logic lives here: only the mapping between plain JS
-//! values (camelCase) and the core's types, and errors as plain values that `index.js`
-//! turns into `ClipCloudError`s.
+//! values and the core's types, and errors as plain values that `index.js` turns into
+//! `ClipCloudError`s.
+//!
+//! The mapping is kept to what costs the fewest bytes, wasm and glue together (`cargo
+//! xtask package`; docs/sizes.md has the figures): `index.js` checks the types of the
+//! options and the input (only JavaScript can; the core checks the values) and hands
+//! them over in arrays, by position; each step comes back as a flat list of numbers and
+//! strings, which `index.js` makes into the objects a caller sees; one export, [`Core::next`],
+//! takes every event of a call, and a call is a number, not a JS object.
 //!
 //! Held checks ([`clipcloud::hold`]) are decided here too: `heldChecks: true` turns them
 //! on, `false` off; unset, a client whose `baseUrl` is not the service's own asks that URL's
@@ -26,18 +33,23 @@ mod convert;
 static ALLOCATOR: clipcloud_alloc::Allocator = clipcloud_alloc::Allocator::new();
 
 use clipcloud::codec::{HttpRequest, HttpResponse};
-use clipcloud::{Call, Config, Error, Interrupt, Operation, Output, Session, Step, TransportError};
-use convert::{check_call_options, create_request, finished, status, style};
+use clipcloud::{
+    Call, Config, Error, Finished, Interrupt, Operation, Output, Session, Status, Step, TransportError,
+};
 use core::cell::{Cell, RefCell};
 use core::time::Duration;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// One configured client. `index.js` wraps it in the public `ClipCloud` class.
 #[wasm_bindgen]
 pub struct Core {
     session: RefCell<Session>,
     probe: Cell<Probe>,
+    /// The calls in progress, by the number [`Core::begin`] gave them; `None`: ended, the
+    /// number free again. (A number, not a JS object per call: less glue and wasm.)
+    runs: RefCell<Vec<Option<Run>>>,
 }
 
 /// Whether this client still has to ask its server whether it holds checks.
@@ -52,8 +64,7 @@ enum Probe {
 }
 
 /// One call in progress, made by [`Core::begin`].
-#[wasm_bindgen]
-pub struct Run {
+struct Run {
     op: Operation,
     /// For `check`: the id asked about (an in-progress answer names it).
     id: String,
@@ -74,27 +85,26 @@ fn clock(now: f64) -> Duration {
 
 #[wasm_bindgen]
 impl Core {
-    /// `options`: `{ apiKey?, baseUrl?, softId?, timeoutMs?, heldChecks?, fetch? }` (`fetch`
-    /// is used by `index.js`, only checked here); without `apiKey` the requests
+    /// `options`: `[fetch, apiKey, baseUrl, softId, timeoutMs, heldChecks]`, their types
+    /// checked by `index.js` (which alone uses `fetch`); without `apiKey` the requests
     /// carry no key, for a gateway that adds its own (`baseUrl` then required). Throws the
     /// error value `index.js` understands when the options are unusable.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &JsValue) -> Result<Core, JsValue> {
-        convert::check_function(options, "fetch", clipcloud::Field::Fetch).map_err(|e| error_value(&e))?;
-        let key = convert::opt_string(options, "apiKey", clipcloud::Field::ApiKey);
-        let keyless = matches!(key, Ok(None));
+    pub fn new(options: &Array) -> Result<Core, JsValue> {
+        let key = convert::string(options, 1);
+        let keyless = key.is_none();
+        let held = options.get(5).as_bool();
         let build = || -> Result<(Session, Probe), Error> {
-            let mut config = key?.map_or_else(Config::keyless, Config::new);
-            if let Some(url) = convert::opt_string(options, "baseUrl", clipcloud::Field::BaseUrl)? {
+            let mut config = key.map_or_else(Config::keyless, Config::new);
+            if let Some(url) = convert::string(options, 2) {
                 config = config.base_url(url);
             }
-            if let Some(id) = convert::opt_u64(options, "softId", clipcloud::Field::SoftId, "softId")? {
+            if let Some(id) = convert::number(options, 3) {
                 config = config.soft_id(id);
             }
-            if let Some(ms) = convert::opt_millis(options, "timeoutMs")? {
+            if let Some(ms) = convert::millis(options, 4) {
                 config = config.request_timeout(ms);
             }
-            let held = convert::opt_bool(options, "heldChecks", clipcloud::Field::HeldChecks)?;
             if held == Some(true) {
                 config = config.held_checks(clipcloud::hold::MAX);
             }
@@ -105,7 +115,11 @@ impl Core {
             Ok((session, probe))
         };
         build()
-            .map(|(session, probe)| Core { session: RefCell::new(session), probe: Cell::new(probe) })
+            .map(|(session, probe)| Core {
+                session: RefCell::new(session),
+                probe: Cell::new(probe),
+                runs: RefCell::default(),
+            })
             .map_err(|e| match e {
                 // The core's refusal of a keyless client, in the option's own name.
                 Error::InvalidInput(e) if keyless && e.field == clipcloud::Field::ApiKey => {
@@ -119,143 +133,216 @@ impl Core {
     }
 
     /// A call: `op` 0 create(input), 1 check(id), 2 balance(), 3 styles(), 4 generate(input),
-    /// 5 wait(id). Throws an error value when the input or the per-call options
-    /// (`{ signal?, timeoutMs?, onProgress? }`) are not usable.
-    pub fn begin(&self, op: u8, arg: &JsValue, options: &JsValue) -> Result<Run, JsValue> {
-        let build = || -> Result<Run, Error> {
-            check_call_options(options)?;
-            let id = arg.as_string().unwrap_or_default();
-            let call = match op {
-                0 => Call::Create(create_request(arg)?),
-                1 => Call::Check(id.clone()),
-                2 => Call::Balance,
-                3 => Call::Styles,
-                4 => Call::Generate(create_request(arg)?),
-                _ => Call::Wait(id.clone()),
-            };
-            Ok(Run { op: Operation::new(call), id, waits: op > 3, probing: false })
+    /// 5 wait(id); an input as `index.js`'s `input` hands it over (checked there). Gives
+    /// the call's number, for [`Core::next`].
+    pub fn begin(&self, op: u8, arg: &JsValue) -> usize {
+        let id = arg.as_string().unwrap_or_default();
+        let input = || convert::create_request(arg.unchecked_ref());
+        let call = match op {
+            0 => Call::Create(input()),
+            1 => Call::Check(id.clone()),
+            2 => Call::Balance,
+            3 => Call::Styles,
+            4 => Call::Generate(input()),
+            _ => Call::Wait(id.clone()),
         };
-        build().map_err(|e| error_value(&e))
-    }
-
-    /// The first step. Steps are arrays: `[0, method, url, body?, timeoutMs, prefer?]` send
-    /// (`prefer`: the `Prefer` header's value), `[1, ms, progress?]` sleep, `[2, value]`
-    /// done, `[3, error]` failed. The first `generate` or `wait` of a client that asks
-    /// whether its server holds checks sends that question first.
-    pub fn start(&self, run: &mut Run, now: f64) -> JsValue {
-        let session = &mut self.session.borrow_mut();
-        if run.waits && self.probe.get() == Probe::Due {
-            self.probe.set(Probe::Asking);
-            run.probing = true;
-            let request = clipcloud::gateway::info_request(&session.config().base_url);
-            return send_value(&request, session.config().request_timeout);
+        let run = Some(Run { op: Operation::new(call), id, waits: op > 3, probing: false });
+        let runs = &mut self.runs.borrow_mut();
+        match runs.iter().position(Option::is_none) {
+            Some(free) => {
+                runs[free] = run;
+                free
+            }
+            None => {
+                runs.push(run);
+                runs.len() - 1
+            }
         }
-        step_value(run.op.start(session, clock(now)), &run.id)
     }
 
-    /// The probe's outcome (`info`: a gateway's description of itself, `None` for any other
-    /// answer or none): holds as offered, from now on; then the call itself begins.
-    fn probed(&self, run: &mut Run, info: Option<clipcloud::gateway::Info>, now: f64) -> JsValue {
-        run.probing = false;
-        self.probe.set(Probe::Settled);
-        self.session.borrow_mut().set_hold(info.and_then(|info| info.config_hold()));
-        // Settled: `start` now begins the call itself (one caller of the core's start: bytes).
-        self.start(run, now)
-    }
-
-    /// The answer to a send step.
-    pub fn answer(
+    /// What came of a call's last step (`event`), and its next step (a list, as
+    /// `step_value` writes it).
+    ///
+    /// `event`: 0 start, for the first step; 1 the answer to a send step (`number` its
+    /// status, `text` its `Retry-After`); 2 a send step that got no answer (`number` 1: it
+    /// timed out, else `fetch` threw `text`); 3 after a sleep step; 4 stop, to end the call
+    /// early (`number` 1: its `timeoutMs` passed, else its signal aborted), which gives the
+    /// error value instead of a step; 5 end, once the call is over (its number is free
+    /// again).
+    ///
+    /// The first `generate` or `wait` of a client that asks whether its server holds checks
+    /// sends that question first; any answer but a gateway's, or none, means no holds. A
+    /// probe cut short is asked again by the next `generate` or `wait`.
+    pub fn next(
         &self,
-        run: &mut Run,
-        status: u16,
-        retry_after: Option<String>,
-        body: String,
+        run: usize,
+        event: u8,
+        number: f64,
+        text: Option<String>,
+        body: Option<String>,
         now: f64,
     ) -> JsValue {
-        let response = HttpResponse { status, retry_after, body, received_unix_secs: (now / 1000.0) as u64 };
-        if run.probing {
-            return self.probed(run, clipcloud::gateway::decode_info(&response), now);
+        let runs = &mut self.runs.borrow_mut();
+        let Some(slot) = runs.get_mut(run) else { return JsValue::UNDEFINED };
+        if event == 5 {
+            *slot = None;
+            return JsValue::UNDEFINED;
         }
-        let step = run.op.answer(&mut self.session.borrow_mut(), Ok(response), clock(now));
-        step_value(step, &run.id)
-    }
-
-    /// A send step that got no answer: it timed out, or `fetch` threw `message`.
-    /// A probe that got no answer means no holds, as any answer but a gateway's.
-    pub fn failed(&self, run: &mut Run, timed_out: bool, message: String, now: f64) -> JsValue {
-        if run.probing {
-            return self.probed(run, None, now);
-        }
-        let error = if timed_out {
-            TransportError::Timeout
-        } else {
-            TransportError::Network { message, not_sent: false }
+        let Some(run) = slot else { return JsValue::UNDEFINED };
+        let session = &mut self.session.borrow_mut();
+        let timed_out = number != 0.0;
+        let step = match event {
+            0 if run.waits && self.probe.get() == Probe::Due => {
+                self.probe.set(Probe::Asking);
+                run.probing = true;
+                let request = clipcloud::gateway::info_request(&session.config().base_url);
+                return send_value(&request, session.config().request_timeout);
+            }
+            0 => run.op.start(session, clock(now)),
+            1 | 2 => {
+                let answer = if event == 1 {
+                    let body = body.unwrap_or_default();
+                    let received_unix_secs = (now / 1000.0) as u64;
+                    Ok(HttpResponse { status: number as u16, retry_after: text, body, received_unix_secs })
+                } else if timed_out {
+                    Err(TransportError::Timeout)
+                } else {
+                    Err(TransportError::Network { message: text.unwrap_or_default(), not_sent: false })
+                };
+                if run.probing {
+                    // Holds as offered, from now on; then the call itself begins.
+                    run.probing = false;
+                    self.probe.set(Probe::Settled);
+                    let info = answer.ok().and_then(|response| clipcloud::gateway::decode_info(&response));
+                    session.set_hold(info.and_then(|info| info.config_hold()));
+                    run.op.start(session, clock(now))
+                } else {
+                    run.op.answer(session, answer, clock(now))
+                }
+            }
+            3 => run.op.woke(session, clock(now)),
+            _ => {
+                if run.probing {
+                    run.probing = false;
+                    self.probe.set(Probe::Due);
+                }
+                return error_value(&run.op.stop(if timed_out {
+                    Interrupt::TimedOut
+                } else {
+                    Interrupt::Aborted
+                }));
+            }
         };
-        let step = run.op.answer(&mut self.session.borrow_mut(), Err(error), clock(now));
         step_value(step, &run.id)
-    }
-
-    /// After a sleep step.
-    pub fn woke(&self, run: &mut Run, now: f64) -> JsValue {
-        let step = run.op.woke(&mut self.session.borrow_mut(), clock(now));
-        step_value(step, &run.id)
-    }
-
-    /// Ends a call early (its signal aborted, or its `timeoutMs` passed): the error value.
-    /// A probe cut short is asked again by the next `generate` or `wait`.
-    pub fn stop(&self, run: &mut Run, timed_out: bool) -> JsValue {
-        if run.probing {
-            run.probing = false;
-            self.probe.set(Probe::Due);
-        }
-        error_value(&run.op.stop(if timed_out { Interrupt::TimedOut } else { Interrupt::Aborted }))
     }
 }
 
+// Values go to JavaScript one by one, into a list that `index.js` reads as a step (an
+// error value is a failed step): numbers and strings as they are, no JS object or array
+// made here. Cheaper in wasm than building objects field by field. (Each import takes
+// a value wasm-bindgen converts, so that all go through the glue's one import object,
+// whose names `cargo xtask package` shortens.)
+#[wasm_bindgen(
+    inline_js = "let o = []; export function put(v) { o.push(v); } export function take(k) { const s = [k, ...o]; o = []; return s; }"
+)]
+extern "C" {
+    #[wasm_bindgen(js_name = put)]
+    fn put_str(s: &str);
+    #[wasm_bindgen(js_name = put)]
+    fn put_opt_str(s: Option<&str>);
+    #[wasm_bindgen(js_name = put)]
+    fn put_opt_num(n: Option<f64>);
+    #[wasm_bindgen(js_name = put)]
+    fn put_bool(b: bool);
+    /// The values put so far, after the step's `kind`.
+    fn take(kind: u32) -> JsValue;
+}
+
+fn put_num(n: f64) {
+    put_opt_num(Some(n));
+}
+
+/// A step, as `index.js` reads it: `[0, method, url, body?, timeoutMs, prefer?]` send
+/// (`prefer`: the `Prefer` header's value), `[1, ms, creationId?, elapsedMs, checks,
+/// error?]` sleep (reporting progress when it has an id; `error`: the failure polling
+/// rides out), `[2, output, ...]` done (see [`put_output`]), `[3, ...]` failed (see
+/// [`error_value`]).
 fn step_value(step: Step<'_>, id: &str) -> JsValue {
-    let step = match step {
+    match step {
         Step::Send { request, timeout } => return send_value(request, timeout),
         Step::Sleep { duration, progress } => {
-            let millis = convert::timer_millis(duration);
-            let progress = progress.as_ref().map_or(JsValue::UNDEFINED, convert::progress);
-            Array::of3(&1.into(), &millis.into(), &progress)
+            put_num(convert::timer_millis(duration).into());
+            if let Some(p) = progress {
+                put_str(p.creation_id);
+                put_num(u32::try_from(p.elapsed.as_millis()).unwrap_or(u32::MAX).into());
+                put_num(p.checks.into());
+                put_opt_str(p.transient_error.map(clipcloud::ErrorCode::as_str));
+            }
         }
         Step::Done(Ok(output)) => {
-            let value = match output {
-                Output::Created(id) => id.into(),
-                Output::Status(s) => status(&s, id),
-                Output::Balance(b) => b.into(),
-                Output::Styles(styles) => styles.iter().map(style).collect::<Array>().into(),
-                Output::Finished(f) => finished(&f),
-            };
-            Array::of2(&2.into(), &value)
+            put_output(output, id);
+            return take(2);
         }
-        Step::Done(Err(e)) => Array::of2(&3.into(), &error_value(&e)),
+        Step::Done(Err(e)) => return error_value(&e),
+    }
+    take(1)
+}
+
+/// `output` after its kind: 0 created (id), 1 in progress (id), 2 done (a finished
+/// creation, as a check sees it), 3 finished, 4 balance, 5 styles (name, description?,
+/// width?, height? each). A finished creation: id, cost, censored, the image links.
+fn put_output(output: Output, id: &str) {
+    let finished = |kind: f64, f: Finished| {
+        put_num(kind);
+        put_str(&f.creation_id);
+        put_num(f.cost);
+        put_num(f.censored.into());
+        for image in &f.images {
+            put_str(image);
+        }
     };
-    step.into()
+    match output {
+        Output::Created(id) => {
+            put_num(0.0);
+            put_str(&id);
+        }
+        Output::Status(Status::InProgress) => {
+            put_num(1.0);
+            put_str(id);
+        }
+        Output::Status(Status::Done(f)) => finished(2.0, f),
+        Output::Finished(f) => finished(3.0, f),
+        Output::Balance(b) => {
+            put_num(4.0);
+            put_num(b);
+        }
+        Output::Styles(styles) => {
+            put_num(5.0);
+            for s in &styles {
+                put_str(&s.name);
+                put_opt_str(s.description.as_deref());
+                put_opt_num(s.width.map(f64::from));
+                put_opt_num(s.height.map(f64::from));
+            }
+        }
+    }
 }
 
 /// `[0, method, url, body?, timeoutMs, prefer?]`.
 fn send_value(request: &HttpRequest, timeout: Duration) -> JsValue {
-    let body = request.body.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
-    let millis = convert::timer_millis(timeout);
-    let step = Array::of3(&0.into(), &request.method.as_str().into(), &request.url.as_str().into());
-    step.push(&body);
-    step.push(&millis.into());
-    if let Some(prefer) = &request.prefer {
-        step.push(&prefer.into());
-    }
-    step.into()
+    put_str(request.method.as_str());
+    put_str(&request.url);
+    put_opt_str(request.body.as_deref());
+    put_num(convert::timer_millis(timeout).into());
+    put_opt_str(request.prefer.as_deref());
+    take(0)
 }
 
-/// `[code, message, status, mayHaveStarted]`: `index.js` makes a `ClipCloudError` of it.
+/// `[3, code, message, status, mayHaveStarted]`: `index.js` makes a `ClipCloudError` of it.
 fn error_value(e: &Error) -> JsValue {
-    let status = e.status().map_or(JsValue::UNDEFINED, JsValue::from);
-    Array::of4(
-        &JsValue::from_str(e.code().as_str()),
-        &JsValue::from_str(&e.describe()),
-        &status,
-        &JsValue::from_bool(e.may_have_started()),
-    )
-    .into()
+    put_str(e.code().as_str());
+    put_str(&e.describe());
+    put_opt_num(e.status().map(f64::from));
+    put_bool(e.may_have_started());
+    take(3)
 }
