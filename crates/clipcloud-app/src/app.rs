@@ -25,6 +25,17 @@ pub fn App() -> impl IntoView {
     );
     // Served by a gateway that adds its own key? Then no key is asked for (see `gateway`).
     crate::gateway::start(ctx);
+    // The files are kept for offline use (`offline`) once the first connection has settled
+    // (or a key is asked for): before, their copying would slow the first visit.
+    Effect::new(move |started: Option<bool>| {
+        let settled = started == Some(true)
+            || ctx.show_settings.get()
+            || matches!(ctx.connection.get(), Connection::Connected | Connection::Failed(_));
+        if settled && started != Some(true) {
+            crate::offline::start();
+        }
+        settled
+    });
     // Nothing typed is lost: the form draft survives reloads and failed calls.
     Effect::new(move |_| ctx.form.with(|f| storage::save(storage::FORM, &f.to_json())));
     view! {

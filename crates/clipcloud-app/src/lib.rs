@@ -39,9 +39,9 @@ mod tools;
 #[cfg(target_arch = "wasm32")]
 pub mod util;
 
-/// Mounts the app on the page's `<body>`, and keeps its files for offline use (`offline`).
+/// Mounts the app on the page's `<body>` (which keeps its files for offline use once it
+/// has connected: see `app`).
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
     leptos::mount::mount_to_body(app::App);
-    offline::start();
 }
