@@ -33,7 +33,9 @@ pub fn build() -> Result<PathBuf, String> {
 /// Trunk's or wasm-bindgen's output fails the build instead of the page.
 /// - wasm-opt shortens the names between the wasm and its glue to one or two letters
 ///   (`--minify-imports-and-exports-and-modules`), and the glue follows its name map;
-/// - esbuild minifies the glue and the stylesheet (Trunk's own minifier breaks the glue);
+/// - esbuild minifies the glue and the stylesheet (Trunk's own minifier breaks the glue), and
+///   bundles the app's JS modules (wasm-bindgen's snippets, `crates/clipcloud-app/web/`) into
+///   the glue: one file to download, not a module request each;
 /// - each rewritten file gets a name from its new content (Trunk's `filehash` scheme), and
 ///   index.html its new name and `integrity` (SRI) hash, so caches and checks stay right.
 ///
@@ -62,6 +64,7 @@ fn shrink(dist: &Path) -> Result<(), String> {
     let glue = rename_wasm_names(&glue, &map)?;
     std::fs::write(dist.join(&js), glue).map_err(|e| format!("cannot write the glue: {e}"))?;
     minify(&dist.join(&js))?;
+    page = without_snippets(&page, dist)?;
 
     // The glue and its wasm share one name hash, as Trunk names them.
     let new_js = renamed(&js, ".js", &[&dist.join(&js), &dist.join(&wasm)])?;
@@ -211,11 +214,30 @@ fn minify(file: &Path) -> Result<(), String> {
     command.arg(file).args(["--minify", "--log-level=warning"]);
     if file.extension().is_some_and(|e| e == "js") {
         // Tree shaking drops the helpers only the removed parts used; a FinalizationRegistry
-        // (wasm-bindgen's closures) is kept: it is in use.
-        command.args(["--format=esm", "--target=es2022", "--tree-shaking=true"]);
+        // (wasm-bindgen's closures) is kept: it is in use. `--bundle` takes the snippets in.
+        command.args(["--bundle", "--format=esm", "--target=es2022", "--tree-shaking=true"]);
     }
     run(command.arg(format!("--outfile={}", minified.display())))?;
     std::fs::rename(&minified, file).map_err(|e| format!("cannot replace {}: {e}", file.display()))
+}
+
+/// The page without Trunk's `modulepreload` links to wasm-bindgen's snippets, and `dist`
+/// without the snippets: they are in the glue now (`minify` bundles them).
+fn without_snippets(page: &str, dist: &Path) -> Result<String, String> {
+    const LINK: &str = "<link rel=\"modulepreload\" href=\"/snippets/";
+    let mut page = page.to_owned();
+    while let Some(at) = page.find(LINK) {
+        let end = at + page[at..].find('>').ok_or("an unclosed modulepreload link")? + 1;
+        // The tag and the line break after it.
+        let end = if page[end..].starts_with('\n') { end + 1 } else { end };
+        page.replace_range(at..end, "");
+    }
+    let snippets = dist.join("snippets");
+    if snippets.exists() {
+        std::fs::remove_dir_all(&snippets)
+            .map_err(|e| format!("cannot remove {}: {e}", snippets.display()))?;
+    }
+    Ok(page)
 }
 
 /// `name-<16 hex>SUFFIX` with the hash replaced by one of `files`' new content.

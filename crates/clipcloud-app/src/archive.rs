@@ -1,55 +1,34 @@
 //! Export and import of the whole gallery as one ZIP file: `gallery.json` (every creation's
 //! prompt, style, cost, date and image links, and which file holds each picture) and the
 //! pictures under `images/`. All of it is a small JavaScript module (`web/lazy/zip.js`, which
-//! reads and writes the app's IndexedDB itself) added to the page on first use only, so a
-//! first visit downloads none of it; this is only the call.
+//! reads and writes the app's IndexedDB itself) loaded on first use only (by `zipCall` in
+//! `web/browser.js`), so a first visit downloads none of it; this is only the call.
 
 use crate::gallery::Gallery;
-use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+#[wasm_bindgen(module = "/web/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = zipCall)]
+    fn zip_call(module: &str, name: &str, arg: &JsValue) -> js_sys::Promise;
+}
+
 const MODULE: &str = "/lazy/zip.js";
-const GLOBAL: &str = "clipcloudZip";
 
-/// The ZIP module's `{ write, read }`, adding its script to the page the first time.
-async fn zip() -> Result<JsValue, String> {
-    const UNLOADED: &str = "The export code could not be loaded (offline?). Try again when online.";
-    let global = js_sys::global();
-    let loaded = Reflect::get(&global, &GLOBAL.into()).ok().filter(|v| v.is_object());
-    if let Some(zip) = loaded {
-        return Ok(zip);
-    }
-    let document = leptos::prelude::document();
-    let script = document.create_element("script").map_err(|_| UNLOADED)?;
-    let _ = script.set_attribute("type", "module");
-    let _ = script.set_attribute("src", MODULE);
-    let mut on = Some(script.clone());
-    let done = Promise::new(&mut |resolve, reject| {
-        if let Some(script) = on.take() {
-            let script: web_sys::HtmlElement = script.unchecked_into();
-            script.set_onload(Some(&resolve));
-            script.set_onerror(Some(&reject));
-        }
-    });
-    document.head().ok_or(UNLOADED)?.append_child(&script).map_err(|_| UNLOADED)?;
-    JsFuture::from(done).await.map_err(|_| UNLOADED)?;
-    Reflect::get(&global, &GLOBAL.into()).ok().filter(|v| v.is_object()).ok_or_else(|| UNLOADED.into())
-}
-
-/// Calls `zip[name](arg)`, a promise; its error's message in words.
+/// Calls the ZIP module's `name` with `arg`; its error's message in words.
 async fn call(name: &str, arg: &JsValue) -> Result<JsValue, String> {
-    let zip = zip().await?;
-    let f: Function = Reflect::get(&zip, &name.into())
-        .ok()
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or("The export code is broken.")?;
-    let promise: Promise = f.call1(&zip, arg).map_err(message)?.dyn_into().map_err(message)?;
-    JsFuture::from(promise).await.map_err(message)
-}
-
-fn message(e: JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "unknown error".into())
+    JsFuture::from(zip_call(MODULE, name, arg)).await.map_err(|e| {
+        if e.as_string().is_some() {
+            // The module's only code: it did not load.
+            "The export code could not be loaded (offline?). Try again when online.".into()
+        } else {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| "unknown error".into())
+        }
+    })
 }
 
 /// Saves the whole gallery as one file (done by the module). Returns a report.

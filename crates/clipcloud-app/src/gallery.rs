@@ -5,13 +5,10 @@
 //! silent: it is said, and the oldest unpinned pictures are offered for removal.
 
 use crate::history::{self, Entry};
-use crate::idb::{self, Db, StoreError, IMAGES, RECORDS};
+use crate::idb::{self, StoreError, FETCH_FAILED};
 use crate::storage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::cell::RefCell;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 /// The object URL of each saved picture, by its link. A list, not a map: a gallery holds
 /// hundreds of pictures, not millions, and a map's hashing code would cost the wasm more.
@@ -23,18 +20,6 @@ fn find<'a>(saved: &'a Saved, link: &str) -> Option<&'a String> {
 
 /// At most this many unsaved pictures are fetched again when the app starts.
 const RETRIED: usize = 20;
-
-/// The history's key in the `records` store.
-const HISTORY: &str = "history";
-
-thread_local! {
-    /// The database once opened; `None` before, or when the browser refuses it.
-    static DB: RefCell<Option<Db>> = const { RefCell::new(None) };
-}
-
-fn db() -> Result<Db, StoreError> {
-    DB.with(|d| d.borrow().clone()).ok_or(StoreError::Unavailable)
-}
 
 /// What the Storage panel shows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -111,22 +96,14 @@ impl Gallery {
     }
 
     async fn load(self) -> Result<(), StoreError> {
-        let db = match db() {
-            Ok(db) => db,
-            Err(_) => {
-                let db = idb::open().await?;
-                DB.with(|d| *d.borrow_mut() = Some(db.clone()));
-                db
-            }
-        };
-        let saved_text = db.get(RECORDS, HISTORY).await?.and_then(|v| v.as_string());
-        let mut list = history::from_json(&saved_text.clone().unwrap_or_default());
+        let (text, pictures) = idb::load().await?;
+        let mut list = history::from_json(&text);
         // Once: the history earlier versions kept in localStorage, removed only once it is
         // safely in IndexedDB.
         let old = storage::load(storage::HISTORY);
         if !old.is_empty() {
             history::merge(&mut list, history::from_json(&old));
-            write_history(&db, &list).await?;
+            write_history(&list).await?;
             storage::remove(storage::local(), storage::HISTORY);
         }
         // Creations that finished while this was loading are kept too.
@@ -134,19 +111,10 @@ impl Gallery {
         let grew = finished_meanwhile.iter().any(|e| !list.iter().any(|l| l.creation_id == e.creation_id));
         history::merge(&mut list, finished_meanwhile);
         if grew {
-            write_history(&db, &list).await?;
+            write_history(&list).await?;
         }
         self.history.try_set(list);
-        let mut urls = Saved::new();
-        for (link, blob) in db.all(IMAGES).await? {
-            if let Some(url) = blob
-                .dyn_ref::<web_sys::Blob>()
-                .and_then(|b| web_sys::Url::create_object_url_with_blob(b).ok())
-            {
-                urls.push((link, url));
-            }
-        }
-        self.saved.try_set(Some(urls));
+        self.saved.try_set(Some(pictures));
         Ok(())
     }
 
@@ -189,11 +157,7 @@ impl Gallery {
     pub fn save_history(self) {
         let list = self.history.get_untracked();
         spawn_local(async move {
-            let result = match db() {
-                Ok(db) => write_history(&db, &list).await,
-                Err(e) => Err(e),
-            };
-            self.report(result);
+            self.report(write_history(&list).await);
         });
     }
 
@@ -232,29 +196,20 @@ impl Gallery {
     }
 
     async fn keep_one(self, link: &str) -> Result<(), StoreError> {
-        let db = db()?;
         let via = fetch_link(link, self.via_gateway.get_untracked());
-        let blob =
-            crate::util::fetch_image(&via).await.map_err(|_| StoreError::Failed(FETCH_FAILED.into()))?;
-        db.write(IMAGES, &[(link.to_owned(), blob.clone().into())], &[]).await?;
-        self.show(link, &blob);
-        Ok(())
-    }
-
-    /// Shows `blob` as the picture at `link` (an object URL).
-    pub fn show(self, link: &str, blob: &web_sys::Blob) {
-        if let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) {
-            self.saved.try_update(|s| {
-                let s = s.get_or_insert_with(Saved::new);
-                match s.iter_mut().find(|(l, _)| l == link) {
-                    Some((_, old)) => {
-                        let _ = web_sys::Url::revoke_object_url(old);
-                        *old = url;
-                    }
-                    None => s.push((link.to_owned(), url)),
+        let url = idb::keep(link, &via).await?;
+        // Shown from the saved copy from now on (an object URL).
+        self.saved.try_update(|s| {
+            let s = s.get_or_insert_with(Saved::new);
+            match s.iter_mut().find(|(l, _)| l == link) {
+                Some((_, old)) => {
+                    let _ = web_sys::Url::revoke_object_url(old);
+                    *old = url;
                 }
-            });
-        }
+                None => s.push((link.to_owned(), url)),
+            }
+        });
+        Ok(())
     }
 
     /// Keeps a problem for the panel to show, or clears a storage-full one that is over.
@@ -283,9 +238,8 @@ impl Gallery {
         let list = self.history.get_untracked();
         spawn_local(async move {
             let result = async {
-                let db = db()?;
-                db.write(IMAGES, &[], &gone).await?;
-                write_history(&db, &list).await
+                idb::forget(&gone, false).await?;
+                write_history(&list).await
             }
             .await;
             self.report(result);
@@ -309,9 +263,8 @@ impl Gallery {
         });
         spawn_local(async move {
             let result = async {
-                let db = db()?;
-                db.clear(IMAGES).await?;
-                write_history(&db, &[]).await
+                idb::forget(&[], true).await?;
+                write_history(&[]).await
             }
             .await;
             self.report(result);
@@ -346,17 +299,11 @@ impl Gallery {
     /// Reads `navigator.storage.estimate()` and `persisted()` into the panel.
     pub fn refresh_estimate(self) {
         spawn_local(async move {
-            let Some(manager) = manager() else { return };
-            if let Some(estimate) = promise(manager.estimate().ok()).await {
-                let number =
-                    |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
-                if let (Some(used), Some(allowed)) = (number("usage"), number("quota")) {
-                    self.info.try_update(|i| i.estimate = Some((used, allowed)));
-                }
-            }
-            if let Some(on) = promise(manager.persisted().ok()).await.and_then(|v| v.as_bool()) {
-                self.info.try_update(|i| i.persisted = Some(on));
-            }
+            let (estimate, persisted) = idb::storage(false).await;
+            self.info.try_update(|i| {
+                i.estimate = estimate.or(i.estimate);
+                i.persisted = persisted.or(i.persisted);
+            });
         });
     }
 
@@ -365,10 +312,7 @@ impl Gallery {
     pub fn ask_persist(self) {
         self.info.update(|i| i.persist_answer = Some("Asking the browser…".into()));
         spawn_local(async move {
-            let answer = match manager() {
-                None => None,
-                Some(m) => promise(m.persist().ok()).await.and_then(|v| v.as_bool()),
-            };
+            let (estimate, answer) = idb::storage(true).await;
             let text = match answer {
                 Some(true) => "The browser agreed: pictures stay until you delete them.",
                 Some(false) => {
@@ -379,6 +323,7 @@ impl Gallery {
             };
             self.info.try_update(|i| {
                 i.persist_answer = Some(text.into());
+                i.estimate = estimate.or(i.estimate);
                 if answer.is_some() {
                     i.persisted = answer;
                 }
@@ -387,16 +332,8 @@ impl Gallery {
     }
 }
 
-/// A link whose fetch failed (offline, or expired): not a storage problem.
-const FETCH_FAILED: &str = "FetchFailed";
-
-async fn write_history(db: &Db, list: &[Entry]) -> Result<(), StoreError> {
-    db.write(RECORDS, &[(HISTORY.to_owned(), JsValue::from_str(&history::to_json(list)))], &[]).await
-}
-
-/// The saved picture at `link`, if any (for download and export).
-pub async fn blob(link: &str) -> Option<web_sys::Blob> {
-    db().ok()?.get(IMAGES, link).await.ok().flatten()?.dyn_into().ok()
+async fn write_history(list: &[Entry]) -> Result<(), StoreError> {
+    idb::save_history(&history::to_json(list)).await
 }
 
 /// Where to fetch a picture from: through this page's gateway (`/images/NAME`, same origin,
@@ -408,12 +345,4 @@ fn fetch_link(link: &str, via_gateway: bool) -> String {
         return link.to_owned();
     }
     clipcloud::gateway::image_via_gateway(link, &origin).unwrap_or_else(|| link.to_owned())
-}
-
-fn manager() -> Option<web_sys::StorageManager> {
-    Some(web_sys::window()?.navigator().storage())
-}
-
-async fn promise(p: Option<js_sys::Promise>) -> Option<JsValue> {
-    JsFuture::from(p?).await.ok()
 }

@@ -1,16 +1,30 @@
-//! IndexedDB, the little the app needs, as futures: one database, `clipcloud`, with two
-//! stores of string keys: `images` (an image's link → its Blob) and `records` (a name →
-//! JSON text, e.g. the history). Errors are typed, and a full quota is told apart.
+//! The browser's storage, the little the app needs, as futures: IndexedDB (one database,
+//! `clipcloud`, with two stores of string keys: `images`, an image's link → its Blob, and
+//! `records`, a name → JSON text, e.g. the history) and the storage manager. The calls
+//! themselves are a small JS module (`web/browser.js`, bundled into the page's glue): they
+//! cost the wasm less there than through web-sys's bindings, closures and requests. Errors
+//! are typed, and a full quota is told apart.
 
-use js_sys::{Array, Function, Promise};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Promise;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DomException, IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
 
-pub const IMAGES: &str = "images";
-pub const RECORDS: &str = "records";
+#[wasm_bindgen(module = "/web/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = idbLoad)]
+    fn js_load(name: &str) -> Promise;
+    #[wasm_bindgen(js_name = idbSaveHistory)]
+    fn js_save_history(text: &str) -> Promise;
+    #[wasm_bindgen(js_name = idbKeep)]
+    fn js_keep(link: &str, from: &str) -> Promise;
+    #[wasm_bindgen(js_name = idbForget)]
+    fn js_forget(links: &str, all: bool) -> Promise;
+    #[wasm_bindgen(js_name = storageInfo)]
+    fn js_storage(ask: bool) -> Promise;
+}
+
 const NAME: &str = "clipcloud";
-const VERSION: u32 = 1;
 
 /// Why the browser's storage did not do what was asked.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,10 +38,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn from_dom(error: Option<DomException>) -> Self {
-        match error.map(|e| e.name()) {
-            Some(name) if name == "QuotaExceededError" => Self::Full,
-            Some(name) => Self::Failed(name),
+    /// From the module's code: a DOMException's name, or one of its own.
+    fn from_code(code: JsValue) -> Self {
+        match code.as_string().as_deref() {
+            Some("QuotaExceededError") => Self::Full,
+            Some(UNAVAILABLE) => Self::Unavailable,
+            Some(name) => Self::Failed(name.into()),
             None => Self::Failed("UnknownError".into()),
         }
     }
@@ -51,122 +67,49 @@ impl StoreError {
     }
 }
 
-/// The request's or transaction's events settle a promise: the handlers are the
-/// promise's own resolve and reject functions, so no Rust closure is kept alive.
-async fn settle(on: impl FnOnce(&Function, &Function)) -> Result<(), ()> {
-    let mut on = Some(on);
-    let promise = Promise::new(&mut |resolve, reject| {
-        if let Some(on) = on.take() {
-            on(&resolve, &reject);
-        }
-    });
-    JsFuture::from(promise).await.map(drop).map_err(drop)
+/// The module's codes (as in `web/browser.js`).
+const UNAVAILABLE: &str = "Unavailable";
+/// A picture's link did not load (offline, or expired): no storage problem.
+pub const FETCH_FAILED: &str = "FetchFailed";
+
+async fn settle(promise: Promise) -> Result<JsValue, StoreError> {
+    JsFuture::from(promise).await.map_err(StoreError::from_code)
 }
 
-async fn request(req: IdbRequest) -> Result<JsValue, StoreError> {
-    settle(|ok, fail| {
-        req.set_onsuccess(Some(ok));
-        req.set_onerror(Some(fail));
-    })
-    .await
-    .map_err(|()| StoreError::from_dom(req.error().ok().flatten()))?;
-    req.result().map_err(|_| StoreError::Failed("ReadError".into()))
+/// What is kept: the history's JSON text and every saved picture, its link and an object
+/// URL of it. Opens the database first (creating it on first use).
+pub async fn load() -> Result<(String, Vec<(String, String)>), StoreError> {
+    let list = js_sys::Array::from(&settle(js_load(NAME)).await?);
+    let mut texts = list.iter().map(|v| v.as_string().unwrap_or_default());
+    let history = texts.next().unwrap_or_default();
+    let mut pictures = Vec::new();
+    while let (Some(link), Some(url)) = (texts.next(), texts.next()) {
+        pictures.push((link, url));
+    }
+    Ok((history, pictures))
 }
 
-#[derive(Clone, Debug)]
-pub struct Db(IdbDatabase);
-
-/// Opens (creating on first use) the app's database.
-pub async fn open() -> Result<Db, StoreError> {
-    let factory =
-        web_sys::window().and_then(|w| w.indexed_db().ok().flatten()).ok_or(StoreError::Unavailable)?;
-    let req = factory.open_with_u32(NAME, VERSION).map_err(|_| StoreError::Unavailable)?;
-    // Runs once, on the first open: creates the stores.
-    let upgrade = wasm_bindgen::closure::Closure::once_into_js(move |event: web_sys::Event| {
-        let db = event
-            .target()
-            .and_then(|t| t.dyn_into::<IdbRequest>().ok())
-            .and_then(|r| r.result().ok())
-            .and_then(|r| r.dyn_into::<IdbDatabase>().ok());
-        if let Some(db) = db {
-            for store in [IMAGES, RECORDS] {
-                if !db.object_store_names().contains(store) {
-                    let _ = db.create_object_store(store);
-                }
-            }
-        }
-    });
-    req.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-    let db = request(req.into()).await?;
-    db.dyn_into().map(Db).map_err(|_| StoreError::Unavailable)
+pub async fn save_history(text: &str) -> Result<(), StoreError> {
+    settle(js_save_history(text)).await.map(drop)
 }
 
-impl Db {
-    fn store(
-        &self,
-        name: &str,
-        mode: IdbTransactionMode,
-    ) -> Result<(IdbTransaction, IdbObjectStore), StoreError> {
-        let tx = self
-            .0
-            .transaction_with_str_and_mode(name, mode)
-            .map_err(|_| StoreError::Failed("TransactionError".into()))?;
-        let store = tx.object_store(name).map_err(|_| StoreError::Failed("TransactionError".into()))?;
-        Ok((tx, store))
-    }
+/// Fetches the picture at `from`, saves it as `link`'s; its object URL.
+pub async fn keep(link: &str, from: &str) -> Result<String, StoreError> {
+    Ok(settle(js_keep(link, from)).await?.as_string().unwrap_or_default())
+}
 
-    /// The value under `key`, `None` when there is none.
-    pub async fn get(&self, store: &str, key: &str) -> Result<Option<JsValue>, StoreError> {
-        let (_, s) = self.store(store, IdbTransactionMode::Readonly)?;
-        let req = s.get(&key.into()).map_err(|_| StoreError::Failed("ReadError".into()))?;
-        Ok(Some(request(req).await?).filter(|v| !v.is_undefined()))
-    }
+/// Deletes the pictures at `links` (all of them, or none), or every picture when `all`.
+pub async fn forget(links: &[String], all: bool) -> Result<(), StoreError> {
+    // One line each: a link holds no line break.
+    settle(js_forget(&links.join("\n"), all)).await.map(drop)
+}
 
-    /// Every key and its value, in key order.
-    pub async fn all(&self, store: &str) -> Result<Vec<(String, JsValue)>, StoreError> {
-        let (_, s) = self.store(store, IdbTransactionMode::Readonly)?;
-        let read = |r: Result<IdbRequest, JsValue>| r.map_err(|_| StoreError::Failed("ReadError".into()));
-        let keys = read(s.get_all_keys())?;
-        let values = read(s.get_all())?;
-        let keys: Array = request(keys).await?.unchecked_into();
-        let values: Array = request(values).await?.unchecked_into();
-        Ok(keys.iter().zip(values.iter()).filter_map(|(k, v)| Some((k.as_string()?, v))).collect())
-    }
-
-    /// Puts `items` and deletes `gone` in one transaction: all of it is written, or none
-    /// (a full quota aborts it whole).
-    pub async fn write(
-        &self,
-        store: &str,
-        items: &[(String, JsValue)],
-        gone: &[String],
-    ) -> Result<(), StoreError> {
-        let (tx, s) = self.store(store, IdbTransactionMode::Readwrite)?;
-        for (key, value) in items {
-            if s.put_with_key(value, &key.into()).is_err() {
-                let _ = tx.abort();
-                return Err(StoreError::Failed("DataCloneError".into()));
-            }
-        }
-        for key in gone {
-            let _ = s.delete(&key.into());
-        }
-        settle(|ok, fail| {
-            tx.set_oncomplete(Some(ok));
-            tx.set_onabort(Some(fail));
-        })
-        .await
-        .map_err(|()| StoreError::from_dom(tx.error()))
-    }
-
-    pub async fn clear(&self, store: &str) -> Result<(), StoreError> {
-        let (tx, s) = self.store(store, IdbTransactionMode::Readwrite)?;
-        s.clear().map_err(|_| StoreError::Failed("ClearError".into()))?;
-        settle(|ok, fail| {
-            tx.set_oncomplete(Some(ok));
-            tx.set_onabort(Some(fail));
-        })
-        .await
-        .map_err(|()| StoreError::from_dom(tx.error()))
-    }
+/// What the browser says of this site's storage (`navigator.storage`): bytes used and
+/// allowed, and whether it is persistent; when `ask`, persistent storage is asked for first
+/// and the last is the browser's answer.
+pub async fn storage(ask: bool) -> (Option<(f64, f64)>, Option<bool>) {
+    let Ok(list) = JsFuture::from(js_storage(ask)).await else { return (None, None) };
+    let list = js_sys::Array::from(&list);
+    let estimate = list.get(0).as_f64().zip(list.get(1).as_f64());
+    (estimate, list.get(2).as_bool())
 }

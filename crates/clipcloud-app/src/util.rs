@@ -67,69 +67,44 @@ pub fn local_time(ms: f64) -> String {
     String::from(date.to_locale_string("default", &JsValue::UNDEFINED))
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/web/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = copyText)]
+    fn copy_text(text: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = savePicture)]
+    fn save_picture(link: &str, file: &str, fetchable: bool) -> js_sys::Promise;
+}
+
 /// Copies `text`, then says whether it worked.
 pub fn copy(ctx: Ctx, text: String, what: &'static str) {
     leptos::task::spawn_local(async move {
-        let Some(window) = web_sys::window() else { return };
-        let promise = window.navigator().clipboard().write_text(&text);
-        match wasm_bindgen_futures::JsFuture::from(promise).await {
+        match wasm_bindgen_futures::JsFuture::from(copy_text(&text)).await {
             Ok(_) => ctx.notify(what.to_owned() + " copied"),
             Err(_) => ctx.notify("Copying was refused by the browser: select the text and copy it by hand"),
         }
     });
 }
 
-/// The image at `url` (http(s) only), fetched by the browser; the error in words.
-pub async fn fetch_image(url: &str) -> Result<web_sys::Blob, String> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    const UNREACHABLE: &str =
-        "Download failed: the image could not be fetched (offline, or its server does not allow it).";
-    const UNREAD: &str = "Download failed: the image could not be read.";
-    if !clipcloud::codec::is_http_url(url) {
-        return Err("Download failed: not a web link.".into());
-    }
-    let window = web_sys::window().ok_or(UNREACHABLE)?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|_| UNREACHABLE)?;
-    let response: web_sys::Response = response.unchecked_into();
-    if !response.ok() {
-        let status = response.status().to_string();
-        return Err("Download failed (HTTP ".to_owned()
-            + &status
-            + "): the temporary link has probably expired.");
-    }
-    let read = response.blob().map_err(|_| UNREAD)?;
-    JsFuture::from(read).await.map(JsCast::unchecked_into).map_err(|_| UNREAD.into())
-}
-
 /// Saves the image at `url` as `file`: the copy saved in the browser when there is one
-/// (it outlives the link), else fetched. Browsers ignore the `download` attribute on links
-/// to other origins (the service's images), so either is saved from a blob: URL of our own.
+/// (it outlives the link), else fetched (http(s) links only). Done by `savePicture` in
+/// `web/browser.js`; its codes in words here.
 pub async fn download(url: &str, file: &str) -> Result<(), String> {
-    let blob = match crate::gallery::blob(url).await {
-        Some(blob) => blob,
-        None => fetch_image(url).await?,
-    };
-    save_blob(&blob, file)
-}
-
-/// Hands `blob` to the browser as a file named `file`.
-pub fn save_blob(blob: &web_sys::Blob, file: &str) -> Result<(), String> {
-    use wasm_bindgen::JsCast;
-    const UNSAVED: &str = "Download failed: the browser did not take the file.";
-    let href = web_sys::Url::create_object_url_with_blob(blob).map_err(|_| UNSAVED)?;
-    let link = leptos::prelude::document().create_element("a").map_err(|_| UNSAVED)?;
-    let _ = link.set_attribute("href", &href);
-    let _ = link.set_attribute("download", file);
-    link.unchecked_into::<web_sys::HtmlElement>().click();
-    // Revoked later, not at once: the browser may still be reading the blob.
-    leptos::prelude::set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&href);
-        },
-        core::time::Duration::from_secs(30),
-    );
-    Ok(())
+    let saved = save_picture(url, file, clipcloud::codec::is_http_url(url));
+    wasm_bindgen_futures::JsFuture::from(saved).await.map(drop).map_err(|code| {
+        if let Some(status) = code.as_f64() {
+            return "Download failed (HTTP ".to_owned()
+                + &(status as u16).to_string()
+                + "): the temporary link has probably expired.";
+        }
+        match code.as_string().as_deref() {
+            Some("NotWeb") => "Download failed: not a web link.",
+            Some("Unread") => "Download failed: the image could not be read.",
+            _ => {
+                "Download failed: the image could not be fetched (offline, or its server does not allow it)."
+            }
+        }
+        .into()
+    })
 }
 
 /// A file name for a downloaded image.

@@ -268,18 +268,35 @@ async fn create_shows_the_card_then_the_images_and_the_new_balance() {
     app.until("the picture saved", 10, |a| a.find(".job figure[data-saved=true]").is_some()).await;
     assert_eq!(storage::get(storage::local(), storage::PENDING).as_deref(), Some("[]"));
 
-    // What Download saves: the image itself, fetched (the link may be on another origin).
+    // What Download saves: the image itself, as a file of its own (a blob: URL and a name,
+    // caught here where the browser would save it).
     let src = app.find(".job .download-error a").and_then(|a| a.get_attribute("href")).unwrap();
-    let blob = clipcloud_app::util::fetch_image(&src).await.unwrap();
-    let bytes = js_sys::Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.unwrap()).to_vec();
+    js_sys::Function::new_no_args(
+        "const click = HTMLAnchorElement.prototype.click;
+         HTMLAnchorElement.prototype.click = function () {
+           globalThis.savedFile = [this.download, this.href];
+           HTMLAnchorElement.prototype.click = click;
+         };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    clipcloud_app::util::download(&src, "test-1.webp").await.unwrap();
+    let saved = js_sys::Array::from(&js_sys::Reflect::get(&js_sys::global(), &"savedFile".into()).unwrap());
+    assert_eq!(saved.get(0).as_string().as_deref(), Some("test-1.webp"));
+    let href = saved.get(1).as_string().unwrap();
+    assert!(href.starts_with("blob:"), "{href}");
+    let response: web_sys::Response =
+        JsFuture::from(window().fetch_with_str(&href)).await.unwrap().unchecked_into();
+    let bytes = JsFuture::from(response.array_buffer().unwrap()).await.unwrap();
+    let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
     assert!(
         bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
         "{:?}",
         &bytes[..bytes.len().min(12)]
     );
-    // An expired link (the emulator does not know it) says so, in words.
+    // An expired link (the emulator does not know it, nor the gallery) says so, in words.
     let gone = EMULATOR.to_owned() + "/images/" + &"0".repeat(64) + ".webp";
-    let error = clipcloud_app::util::fetch_image(&gone).await.unwrap_err();
+    let error = clipcloud_app::util::download(&gone, "gone.webp").await.unwrap_err();
     assert_eq!(error, "Download failed (HTTP 404): the temporary link has probably expired.");
 }
 
