@@ -48,14 +48,12 @@ impl Entry {
     }
 
     fn from_json(v: &Value) -> Option<Self> {
-        // A link that is not text is dropped, not the entry.
-        let images = json::field(v, "images", |list| json::items(list, |url| Some(json::string(url))))?;
         Some(Self {
             creation_id: json::field(v, "creation_id", json::string)?,
             request: json::field(v, "request", request::from_json)?,
             cost: json::field(v, "cost", json::number)?,
             censored: json::field(v, "censored", json::whole).unwrap_or(0),
-            images: images.into_iter().flatten().collect(),
+            images: json::field(v, "images", |list| json::items(list, json::string))?,
             finished_ms: json::field(v, "finished_ms", json::number)?,
             size: size_from_json(v),
             pinned: json::field(v, "pinned", json::boolean).unwrap_or(false),
@@ -129,8 +127,15 @@ pub fn search<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
 /// Reads a saved history; anything unreadable counts as empty (never a panic), an
 /// unreadable entry is dropped.
 pub fn from_json(text: &str) -> Vec<Entry> {
-    let list = json::parse(text).ok().and_then(|list| json::items(&list, |e| Some(Entry::from_json(e))));
-    list.unwrap_or_default().into_iter().flatten().collect()
+    let mut entries = Vec::new();
+    if let Ok(list) = json::parse(text) {
+        // Each read in place; an unreadable one is left out, not the rest.
+        json::items(&list, |entry| {
+            entries.extend(Entry::from_json(entry));
+            Some(())
+        });
+    }
+    entries
 }
 
 #[cfg(test)]

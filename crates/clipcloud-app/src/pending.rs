@@ -73,8 +73,15 @@ pub fn remove(list: &mut Vec<Pending>, creation_id: &str) {
 /// Reads a saved list; anything unreadable counts as empty (an unreadable entry is
 /// dropped).
 pub fn from_json(text: &str) -> Vec<Pending> {
-    let list = json::parse(text).ok().and_then(|list| json::items(&list, |p| Some(Pending::from_json(p))));
-    list.unwrap_or_default().into_iter().flatten().collect()
+    let mut list = Vec::new();
+    if let Ok(saved) = json::parse(text) {
+        // Each read in place; an unreadable one is left out, not the rest.
+        json::items(&saved, |pending| {
+            list.extend(Pending::from_json(pending));
+            Some(())
+        });
+    }
+    list
 }
 
 #[cfg(test)]

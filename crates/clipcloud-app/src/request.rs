@@ -1,18 +1,16 @@
 //! A creation request (the core's [`CreateRequest`]) as the app keeps it in the pending
 //! list and the history, and the app's defaults for where to send it.
 
-use clipcloud::codec::{read_create_body, write_create_body};
+use clipcloud::codec::{create_body, read_create_body};
 use clipcloud::json::{self, ObjectWriter, Value};
 use clipcloud::model::DEFAULT_BASE_URL;
 use clipcloud::{CreateRequest, Style};
 
 /// As saved: `{"Style": body}` or `{"Advanced": body}`, the body being the create body the
-/// core sends ([`write_create_body`]), as every version of the app saved it.
+/// core sends ([`create_body`]), as every version of the app saved it.
 pub fn to_json(request: &CreateRequest) -> Value {
-    let mut body = ObjectWriter::default();
-    write_create_body(request, &mut body);
     let mut saved = ObjectWriter::default();
-    saved.value(if request.style_name().is_some() { "Style" } else { "Advanced" }, &body.into_value());
+    saved.json(if request.style_name().is_some() { "Style" } else { "Advanced" }, &create_body(request));
     saved.into_value()
 }
 

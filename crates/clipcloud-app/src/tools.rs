@@ -120,8 +120,8 @@ pub fn Snippet() -> impl IntoView {
         // The key the client sends: none to a gateway that adds its own.
         let keyless = settings.gateway == Some(clipcloud::gateway::KeyNeed::None);
         let key = (!keyless).then_some(settings.key.as_str());
-        request.and_then(|r| match lang.get() {
-            Lang::Npm => Ok(snippet::npm(&r, &settings.base_url, &settings.key, soft_id)),
+        request.map(|r| match lang.get() {
+            Lang::Npm => snippet::npm(&r, &settings.base_url, &settings.key, soft_id),
             Lang::Curl => snippet::curl(&r, &settings.base_url, key, soft_id),
         })
     };

@@ -116,16 +116,11 @@ impl Endpoint<'_> {
     }
 }
 
-fn create_body(req: &CreateRequest) -> String {
-    let mut o = json::ObjectWriter::default();
-    write_create_body(req, &mut o);
-    o.finish()
-}
-
-/// The create body's fields into `o`, spelled as `model`'s serde attributes spell them (a
-/// test keeps the two equal); written without serde so that the browser build needs no
+/// The create body as JSON text, spelled as `model`'s serde attributes spell it (a test
+/// keeps the two equal); written without serde so that the browser build needs no
 /// serializer. What [`Endpoint::create`] sends, and what [`read_create_body`] reads.
-pub fn write_create_body(req: &CreateRequest, o: &mut json::ObjectWriter) {
+pub fn create_body(req: &CreateRequest) -> String {
+    let mut o = json::ObjectWriter::default();
     let opt_str = |o: &mut json::ObjectWriter, key: &str, v: &Option<String>| {
         if let Some(v) = v {
             o.string(key, v);
@@ -140,30 +135,31 @@ pub fn write_create_body(req: &CreateRequest, o: &mut json::ObjectWriter) {
         CreateRequest::ByStyle(r) => {
             o.string("prompt", &r.prompt);
             o.string("styleName", &r.style_name);
-            opt_str(o, "negative_prompt", &r.negative_prompt);
-            opt_int(o, "count", r.count.map(u64::from));
-            opt_int(o, "soft_id", r.soft_id);
+            opt_str(&mut o, "negative_prompt", &r.negative_prompt);
+            opt_int(&mut o, "count", r.count.map(u64::from));
+            opt_int(&mut o, "soft_id", r.soft_id);
         }
         CreateRequest::Advanced(r) => {
             o.string("prompt", &r.prompt);
-            opt_str(o, "negative_prompt", &r.negative_prompt);
-            opt_str(o, "model", &r.model);
+            opt_str(&mut o, "negative_prompt", &r.negative_prompt);
+            opt_str(&mut o, "model", &r.model);
             for (key, v) in
                 [("width", r.width), ("height", r.height), ("quality", r.quality), ("steps", r.steps)]
             {
-                opt_int(o, key, v.map(u64::from));
+                opt_int(&mut o, key, v.map(u64::from));
             }
-            opt_int(o, "seed", r.seed);
-            opt_int(o, "count", r.count.map(u64::from));
-            opt_int(o, "soft_id", r.soft_id);
+            opt_int(&mut o, "seed", r.seed);
+            opt_int(&mut o, "count", r.count.map(u64::from));
+            opt_int(&mut o, "soft_id", r.soft_id);
             for (key, json) in r.extra.iter() {
                 o.json(key, json);
             }
         }
     }
+    o.finish()
 }
 
-/// A create body read back ([`write_create_body`]): by style when it names a style, else
+/// A create body read back ([`create_body`]): by style when it names a style, else
 /// advanced. `None` when it is not an object or lacks the prompt (or the style's name);
 /// an optional field of the wrong type is left unset, and fields beyond the named ones
 /// (an advanced request's [`crate::model::Extra`]) are not read. A server reads a create
