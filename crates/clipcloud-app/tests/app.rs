@@ -379,3 +379,24 @@ async fn creations_left_running_are_picked_up_again() {
     assert_eq!(storage::get(storage::local(), storage::PENDING).as_deref(), Some("[]"));
     assert!(app.text(".history").contains("A lighthouse"));
 }
+
+/// What earlier versions saved reads with the browser's own JSON (the core's seam), and
+/// reads back the same after it is saved again.
+#[wasm_bindgen_test]
+fn what_earlier_versions_saved_still_reads() {
+    use clipcloud_app::{history, pending};
+    let old = r#"[{"creation_id":"a","request":{"Style":{"prompt":"p","styleName":"standard","count":2}},"cost":1.1,"images":["http://x/a.webp"],"finished_ms":5.0,"size":[512,512]},{"creation_id":"b"}]"#;
+    let entries = history::from_json(old);
+    assert_eq!(entries.len(), 1, "the broken entry is left out, not the rest");
+    let entry = &entries[0];
+    assert_eq!((entry.request.prompt(), entry.request.image_count()), ("p", 2));
+    assert_eq!((entry.cost, entry.size, entry.censored, entry.pinned), (1.1, Some((512, 512)), 0, false));
+    assert_eq!(history::from_json(&history::to_json(&entries)), entries);
+    let old =
+        r#"[{"creation_id":"c","request":{"Advanced":{"prompt":"q","width":768,"seed":42}},"started_ms":7}]"#;
+    let list = pending::from_json(old);
+    let clipcloud::CreateRequest::Advanced(request) = &list[0].request else { panic!("advanced") };
+    assert_eq!((request.width, request.seed, list[0].started_ms), (Some(768), Some(42), 7.0));
+    assert_eq!(pending::from_json(&pending::to_json(&list)), list);
+    assert!(history::from_json("{not json").is_empty() && pending::from_json("").is_empty());
+}

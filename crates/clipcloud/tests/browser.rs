@@ -148,3 +148,43 @@ async fn an_unreachable_server_is_a_network_error() {
     let err = client.balance().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Network, "{err:?}");
 }
+
+/// The JSON seam over the browser's own `JSON` writes and reads what serde_json does natively
+/// (the unit tests in `json.rs` pin the same texts).
+#[wasm_bindgen_test]
+fn the_json_seam_writes_and_reads_as_natively() {
+    use clipcloud::json::{self, ArrayWriter, ObjectWriter};
+    let mut list = ArrayWriter::default();
+    list.string("a \"quoted\"\nword");
+    list.number(2.25);
+    list.number(1_764_000_000_123.0);
+    let mut o = ObjectWriter::default();
+    o.string("s", "✓");
+    o.integer("n", 512);
+    o.number("whole", 512.0);
+    o.number("nan", f64::NAN);
+    o.boolean("no", false);
+    o.value("l", &list.into_value());
+    o.json("j", r#"{"x": [1, null]}"#);
+    o.json("bad", "not json");
+    let text = o.finish();
+    assert_eq!(
+        text,
+        r#"{"s":"✓","n":512,"whole":512,"nan":null,"no":false,"l":["a \"quoted\"\nword",2.25,1764000000123],"j":{"x":[1,null]}}"#
+    );
+    let v = json::parse(&text).expect("its own output parses");
+    assert_eq!(json::field(&v, "s", json::string).as_deref(), Some("✓"));
+    assert_eq!(
+        (json::field(&v, "n", json::whole), json::field(&v, "n", json::whole_u64)),
+        (Some(512), Some(512))
+    );
+    assert_eq!(json::field(&v, "no", json::boolean), Some(false));
+    assert!(json::get(&v, "nan").is_none() && json::get(&v, "missing").is_none());
+    let l = json::get(&v, "l").expect("the array");
+    assert!(json::is_array(&l) && !json::is_object(&l) && json::get(&l, "0").is_none());
+    assert_eq!(json::items(&l, json::number), None, "a text among numbers");
+    assert_eq!(json::stringify(&json::get(&v, "j").expect("the object")), r#"{"x":[1,null]}"#);
+    assert_eq!(json::quote("line\nbreak \"q\""), r#""line\nbreak \"q\"""#);
+    assert!(!json::parse("{nope").expect_err("not JSON").message().is_empty());
+    assert_eq!((json::parse_number(" 12.5 "), json::parse_number(" ")), (Some(12.5), None));
+}
