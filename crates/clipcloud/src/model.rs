@@ -190,10 +190,15 @@ impl CreateRequest {
         .unwrap_or(1)
     }
 
-    pub(crate) fn soft_id_mut(&mut self) -> &mut Option<u64> {
-        match self {
+    /// Sets `soft_id` (a client's [`crate::Config::soft_id`]) when the request sets none,
+    /// as every client sends it (and a preview shows it).
+    pub(crate) fn default_soft_id(&mut self, soft_id: Option<u64>) {
+        let own = match self {
             Self::ByStyle(r) => &mut r.soft_id,
             Self::Advanced(r) => &mut r.soft_id,
+        };
+        if own.is_none() {
+            *own = soft_id;
         }
     }
 }

@@ -534,9 +534,7 @@ fn create(
     then_wait: bool,
 ) -> Result<Request, Error> {
     validate::create(&request, session.known_styles.as_deref())?;
-    if request.soft_id_mut().is_none() {
-        *request.soft_id_mut() = session.config.soft_id;
-    }
+    request.default_soft_id(session.config.soft_id);
     let creating = Creating { started: now, kind: kind_of(&request), then_wait };
     Ok(Request::new(session.endpoint().create(&request), Purpose::Create(creating)))
 }

@@ -42,10 +42,7 @@ pub const CREATION_ID: &str = "CREATION_ID";
 /// the config, the URL carries none, as the request would not. Its headers:
 /// [`HttpRequest::headers`].
 pub fn create(config: &Config, mut request: CreateRequest, key_placeholder: &str) -> HttpRequest {
-    // As `Operation` adds it.
-    if request.soft_id_mut().is_none() {
-        *request.soft_id_mut() = config.soft_id;
-    }
+    request.default_soft_id(config.soft_id);
     shown(endpoint(config).create(&request), key_placeholder)
 }
 
