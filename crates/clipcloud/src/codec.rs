@@ -5,23 +5,9 @@
 use crate::error::Error;
 use crate::json::{self, whole};
 use crate::model::{AdvancedRequest, CreateRequest, Finished, Status, Style, StyleRequest};
+pub use crate::route::Method;
 use crate::route::{self, Route};
 use core::time::Duration;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-}
-
-impl Method {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-        }
-    }
-}
 
 /// A request ready for a transport. The URL carries the key: never log it.
 #[derive(Clone, PartialEq)]

@@ -1,9 +1,23 @@
-//! The API's four paths and its key parameter, spelled once. Clients build URLs from them
+//! The API's four paths, their methods and its key parameter, spelled once. Clients build URLs from them
 //! ([`crate::codec::Endpoint`]); servers in front of the service (the gateway) parse an
 //! incoming request with [`Route::parse`], which accepts exactly what a client sends and
 //! nothing else: no `.`/`..` segments, no percent-escapes, no doubled or trailing slashes.
 
-use crate::codec::Method;
+/// The HTTP methods the API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
 
 /// The query parameter that carries the API key on every call.
 pub const API_KEY_PARAM: &str = "apikey";
