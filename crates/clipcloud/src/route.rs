@@ -1,7 +1,7 @@
-//! The API's four paths, their methods and its key parameter, spelled once. Clients build URLs from them
-//! ([`crate::codec::Endpoint`]); servers in front of the service (the gateway) parse an
-//! incoming request with [`Route::parse`], which accepts exactly what a client sends and
-//! nothing else: no `.`/`..` segments, no percent-escapes, no doubled or trailing slashes.
+//! The API's four paths, their methods and its key parameter, spelled once. Clients build
+//! URLs from them ([`crate::codec::Endpoint`]); servers in front of the service (the gateway)
+//! parse an incoming request with [`Route::parse`], which accepts exactly what a client sends
+//! and nothing else: no `.`/`..` segments, no percent-escapes, no doubled or trailing slashes.
 
 /// The HTTP methods the API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
