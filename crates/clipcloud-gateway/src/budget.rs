@@ -29,8 +29,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Amounts in hundredths of a credit (the API's costs have two decimals, e.g. 1.1 per image → 110).
-pub type Cents = i64;
+pub use crate::ledger::Cents;
 
 #[derive(Clone)]
 pub struct AccountsConfig {

@@ -11,10 +11,12 @@
 //!
 //! Day and month boundaries are UTC, computed from unix seconds ([`civil_from_days`]).
 
-use crate::budget::Cents;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
+
+/// Amounts in hundredths of a credit (the API's costs have two decimals, e.g. 1.1 per image → 110).
+pub type Cents = i64;
 
 /// Seconds in a day.
 pub const DAY: u64 = 86_400;
