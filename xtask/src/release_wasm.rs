@@ -79,6 +79,14 @@ pub fn configure(command: &mut Command, mode: Std, mut rustflags: Vec<String>) {
 pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
     let root = crate::root();
     let std = mode();
+    let target = root.join("target").join("app").join(std.dir_name());
+    // Trunk copies every JS snippet in wasm-bindgen's output folder, which the pages built
+    // here share, into the page (with a modulepreload): not another page's.
+    let snippets = target.join("wasm-bindgen").join("release").join("snippets");
+    if snippets.exists() {
+        std::fs::remove_dir_all(&snippets)
+            .map_err(|e| format!("cannot remove {}: {e}", snippets.display()))?;
+    }
     let mut trunk = Command::new("trunk");
     trunk
         .current_dir(&root)
@@ -88,7 +96,7 @@ pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
         .arg(dist)
         // binaryen 132 first on PATH: Debian's older wasm-opt silently breaks the module.
         .env("PATH", crate::setup::path_with_node_tools())
-        .env("CARGO_TARGET_DIR", root.join("target").join("app").join(std.dir_name()))
+        .env("CARGO_TARGET_DIR", &target)
         .env_remove("NO_COLOR");
     // Short paths in the panic locations the wasm carries (as for the npm package).
     configure(&mut trunk, std, remap_flags(&root));
