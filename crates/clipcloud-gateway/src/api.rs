@@ -1,29 +1,21 @@
 //! `/api/...`: the four calls [`Route`] names go upstream, nothing else. A request is read
-//! whole and bounded, checked (origin, then the mode's rules), rebuilt by the core
-//! ([`Endpoint`]) with the right key, and the answer is read back whole and bounded, with
-//! every secret scrubbed from it.
+//! whole and bounded and checked (origin, then the mode's rules); [`crate::relay`] sends it
+//! upstream with the right key and makes the caller's answer.
 
 use crate::cors;
+use crate::log::LogNote;
 use crate::refusal::Refusal;
+use crate::relay::{self, forward, image_links, ApiRequest, Call};
 use crate::state::Gateway;
-use crate::upstream::{Answer, Failure};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use clipcloud::codec::{Endpoint, HttpRequest, HttpResponse};
 use clipcloud::route::{Route, API_KEY_PARAM};
 use http_body_util::{BodyExt, Limited};
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// What the access log may say about a request: set by the handlers, read by the log.
-#[derive(Clone, Debug, Default)]
-pub struct LogNote {
-    pub route: &'static str,
-    pub visitor: Option<String>,
-}
 
 /// The handler of every `/api/...` request.
 pub async fn handle(
@@ -89,47 +81,6 @@ fn unknown_endpoint(path: &str) -> Refusal {
         "no such endpoint: {shown} (this gateway relays POST /api/creation, GET /api/creation/{{id}}, \
          GET /api/balance and GET /api/styles)"
     ))
-}
-
-/// A request read whole and checked: the route, the key the caller gave, and (for a
-/// create) the request as the core reads it.
-pub struct Call<'a> {
-    pub request: ApiRequest<'a>,
-    pub given_key: Option<String>,
-    /// `scheme://host` of this gateway as the caller reached it, for image links.
-    pub own_origin: Option<String>,
-    /// A check that asks to be held (`Prefer: wait=N`), within this gateway's `--hold-max`.
-    pub wait: Option<std::time::Duration>,
-}
-
-/// One of the four calls, a create with its (valid) request.
-pub enum ApiRequest<'a> {
-    Create(clipcloud::CreateRequest),
-    Check(&'a str),
-    Balance,
-    Styles,
-}
-
-impl ApiRequest<'_> {
-    pub fn route(&self) -> Route<'_> {
-        match self {
-            Self::Create(_) => Route::Create,
-            Self::Check(id) => Route::Check(id),
-            Self::Balance => Route::Balance,
-            Self::Styles => Route::Styles,
-        }
-    }
-
-    /// The request to send upstream, built by the core with `key`.
-    pub fn upstream(&self, key: &str) -> HttpRequest {
-        let endpoint = Endpoint { base_url: "", api_key: Some(key) };
-        match self {
-            Self::Create(request) => endpoint.create(request),
-            Self::Check(id) => endpoint.check(id),
-            Self::Balance => endpoint.balance(),
-            Self::Styles => endpoint.styles(),
-        }
-    }
 }
 
 async fn read<'a>(
@@ -272,7 +223,7 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
         .into_response();
     };
     let sent = match &call.request {
-        ApiRequest::Check(id) => crate::hold::check(gateway, &call, id, key).await,
+        ApiRequest::Check(id) => relay::check(gateway, &call, id, key).await,
         ApiRequest::Create(request) => {
             let started = std::time::Instant::now();
             let sent = forward(gateway, &call.request.upstream(key), &[key], None).await;
@@ -289,104 +240,10 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
     }
 }
 
-/// Where a check's image links should point: this gateway, as the caller reached it.
-pub fn image_links<'a>(call: &'a Call<'_>) -> Option<&'a str> {
-    matches!(call.request, ApiRequest::Check(_)).then_some(call.own_origin.as_deref()).flatten()
-}
-
-/// Sends `request` upstream; the answer with `secrets` scrubbed (and, given `image_links`,
-/// the image links moved to this gateway's `/images/`), and as the core reads it.
-pub async fn forward(
-    gateway: &Gateway,
-    request: &HttpRequest,
-    secrets: &[&str],
-    image_links: Option<&str>,
-) -> Result<(Response, HttpResponse), Refusal> {
-    respond(gateway, &send(gateway, request).await, secrets, image_links)
-}
-
-/// Sends `request` upstream: the whole answer, or why none came.
-pub async fn send(gateway: &Gateway, request: &HttpRequest) -> Result<Answer, Failure> {
-    let method = Method::from_bytes(request.method.as_str().as_bytes()).unwrap_or(Method::GET);
-    let body = request.body.clone().map(String::into_bytes);
-    gateway.upstream.call(method, &request.url, body).await
-}
-
-/// The answer for the caller from what came from upstream ([`forward`]).
-pub fn respond(
-    gateway: &Gateway,
-    answer: &Result<Answer, Failure>,
-    secrets: &[&str],
-    image_links: Option<&str>,
-) -> Result<(Response, HttpResponse), Refusal> {
-    let answer = answer.as_ref().map_err(|&failure| {
-        let refusal = Refusal::new(
-            match failure {
-                // Surely not sent: a 503 with a time to come back tells the client so.
-                Failure::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
-                Failure::Timeout => StatusCode::GATEWAY_TIMEOUT,
-                Failure::Broken => StatusCode::BAD_GATEWAY,
-            },
-            failure.message(),
-        );
-        if failure == Failure::Unreachable {
-            refusal.retry_after(5)
-        } else {
-            refusal
-        }
-    })?;
-    let status = answer.status;
-    let text = scrub(&String::from_utf8_lossy(&answer.body), secrets);
-    let is_json = serde_json::from_str::<serde_json::Value>(&text).is_ok();
-    let retry_after = answer.retry_after.clone().filter(|v| v.len() <= 64 && v.to_str().is_ok());
-    let read_back = HttpResponse {
-        status: status.as_u16(),
-        retry_after: retry_after.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned),
-        body: text.clone(),
-        received_unix_secs: crate::clock::unix_now(),
-    };
-    let mut response = if is_json {
-        let origin = gateway.images.origin();
-        let shown = image_links.and_then(|own| crate::images::rewrite_links(&text, origin, own));
-        (status, shown.unwrap_or(text)).into_response()
-    } else if status.is_success() {
-        // What the service said cannot be read: it may have acted on the request.
-        Refusal::new(StatusCode::BAD_GATEWAY, "the ClipCloud service sent an answer that is not JSON")
-            .into_response()
-    } else {
-        let message =
-            format!("the ClipCloud service answered HTTP {} without a readable message", status.as_u16());
-        let mut refusal = Refusal::new(status, message).into_response();
-        refusal.headers_mut().remove(header::RETRY_AFTER);
-        refusal
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(value) = retry_after {
-        headers.insert(header::RETRY_AFTER, value);
-    }
-    Ok((response, read_back))
-}
-
-/// `text` with every secret, plain or percent-encoded, replaced.
-pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        let encoded = Endpoint { base_url: "", api_key: Some(secret) }.balance().url;
-        let encoded = encoded.rsplit_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
-        for form in [secret.to_string(), encoded, secret.replace(' ', "+")] {
-            if !form.is_empty() && out.contains(&form) {
-                out = out.replace(&form, "[redacted]");
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn the_key_is_found_however_it_is_spelled() {
@@ -401,22 +258,5 @@ mod tests {
         bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer tok"));
         assert_eq!(given_key(None, &bearer).unwrap().as_deref(), Some("tok"));
         assert!(given_key(Some("apikey=other"), &bearer).is_err());
-    }
-
-    #[test]
-    fn secrets_are_scrubbed_in_every_spelling() {
-        let secret = "s3cr&t key";
-        let text = "echo: s3cr&t key, s3cr%26t%20key, s3cr&t+key";
-        assert_eq!(scrub(text, &[secret]), "echo: [redacted], [redacted], [redacted]");
-        assert_eq!(scrub("abc", &["abc"[..2].as_ref()]), "abc", "too short to scrub safely");
-    }
-
-    #[test]
-    fn the_core_builds_what_goes_upstream() {
-        let request = ApiRequest::Check("ab-1").upstream("k&1");
-        assert_eq!(request.url, "/api/creation/ab-1?apikey=k%261");
-        let request = ApiRequest::Create(clipcloud::StyleRequest::new("a", "standard").into()).upstream("k");
-        assert_eq!(request.url, "/api/creation?apikey=k");
-        assert_eq!(request.body.as_deref(), Some(r#"{"prompt":"a","styleName":"standard"}"#));
     }
 }

@@ -16,13 +16,9 @@
 //! a check is answered at once, as without `Prefer`), the creations remembered for their
 //! kind and start ([`RECENT`]), and the learned schedule (the core's own bounds).
 
-use crate::api::{forward, respond, Call};
 use crate::ledger::Ledger;
-use crate::refusal::Refusal;
-use crate::state::Gateway;
 use crate::upstream::{Answer, Failure, Upstream};
-use axum::http::{HeaderValue, Method};
-use axum::response::Response;
+use axum::http::Method;
 use clipcloud::codec::{Endpoint, HttpResponse};
 use clipcloud::poll::{Learned, PollSchedule};
 use clipcloud::retry::CallKind;
@@ -192,46 +188,37 @@ impl Holds {
     }
 }
 
-/// A check, held when it asks (`call.wait`) and there is room; else relayed at once.
-pub async fn check(
-    gateway: &Gateway,
-    call: &Call<'_>,
-    id: &str,
-    key: &str,
-) -> Result<(Response, HttpResponse), Refusal> {
-    let links = crate::api::image_links(call);
-    let request = call.request.upstream(key);
-    let secrets = [key];
-    let relay_now = || forward(gateway, &request, &secrets, links);
-    let holds = &gateway.holds;
-    let Some(wait) = call.wait else { return relay_now().await };
-    let Some(_place) = holds.place() else { return relay_now().await };
-    let Some(mut latest) = holds.subscribe(&gateway.upstream, id, key) else { return relay_now().await };
-    let until = tokio::time::Instant::now() + wait;
-    let mut answer = None;
-    loop {
-        let current = latest.borrow_and_update().clone();
-        if current.as_deref().is_some_and(|a| is_final(a, id)) {
-            answer = current;
-            break;
-        }
-        answer = current.or(answer);
-        tokio::select! {
-            changed = latest.changed() => if changed.is_err() {
-                // The poller ended (ready, gone, or its deadline): its last word stands.
-                answer = latest.borrow().clone().or(answer);
-                break;
-            },
-            () = tokio::time::sleep_until(until) => break,
+impl Holds {
+    /// Holds a check of `id` (with `key`) up to `wait`: the poller's final answer as soon as
+    /// there is one, else its latest when `wait` is over. `None` when it cannot be held (at
+    /// the caps) or nothing came from upstream yet (its first check is slow): the caller
+    /// then relays the check at once, as without a hold.
+    pub async fn wait(
+        &self,
+        upstream: &Upstream,
+        id: &str,
+        key: &str,
+        wait: Duration,
+    ) -> Option<Arc<Result<Answer, Failure>>> {
+        let _place = self.place()?;
+        let mut latest = self.subscribe(upstream, id, key)?;
+        let until = tokio::time::Instant::now() + wait;
+        let mut answer = None;
+        loop {
+            let current = latest.borrow_and_update().clone();
+            if current.as_deref().is_some_and(|a| is_final(a, id)) {
+                return current;
+            }
+            answer = current.or(answer);
+            tokio::select! {
+                changed = latest.changed() => if changed.is_err() {
+                    // The poller ended (ready, gone, or its deadline): its last word stands.
+                    return latest.borrow().clone().or(answer);
+                },
+                () = tokio::time::sleep_until(until) => return answer,
+            }
         }
     }
-    // Nothing from upstream yet (its first check is slow): ask once, as without a hold.
-    let Some(answer) = answer else { return relay_now().await };
-    let (mut response, read) = respond(gateway, &answer, &[key], links)?;
-    if let Ok(value) = HeaderValue::from_str(&clipcloud::hold::applied(wait)) {
-        response.headers_mut().insert(clipcloud::hold::PREFERENCE_APPLIED, value);
-    }
-    Ok((response, read))
 }
 
 /// What a check's upstream answer means for the ones waiting on it.

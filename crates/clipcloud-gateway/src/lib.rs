@@ -22,6 +22,7 @@ pub mod log;
 pub mod operator;
 pub mod redis;
 pub mod refusal;
+pub mod relay;
 pub mod secret;
 pub mod server;
 pub mod state;

@@ -2,7 +2,6 @@
 //! query (where keys, passphrases and tokens travel) nor any header but the visitor's
 //! identity, which the handlers put beside the answer.
 
-use crate::api::LogNote;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -11,6 +10,13 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// What the access log may say about a request: set by the handlers, read by the log.
+#[derive(Clone, Debug, Default)]
+pub struct LogNote {
+    pub route: &'static str,
+    pub visitor: Option<String>,
+}
 
 /// Whether to write the log (`--log-format`).
 #[derive(Clone, Copy)]

@@ -4,12 +4,13 @@
 //! estimate and recorded; a check is answered only to the visitor who created it, and its
 //! real cost settles the estimate.
 
-use crate::api::{forward, ApiRequest, Call, LogNote};
-use crate::budget::{Accounts, PendingCreate, TokenGrant};
-use crate::config::{Access, Operator};
-use crate::limits::{Limiter, Verdict};
+use crate::budget::{PendingCreate, TokenGrant};
+use crate::config::Access;
+use crate::limits::Verdict;
+use crate::log::LogNote;
 use crate::refusal::Refusal;
-use crate::state::Gateway;
+use crate::relay::{forward, ApiRequest, Call};
+use crate::state::{Gateway, OperatorState};
 use crate::visitor::{client_ip, cookie_visitor, new_cookie, Token};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,39 +18,6 @@ use clipcloud::model::wire::{Amount, BalanceBody};
 use clipcloud::server::{create_outcome, image_count, style_name, CreateOutcome};
 use std::net::SocketAddr;
 use std::time::Instant;
-
-/// At most this many visitors (and as many addresses) rate-limited at once.
-const TRACKED_VISITORS: usize = 100_000;
-/// Visitors behind one address (an office, a phone network) share a bucket this much larger.
-const ADDRESS_SHARE: u32 = 4;
-/// New cookies an address may be given a minute.
-const COOKIES_PER_MINUTE: u32 = 20;
-
-/// What operator-key mode keeps besides its settings.
-pub struct OperatorState {
-    pub settings: Operator,
-    pub accounts: Accounts,
-    visitors: Limiter,
-    addresses: Limiter,
-    /// New cookies per address, so that a script cannot mint itself fresh identities.
-    cookies: Limiter,
-}
-
-impl OperatorState {
-    pub fn new(settings: Operator, accounts: Accounts) -> Self {
-        let per_minute = settings.creates_per_minute;
-        // With Redis, every replica draws from the same buckets.
-        let shared = accounts.shared();
-        let limiter = |name, per_minute| Limiter::new(shared.as_ref(), name, per_minute, TRACKED_VISITORS);
-        Self {
-            visitors: limiter("visitor", per_minute),
-            addresses: limiter("address", per_minute.saturating_mul(ADDRESS_SHARE)),
-            cookies: limiter("cookie", COOKIES_PER_MINUTE),
-            settings,
-            accounts,
-        }
-    }
-}
 
 /// Who is calling, as far as this gateway can tell.
 struct Visitor {
@@ -261,7 +229,7 @@ async fn check(
             "no creation {id} was made through this gateway by you (a visitor can check only its own)"
         )));
     }
-    let (response, answer) = crate::hold::check(gateway, call, id, key).await?;
+    let (response, answer) = crate::relay::check(gateway, call, id, key).await?;
     if let Ok(clipcloud::Status::Done(done)) = clipcloud::codec::decode_check(&answer, id) {
         let cost = (done.cost * 100.0).round();
         if cost.is_finite() && cost >= 0.0 {

@@ -2,9 +2,10 @@
 //! the limits and the accounts.
 
 use crate::budget::{Accounts, AccountsConfig};
+use crate::config::Operator;
 use crate::config::{Config, Mode};
 use crate::hold::Holds;
-use crate::operator::OperatorState;
+use crate::limits::Limiter;
 use crate::statics::Site;
 use crate::upstream::Upstream;
 
@@ -45,5 +46,38 @@ impl Gateway {
         let store = operator.as_ref().map(|o| o.accounts.ledger().clone());
         let holds = Holds::open(&config.limits, store).await;
         Ok(Self { config, upstream, images, site, operator, holds })
+    }
+}
+
+/// At most this many visitors (and as many addresses) rate-limited at once.
+const TRACKED_VISITORS: usize = 100_000;
+/// Visitors behind one address (an office, a phone network) share a bucket this much larger.
+const ADDRESS_SHARE: u32 = 4;
+/// New cookies an address may be given a minute.
+const COOKIES_PER_MINUTE: u32 = 20;
+
+/// What operator-key mode keeps besides its settings.
+pub struct OperatorState {
+    pub settings: Operator,
+    pub accounts: Accounts,
+    pub visitors: Limiter,
+    pub addresses: Limiter,
+    /// New cookies per address, so that a script cannot mint itself fresh identities.
+    pub cookies: Limiter,
+}
+
+impl OperatorState {
+    pub fn new(settings: Operator, accounts: Accounts) -> Self {
+        let per_minute = settings.creates_per_minute;
+        // With Redis, every replica draws from the same buckets.
+        let shared = accounts.shared();
+        let limiter = |name, per_minute| Limiter::new(shared.as_ref(), name, per_minute, TRACKED_VISITORS);
+        Self {
+            visitors: limiter("visitor", per_minute),
+            addresses: limiter("address", per_minute.saturating_mul(ADDRESS_SHARE)),
+            cookies: limiter("cookie", COOKIES_PER_MINUTE),
+            settings,
+            accounts,
+        }
     }
 }
