@@ -14,6 +14,7 @@ mod bench;
 mod bench_hold;
 mod bench_lines;
 mod browser;
+mod circles;
 mod code_size;
 mod compress;
 mod contract;

@@ -2,8 +2,7 @@
 //! the limits and the accounts.
 
 use crate::budget::{Accounts, AccountsConfig};
-use crate::config::Operator;
-use crate::config::{Config, Mode};
+use crate::config::{Config, Mode, Operator};
 use crate::hold::Holds;
 use crate::limits::Limiter;
 use crate::statics::Site;
