@@ -424,7 +424,8 @@ test("the article helper queues one creation per picture; the history finds, re-
   await page.waitForFunction(() => document.querySelectorAll(".history .entry").length === 3);
   assert.equal((await emulatorCreations(key)).length, 3);
 
-  // Clear asks first; the history stays empty after a reload.
+  // Clear asks first; the history says it is empty once the deletion is written (a reload
+  // before that would bring the entries back), and stays empty after a reload.
   page.once("dialog", (dialog) => dialog.dismiss());
   await page.locator(".history").getByRole("button", { name: "Clear" }).click();
   assert.equal(await entries.count(), 3);

@@ -261,7 +261,11 @@ pub fn History() -> impl IntoView {
                 </button>
             </div>
             <p class="hint">"Kept on this device with their pictures, which stay after the service's links expire."</p>
-            <p class="empty" hidden=reactive(move || !ctx.history.with(Vec::is_empty))>
+            <p class="hint" role="status" hidden=reactive(move || ctx.gallery.deleting.get() == 0)>
+                "Deleting from this device…"
+            </p>
+            // Only once a deletion is written: a reload before then would bring the entries back.
+            <p class="empty" hidden=reactive(move || !ctx.history.with(Vec::is_empty) || ctx.gallery.deleting.get() > 0)>
                 "Finished creations are listed here."
             </p>
             <ul class="entries">

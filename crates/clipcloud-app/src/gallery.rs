@@ -49,6 +49,9 @@ pub struct Gallery {
     pub info: RwSignal<StoreInfo>,
     /// Whether a gateway serves this page (its `/images/` route relays the service's images).
     pub via_gateway: RwSignal<bool>,
+    /// Deletions whose transaction is not complete yet: until then a reload would bring the
+    /// entries back, so the history does not say it is empty.
+    pub deleting: RwSignal<u32>,
 }
 
 impl Default for Gallery {
@@ -64,6 +67,7 @@ impl Gallery {
             saved: RwSignal::new(None),
             info: RwSignal::new(StoreInfo::default()),
             via_gateway: RwSignal::new(false),
+            deleting: RwSignal::new(0),
         }
     }
 
@@ -235,19 +239,7 @@ impl Gallery {
         });
         self.forget(&gone);
         self.info.update(|i| i.unsaved.retain(|l| !gone.contains(l)));
-        let list = self.history.get_untracked();
-        spawn_local(async move {
-            let result = async {
-                idb::forget(&gone, false).await?;
-                write_history(&list).await
-            }
-            .await;
-            self.report(result);
-            self.refresh_estimate();
-            // Room made: save what storage had no room for.
-            let unsaved = self.info.try_with_untracked(|i| i.unsaved.clone()).unwrap_or_default();
-            self.keep(unsaved);
-        });
+        self.write_deletion(gone, false);
     }
 
     /// Deletes every creation and picture.
@@ -261,14 +253,28 @@ impl Gallery {
             i.unsaved.clear();
             i.problem = None;
         });
+        self.write_deletion(Vec::new(), true);
+    }
+
+    /// Writes a deletion the page already shows: the pictures at `gone` (or all of them) and
+    /// the history as it is now, in one transaction started at once, so a history saved
+    /// later (a creation finishing meanwhile) is written after it, never overtaken by it.
+    fn write_deletion(self, gone: Vec<String>, all: bool) {
+        let text = history::to_json(&self.history.get_untracked());
+        self.deleting.update(|n| *n += 1);
         spawn_local(async move {
-            let result = async {
-                idb::forget(&[], true).await?;
-                write_history(&[]).await
-            }
-            .await;
+            let result = idb::delete(&gone, all, &text).await;
+            let failed = result.is_err();
             self.report(result);
+            if failed {
+                // Nothing was deleted: show what the store still holds, not an empty list.
+                self.reload().await;
+            }
+            self.deleting.try_update(|n| *n = n.saturating_sub(1));
             self.refresh_estimate();
+            // Room made: save what storage had no room for.
+            let unsaved = self.info.try_with_untracked(|i| i.unsaved.clone()).unwrap_or_default();
+            self.keep(unsaved);
         });
     }
 

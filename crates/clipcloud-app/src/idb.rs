@@ -18,8 +18,8 @@ extern "C" {
     fn js_save_history(text: &str) -> Promise;
     #[wasm_bindgen(js_name = idbKeep)]
     fn js_keep(link: &str, from: &str) -> Promise;
-    #[wasm_bindgen(js_name = idbForget)]
-    fn js_forget(links: &str, all: bool) -> Promise;
+    #[wasm_bindgen(js_name = idbDelete)]
+    fn js_delete(links: &str, all: bool, history: &str) -> Promise;
     #[wasm_bindgen(js_name = storageInfo)]
     fn js_storage(ask: bool) -> Promise;
 }
@@ -98,10 +98,12 @@ pub async fn keep(link: &str, from: &str) -> Result<String, StoreError> {
     Ok(settle(js_keep(link, from)).await?.as_string().unwrap_or_default())
 }
 
-/// Deletes the pictures at `links` (all of them, or none), or every picture when `all`.
-pub async fn forget(links: &[String], all: bool) -> Result<(), StoreError> {
+/// Deletes the pictures at `links` (all of them, or none), or every picture when `all`, and
+/// saves `history` (the history's JSON text without them) in the same transaction; done once
+/// it is complete, so a reload after it never finds what was deleted.
+pub async fn delete(links: &[String], all: bool, history: &str) -> Result<(), StoreError> {
     // One line each: a link holds no line break.
-    settle(js_forget(&links.join("\n"), all)).await.map(drop)
+    settle(js_delete(&links.join("\n"), all, history)).await.map(drop)
 }
 
 /// What the browser says of this site's storage (`navigator.storage`): bytes used and

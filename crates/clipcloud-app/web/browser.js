@@ -35,12 +35,14 @@ const committed = (tx) => new Promise((resolve, reject) => {
 const code = (e) => {
   throw typeof e === "string" ? e : e?.name ?? "UnknownError";
 };
-const store = (name, mode) => db.transaction(name, mode).objectStore(name);
-// One write transaction on `name`: all of it is written, or none (a full quota aborts it whole).
-const write = async (name, fill) => {
-  const s = store(name, "readwrite");
-  fill(s);
-  await committed(s.transaction);
+const store = (name) => db.transaction(name).objectStore(name);
+// One write transaction on the stores `names`: all of it is written, or none (a full quota
+// aborts it whole). Resolves on its `complete`, not on its requests' success: only then does a
+// reload find it (a page unloaded earlier aborts it).
+const write = async (names, fill) => {
+  const tx = db.transaction(names, "readwrite");
+  fill(tx);
+  await committed(tx);
 };
 
 /** Opens the database `name` (creating it on first use; once), then reads the history's JSON
@@ -79,7 +81,7 @@ const ready = () => (db ? Promise.resolve() : Promise.reject(UNAVAILABLE));
 
 /** Keeps the history's JSON `text`. */
 export function idbSaveHistory(text) {
-  return ready().then(() => write("records", (s) => s.put(text, "history"))).catch(code);
+  return ready().then(() => write("records", (tx) => tx.objectStore("records").put(text, "history"))).catch(code);
 }
 
 
@@ -88,14 +90,21 @@ export function idbKeep(link, from) {
   return ready()
     .then(() => fetch(from).catch(() => Promise.reject(FETCH_FAILED)))
     .then((response) => (response.ok ? response.blob() : Promise.reject(FETCH_FAILED)))
-    .then((blob) => write("images", (s) => s.put(blob, link)).then(() => URL.createObjectURL(blob)))
+    .then((blob) => write("images", (tx) => tx.objectStore("images").put(blob, link)).then(() => URL.createObjectURL(blob)))
     .catch(code);
 }
 
-/** Deletes the pictures at `links` (one a line; none when empty), or every picture when `all`. */
-export function idbForget(links, all) {
+/** Deletes the pictures at `links` (one a line; none when empty), or every picture when `all`,
+ * and keeps the history's JSON `text` (the history without them), in one transaction: a reload
+ * finds both or neither, and a history saved after this call is written after it. */
+export function idbDelete(links, all, text) {
   return ready()
-    .then(() => write("images", (s) => (all ? s.clear() : links && links.split("\n").forEach((link) => s.delete(link)))))
+    .then(() => write(["images", "records"], (tx) => {
+      const images = tx.objectStore("images");
+      if (all) images.clear();
+      else if (links) links.split("\n").forEach((link) => images.delete(link));
+      tx.objectStore("records").put(text, "history");
+    }))
     .catch(code);
 }
 
