@@ -551,6 +551,12 @@ test("a first visit downloads the page, its glue, wasm and stylesheet compressed
   const sum = (key) => files.reduce((n, f) => n + f[key], 0);
   console.log(`first visit: ${sum("encoded")} B downloaded (${[...new Set(files.map((f) => page.encodings.get(f.path)))]}),`
     + ` ${sum("decoded")} B decoded`);
+  // The offline copy keeps the page's own files, not the gateway's answer the page preloads:
+  // once it is kept (the worker controls the page then), /gateway/info was asked for once.
+  await page.waitForFunction(() => navigator.serviceWorker?.controller);
+  const infos = await page.evaluate(() =>
+    performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname === "/gateway/info").length);
+  assert.equal(infos, 1);
 });
 
 test("a bad key shows a clear error", async (t) => {

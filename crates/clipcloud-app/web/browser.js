@@ -153,8 +153,8 @@ export async function zipCall(module, name, arg) {
   return globalThis.clipcloudZip[name](arg);
 }
 
-/** Offline use: keeps the page's own files (those its `<link>`s name, and the page) in the
- * cache `name`, each fetched only when missing (their names change with their content, so a
+/** Offline use: keeps the page's own files (those its `<link>`s name with an `integrity` hash,
+ * and the page) in the cache `name`, each fetched only when missing (their names change with their content, so a
  * file kept is current; the page is fetched again when its files are new: a new deploy),
  * drops an earlier deploy's, then registers the service worker at `worker`. The page fills
  * the cache, not the worker: the CSP the worker's script is served with forbids its own
@@ -164,7 +164,9 @@ export function keepOffline(name, worker) {
     // Service workers and caches exist only in secure contexts (https, localhost).
     if (!navigator.serviceWorker || !self.caches) return;
     const cache = await caches.open(name);
-    const files = [...document.querySelectorAll("link[href^='/']")].map((l) => l.getAttribute("href")).filter((h) => !h.startsWith("//"));
+    // The build gives each of its files an `integrity` hash; the preload of an API answer
+    // (`/gateway/info`) has none, and keeping it would ask for it a second time.
+    const files = [...document.querySelectorAll("link[integrity][href^='/']")].map((l) => l.getAttribute("href")).filter((h) => !h.startsWith("//"));
     files.push("/");
     let deployed = false;
     for (const file of files) {
