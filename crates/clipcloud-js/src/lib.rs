@@ -11,7 +11,7 @@
 //! xtask package`; docs/sizes.md has the figures): `index.js` checks the types of the
 //! options and the input (only JavaScript can; the core checks the values) and hands
 //! them over in arrays, by position; each step comes back as a flat list of numbers and
-//! strings, which `index.js` makes into the objects a caller sees; one export, [`Core::next`],
+//! strings, which `index.js` makes into the objects a caller sees; one export, `Core::next`,
 //! takes every event of a call, and a call is a number, not a JS object.
 //!
 //! Held checks ([`clipcloud::hold`]) are decided here too: `heldChecks: true` turns them
