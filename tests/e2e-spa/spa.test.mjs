@@ -767,6 +767,9 @@ test("offline: with the network gone the app opens and the gallery shows every s
   await page.locator(".history .entry", { hasText: "A lantern" }).waitFor();
   await allDecoded(page, ".history", 1);
   assert.equal(await page.locator(".history .thumbs img").getAttribute("src").then((s) => s.slice(0, 5)), "blob:");
+  // The site unreachable is said as such; no panel opens to ask for a key.
+  await page.getByText("Not connected").waitFor();
+  assert.equal(await page.locator("#connect").isVisible(), false);
   await page.context().setOffline(false);
   // Offline, the calls to the gateway and the API fail (and say so); nothing else.
   assert.deepEqual(page.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|NetworkError|Failed to fetch|net::/.test(p)), []);

@@ -5,11 +5,14 @@
 //! answer), the app asks for the visitor's own key as before. A gateway that offers held
 //! checks gets them: each check waits there until the creation is ready.
 
-use crate::state::Ctx;
+use crate::state::{Connection, Ctx};
 use clipcloud::fetch::FetchTransport;
 use clipcloud::gateway::{self, KeyNeed};
 use clipcloud::Transport;
 use leptos::prelude::*;
+
+const UNREACHABLE: &str =
+    "This site cannot be reached (offline?): saved pictures are still here. Reload the page when online.";
 
 /// Asks the page's origin what it wants as the key, then connects (or opens the
 /// connection panel when a key is still to be typed).
@@ -18,7 +21,13 @@ pub fn start(ctx: Ctx) {
         let origin = window().location().origin().unwrap_or_default();
         let answer =
             FetchTransport.send(&gateway::info_request(&origin), core::time::Duration::from_secs(5)).await;
-        let info = answer.ok().and_then(|r| gateway::decode_info(&r));
+        let Ok(answer) = answer else {
+            // The page's own origin unreachable (offline, opened from the offline copy): say
+            // so, rather than ask for a key this site may not want. What is saved still shows.
+            ctx.connection.try_set(Connection::Failed(UNREACHABLE.to_owned()));
+            return;
+        };
+        let info = gateway::decode_info(&answer);
         let need = info.as_ref().map(|info| info.apikey);
         let hold = info.and_then(|info| info.config_hold());
         let keyless = need == Some(KeyNeed::None);
