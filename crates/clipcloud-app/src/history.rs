@@ -127,15 +127,7 @@ pub fn search<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
 /// Reads a saved history; anything unreadable counts as empty (never a panic), an
 /// unreadable entry is dropped.
 pub fn from_json(text: &str) -> Vec<Entry> {
-    let mut entries = Vec::new();
-    if let Ok(list) = json::parse(text) {
-        // Each read in place; an unreadable one is left out, not the rest.
-        json::items(&list, |entry| {
-            entries.extend(Entry::from_json(entry));
-            Some(())
-        });
-    }
-    entries
+    json::readable_items(text, Entry::from_json)
 }
 
 #[cfg(test)]

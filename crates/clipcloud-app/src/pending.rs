@@ -73,15 +73,7 @@ pub fn remove(list: &mut Vec<Pending>, creation_id: &str) {
 /// Reads a saved list; anything unreadable counts as empty (an unreadable entry is
 /// dropped).
 pub fn from_json(text: &str) -> Vec<Pending> {
-    let mut list = Vec::new();
-    if let Ok(saved) = json::parse(text) {
-        // Each read in place; an unreadable one is left out, not the rest.
-        json::items(&saved, |pending| {
-            list.extend(Pending::from_json(pending));
-            Some(())
-        });
-    }
-    list
+    json::readable_items(text, Pending::from_json)
 }
 
 #[cfg(test)]

@@ -405,6 +405,20 @@ pub fn field<T>(v: &Value, key: &str, read: impl FnOnce(&Value) -> Option<T>) ->
     get(v, key).as_ref().and_then(read)
 }
 
+/// The items of the JSON array `text` that `read` reads, in order: text that is not JSON
+/// (or not an array) gives none, and an item `read` refuses is left out, not the rest. For
+/// lists an app keeps, where one damaged entry must not lose the others.
+pub fn readable_items<T>(text: &str, mut read: impl FnMut(&Value) -> Option<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    if let Ok(list) = parse(text) {
+        items(&list, |item| {
+            out.extend(read(item));
+            Some(())
+        });
+    }
+    out
+}
+
 /// A whole number that fits a `u32`: a count, a size.
 pub fn whole(v: &Value) -> Option<u32> {
     let n = number(v)?;
@@ -453,6 +467,13 @@ mod tests {
         assert!(!parse("{nope").unwrap_err().message().is_empty());
         assert_eq!(parse_number(" 12.5 "), Some(12.5));
         assert_eq!(parse_number("lots"), None);
+    }
+
+    #[test]
+    fn readable_items_skip_what_does_not_read() {
+        assert_eq!(readable_items(r#"[1, "x", 2.5, 3]"#, whole), [1, 3]);
+        assert_eq!(readable_items("{nope", whole), Vec::<u32>::new());
+        assert_eq!(readable_items(r#"{"a": 1}"#, whole), Vec::<u32>::new());
     }
 
     #[test]
