@@ -3,6 +3,7 @@
 //!   cargo xtask serve   install what is missing, build the SPA, serve it (gateway in front of the emulator), print the URL
 //!   cargo xtask test    install what is missing, run every test (native + browsers)
 //!   cargo xtask setup   only install what is missing
+//!   cargo xtask fresh-home  fetch into an empty cargo home, resolve the wasm builds offline
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes
@@ -20,6 +21,7 @@ mod compress;
 mod contract;
 mod csp;
 mod emulator;
+mod fresh_home;
 mod fuzz;
 mod gateway;
 mod glue;
@@ -36,7 +38,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::all(),
         Some("serve") => serve(&args[1..]),
         Some("test") => test::all(),
+        Some("fresh-home") => fresh_home::check(),
         Some("fuzz") => fuzz::all(&args[1..]),
         Some("contract") => contract::command(&args[1..]),
         Some("package") => package::command(),

@@ -15,6 +15,7 @@ const TRUNK_VERSION: &str = "0.21.14";
 pub fn all() -> Result<(), String> {
     wasm_target()?;
     rust_src();
+    fetch(None)?;
     wasm_bindgen_cli()?;
     browsers()?;
     geckodriver()?;
@@ -32,8 +33,41 @@ pub fn for_build() -> Result<(), String> {
 pub fn for_package() -> Result<(), String> {
     wasm_target()?;
     rust_src();
+    fetch(None)?;
     wasm_bindgen_cli()?;
     node_tools()
+}
+
+/// Downloads every crate the builds read, so the builds that run offline (Trunk's
+/// `offline = true`) find them: the workspace's, for every target, and, when rust-src is
+/// installed, std's own (its `library/Cargo.lock`), which `-Z build-std` resolves and a
+/// fresh cargo home lacks. `cargo_home` replaces `CARGO_HOME` (the fresh-home check).
+/// Quick when everything is already there: cargo only reads the lockfiles.
+pub fn fetch(cargo_home: Option<&std::path::Path>) -> Result<(), String> {
+    let root = crate::root();
+    let mut manifests = vec![root.join("Cargo.toml")];
+    if let Some(std) = std_manifest() {
+        manifests.push(std);
+    }
+    for manifest in manifests {
+        let mut cargo = Command::new("cargo");
+        cargo.args(["fetch", "--locked", "--quiet", "--manifest-path"]).arg(&manifest);
+        // std's manifest asks for an unstable cargo feature (`profile-rustflags`).
+        cargo.env("RUSTC_BOOTSTRAP", "1");
+        if let Some(home) = cargo_home {
+            cargo.env("CARGO_HOME", home);
+        }
+        run(&mut cargo).map_err(|e| format!("cannot fetch the crates of {}: {e}", manifest.display()))?;
+    }
+    Ok(())
+}
+
+/// std's workspace manifest in the sysroot, when the rust-src component is installed.
+pub fn std_manifest() -> Option<PathBuf> {
+    let out = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let library = sysroot.join("lib/rustlib/src/rust/library");
+    library.join("Cargo.lock").is_file().then(|| library.join("Cargo.toml"))
 }
 
 fn output(program: &str, args: &[&str]) -> Option<String> {
@@ -195,7 +229,5 @@ pub fn path_with_node_tools() -> std::ffi::OsString {
 /// Whether rust-src is installed: cargo's `-Z build-std` reads std's sources (and their
 /// lockfile) from the sysroot.
 pub fn rust_src_installed() -> bool {
-    let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else { return false };
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    sysroot.join("lib/rustlib/src/rust/library/Cargo.lock").is_file()
+    std_manifest().is_some()
 }

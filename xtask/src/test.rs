@@ -11,6 +11,7 @@ const TEST_DELAY_MS: &str = "600";
 
 pub fn all() -> Result<(), String> {
     setup::all()?;
+    crate::fresh_home::check()?;
     crate::lint::all()?;
     let root = crate::root();
 
