@@ -59,6 +59,8 @@ fn resolve_offline(home: &Path, manifest: &str, std: release_wasm::Std) -> Resul
         .stdout(std::process::Stdio::null());
     release_wasm::configure(&mut cargo, std, Vec::new());
     run(&mut cargo).map_err(|e| {
-        format!("{manifest} does not resolve offline after the fetch step (a newcomer's build would fail): {e}")
+        format!(
+            "{manifest} does not resolve offline after the fetch step (a newcomer's build would fail): {e}"
+        )
     })
 }
