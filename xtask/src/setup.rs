@@ -1,5 +1,5 @@
 //! Installs what the builds and tests need, skipping what is already there, so a warm
-//! machine stays fast. Versions follow ../shared/TOOLCHAIN.md: only package registries
+//! machine stays fast. Versions follow docs/toolchain.md: only package registries
 //! are reachable here, so nothing may download binaries from elsewhere.
 
 use crate::run;

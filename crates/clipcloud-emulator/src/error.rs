@@ -1,4 +1,4 @@
-//! Every error the emulator answers: SPEC.md's status table, always the JSON body
+//! Every error the emulator answers: docs/api.md's status table, always the JSON body
 //! `{"success":false,"message":"..."}`.
 
 use axum::http::{header, HeaderValue, StatusCode};

@@ -1,4 +1,4 @@
-//! A local ClipCloud API: the \[decided\] forms of `SPEC.md`, served over real HTTP, for
+//! A local ClipCloud API: the forms `docs/api.md` decides, served over real HTTP, for
 //! tests, demos and benchmarks. It serializes the core crate's `clipcloud::model::wire`
 //! types, so client and emulator cannot drift apart.
 //!

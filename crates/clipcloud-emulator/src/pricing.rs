@@ -1,4 +1,4 @@
-//! The emulator's styles (size and description) and its price list, as SPEC.md decides them.
+//! The emulator's styles (size and description) and its price list, as docs/api.md decides them.
 
 use crate::money::Money;
 use clipcloud::model::{Style, KNOWN_STYLES};

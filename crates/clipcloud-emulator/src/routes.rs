@@ -1,4 +1,4 @@
-//! The API's endpoints, SPEC.md's decided forms, plus the images and `POST /emulator/keys`.
+//! The API's endpoints in the forms docs/api.md decides, plus the images and `POST /emulator/keys`.
 //!
 //! Order of checks on a create: key (401) → content type (415) → body (400) → balance (402).
 

@@ -92,7 +92,7 @@ pub fn check_validate(data: &[u8]) {
     }
 }
 
-/// The documented rules (SPEC.md), restated on their own: the fields of `request` that break one.
+/// The rules of docs/api.md, restated on their own: the fields of `request` that break one.
 fn broken_fields(
     request: &clipcloud::CreateRequest,
     styles: Option<&[clipcloud::Style]>,

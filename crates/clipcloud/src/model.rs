@@ -2,7 +2,7 @@
 //! and the JSON bodies exactly as they travel on the wire (`wire`).
 //!
 //! The emulator serializes the same `wire` types, so client and emulator cannot drift
-//! apart; the emulator's own tests pin them to SPEC.md with literal JSON.
+//! apart; the emulator's own tests pin them to docs/api.md with literal JSON.
 
 use serde::{Deserialize, Serialize};
 
@@ -235,7 +235,7 @@ pub struct Style {
 }
 
 /// JSON bodies as the service sends them. Readers are lenient (every field optional
-/// where SPEC.md allows variation); the emulator writes them in the SPEC's exact form.
+/// where docs/api.md allows variation); the emulator writes them in its exact form.
 pub mod wire {
     use serde::{Deserialize, Serialize};
 
