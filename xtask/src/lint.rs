@@ -1,7 +1,7 @@
-//! The code's shape, checked before any test runs: formatting, no import circle between a
-//! crate's modules, clippy with warnings as errors (natively, and for wasm32 where the app,
-//! the binding and the allocator only compile), and the docs with warnings as errors
-//! (broken links, stray HTML).
+//! The code's shape, checked before any test runs: formatting, no file naming a path outside
+//! the repository, no import circle between a crate's modules, clippy with warnings as errors
+//! (natively, and for wasm32 where the app, the binding and the allocator only compile), and
+//! the docs with warnings as errors (broken links, stray HTML).
 
 use crate::run;
 use std::process::Command;
@@ -16,6 +16,9 @@ pub fn all() -> Result<(), String> {
 
     println!("\n== lint: cargo fmt --check ==");
     run(cargo().args(["fmt", "--all", "--check"]))?;
+
+    println!("\n== lint: no path outside the repository ==");
+    crate::outside_paths::check()?;
 
     println!("\n== lint: import circles ==");
     crate::circles::check()?;

@@ -26,6 +26,7 @@ mod fuzz;
 mod gateway;
 mod glue;
 mod lint;
+mod outside_paths;
 mod package;
 mod release_wasm;
 mod setup;
