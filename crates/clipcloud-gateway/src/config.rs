@@ -2,8 +2,8 @@
 //! a `--config` file of `name = value` lines (a flag's name without `--`); else the safe
 //! defaults below. Secrets come only from files. See [`USAGE`].
 
+use crate::forward::upstream::Origin;
 use crate::secret::Secret;
-use crate::upstream::Origin;
 use clipcloud::gateway::KeyNeed;
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -7,31 +7,19 @@
 //! the routes [`clipcloud::Route`] names go upstream, every request is bounded in size and
 //! time, and no secret appears in a response or a log line.
 
-pub mod api;
-pub mod budget;
 pub mod clock;
 pub mod config;
-pub mod cors;
-pub mod headers;
-pub mod hold;
-pub mod images;
-pub mod info;
-pub mod ledger;
-pub mod limits;
-pub mod log;
+pub mod edge;
+pub mod forward;
 pub mod operator;
-pub mod redis;
 pub mod refusal;
-pub mod relay;
 pub mod secret;
-pub mod server;
-pub mod state;
-pub mod statics;
-pub mod upstream;
-pub mod visitor;
+pub mod store;
 
 pub use config::{Config, Mode, USAGE};
-pub use state::Gateway;
+pub use edge::state::Gateway;
+
+use edge::server;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,7 +1,8 @@
 //! `clipcloud-gateway`: see `--help` and docs/gateway.md.
 
 use clipcloud_gateway::config::{self, Command};
-use clipcloud_gateway::{server, USAGE};
+use clipcloud_gateway::edge::server;
+use clipcloud_gateway::USAGE;
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -4,8 +4,10 @@
 
 mod common;
 
-use clipcloud_gateway::budget::{Accounts, AccountsConfig, Cents, PendingCreate, Refusal, TokenGrant};
-use clipcloud_gateway::redis::{Client, Value};
+use clipcloud_gateway::operator::accounts::{
+    Accounts, AccountsConfig, Cents, PendingCreate, Refusal, TokenGrant,
+};
+use clipcloud_gateway::store::redis::{Client, Value};
 use common::RedisServer;
 use std::sync::Arc;
 

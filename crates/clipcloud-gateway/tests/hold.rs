@@ -231,7 +231,7 @@ fn what_the_schedule_learned_survives_a_restart() {
     let reopened = runtime
         .block_on(clipcloud_gateway::Gateway::open(operator(&emulator.base_url(), &ledger)))
         .expect("reopened");
-    let learned = reopened.holds.learned_text();
+    let learned = reopened.forwarder.holds.learned_text();
     assert!(learned.starts_with("standard *\t"), "{learned:?}");
     let seen = learned.trim_end().split_once('\t').map_or(0, |(_, seen)| seen.split(' ').count());
     assert_eq!(seen, 3, "three creations: {learned:?}");

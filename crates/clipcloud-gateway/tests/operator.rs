@@ -5,9 +5,9 @@
 mod common;
 
 use clipcloud_gateway::config::{self, Command, Config};
-use clipcloud_gateway::redis::Value;
+use clipcloud_gateway::operator::visitor::Token;
 use clipcloud_gateway::secret::Secret;
-use clipcloud_gateway::visitor::Token;
+use clipcloud_gateway::store::redis::Value;
 use clipcloud_gateway::Running;
 use common::*;
 use std::net::SocketAddr;
@@ -387,7 +387,7 @@ fn two_replicas_on_one_redis_share_one_rate_limit() {
     }
     assert_eq!(statuses, [200, 200, 429, 429], "2 a minute across both replicas, not 2 each");
     // The buckets live in Redis, under names that do not show the address.
-    let client = clipcloud_gateway::redis::Client::new(&url).unwrap();
+    let client = clipcloud_gateway::store::redis::Client::new(&url).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let Value::Array(keys) = runtime.block_on(client.command(&[b"KEYS", b"ccgw:rate:*"])).unwrap() else {
         panic!("KEYS gives an array")

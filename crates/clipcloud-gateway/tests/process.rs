@@ -4,8 +4,8 @@
 
 mod common;
 
+use clipcloud_gateway::operator::visitor::Token;
 use clipcloud_gateway::secret::Secret;
-use clipcloud_gateway::visitor::Token;
 use common::*;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

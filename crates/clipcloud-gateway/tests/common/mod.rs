@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use clipcloud_gateway::config::{Config, Limits};
-use clipcloud_gateway::upstream::Origin;
+use clipcloud_gateway::forward::upstream::Origin;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};

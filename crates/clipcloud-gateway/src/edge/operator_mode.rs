@@ -4,14 +4,15 @@
 //! estimate and recorded; a check is answered only to the visitor who created it, and its
 //! real cost settles the estimate.
 
-use crate::budget::{PendingCreate, TokenGrant};
 use crate::config::Access;
-use crate::limits::Verdict;
-use crate::log::LogNote;
+use crate::edge::access_log::LogNote;
+use crate::edge::state::Gateway;
+use crate::forward::call::{ApiRequest, Call};
+use crate::operator::accounts::{PendingCreate, TokenGrant};
+use crate::operator::rate_limit::Verdict;
+use crate::operator::visitor::{client_ip, cookie_visitor, new_cookie, Token};
+use crate::operator::OperatorState;
 use crate::refusal::Refusal;
-use crate::relay::{forward, ApiRequest, Call};
-use crate::state::{Gateway, OperatorState};
-use crate::visitor::{client_ip, cookie_visitor, new_cookie, Token};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clipcloud::model::wire::{Amount, BalanceBody};
@@ -49,7 +50,7 @@ pub async fn handle(
         ApiRequest::Check(id) => check(gateway, operator, &call, &visitor, id, key).await,
         ApiRequest::Balance => allowance(operator, &visitor).await,
         ApiRequest::Styles => {
-            forward(gateway, &call.request.upstream(key), &[key], None).await.map(|(r, _)| r)
+            gateway.forwarder.forward(&call.request.upstream(key), &[key], None).await.map(|(r, _)| r)
         }
     }
     .unwrap_or_else(IntoResponse::into_response);
@@ -60,8 +61,8 @@ pub async fn handle(
 }
 
 /// The shared rate limits could not be read (Redis): one error line, as for the caps.
-fn log_unavailable(error: &crate::redis::Error) {
-    crate::budget::log("rate-limits-unavailable", &error.to_string());
+fn log_unavailable(error: &crate::store::redis::Error) {
+    crate::operator::accounts::log("rate-limits-unavailable", &error.to_string());
 }
 
 async fn identify(
@@ -129,9 +130,9 @@ async fn create(
     key: &str,
 ) -> Result<Response, Refusal> {
     // Shared buckets out of reach: nothing is created, as when the spend caps cannot be read.
-    let unavailable = |error: crate::redis::Error| {
+    let unavailable = |error: crate::store::redis::Error| {
         log_unavailable(&error);
-        let refusal = crate::budget::Refusal::Unavailable;
+        let refusal = crate::operator::accounts::Refusal::Unavailable;
         Refusal::new(StatusCode::SERVICE_UNAVAILABLE, refusal.message()).retry_after(10)
     };
     let mut verdict = operator.visitors.take(&visitor.id).await.map_err(unavailable)?;
@@ -157,7 +158,7 @@ async fn create(
         now_unix: crate::clock::unix_now(),
     };
     let reservation = operator.accounts.reserve(pending).await.map_err(|refusal| {
-        let status = if matches!(refusal, crate::budget::Refusal::Unavailable) {
+        let status = if matches!(refusal, crate::operator::accounts::Refusal::Unavailable) {
             StatusCode::SERVICE_UNAVAILABLE
         } else {
             StatusCode::PAYMENT_REQUIRED
@@ -172,7 +173,7 @@ async fn create(
     let upstream = ApiRequest::Create(request.clone()).upstream(key);
     // The creation's start as its held checks time it: when the create leaves for the service.
     let sent = Instant::now();
-    let (response, answer) = match forward(gateway, &upstream, &[key], None).await {
+    let (response, answer) = match gateway.forwarder.forward(&upstream, &[key], None).await {
         Ok(sent) => sent,
         Err(refusal) => {
             // 503: not sent; anything else may have reached the service.
@@ -184,7 +185,7 @@ async fn create(
             return Err(refusal);
         }
     };
-    gateway.holds.created(request, &answer, sent);
+    gateway.forwarder.holds.created(request, &answer, sent);
     match create_outcome(&answer) {
         CreateOutcome::Accepted(id) => operator.accounts.accepted(reservation, &id).await,
         CreateOutcome::Refused => operator.accounts.refused(reservation).await,
@@ -229,7 +230,7 @@ async fn check(
             "no creation {id} was made through this gateway by you (a visitor can check only its own)"
         )));
     }
-    let (response, answer) = crate::relay::check(gateway, call, id, key).await?;
+    let (response, answer) = gateway.forwarder.check(call, id, key).await?;
     if let Ok(clipcloud::Status::Done(done)) = clipcloud::codec::decode_check(&answer, id) {
         let cost = (done.cost * 100.0).round();
         if cost.is_finite() && cost >= 0.0 {

@@ -36,7 +36,7 @@
 //!     .layer(from_fn_with_state(security, headers::layer));
 //! ```
 
-use crate::headers::{self, PageCsp};
+use crate::edge::headers::{self, PageCsp};
 use crate::refusal::Refusal;
 use axum::body::{Body, Bytes};
 use axum::http::header::{self, HeaderMap, HeaderValue};

@@ -6,8 +6,8 @@
 //! visitor the limit once, not once each; there a bucket expires a minute after its last
 //! use (it is full again by then), so Redis holds only the visitors of the last minute.
 
-use crate::redis::{self, Script, KEY_PREFIX};
 use crate::secret::short_hash;
+use crate::store::redis::{self, Script, KEY_PREFIX};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -16,8 +16,8 @@
 //! a check is answered at once, as without `Prefer`), the creations remembered for their
 //! kind and start ([`RECENT`]), and the learned schedule (the core's own bounds).
 
-use crate::ledger::Ledger;
-use crate::upstream::{Answer, Failure, Upstream};
+use crate::forward::upstream::{Answer, Failure, Upstream};
+use crate::store::ledger::Ledger;
 use axum::http::Method;
 use clipcloud::codec::{Endpoint, HttpResponse};
 use clipcloud::poll::{Learned, PollSchedule};
@@ -89,8 +89,9 @@ impl Drop for Place<'_> {
 }
 
 impl Holds {
-    /// With what `store` (the ledger) kept from an earlier run, if there is one.
-    pub async fn open(limits: &crate::config::Limits, store: Option<Ledger>) -> Self {
+    /// At most `max_held` checks held and `max_pollers` pollers at once, with what `store`
+    /// (the ledger) kept from an earlier run, if there is one.
+    pub async fn open(max_held: usize, max_pollers: usize, store: Option<Ledger>) -> Self {
         let mut learned = Learned::default();
         if let Some(ledger) = &store {
             match ledger.learned().await {
@@ -109,7 +110,7 @@ impl Holds {
             upstream_total: AtomicUsize::new(0),
             store,
         };
-        Self { shared: Arc::new(shared), max_held: limits.max_held, max_pollers: limits.max_pollers }
+        Self { shared: Arc::new(shared), max_held, max_pollers }
     }
 
     /// A create this gateway relayed: once accepted, its kind and start are remembered, so

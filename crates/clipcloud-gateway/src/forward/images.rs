@@ -1,24 +1,21 @@
-//! `GET /images/{name}`: a creation's image, relayed from the upstream's image route, so a
-//! page can download or keep it whatever CORS the service sends for images. Only plain
+//! A creation's images: fetched from the upstream's image route for `GET /images/{name}`, so
+//! a page can download or keep them whatever CORS the service sends for images. Only plain
 //! image names, only `image/*` answers, at most `--max-image-bytes`, streamed (never held
-//! whole in memory) and cut off at `--request-timeout`.
+//! whole in memory) and cut off at `--request-timeout`; and a finished check's links to
+//! them, moved to this gateway ([`rewrite_links`]).
 
-use crate::cors;
+use crate::forward::upstream::{Origin, Upstream};
 use crate::refusal::Refusal;
-use crate::state::Gateway;
-use crate::upstream::Origin;
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use clipcloud::gateway::IMAGES_PATH;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// `<letters, digits, - or _>.<webp|png|jpg|jpeg>`, at most 160 bytes.
 pub fn is_image_name(name: &str) -> bool {
@@ -46,35 +43,22 @@ pub fn rewrite_links(body: &str, images: &Origin, own: &str) -> Option<String> {
     moved.then(|| value.to_string())
 }
 
-pub async fn relay(
-    State(gateway): State<Arc<Gateway>>,
-    name: Result<Path<String>, PathRejection>,
-    request: Request,
-) -> Response {
-    // A name that is not UTF-8 once decoded names no image (not axum's plain-text 400).
-    let name = name.map(|Path(name)| name).unwrap_or_default();
-    let origin = match cors::check(request.headers(), &gateway.config.allowed_origins, gateway.config.https) {
-        Ok(origin) => origin,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let mut response = match fetch(&gateway, &name, request.method()).await {
-        Ok(response) => response,
-        Err(refusal) => refusal.into_response(),
-    };
-    cors::allow(&mut response, origin);
-    response
-}
-
-async fn fetch(gateway: &Gateway, name: &str, method: &Method) -> Result<Response, Refusal> {
+/// `GET {IMAGES_PATH}{name}` from `images`: only plain image names, only `image/*` answers,
+/// at most `max_bytes`, streamed and cut off after `timeout`.
+pub async fn fetch(
+    images: &Upstream,
+    name: &str,
+    method: &Method,
+    max_bytes: u64,
+    timeout: Duration,
+) -> Result<Response, Refusal> {
     if method != Method::GET {
         return Err(Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "images are read with GET"));
     }
     if !is_image_name(name) {
         return Err(Refusal::not_found("no such image"));
     }
-    let limits = &gateway.config.limits;
-    let answer = gateway
-        .images
+    let answer = images
         .send(Method::GET, &[IMAGES_PATH, name].concat(), None)
         .await
         .map_err(|failure| Refusal::new(StatusCode::BAD_GATEWAY, failure.message()))?;
@@ -93,11 +77,11 @@ async fn fetch(gateway: &Gateway, name: &str, method: &Method) -> Result<Respons
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if length.is_some_and(|n| n > limits.max_image_bytes) {
+    if length.is_some_and(|n| n > max_bytes) {
         return Err(Refusal::new(StatusCode::BAD_GATEWAY, "the image is larger than this gateway relays"));
     }
-    let limited = Limited::new(body, usize::try_from(limits.max_image_bytes).unwrap_or(usize::MAX));
-    let bounded = Deadline { inner: limited, sleep: Box::pin(tokio::time::sleep(limits.request_timeout)) };
+    let limited = Limited::new(body, usize::try_from(max_bytes).unwrap_or(usize::MAX));
+    let bounded = Deadline { inner: limited, sleep: Box::pin(tokio::time::sleep(timeout)) };
     let mut response = Response::new(Body::new(bounded.map_err(axum::Error::new)));
     let headers = response.headers_mut();
     if let Some(content_type) = content_type {

@@ -4,12 +4,12 @@
 //! size — and a graceful shutdown that lets requests in flight finish.
 
 use crate::config::{Access, Limits};
-use crate::headers::{PageCsp, SecurityHeaders};
-use crate::log::AccessLog;
+use crate::edge::access_log::AccessLog;
+use crate::edge::headers::{PageCsp, SecurityHeaders};
+use crate::edge::state::Gateway;
+use crate::edge::statics::CONNECT_PRELOAD;
+use crate::edge::{access_log, api, headers, images, info};
 use crate::refusal::Refusal;
-use crate::state::Gateway;
-use crate::statics::CONNECT_PRELOAD;
-use crate::{api, images, info};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -50,8 +50,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .fallback(fallback)
         .with_state(gateway)
         .layer(from_fn(move |request: Request, next: Next| time_limit(timeout, request, next)))
-        .layer(from_fn_with_state(security, crate::headers::layer))
-        .layer(from_fn_with_state(log, crate::log::layer))
+        .layer(from_fn_with_state(security, headers::layer))
+        .layer(from_fn_with_state(log, access_log::layer))
 }
 
 /// The app's files, when there are any; its pages with [`CONNECT_PRELOAD`] when the app's

@@ -1,12 +1,12 @@
 //! `/api/...`: the four calls [`Route`] names go upstream, nothing else. A request is read
-//! whole and bounded and checked (origin, then the mode's rules); [`crate::relay`] sends it
-//! upstream with the right key and makes the caller's answer.
+//! whole and bounded and checked (origin, then the mode's rules); [`crate::forward`] sends
+//! it upstream with the right key and makes the caller's answer.
 
-use crate::cors;
-use crate::log::LogNote;
+use crate::edge::access_log::LogNote;
+use crate::edge::cors;
+use crate::edge::state::Gateway;
+use crate::forward::call::{ApiRequest, Call};
 use crate::refusal::Refusal;
-use crate::relay::{self, forward, image_links, ApiRequest, Call};
-use crate::state::Gateway;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
@@ -38,7 +38,10 @@ pub async fn handle(
                 Err(refusal) => refusal.into_response(),
                 Ok(call) => match &gateway.operator {
                     None => relay(&gateway, call).await,
-                    Some(_) => crate::operator::handle(&gateway, call, peer, &parts.headers, &mut note).await,
+                    Some(_) => {
+                        crate::edge::operator_mode::handle(&gateway, call, peer, &parts.headers, &mut note)
+                            .await
+                    }
                 },
             }
         }
@@ -222,18 +225,7 @@ async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
         )
         .into_response();
     };
-    let sent = match &call.request {
-        ApiRequest::Check(id) => relay::check(gateway, &call, id, key).await,
-        ApiRequest::Create(request) => {
-            let started = std::time::Instant::now();
-            let sent = forward(gateway, &call.request.upstream(key), &[key], None).await;
-            if let Ok((_, answer)) = &sent {
-                gateway.holds.created(request, answer, started);
-            }
-            sent
-        }
-        _ => forward(gateway, &call.request.upstream(key), &[key], image_links(&call)).await,
-    };
+    let sent = gateway.forwarder.call(&call, key).await;
     match sent {
         Ok((response, _)) => response,
         Err(refusal) => refusal.into_response(),

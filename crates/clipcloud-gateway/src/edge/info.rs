@@ -2,9 +2,9 @@
 //! clients (what to send as the key), `/gateway/usage` for the operator (admin token),
 //! `/openapi.json` for tools.
 
-use crate::cors;
+use crate::edge::cors;
+use crate::edge::state::Gateway;
 use crate::refusal::Refusal;
-use crate::state::Gateway;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 /// `ok`, and how busy the held checks are (counts only: nothing about who or what).
 pub async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
-    let holds = gateway.holds.load();
+    let holds = gateway.forwarder.holds.load();
     ([(header::CACHE_CONTROL, "no-store")], Json(json!({ "status": "ok", "holds": holds }))).into_response()
 }
 

@@ -26,7 +26,7 @@ pub const STRICT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// A page's own policy, as a header value, attached by the static files
-/// ([`crate::statics::Site`]) to each HTML answer as a response extension: read from the
+/// ([`crate::edge::statics::Site`]) to each HTML answer as a response extension: read from the
 /// file being served, so a new build in place is served with its own policy. `None`: the
 /// page has no policy of its own, and gets [`STRICT_CSP`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -20,16 +20,16 @@
 //! Storage trouble fails closed: `reserve` answers [`Refusal::Unavailable`] and nothing is
 //! forwarded; later steps log to stderr and keep the estimate spent (never less).
 
-use crate::ledger::{
+use crate::secret::hex;
+use crate::store::ledger::{
     self, day_label, day_of, month_label, month_of_day, Caps, Entry, Ledger, Outcome, Over, DAY,
 };
-use crate::redis::{self, Script, Value};
-use crate::secret::hex;
+use crate::store::redis::{self, Script, Value};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use crate::ledger::Cents;
+pub use crate::store::ledger::Cents;
 
 #[derive(Clone)]
 pub struct AccountsConfig {
@@ -163,7 +163,7 @@ pub struct Reservation {
 mod keys {
     use super::*;
 
-    pub use crate::redis::KEY_PREFIX as PREFIX;
+    pub use crate::store::redis::KEY_PREFIX as PREFIX;
     pub const DAY_TTL: u64 = 2 * DAY;
     pub const MONTH_TTL: u64 = 32 * DAY;
     pub const OWNER_TTL: u64 = 7 * DAY;

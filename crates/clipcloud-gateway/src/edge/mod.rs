@@ -1,0 +1,17 @@
+//! The HTTP edge: what faces the browser. The routes and the connection loop with its
+//! bounds ([`server`]), the state every handler shares ([`state`]), the `/api/...` handler
+//! that reads a call and hands it to the mode's rules ([`api`]), the images route
+//! ([`images`]), the gateway's own endpoints ([`info`]), the app's files ([`statics`]), and
+//! what every answer passes through: the origin rules ([`cors`]), the security headers
+//! ([`headers`]) and the access log ([`access_log`]).
+
+pub mod access_log;
+pub mod api;
+pub mod cors;
+pub mod headers;
+pub mod images;
+pub mod info;
+pub mod operator_mode;
+pub mod server;
+pub mod state;
+pub mod statics;

@@ -1,0 +1,54 @@
+//! What every handler shares: the settings, the forward layer (the upstream clients and the
+//! held checks), the app's files, and in operator-key mode the limits and the accounts.
+
+use crate::config::{Config, Mode};
+use crate::edge::statics::Site;
+use crate::forward::hold::Holds;
+use crate::forward::upstream::Upstream;
+use crate::forward::Forwarder;
+use crate::operator::accounts::{Accounts, AccountsConfig};
+use crate::operator::OperatorState;
+
+pub struct Gateway {
+    pub config: Config,
+    pub forwarder: Forwarder,
+    /// The app's files (`--static-dir`).
+    pub site: Option<Site>,
+    pub operator: Option<OperatorState>,
+}
+
+impl Gateway {
+    /// Opens the ledger (and Redis) in operator-key mode; fails with a message for the
+    /// operator if they cannot be opened.
+    pub async fn open(config: Config) -> Result<Self, String> {
+        let limits = &config.limits;
+        let upstream = Upstream::new(config.upstream.clone(), limits.upstream_timeout);
+        let images = Upstream::new(config.images_upstream.clone(), limits.upstream_timeout);
+        let site = config.static_dir.as_deref().map(Site::open).transpose()?;
+        let operator = match &config.mode {
+            Mode::Relay => None,
+            Mode::Operator(settings) => {
+                let accounts = Accounts::open(AccountsConfig {
+                    ledger: settings.ledger.clone(),
+                    redis: settings.redis.as_ref().map(|url| url.expose_str().to_owned()),
+                    visitor_daily_spend: settings.visitor_daily_spend,
+                    daily_cap: settings.daily_cap,
+                    monthly_cap: settings.monthly_cap,
+                })
+                .await?;
+                Some(OperatorState::new((**settings).clone(), accounts))
+            }
+        };
+        // What the held checks learned is kept with the ledger, when there is one.
+        let store = operator.as_ref().map(|o| o.accounts.ledger().clone());
+        let holds = Holds::open(limits.max_held, limits.max_pollers, store).await;
+        let forwarder = Forwarder {
+            upstream,
+            images,
+            holds,
+            max_image_bytes: limits.max_image_bytes,
+            image_timeout: limits.request_timeout,
+        };
+        Ok(Self { config, forwarder, site, operator })
+    }
+}
