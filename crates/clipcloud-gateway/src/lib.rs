@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod config;
 pub mod edge;
+pub mod error_log;
 pub mod forward;
 pub mod operator;
 pub mod refusal;

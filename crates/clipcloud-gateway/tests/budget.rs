@@ -5,7 +5,7 @@
 mod common;
 
 use clipcloud_gateway::operator::accounts::{
-    Accounts, AccountsConfig, Cents, PendingCreate, Refusal, TokenGrant,
+    Accounts, AccountsConfig, Cents, PendingCreate, SpendRefusal, TokenGrant,
 };
 use clipcloud_gateway::store::redis::{Client, Value};
 use common::RedisServer;
@@ -60,7 +60,7 @@ async fn two_replicas_share_one_cap() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => admitted += 1,
-            Err(r) => assert_eq!(r, Refusal::GlobalDaily { limit: 1000 }),
+            Err(r) => assert_eq!(r, SpendRefusal::GlobalDaily { limit: 1000 }),
         }
     }
     assert_eq!(admitted, 9);
@@ -82,7 +82,7 @@ async fn refunds_settles_and_owners_cross_replicas() {
     let r2 = b.reserve(create("c:alice", 110, NOW)).await.unwrap();
     assert_eq!(
         a.reserve(create("c:alice", 110, NOW)).await.unwrap_err(),
-        Refusal::VisitorDaily { limit: 250 }
+        SpendRefusal::VisitorDaily { limit: 250 }
     );
     // A refusal by the service gives the estimate back, everywhere.
     b.refused(r2).await;
@@ -104,7 +104,7 @@ async fn refunds_settles_and_owners_cross_replicas() {
     let r4 = a.reserve(create("c:alice", 80, NOW)).await.unwrap();
     assert_eq!(
         a.reserve(create("c:alice", 10, NOW)).await.unwrap_err(),
-        Refusal::VisitorDaily { limit: 250 }
+        SpendRefusal::VisitorDaily { limit: 250 }
     );
     a.unknown(r4).await;
 
@@ -121,7 +121,7 @@ async fn every_key_expires_and_refusals_write_none() {
     let grant = TokenGrant { id: "tok".into(), budget: 500, expires_unix: NOW + 3600 };
     let r =
         accounts.reserve(PendingCreate { token: Some(grant), ..create("t:u", 990, NOW) }).await.unwrap_err();
-    assert_eq!(r, Refusal::TokenBudget { limit: 500 });
+    assert_eq!(r, SpendRefusal::TokenBudget { limit: 500 });
     let r = accounts.reserve(create("c:a", 990, NOW)).await.unwrap();
     accounts.accepted(r, "id-a").await;
     let before = keys(&client).await;
@@ -134,7 +134,7 @@ async fn every_key_expires_and_refusals_write_none() {
     // A thousand strangers over the cap leave Redis as it was.
     for i in 0..1000 {
         let r = accounts.reserve(create(&format!("ip:192.0.2.{i}"), 110, NOW)).await.unwrap_err();
-        assert_eq!(r, Refusal::GlobalDaily { limit: 1000 });
+        assert_eq!(r, SpendRefusal::GlobalDaily { limit: 1000 });
     }
     let mut after = keys(&client).await;
     let mut before = before;
@@ -153,7 +153,7 @@ async fn days_and_months_roll_over_in_utc() {
     accounts.reserve(create("c:a", 300, last_second)).await.unwrap();
     assert_eq!(
         accounts.reserve(create("c:b", 1, last_second)).await.unwrap_err(),
-        Refusal::GlobalDaily { limit: 300 }
+        SpendRefusal::GlobalDaily { limit: 300 }
     );
     let next = last_second + 1;
     accounts.reserve(create("c:a", 300, next)).await.unwrap();
@@ -161,7 +161,7 @@ async fn days_and_months_roll_over_in_utc() {
     accounts.reserve(create("c:a", 200, next + DAY)).await.unwrap();
     assert_eq!(
         accounts.reserve(create("c:b", 1, next + DAY)).await.unwrap_err(),
-        Refusal::GlobalMonthly { limit: 500 }
+        SpendRefusal::GlobalMonthly { limit: 500 }
     );
     let jan_1 = next + 31 * DAY;
     accounts.reserve(create("c:b", 300, jan_1)).await.unwrap();
@@ -176,7 +176,7 @@ async fn redis_down_fails_closed_and_a_restart_reconnects() {
     accounts.accepted(r, "id-a").await;
 
     let port = redis.stop();
-    assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), Refusal::Unavailable);
+    assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), SpendRefusal::Unavailable);
     // The owner is still known from this replica's own ledger.
     assert_eq!(accounts.owner("id-a").await.as_deref(), Some("c:a"));
 

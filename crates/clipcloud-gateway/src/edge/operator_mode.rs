@@ -132,7 +132,7 @@ async fn create(
     // Shared buckets out of reach: nothing is created, as when the spend caps cannot be read.
     let unavailable = |error: crate::store::redis::Error| {
         log_unavailable(&error);
-        let refusal = crate::operator::accounts::Refusal::Unavailable;
+        let refusal = crate::operator::accounts::SpendRefusal::Unavailable;
         Refusal::new(StatusCode::SERVICE_UNAVAILABLE, refusal.message()).retry_after(10)
     };
     let mut verdict = operator.visitors.take(&visitor.id).await.map_err(unavailable)?;
@@ -158,7 +158,7 @@ async fn create(
         now_unix: crate::clock::unix_now(),
     };
     let reservation = operator.accounts.reserve(pending).await.map_err(|refusal| {
-        let status = if matches!(refusal, crate::operator::accounts::Refusal::Unavailable) {
+        let status = if matches!(refusal, crate::operator::accounts::SpendRefusal::Unavailable) {
             StatusCode::SERVICE_UNAVAILABLE
         } else {
             StatusCode::PAYMENT_REQUIRED

@@ -16,6 +16,7 @@
 //! a check is answered at once, as without `Prefer`), the creations remembered for their
 //! kind and start ([`RECENT`]), and the learned schedule (the core's own bounds).
 
+use crate::error_log;
 use crate::forward::upstream::{Answer, Failure, Upstream};
 use crate::store::ledger::Ledger;
 use axum::http::Method;
@@ -357,10 +358,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One JSON line on stderr; ledger errors name no secret.
+/// One error line on stderr ([`error_log`]); ledger errors name no secret.
 fn log(event: &str, detail: &str) {
-    eprintln!(
-        "{}",
-        serde_json::json!({ "level": "error", "component": "held-checks", "event": event, "detail": detail })
-    );
+    error_log::write("held-checks", event, detail);
 }

@@ -1,34 +1,29 @@
-//! Spend accounting for operator-key mode: [`Accounts`], which the relay calls around
-//! every create — [`Accounts::reserve`] before forwarding it, then exactly one of
+//! Spend accounting for operator-key mode: [`Accounts`], which the operator's policy calls
+//! around every create — [`Accounts::reserve`] before forwarding it, then exactly one of
 //! [`Accounts::accepted`], [`Accounts::refused`] or [`Accounts::unknown`], and
 //! [`Accounts::settle`] when a check reports the real cost.
 //!
 //! A reservation adds the create's estimate (price × count) to every counter it must fit:
 //! the visitor's UTC day, all visitors' UTC day and UTC calendar month, and a signed
 //! visitor token's own budget. It is all-or-nothing and atomic, so no number of concurrent
-//! requests can push a counter over its cap. Two backends:
+//! requests can push a counter over its cap. The counters are the ledger's rows (one
+//! gateway) or Redis (`--redis`, several replicas, one budget): see
+//! [`crate::operator::counters`].
 //!
-//! - **SQLite only** (one gateway): the [`Ledger`] is the counter; sums are indexed queries
-//!   inside the transaction that inserts the row.
-//! - **Redis** (`--redis`, several replicas, one budget): the counters live in Redis and one
-//!   Lua script checks and adds them; each replica still writes its own ledger rows. Keys
-//!   expire (days after ~2 days, months after ~32, creation owners after 7), and only
-//!   admitted creates write any, so Redis memory is bounded by the caps, not by traffic.
-//!   Every script is safe to run twice (a reservation carries a random id), so the client
-//!   may resend one after a broken connection.
-//!
-//! Storage trouble fails closed: `reserve` answers [`Refusal::Unavailable`] and nothing is
-//! forwarded; later steps log to stderr and keep the estimate spent (never less).
+//! Storage trouble fails closed: `reserve` answers [`SpendRefusal::Unavailable`] and nothing
+//! is forwarded; later steps log to stderr and keep the estimate spent (never less).
 
-use crate::secret::hex;
-use crate::store::ledger::{
-    self, day_label, day_of, month_label, month_of_day, Caps, Entry, Ledger, Outcome, Over, DAY,
-};
-use crate::store::redis::{self, Script, Value};
+use crate::error_log;
+use crate::operator::counters::ledger::LedgerCounters;
+use crate::operator::counters::redis::RedisCounters;
+use crate::operator::counters::{Counters, NotReserved};
+use crate::store::ledger::{self, Caps, Entry, Ledger, Outcome, Over};
+use crate::store::redis;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use crate::operator::counters::Reservation;
 pub use crate::store::ledger::Cents;
 
 #[derive(Clone)]
@@ -86,7 +81,7 @@ pub struct TokenGrant {
 
 /// Why a create is not forwarded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub enum SpendRefusal {
     VisitorDaily {
         limit: Cents,
     },
@@ -103,11 +98,11 @@ pub enum Refusal {
     Unavailable,
 }
 
-impl Refusal {
+impl SpendRefusal {
     /// 402 for a budget, 503 when storage is down.
     pub fn status(&self) -> u16 {
         match self {
-            Refusal::Unavailable => 503,
+            SpendRefusal::Unavailable => 503,
             _ => 402,
         }
     }
@@ -115,22 +110,22 @@ impl Refusal {
     /// For the visitor: what happened and when it changes. No internals.
     pub fn message(&self) -> String {
         match self {
-            Refusal::VisitorDaily { limit } => format!(
+            SpendRefusal::VisitorDaily { limit } => format!(
                 "This would go over your daily allowance of {} credits on this site. It renews at 00:00 UTC.",
                 show(*limit)
             ),
-            Refusal::GlobalDaily { limit } => format!(
+            SpendRefusal::GlobalDaily { limit } => format!(
                 "This site has reached its spending limit for today ({} credits). Please try again after 00:00 UTC.",
                 show(*limit)
             ),
-            Refusal::GlobalMonthly { limit } => format!(
+            SpendRefusal::GlobalMonthly { limit } => format!(
                 "This site has reached its spending limit for this month ({} credits). Please try again next month.",
                 show(*limit)
             ),
-            Refusal::TokenBudget { limit } => {
+            SpendRefusal::TokenBudget { limit } => {
                 format!("This would go over your allowance of {} credits.", show(*limit))
             }
-            Refusal::Unavailable => {
+            SpendRefusal::Unavailable => {
                 "The site cannot check its spending limits right now, so nothing was created. Please try again in a minute."
                     .to_owned()
             }
@@ -145,121 +140,12 @@ fn show(cents: Cents) -> String {
     format!("{sign}{}.{:02}", c / 100, c % 100)
 }
 
-/// A reserved estimate, to be resolved by `accepted`, `refused` or `unknown`. Dropped
-/// without one, the estimate simply stays spent.
-#[derive(Debug)]
-pub struct Reservation {
-    row: i64,
-    /// Names this reservation in Redis, so resending a script changes nothing.
-    nonce: String,
-    visitor: String,
-    estimate: Cents,
-    day: i64,
-    token: Option<String>,
-}
-
-/// Redis key names. Visitors, tokens and creation ids are hashed: keys have a fixed size
-/// whatever a caller sends.
-mod keys {
-    use super::*;
-
-    pub use crate::store::redis::KEY_PREFIX as PREFIX;
-    pub const DAY_TTL: u64 = 2 * DAY;
-    pub const MONTH_TTL: u64 = 32 * DAY;
-    pub const OWNER_TTL: u64 = 7 * DAY;
-    pub const MARKER_TTL: u64 = 2 * DAY;
-
-    pub use crate::secret::short_hash;
-    pub fn day(day: i64) -> String {
-        format!("{PREFIX}d:{}", day_label(day))
-    }
-    pub fn month(day: i64) -> String {
-        format!("{PREFIX}m:{}", month_label(month_of_day(day)))
-    }
-    pub fn visitor(day: i64, visitor: &str) -> String {
-        format!("{PREFIX}v:{}:{}", day_label(day), short_hash(visitor))
-    }
-    pub fn token(id: &str) -> String {
-        format!("{PREFIX}t:{}", short_hash(id))
-    }
-    pub fn marker(nonce: &str) -> String {
-        format!("{PREFIX}r:{nonce}")
-    }
-    pub fn creation(id: &str) -> String {
-        format!("{PREFIX}c:{}", short_hash(id))
-    }
-    /// The counters a reservation added to, in order: day, month, visitor, token.
-    pub fn counters(r: &Reservation) -> Vec<String> {
-        let mut k = vec![day(r.day), month(r.day), visitor(r.day, &r.visitor)];
-        k.extend(r.token.as_deref().map(token));
-        k
-    }
-}
-
-/// KEYS: day, month, visitor-day, marker, then the token's if any. ARGV: estimate, visitor limit, daily
-/// cap, monthly cap, day TTL, month TTL, marker TTL, then (with a token) its budget and expiry.
-/// 0 = reserved (or already reserved under this marker); 1..4 = which cap.
-static RESERVE: Script = Script::new(
-    r"
-if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
-local est = tonumber(ARGV[1])
-local function spent(key) return tonumber(redis.call('GET', key) or '0') end
-if KEYS[5] and spent(KEYS[5]) + est > tonumber(ARGV[8]) then return 4 end
-if spent(KEYS[3]) + est > tonumber(ARGV[2]) then return 1 end
-if spent(KEYS[1]) + est > tonumber(ARGV[3]) then return 2 end
-if spent(KEYS[2]) + est > tonumber(ARGV[4]) then return 3 end
-redis.call('INCRBY', KEYS[1], ARGV[1]); redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('INCRBY', KEYS[2], ARGV[1]); redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('INCRBY', KEYS[3], ARGV[1]); redis.call('EXPIRE', KEYS[3], ARGV[5])
-if KEYS[5] then redis.call('INCRBY', KEYS[5], ARGV[1]); redis.call('EXPIREAT', KEYS[5], ARGV[9]) end
-redis.call('SET', KEYS[4], 'r', 'EX', ARGV[7])
-return 0
-",
-);
-
-/// KEYS: marker, counters…. ARGV: estimate, marker TTL. Gives the estimate back once.
-static REFUND: Script = Script::new(
-    r"
-if redis.call('GET', KEYS[1]) ~= 'r' then return 0 end
-redis.call('SET', KEYS[1], 'x', 'EX', ARGV[2])
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECRBY', KEYS[i], ARGV[1]) end
-end
-return 1
-",
-);
-
-/// KEYS: creation, marker. ARGV: visitor, estimate, owner TTL, marker TTL, the counters
-/// (space-separated). Records the owner and what a settle must adjust; ends refunds.
-static ACCEPTED: Script = Script::new(
-    r"
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', ARGV[2], 'k', ARGV[5])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-if redis.call('GET', KEYS[2]) == 'r' then redis.call('SET', KEYS[2], 'a', 'EX', ARGV[4]) end
-return 1
-",
-);
-
-/// KEYS: creation. ARGV: real cost. Replaces the estimate in every counter still alive,
-/// once: 1 = settled now, 0 = already settled, -1 = unknown creation.
-static SETTLE: Script = Script::new(
-    r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('HSETNX', KEYS[1], 's', ARGV[1]) == 0 then return 0 end
-local delta = tonumber(ARGV[1]) - tonumber(redis.call('HGET', KEYS[1], 'e') or ARGV[1])
-if delta ~= 0 then
-  for key in string.gmatch(redis.call('HGET', KEYS[1], 'k') or '', '%S+') do
-    if redis.call('EXISTS', key) == 1 then redis.call('INCRBY', key, delta) end
-  end
-end
-return 1
-",
-);
-
 /// The spend accounts. `Send + Sync`: share one behind an `Arc`.
 pub struct Accounts {
     ledger: Ledger,
-    redis: Option<Arc<redis::Client>>,
+    counters: Box<dyn Counters>,
+    /// With `--redis`: the server the counters use, shared with the rate limits.
+    shared: Option<Arc<redis::Client>>,
     visitor_daily: Cents,
     daily: Cents,
     monthly: Cents,
@@ -268,7 +154,7 @@ pub struct Accounts {
 impl fmt::Debug for Accounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Accounts")
-            .field("redis", &self.redis.as_ref().map(|r| r.target().to_string()))
+            .field("redis", &self.shared.as_ref().map(|r| r.target().to_string()))
             .field("visitor_daily", &self.visitor_daily)
             .field("daily", &self.daily)
             .field("monthly", &self.monthly)
@@ -276,30 +162,28 @@ impl fmt::Debug for Accounts {
     }
 }
 
-/// One line on stderr, JSON like the access log. Never holds a secret: callers pass
-/// storage errors, which name no key, token or password.
+/// One error line on stderr ([`error_log`]).
 pub(crate) fn log(event: &str, detail: &str) {
-    eprintln!(
-        "{}",
-        serde_json::json!({ "level": "error", "component": "accounts", "event": event, "detail": detail })
-    );
+    error_log::write("accounts", event, detail);
 }
 
 impl Accounts {
     /// Opens the ledger and, with `redis`, checks that the server answers.
     pub async fn open(config: AccountsConfig) -> Result<Accounts, String> {
         let ledger = Ledger::open(&config.ledger).await?;
-        let redis = match &config.redis {
-            None => None,
+        let (counters, shared): (Box<dyn Counters>, _) = match &config.redis {
+            None => (Box::new(LedgerCounters::new(ledger.clone())), None),
             Some(url) => {
                 let client = redis::Client::new(url)?;
                 client.command(&[b"PING"]).await.map_err(|e| format!("--redis {}: {e}", client.target()))?;
-                Some(Arc::new(client))
+                let client = Arc::new(client);
+                (Box::new(RedisCounters::new(client.clone(), ledger.clone())), Some(client))
             }
         };
         Ok(Accounts {
             ledger,
-            redis,
+            counters,
+            shared,
             visitor_daily: config.visitor_daily_spend,
             daily: config.daily_cap,
             monthly: config.monthly_cap,
@@ -309,7 +193,7 @@ impl Accounts {
     /// The Redis shared by every replica (`--redis`), for the other shared counters (the
     /// rate limits).
     pub fn shared(&self) -> Option<Arc<redis::Client>> {
-        self.redis.clone()
+        self.shared.clone()
     }
 
     /// The ledger, for what else the gateway keeps across restarts (the held checks'
@@ -318,157 +202,60 @@ impl Accounts {
         &self.ledger
     }
 
-    fn refusal(&self, over: Over, token: Option<&TokenGrant>) -> Refusal {
+    fn refusal(&self, over: Over, token: Option<&TokenGrant>) -> SpendRefusal {
         match over {
-            Over::Visitor => Refusal::VisitorDaily { limit: self.visitor_daily },
-            Over::Daily => Refusal::GlobalDaily { limit: self.daily },
-            Over::Monthly => Refusal::GlobalMonthly { limit: self.monthly },
-            Over::Token => Refusal::TokenBudget { limit: token.map_or(0, |t| t.budget) },
+            Over::Visitor => SpendRefusal::VisitorDaily { limit: self.visitor_daily },
+            Over::Daily => SpendRefusal::GlobalDaily { limit: self.daily },
+            Over::Monthly => SpendRefusal::GlobalMonthly { limit: self.monthly },
+            Over::Token => SpendRefusal::TokenBudget { limit: token.map_or(0, |t| t.budget) },
         }
     }
 
     /// Atomically: every cap checked with the estimate added, and the estimate reserved.
     /// Never over a cap, whatever the concurrency and however many replicas share Redis.
-    pub async fn reserve(&self, create: PendingCreate) -> Result<Reservation, Refusal> {
-        let estimate = create.estimate.max(0);
-        let day = day_of(create.now_unix);
+    pub async fn reserve(&self, create: PendingCreate) -> Result<Reservation, SpendRefusal> {
         let entry = Entry {
-            visitor: create.visitor.clone(),
+            visitor: create.visitor,
             token: create.token.as_ref().map(|t| t.id.clone()),
-            style: create.style.clone(),
+            style: create.style,
             count: create.count,
-            estimate,
+            estimate: create.estimate.max(0),
             at_unix: create.now_unix,
         };
-        let mut reservation = Reservation {
-            row: 0,
-            nonce: String::new(),
-            visitor: create.visitor.clone(),
-            estimate,
-            day,
-            token: entry.token.clone(),
+        let caps = Caps {
+            visitor_daily: self.visitor_daily,
+            daily: self.daily,
+            monthly: self.monthly,
+            token: create.token.as_ref().map(|t| t.budget),
         };
-        let Some(client) = &self.redis else {
-            let caps = Caps {
-                visitor_daily: self.visitor_daily,
-                daily: self.daily,
-                monthly: self.monthly,
-                token: create.token.as_ref().map(|t| t.budget),
-            };
-            return match self.ledger.reserve(entry, Some(caps)).await {
-                Ok(Ok(row)) => {
-                    reservation.row = row;
-                    Ok(reservation)
-                }
-                Ok(Err(over)) => Err(self.refusal(over, create.token.as_ref())),
-                Err(e) => {
-                    log("reserve", &e);
-                    Err(Refusal::Unavailable)
-                }
-            };
-        };
-
-        let mut nonce = [0u8; 16];
-        if let Err(e) = getrandom::getrandom(&mut nonce) {
-            log("reserve", &format!("no randomness: {e}"));
-            return Err(Refusal::Unavailable);
-        }
-        reservation.nonce = hex(&nonce);
-        let mut k = vec![
-            keys::day(day),
-            keys::month(day),
-            keys::visitor(day, &create.visitor),
-            keys::marker(&reservation.nonce),
-        ];
-        let mut a = vec![
-            estimate.to_string(),
-            self.visitor_daily.to_string(),
-            self.daily.to_string(),
-            self.monthly.to_string(),
-            keys::DAY_TTL.to_string(),
-            keys::MONTH_TTL.to_string(),
-            keys::MARKER_TTL.to_string(),
-        ];
-        if let Some(t) = &create.token {
-            k.push(keys::token(&t.id));
-            a.push(t.budget.to_string());
-            a.push((t.expires_unix.max(create.now_unix) + DAY).to_string());
-        }
-        match eval(client, &RESERVE, &k, &a).await.map(|v| v.as_i64()) {
-            Ok(Some(0)) => {}
-            Ok(Some(code @ 1..=4)) => {
-                let over = [Over::Visitor, Over::Daily, Over::Monthly, Over::Token][code as usize - 1];
-                return Err(self.refusal(over, create.token.as_ref()));
-            }
-            Ok(other) => {
-                log("reserve", &format!("the reserve script answered {other:?}"));
-                return Err(Refusal::Unavailable);
-            }
-            Err(e) => {
-                log("reserve", &e.to_string());
-                return Err(Refusal::Unavailable);
-            }
-        }
-        match self.ledger.reserve(entry, None).await {
-            Ok(Ok(row)) => {
-                reservation.row = row;
-                Ok(reservation)
-            }
-            Ok(Err(_)) | Err(_) => {
-                // No record, no create: give the counters back.
-                log("reserve", "the ledger cannot record the create; refused");
-                self.refund_shared(client, &reservation).await;
-                Err(Refusal::Unavailable)
-            }
-        }
+        let expires = create.token.as_ref().map(|t| t.expires_unix);
+        self.counters.reserve(entry, caps, expires).await.map_err(|not| match not {
+            NotReserved::Over(over) => self.refusal(over, create.token.as_ref()),
+            NotReserved::Unavailable => SpendRefusal::Unavailable,
+        })
     }
 
     /// The service accepted it: the estimate stays reserved until `settle`, and the
     /// creation id is recorded with its owner.
     pub async fn accepted(&self, reservation: Reservation, creation_id: &str) {
-        if let Err(e) =
-            self.ledger.outcome(reservation.row, Outcome::Accepted, Some(creation_id.to_owned())).await
-        {
+        let id = Some(creation_id.to_owned());
+        if let Err(e) = self.ledger.outcome(reservation.row(), Outcome::Accepted, id).await {
             log("accepted", &e);
         }
-        if let Some(client) = &self.redis {
-            let k = [keys::creation(creation_id), keys::marker(&reservation.nonce)];
-            let a = [
-                reservation.visitor.clone(),
-                reservation.estimate.to_string(),
-                keys::OWNER_TTL.to_string(),
-                keys::MARKER_TTL.to_string(),
-                keys::counters(&reservation).join(" "),
-            ];
-            if let Err(e) = eval(client, &ACCEPTED, &k, &a).await {
-                log("accepted", &e.to_string());
-            }
-        }
+        self.counters.accepted(&reservation, creation_id).await;
     }
 
     /// The service surely did not start it (a 4xx): the estimate is given back.
     pub async fn refused(&self, reservation: Reservation) {
-        if let Err(e) = self.ledger.outcome(reservation.row, Outcome::Refused, None).await {
+        if let Err(e) = self.ledger.outcome(reservation.row(), Outcome::Refused, None).await {
             log("refused", &e);
         }
-        if let Some(client) = &self.redis {
-            self.refund_shared(client, &reservation).await;
-        }
-    }
-
-    async fn refund_shared(&self, client: &redis::Client, reservation: &Reservation) {
-        let mut k = vec![keys::marker(&reservation.nonce)];
-        k.extend(keys::counters(reservation));
-        let a = [reservation.estimate.to_string(), keys::MARKER_TTL.to_string()];
-        if let Err(e) = eval(client, &REFUND, &k, &a).await {
-            // The estimate stays spent: safe, if pessimistic.
-            log("refund", &e.to_string());
-        }
+        self.counters.refund(&reservation).await;
     }
 
     /// Unknown outcome (timeout, 5xx, an unreadable answer): the estimate stays spent.
     pub async fn unknown(&self, reservation: Reservation) {
-        if let Err(e) = self.ledger.outcome(reservation.row, Outcome::Unknown, None).await {
+        if let Err(e) = self.ledger.outcome(reservation.row(), Outcome::Unknown, None).await {
             log("unknown", &e);
         }
     }
@@ -477,11 +264,7 @@ impl Accounts {
     /// however many checks and replicas report it.
     pub async fn settle(&self, creation_id: &str, cost: Cents) {
         let cost = cost.max(0);
-        if let Some(client) = &self.redis {
-            if let Err(e) = eval(client, &SETTLE, &[keys::creation(creation_id)], &[cost.to_string()]).await {
-                log("settle", &e.to_string());
-            }
-        }
+        self.counters.settle(creation_id, cost).await;
         if let Err(e) = self.ledger.settle(creation_id, cost).await {
             log("settle", &e);
         }
@@ -489,12 +272,8 @@ impl Accounts {
 
     /// The visitor who created `creation_id`, if known: a visitor may check only its own.
     pub async fn owner(&self, creation_id: &str) -> Option<String> {
-        if let Some(client) = &self.redis {
-            match client.command(&[b"HGET", keys::creation(creation_id).as_bytes(), b"v"]).await {
-                Ok(Value::Bulk(v)) => return String::from_utf8(v).ok(),
-                Ok(_) => {}
-                Err(e) => log("owner", &e.to_string()),
-            }
+        if let Some(owner) = self.counters.owner(creation_id).await {
+            return Some(owner);
         }
         // This replica's own rows (and the only source without Redis).
         match self.ledger.owner(creation_id).await {
@@ -537,21 +316,8 @@ impl Accounts {
         now_unix: u64,
     ) -> Result<Cents, String> {
         let (day_total, month_total) = self.spent(now_unix).await?;
-        let (by_visitor, by_token) = match &self.redis {
-            None => self.ledger.spent_by(visitor, token.map(|t| t.id.as_str()), now_unix).await?,
-            Some(client) => {
-                let get = |key: String| async move {
-                    let v = client.command(&[b"GET", key.as_bytes()]).await.map_err(|e| e.to_string())?;
-                    Ok::<Cents, String>(v.as_i64().unwrap_or(0))
-                };
-                let by_visitor = get(keys::visitor(day_of(now_unix), visitor)).await?;
-                let by_token = match token {
-                    Some(t) => get(keys::token(&t.id)).await?,
-                    None => 0,
-                };
-                (by_visitor, by_token)
-            }
-        };
+        let token_id = token.map(|t| t.id.as_str());
+        let (by_visitor, by_token) = self.counters.spent_by(visitor, token_id, now_unix).await?;
         let mut room = [self.visitor_daily - by_visitor, self.daily - day_total, self.monthly - month_total]
             .into_iter()
             .min()
@@ -565,33 +331,14 @@ impl Accounts {
     /// The spend counted against the global caps now (the shared counters with Redis,
     /// else this ledger): `(today, this month)`.
     pub async fn spent(&self, now_unix: u64) -> Result<(Cents, Cents), String> {
-        let Some(client) = &self.redis else {
-            let totals = self.ledger.totals(now_unix).await?;
-            return Ok((totals.day, totals.month));
-        };
-        let day = day_of(now_unix);
-        let get = |key: String| async move {
-            let v = client.command(&[b"GET", key.as_bytes()]).await.map_err(|e| e.to_string())?;
-            Ok::<Cents, String>(v.as_i64().unwrap_or(0))
-        };
-        Ok((get(keys::day(day)).await?, get(keys::month(day)).await?))
+        self.counters.spent(now_unix).await
     }
-}
-
-async fn eval(
-    client: &redis::Client,
-    script: &Script,
-    keys: &[String],
-    args: &[String],
-) -> Result<Value, redis::Error> {
-    let k: Vec<&[u8]> = keys.iter().map(|s| s.as_bytes()).collect();
-    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-    client.eval(script, &k, &a).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ledger::{day_label, day_of, DAY};
     use std::sync::Arc;
 
     /// 2026-11-15T12:00:00Z
@@ -643,7 +390,7 @@ mod tests {
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => admitted += 1,
-                Err(r) => assert_eq!(r, Refusal::GlobalDaily { limit: 1000 }),
+                Err(r) => assert_eq!(r, SpendRefusal::GlobalDaily { limit: 1000 }),
             }
         }
         assert_eq!(admitted, 9);
@@ -658,7 +405,7 @@ mod tests {
         let b = accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
         assert_eq!(
             accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(),
-            Refusal::VisitorDaily { limit: 250 }
+            SpendRefusal::VisitorDaily { limit: 250 }
         );
         accounts.refused(a).await;
         let c = accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
@@ -666,7 +413,7 @@ mod tests {
         accounts.unknown(c).await;
         assert_eq!(
             accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(),
-            Refusal::VisitorDaily { limit: 250 }
+            SpendRefusal::VisitorDaily { limit: 250 }
         );
         // Another visitor has its own allowance.
         assert!(accounts.reserve(create("c:b", 110, NOW)).await.is_ok());
@@ -721,7 +468,7 @@ mod tests {
         assert_eq!(accounts.spent(NOW).await.unwrap(), (440, 440));
         assert_eq!(
             accounts.reserve(create("c:c", 110, NOW)).await.unwrap_err(),
-            Refusal::GlobalDaily { limit: 500 }
+            SpendRefusal::GlobalDaily { limit: 500 }
         );
         assert_eq!(accounts.owner("id-a").await.as_deref(), Some("c:a"));
         // The settle of a create made before the restart still lands, once.
@@ -741,11 +488,11 @@ mod tests {
         accounts.reserve(create("c:a", 300, last_second)).await.unwrap();
         assert_eq!(
             accounts.reserve(create("c:a", 1, last_second)).await.unwrap_err(),
-            Refusal::VisitorDaily { limit: 300 }
+            SpendRefusal::VisitorDaily { limit: 300 }
         );
         assert_eq!(
             accounts.reserve(create("c:b", 1, last_second)).await.unwrap_err(),
-            Refusal::GlobalDaily { limit: 300 }
+            SpendRefusal::GlobalDaily { limit: 300 }
         );
         let next = last_second + 1;
         accounts.reserve(create("c:a", 300, next)).await.unwrap();
@@ -755,7 +502,7 @@ mod tests {
         accounts.reserve(create("c:a", 200, dec_2)).await.unwrap();
         assert_eq!(
             accounts.reserve(create("c:b", 1, dec_2)).await.unwrap_err(),
-            Refusal::GlobalMonthly { limit: 500 }
+            SpendRefusal::GlobalMonthly { limit: 500 }
         );
         // January: the month's cap is free again.
         let jan_1 = next + 31 * DAY;
@@ -777,7 +524,7 @@ mod tests {
         accounts.reserve(PendingCreate { now_unix: NOW + DAY, ..with("t:u1", &grant) }).await.unwrap();
         assert_eq!(
             accounts.reserve(with("t:u2", &grant)).await.unwrap_err(),
-            Refusal::TokenBudget { limit: 250 }
+            SpendRefusal::TokenBudget { limit: 250 }
         );
         let other = TokenGrant { id: "tok-2".into(), ..grant };
         accounts.reserve(with("t:u1", &other)).await.unwrap();
@@ -793,7 +540,7 @@ mod tests {
         let other = rusqlite::Connection::open(&path).unwrap();
         other.execute_batch("DROP TABLE creates").unwrap();
         drop(other);
-        assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), Refusal::Unavailable);
+        assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), SpendRefusal::Unavailable);
         assert_eq!(accounts.owner("x").await, None);
         assert!(accounts.try_usage(NOW, 1).await.is_err());
         assert_eq!(accounts.usage(NOW, 1).await["success"], false);
@@ -802,14 +549,16 @@ mod tests {
 
     #[test]
     fn messages_are_clear_and_statuses_right() {
-        let r = Refusal::VisitorDaily { limit: 1000 };
+        let r = SpendRefusal::VisitorDaily { limit: 1000 };
         assert_eq!((r.status(), r.message().contains("10.00 credits")), (402, true));
-        assert!(Refusal::GlobalDaily { limit: 5 }.message().contains("0.05 credits"));
-        assert!(Refusal::GlobalMonthly { limit: 100_000 }.message().contains("this month (1000.00 credits)"));
-        assert!(Refusal::TokenBudget { limit: 250 }.message().contains("2.50"));
-        assert_eq!(Refusal::Unavailable.status(), 503);
-        assert!(!Refusal::Unavailable.message().to_lowercase().contains("redis"));
-        assert!(!Refusal::Unavailable.message().to_lowercase().contains("sqlite"));
+        assert!(SpendRefusal::GlobalDaily { limit: 5 }.message().contains("0.05 credits"));
+        assert!(SpendRefusal::GlobalMonthly { limit: 100_000 }
+            .message()
+            .contains("this month (1000.00 credits)"));
+        assert!(SpendRefusal::TokenBudget { limit: 250 }.message().contains("2.50"));
+        assert_eq!(SpendRefusal::Unavailable.status(), 503);
+        assert!(!SpendRefusal::Unavailable.message().to_lowercase().contains("redis"));
+        assert!(!SpendRefusal::Unavailable.message().to_lowercase().contains("sqlite"));
         let cfg =
             AccountsConfig { redis: Some("redis://:hunter2@h:1/0".into()), ..config(":memory:", 1, 1, 1) };
         let shown = format!("{cfg:?}");

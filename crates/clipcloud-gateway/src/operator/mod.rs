@@ -1,9 +1,11 @@
 //! The operator layer: what operator-key mode adds around a call. Who is calling
 //! ([`visitor`]), how often it may create ([`rate_limit`]), and what it may spend
 //! ([`accounts`]: a reservation against every cap before a create is forwarded, settled by
-//! the real cost).
+//! the real cost, counted in SQLite or Redis: [`counters`]). The Redis scripts are the
+//! `.lua` files in `lua/`.
 
 pub mod accounts;
+pub mod counters;
 pub mod rate_limit;
 pub mod visitor;
 

@@ -118,23 +118,7 @@ impl Limiter {
 /// KEYS: the bucket. ARGV: creates per minute (also the burst). 0 = allowed, else the
 /// milliseconds until a token is back. Redis's clock, so replicas' clocks need not agree.
 /// Sent twice after a broken connection, it takes two tokens: stricter, never looser.
-static TAKE: Script = Script::new(
-    r"
-local cap = tonumber(ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local b = redis.call('HMGET', KEYS[1], 'n', 'at')
-local n = cap
-if b[1] and b[2] then
-  n = math.min(cap, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * cap / 60000)
-end
-local wait = 0
-if n >= 1 then n = n - 1 else wait = math.max(1, math.ceil((1 - n) * 60000 / cap)) end
-redis.call('HSET', KEYS[1], 'n', tostring(n), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], 60000)
-return wait
-",
-);
+static TAKE: Script = Script::new(include_str!("lua/take_token.lua"));
 
 #[cfg(test)]
 mod tests {
