@@ -13,6 +13,7 @@ pub mod edge;
 pub mod error_log;
 pub mod forward;
 pub mod operator;
+pub mod pipeline;
 pub mod refusal;
 pub mod secret;
 pub mod store;

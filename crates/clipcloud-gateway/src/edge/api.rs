@@ -1,11 +1,15 @@
-//! `/api/...`: the four calls [`Route`] names go upstream, nothing else. A request is read
-//! whole and bounded and checked (origin, then the mode's rules); [`crate::forward`] sends
-//! it upstream with the right key and makes the caller's answer.
+//! `/api/...`: the four calls [`Route`] names go upstream, nothing else. A request's origin
+//! is checked and the request read whole and bounded into a [`Call`]; then the mode's
+//! policy takes it through the pipeline's phases ([`crate::pipeline`]).
 
 use crate::edge::access_log::LogNote;
 use crate::edge::cors;
 use crate::edge::state::Gateway;
 use crate::forward::call::{ApiRequest, Call};
+use crate::operator::visitor::VisitorId;
+use crate::pipeline::operator_mode::OperatorMode;
+use crate::pipeline::relay_mode::RelayMode;
+use crate::pipeline::{self, Caller};
 use crate::refusal::Refusal;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -36,13 +40,19 @@ pub async fn handle(
             note.route = route.name();
             match read(&gateway, &parts, route, body).await {
                 Err(refusal) => refusal.into_response(),
-                Ok(call) => match &gateway.operator {
-                    None => relay(&gateway, call).await,
-                    Some(_) => {
-                        crate::edge::operator_mode::handle(&gateway, call, peer, &parts.headers, &mut note)
-                            .await
-                    }
-                },
+                Ok(call) => {
+                    let caller = Caller { peer, headers: &parts.headers };
+                    let forwarder = &gateway.forwarder;
+                    let mut response = match &gateway.operator {
+                        None => pipeline::run(&RelayMode, forwarder, &call, &caller).await,
+                        Some(operator) => {
+                            let mode = OperatorMode::new(operator, &gateway.config);
+                            pipeline::run(&mode, forwarder, &call, &caller).await
+                        }
+                    };
+                    note.visitor = response.extensions_mut().remove::<VisitorId>().map(|id| id.0);
+                    response
+                }
             }
         }
     };
@@ -214,22 +224,6 @@ async fn read_create(
     clipcloud::validate::create(&request, None)
         .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     Ok(request)
-}
-
-/// Relay mode: the caller's own key goes upstream.
-async fn relay(gateway: &Gateway, call: Call<'_>) -> Response {
-    let Some(key) = call.given_key.as_deref() else {
-        return Refusal::new(
-            StatusCode::UNAUTHORIZED,
-            "an API key is needed: this gateway relays your own ClipCloud key (?apikey=YOUR_KEY)",
-        )
-        .into_response();
-    };
-    let sent = gateway.forwarder.call(&call, key).await;
-    match sent {
-        Ok((response, _)) => response,
-        Err(refusal) => refusal.into_response(),
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The HTTP edge: what faces the browser. The routes and the connection loop with its
 //! bounds ([`server`]), the state every handler shares ([`state`]), the `/api/...` handler
-//! that reads a call and hands it to the mode's rules ([`api`]), the images route
+//! that reads a call and runs it through the mode's policy ([`api`]), the images route
 //! ([`images`]), the gateway's own endpoints ([`info`]), the app's files ([`statics`]), and
 //! what every answer passes through: the origin rules ([`cors`]), the security headers
 //! ([`headers`]) and the access log ([`access_log`]).
@@ -11,7 +11,6 @@ pub mod cors;
 pub mod headers;
 pub mod images;
 pub mod info;
-pub mod operator_mode;
 pub mod server;
 pub mod state;
 pub mod statics;

@@ -9,7 +9,8 @@ use std::net::IpAddr;
 
 pub const COOKIE_NAME: &str = "cc_visitor";
 
-/// A visitor identity, as kept in the ledger and the limits (`t:`, `c:` or `ip:` first).
+/// A visitor identity, as kept in the ledger and the limits (`t:`, `c:` or `ip:` first);
+/// beside an answer, for the access log.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VisitorId(pub String);
 
