@@ -8,8 +8,10 @@
 //! - A file's precompressed copies beside it (`app.wasm.br`, `app.wasm.gz`, written by the
 //!   app's build) are sent instead when the browser accepts that encoding (the higher
 //!   `q` wins, brotli on a tie), with `Content-Encoding` and `Vary: accept-encoding`.
-//! - A page (HTML) comes with its own `<link rel="preload">` tags as a `Link` header too
-//!   ([`headers::page_preloads`]), so the browser starts the wasm before parsing the page.
+//! - A page (HTML) comes with its own `<link rel="preload">` tags as a `Link` header too, so
+//!   the browser starts the wasm before parsing the page, and with its own policy for the
+//!   security headers ([`PageCsp`]): both read from its `<head>` ([`page::PageHeaders`]) once
+//!   per version of the file and kept in the cache beside its bytes.
 //! - `index.html` is checked on every visit (`no-cache`); files named by their content's
 //!   hash are kept for a year (`immutable`); anything else for an hour.
 //! - Never a file outside the folder, and never one the folder does not hold as a plain
@@ -37,6 +39,7 @@
 //! ```
 
 use crate::edge::headers::{self, PageCsp};
+use crate::edge::page::{self, PageHeaders};
 use crate::refusal::Refusal;
 use axum::body::{Body, Bytes};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -109,7 +112,7 @@ impl Site {
             Found::Refused => Err("its index.html is not a plain file (a symlink?)".to_owned()),
         }
         .map_err(|e| format!("--static-dir {shown}: {e}"))?;
-        inner.page_csp = headers::page_csp(&String::from_utf8_lossy(&index));
+        inner.page_csp = page::page_csp(&String::from_utf8_lossy(&index));
         Ok(Site { inner: Arc::new(inner) })
     }
 
@@ -228,7 +231,7 @@ struct Served {
     encoding: Option<&'static str>,
     /// For HTML: the page's own policy.
     page_csp: Option<PageCsp>,
-    /// For HTML: its own preloads, as a `Link` header ([`headers::page_preloads`]).
+    /// For HTML: its own preloads, as a `Link` header ([`page::page_preloads`]).
     page_link: Option<HeaderValue>,
 }
 
@@ -315,16 +318,28 @@ impl Inner {
             None => (self.load(&path, &meta).ok()?, None),
         };
         let (page_csp, page_link) = if content_type.starts_with("text/html") {
-            let plain = if encoding.is_none() { bytes.clone() } else { self.load(&path, &meta).ok()? };
-            let html = String::from_utf8_lossy(&plain);
-            let policy = headers::page_csp(&html);
-            let link = headers::page_preloads(&html).and_then(|link| HeaderValue::from_str(&link).ok());
-            (Some(PageCsp(policy.as_deref().and_then(headers::csp_header))), link)
+            let page = self.page_headers(&path, &meta)?;
+            (Some(PageCsp(page.csp)), page.preloads)
         } else {
             (None, None)
         };
         let cache_control = cache_control(&path);
         Some(Served { bytes, content_type, cache_control, encoding, page_csp, page_link })
+    }
+
+    /// What the page at `path` asks of its headers: read from its `<head>` when this version
+    /// of the file is first served, then kept in the cache beside its bytes.
+    fn page_headers(&self, path: &Path, checked: &Metadata) -> Option<PageHeaders> {
+        let stamp = Stamp::of(checked);
+        if let Some(page) = self.cache.lock().ok().and_then(|cache| cache.page(path, &stamp)) {
+            return Some(page);
+        }
+        let bytes = self.load(path, checked).ok()?;
+        let page = PageHeaders::read(&String::from_utf8_lossy(&bytes));
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.keep_page(path, &stamp, page.clone());
+        }
+        Some(page)
     }
 
     /// A checked file's bytes: from the cache when the file is unchanged, else read (and
@@ -383,14 +398,33 @@ impl Stamp {
 /// is read again more often, never held twice.
 #[derive(Default)]
 struct Cache {
-    files: HashMap<PathBuf, (Stamp, Bytes)>,
+    files: HashMap<PathBuf, Kept>,
     total: u64,
     budget: u64,
 }
 
+/// One version of a file, as the cache keeps it.
+struct Kept {
+    stamp: Stamp,
+    bytes: Bytes,
+    /// For a page, once it has been served: what its `<head>` asks of its headers.
+    page: Option<PageHeaders>,
+}
+
 impl Cache {
     fn get(&self, path: &Path, stamp: &Stamp) -> Option<Bytes> {
-        self.files.get(path).filter(|(kept, _)| kept == stamp).map(|(_, bytes)| bytes.clone())
+        self.files.get(path).filter(|kept| kept.stamp == *stamp).map(|kept| kept.bytes.clone())
+    }
+
+    fn page(&self, path: &Path, stamp: &Stamp) -> Option<PageHeaders> {
+        self.files.get(path).filter(|kept| kept.stamp == *stamp).and_then(|kept| kept.page.clone())
+    }
+
+    /// Keeps `page` beside the bytes of that version of the file, if they are kept.
+    fn keep_page(&mut self, path: &Path, stamp: &Stamp, page: PageHeaders) {
+        if let Some(kept) = self.files.get_mut(path).filter(|kept| kept.stamp == *stamp) {
+            kept.page = Some(page);
+        }
     }
 
     fn put(&mut self, path: PathBuf, stamp: Stamp, bytes: Bytes) {
@@ -398,15 +432,15 @@ impl Cache {
         if size > self.budget {
             return;
         }
-        if let Some((_, old)) = self.files.remove(&path) {
-            self.total -= old.len() as u64;
+        if let Some(old) = self.files.remove(&path) {
+            self.total -= old.bytes.len() as u64;
         }
         if self.total + size > self.budget {
             self.files.clear();
             self.total = 0;
         }
         self.total += size;
-        self.files.insert(path, (stamp, bytes));
+        self.files.insert(path, Kept { stamp, bytes, page: None });
     }
 }
 
@@ -615,5 +649,25 @@ mod tests {
         assert_eq!(cache.get(Path::new("/c"), &stamp(3)).as_deref(), Some(&b"cccc"[..]));
         cache.put("/big".into(), stamp(4), Bytes::from_static(b"01234567890"));
         assert_eq!(cache.get(Path::new("/big"), &stamp(4)), None);
+    }
+
+    #[test]
+    fn a_pages_headers_are_kept_with_its_version_only() {
+        let stamp = |ino| Stamp { dev: 1, ino, len: 4, mtime: (0, 0), ctime: (0, 0) };
+        let page = PageHeaders { csp: Some(HeaderValue::from_static("default-src 'self'")), preloads: None };
+        let mut cache = Cache { budget: 100, ..Cache::default() };
+        let index = Path::new("/index.html");
+        // Nothing to keep them beside until the bytes are kept.
+        cache.keep_page(index, &stamp(1), page.clone());
+        assert_eq!(cache.page(index, &stamp(1)), None);
+        cache.put(index.into(), stamp(1), Bytes::from_static(b"v1.."));
+        cache.keep_page(index, &stamp(2), page.clone());
+        assert_eq!(cache.page(index, &stamp(1)), None, "another version's headers");
+        cache.keep_page(index, &stamp(1), page.clone());
+        assert_eq!(cache.page(index, &stamp(1)), Some(page));
+        // A new build in place: its headers are read again.
+        cache.put(index.into(), stamp(2), Bytes::from_static(b"v2.."));
+        assert_eq!(cache.page(index, &stamp(2)), None);
+        assert_eq!(cache.page(index, &stamp(1)), None);
     }
 }
