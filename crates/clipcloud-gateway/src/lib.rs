@@ -7,6 +7,8 @@
 //! the routes [`clipcloud::Route`] names go upstream, every request is bounded in size and
 //! time, and no secret appears in a response or a log line.
 
+#![forbid(unsafe_code)]
+
 pub mod clock;
 pub mod config;
 pub mod edge;

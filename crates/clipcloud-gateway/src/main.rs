@@ -1,5 +1,7 @@
 //! `clipcloud-gateway`: see `--help` and docs/gateway.md.
 
+#![forbid(unsafe_code)]
+
 use clipcloud_gateway::config::{self, Command};
 use clipcloud_gateway::edge::server;
 use clipcloud_gateway::USAGE;

@@ -150,8 +150,8 @@ fn a_stop_lets_requests_in_flight_finish() {
     let mut gateway = Gateway::start(&["--upstream", &upstream.url], &[]);
     let addr = gateway.addr;
     let in_flight = std::thread::spawn(move || get(addr, "/api/balance?apikey=k"));
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(upstream.seen().len(), 1, "the request is at the upstream");
+    // The request is at the upstream, which answers 1.5 s later: a stop now finds it in flight.
+    upstream.wait_until_seen(1);
     assert_eq!(gateway.terminate().code(), Some(0));
     let answer = in_flight.join().unwrap();
     assert_eq!(answer.status, 200, "{answer:?}");
@@ -198,9 +198,7 @@ fn at_max_connections_a_new_connection_waits_for_a_free_one() {
     // Two connections busy with slow upstream calls fill the cap.
     let busy: Vec<_> =
         (0..2).map(|_| std::thread::spawn(move || get(addr, "/api/balance?apikey=k").status)).collect();
-    while upstream.seen().len() < 2 {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    upstream.wait_until_seen(2);
     // The third is not served (not even /healthz, which never goes upstream) before one
     // of the two has been answered and its place freed: the access log, written as each
     // answer is made, holds the order.

@@ -163,6 +163,20 @@ impl Recorder {
     pub fn seen(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
     }
+
+    /// Waits until `count` requests have reached this upstream (each is recorded before
+    /// its answer's delay); panics after 10 s.
+    pub fn wait_until_seen(&self, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.seen.lock().unwrap().len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "{count} requests never reached the upstream: {:?}",
+                self.seen()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 /// A key file (or any one-line secret file) in a fresh temporary folder.
