@@ -6,6 +6,11 @@
 //! checks, visitor identity, rate limits, spend caps and a ledger). Deny by default: only
 //! the routes [`clipcloud::Route`] names go upstream, every request is bounded in size and
 //! time, and no secret appears in a response or a log line.
+//!
+//! The layers, outermost first: the HTTP [`edge`]; the [`pipeline`] of a call's phases
+//! (admit → key → forward → settle) with one policy per mode; the [`operator`]'s identity,
+//! limits and accounts; the [`forward`] layer to the service; the [`store`]. See
+//! docs/gateway.md, "Layout".
 
 #![forbid(unsafe_code)]
 
