@@ -13,33 +13,36 @@ const WASM_ONLY: [&str; 3] = ["clipcloud-app", "clipcloud-js", "clipcloud-alloc"
 
 pub fn all() -> Result<(), String> {
     components()?;
+    step("cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])))?;
+    step("no path outside the repository", crate::outside_paths::check)?;
+    step("import circles", crate::circles::check)?;
+    step("clippy, native", || {
+        run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+    })?;
+    step(&format!("clippy, {WASM}"), || {
+        run(cargo()
+            .args(["clippy", "--target", WASM, "--all-targets"])
+            .args(packages(&["clipcloud"]))
+            .args(["--", "-D", "warnings"]))
+    })?;
+    step("docs, native", || {
+        run(cargo().args(["doc", "--no-deps", "--workspace"]).env("RUSTDOCFLAGS", "-Dwarnings"))
+    })?;
+    step(&format!("docs, {WASM}"), || {
+        run(cargo()
+            .args(["doc", "--no-deps", "--target", WASM])
+            .args(packages(&["clipcloud"]))
+            .env("RUSTDOCFLAGS", "-Dwarnings"))
+    })
+}
 
-    println!("\n== lint: cargo fmt --check ==");
-    run(cargo().args(["fmt", "--all", "--check"]))?;
-
-    println!("\n== lint: no path outside the repository ==");
-    crate::outside_paths::check()?;
-
-    println!("\n== lint: import circles ==");
-    crate::circles::check()?;
-
-    println!("\n== lint: clippy, native ==");
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-
-    println!("\n== lint: clippy, {WASM} ==");
-    run(cargo()
-        .args(["clippy", "--target", WASM, "--all-targets"])
-        .args(packages(&["clipcloud"]))
-        .args(["--", "-D", "warnings"]))?;
-
-    println!("\n== lint: docs, native ==");
-    run(cargo().args(["doc", "--no-deps", "--workspace"]).env("RUSTDOCFLAGS", "-Dwarnings"))?;
-
-    println!("\n== lint: docs, {WASM} ==");
-    run(cargo()
-        .args(["doc", "--no-deps", "--target", WASM])
-        .args(packages(&["clipcloud"]))
-        .env("RUSTDOCFLAGS", "-Dwarnings"))
+/// Runs one check under its heading and says how long it took.
+fn step(name: &str, check: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    println!("\n== lint: {name} ==");
+    let started = std::time::Instant::now();
+    let result = check();
+    println!("({name}: {:.1} s)", started.elapsed().as_secs_f64());
+    result
 }
 
 /// `-p NAME` for each wasm-only crate and each of `more`.

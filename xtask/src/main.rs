@@ -3,6 +3,7 @@
 //!   cargo xtask serve   install what is missing, build the SPA, serve it (gateway in front of the emulator), print the URL
 //!   cargo xtask test    install what is missing, run every test (native + browsers)
 //!   cargo xtask setup   only install what is missing
+//!   cargo xtask lint    only the code's checks (format, import circles, clippy, docs)
 //!   cargo xtask fresh-home  fetch into an empty cargo home, resolve the wasm builds offline
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
@@ -26,6 +27,7 @@ mod fuzz;
 mod gateway;
 mod glue;
 mod lint;
+mod metadata;
 mod outside_paths;
 mod package;
 mod release_wasm;
@@ -39,7 +41,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::all(),
         Some("serve") => serve(&args[1..]),
         Some("test") => test::all(),
+        Some("lint") => lint::all(),
         Some("fresh-home") => fresh_home::check(),
         Some("fuzz") => fuzz::all(&args[1..]),
         Some("contract") => contract::command(&args[1..]),
