@@ -1,7 +1,8 @@
 //! The code's shape, checked before any test runs: formatting, no file naming a path outside
-//! the repository, no import circle between a crate's modules, clippy with warnings as errors
-//! (natively, and for wasm32 where the app, the binding and the allocator only compile), and
-//! the docs with warnings as errors (broken links, stray HTML).
+//! the repository, no import circle between a crate's modules, every crate's rust-version the
+//! rustc that builds it, clippy with warnings as errors (natively, and for wasm32 where the
+//! app, the binding and the allocator only compile), and the docs with warnings as errors
+//! (broken links, stray HTML).
 
 use crate::run;
 use std::process::Command;
@@ -16,6 +17,7 @@ pub fn all() -> Result<(), String> {
     step("cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])))?;
     step("no path outside the repository", crate::outside_paths::check)?;
     step("import circles", crate::circles::check)?;
+    step("rust-version", crate::rust_version::check)?;
     step("clippy, native", || {
         run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;

@@ -1,11 +1,13 @@
-//! The workspace's packages as cargo reads them (`cargo metadata --no-deps`): their crate
-//! roots, for the lints that check every crate.
+//! The workspace's packages as cargo reads them (`cargo metadata --no-deps`): their declared
+//! rust-version and their crate roots, for the lints that check every crate.
 
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 
 pub struct Package {
+    pub name: String,
+    pub rust_version: Option<String>,
     pub targets: Vec<Target>,
 }
 
@@ -52,7 +54,7 @@ pub fn workspace_packages() -> Result<Vec<Package>, String> {
                     root: text(&target["src_path"]).unwrap_or_default().into(),
                 })
                 .collect();
-            Ok(Package { targets })
+            Ok(Package { rust_version: text(&package["rust_version"]), name, targets })
         })
         .collect()
 }
