@@ -12,6 +12,8 @@
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium and Firefox)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod bench_hold;
 mod bench_lines;

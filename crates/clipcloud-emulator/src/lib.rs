@@ -8,6 +8,8 @@
 //! Emulator-only extras: the query parameter `emulator_delay_ms=N` on a create sets its
 //! generation time; `POST /emulator/keys` with `{"balance": 50}` hands out a fresh key.
 
+#![forbid(unsafe_code)]
+
 // Data: plain types and the state's parts; none imports a handler or `AppState`.
 pub mod accounts;
 pub mod clock;

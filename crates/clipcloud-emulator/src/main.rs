@@ -1,5 +1,7 @@
 //! `clipcloud-emulator`: the local ClipCloud API on the command line. See `--help`.
 
+#![forbid(unsafe_code)]
+
 use clipcloud_emulator::{parse_args, serve_with_shutdown, Command, Config, DEMO_KEY, USAGE};
 use std::io::Write;
 use std::process::ExitCode;

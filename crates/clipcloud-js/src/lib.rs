@@ -26,6 +26,7 @@
 //! serves every runtime (browsers, Node.js, Deno, Bun, workerd); only index.js's
 //! `wasm-source.js` differs per bundle.
 #![cfg(target_arch = "wasm32")]
+#![forbid(unsafe_code)]
 
 mod convert;
 

@@ -32,6 +32,8 @@
 //! [`Transport`]; `fetch` (the browser's, wasm32) and `native` (hyper) are the only
 //! I/O. The npm package drives the same machine from JavaScript.
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 pub mod codec;
 pub mod config;

@@ -5,6 +5,8 @@
 //! instantiated here and runs at this crate's optimization level (the workspace's dev
 //! profile optimizes this crate; see the workspace Cargo.toml).
 
+#![forbid(unsafe_code)]
+
 use image_webp::{ColorType, WebPEncoder};
 
 /// The largest side WebP can hold.

@@ -1,5 +1,7 @@
 //! The smallest Leptos page: what any Leptos app costs on a first visit before its own code.
 
+#![forbid(unsafe_code)]
+
 #[cfg(target_arch = "wasm32")]
 fn main() {
     use leptos::prelude::*;
