@@ -1,6 +1,7 @@
 //! The code's shape, checked before any test runs: formatting, no file naming a path outside
 //! the repository, no import circle between a crate's modules, every crate's rust-version the
-//! rustc that builds it, clippy with warnings as errors (natively, and for wasm32 where the
+//! rustc that builds it, the dependencies' licenses, duplicate versions and sources (`cargo
+//! deny`, `deny.toml`), clippy with warnings as errors (natively, and for wasm32 where the
 //! app, the binding and the allocator only compile), and the docs with warnings as errors
 //! (broken links, stray HTML).
 
@@ -18,6 +19,13 @@ pub fn all() -> Result<(), String> {
     step("no path outside the repository", crate::outside_paths::check)?;
     step("import circles", crate::circles::check)?;
     step("rust-version", crate::rust_version::check)?;
+    step(
+        "cargo deny: licenses, bans, sources (not advisories: their database cannot be fetched here)",
+        || {
+            crate::setup::cargo_deny()?;
+            run(cargo().args(["deny", "--locked", "check", "licenses", "bans", "sources"]))
+        },
+    )?;
     step("clippy, native", || {
         run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;

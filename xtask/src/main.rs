@@ -3,7 +3,7 @@
 //!   cargo xtask serve   install what is missing, build the SPA, serve it (gateway in front of the emulator), print the URL
 //!   cargo xtask test    install what is missing, run every test (native + browsers)
 //!   cargo xtask setup   only install what is missing
-//!   cargo xtask lint    only the code's checks (format, import circles, rust-version, clippy, docs)
+//!   cargo xtask lint    only the code's checks (format, import circles, rust-version, cargo deny, clippy, docs)
 //!   cargo xtask fresh-home  fetch into an empty cargo home, resolve the wasm builds offline
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)

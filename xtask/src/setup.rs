@@ -11,6 +11,8 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 const TRUNK_VERSION: &str = "0.21.14";
 
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
 /// Everything `cargo xtask test` needs.
 pub fn all() -> Result<(), String> {
     wasm_target()?;
@@ -20,7 +22,8 @@ pub fn all() -> Result<(), String> {
     browsers()?;
     geckodriver()?;
     node_tools()?;
-    trunk()
+    trunk()?;
+    cargo_deny()
 }
 
 /// What building the SPA needs (`cargo xtask serve`).
@@ -196,6 +199,17 @@ pub fn trunk() -> Result<(), String> {
     }
     println!("setup: installing trunk {TRUNK_VERSION} (about 7 minutes)");
     run(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+}
+
+/// The lint step's dependency check: licenses, duplicate versions, sources. 0.20.2 needs
+/// rustc 1.88 and installs from crates.io with its own lockfile.
+pub fn cargo_deny() -> Result<(), String> {
+    let have = output("cargo", &["deny", "--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION) {
+        return Ok(());
+    }
+    println!("setup: installing cargo-deny {CARGO_DENY_VERSION} (several minutes)");
+    run(Command::new("cargo").args(["install", "cargo-deny", "--version", CARGO_DENY_VERSION, "--locked"]))
 }
 
 /// Node tools pinned in `xtask/tools/package.json`: wasm-opt from binaryen 132 (Debian's
