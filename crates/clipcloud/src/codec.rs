@@ -75,7 +75,7 @@ impl Endpoint<'_> {
             url.push('?');
             url.push_str(route::API_KEY_PARAM);
             url.push('=');
-            percent_encode_into(key, &mut url);
+            crate::percent::encode_into(key, &mut url);
         }
         url
     }
@@ -165,20 +165,6 @@ pub fn read_create_body(body: &json::Value) -> Option<CreateRequest> {
     (r.width, r.height, r.quality, r.steps) = (int("width"), int("height"), int("quality"), int("steps"));
     (r.seed, r.count, r.soft_id) = (big("seed"), int("count"), big("soft_id"));
     Some(r.into())
-}
-
-/// RFC 3986 unreserved characters stay; everything else is %XX.
-fn percent_encode_into(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        }
-    }
 }
 
 /// `POST /api/creation` → the creation id.
@@ -341,89 +327,8 @@ pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = parse_http_date(value)?;
+    let at = crate::http_date::parse(value)?;
     Some(Duration::from_secs(at.saturating_sub(now_unix_secs)))
-}
-
-/// IMF-fixdate → seconds since the Unix epoch.
-fn parse_http_date(value: &str) -> Option<u64> {
-    // "Sun, 06 Nov 1994 08:49:37 GMT"
-    // `Pieces`, not `str::split`/`split_once`: no substring nor char searcher in the wasm.
-    let mut parts = Pieces::new(value, b',');
-    parts.next()?;
-    let mut parts = Pieces::new(parts.rest?.strip_prefix(' ')?, b' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = Pieces::new(parts.next()?, b':').map(|n| n.parse::<u64>().ok());
-    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    if parts.next()? != "GMT"
-        || !(1970..=9999).contains(&year)
-        || !(1..=31).contains(&day)
-        || h > 23
-        || m > 59
-        || s > 60
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
-}
-
-/// `str::split` by one ASCII byte: the same pieces, in a few bytes of wasm.
-struct Pieces<'a> {
-    /// What follows the last separator found (`None` once the last piece was given).
-    rest: Option<&'a str>,
-    separator: u8,
-}
-
-impl<'a> Pieces<'a> {
-    fn new(text: &'a str, separator: u8) -> Self {
-        Self { rest: Some(text), separator }
-    }
-}
-
-impl<'a> Iterator for Pieces<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let text = self.rest?;
-        match text.bytes().position(|b| b == self.separator) {
-            // An ASCII byte: both cuts are on character boundaries.
-            Some(at) => {
-                self.rest = text.get(at + 1..);
-                text.get(..at)
-            }
-            None => {
-                self.rest = None;
-                Some(text)
-            }
-        }
-    }
-}
-
-/// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).saturating_sub(719_468)
 }
 
 const EXCERPT_CHARS: usize = 120;
@@ -658,8 +563,6 @@ mod tests {
         let now = 1_445_412_470; // Wed, 21 Oct 2015 07:27:50 GMT
         assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(10)));
-        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2028 12:00:00 GMT"), Some(1_835_438_400));
         // A date in the past means "now".
         assert_eq!(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now), Some(Duration::ZERO));
         for bad in [
@@ -680,16 +583,5 @@ mod tests {
         let e = excerpt(&long);
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
         assert!(e.ends_with('…'));
-    }
-
-    // Native only: proptest needs an OS random source.
-    #[cfg(not(target_arch = "wasm32"))]
-    proptest::proptest! {
-        #[test]
-        fn pieces_are_str_split(text in "[a-c ,:é]{0,12}", separator in proptest::sample::select(vec![b' ', b',', b':'])) {
-            let ours: Vec<&str> = Pieces::new(&text, separator).collect();
-            let std: Vec<&str> = text.split(char::from(separator)).collect();
-            proptest::prop_assert_eq!(ours, std);
-        }
     }
 }

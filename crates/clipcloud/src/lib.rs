@@ -31,9 +31,13 @@
 //! call that says what to send and how long to sleep. [`Client`] drives it over any
 //! [`Transport`]; `fetch` (the browser's, wasm32) and `native` (hyper) are the only
 //! I/O. The npm package drives the same machine from JavaScript.
+//!
+//! Beside the codec, the small text forms it and the project's servers and tools share:
+//! [`percent`]-encoding, [`http_date`]s, [`hex`] and [`base64`].
 
 #![forbid(unsafe_code)]
 
+pub mod base64;
 pub mod client;
 pub mod codec;
 pub mod config;
@@ -41,7 +45,9 @@ pub mod error;
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub mod fetch;
 pub mod gateway;
+pub mod hex;
 pub mod hold;
+pub mod http_date;
 pub mod json;
 pub mod model;
 #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
@@ -49,6 +55,7 @@ pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod openapi;
 pub mod operation;
+pub mod percent;
 pub mod poll;
 pub mod preview;
 pub mod retry;
