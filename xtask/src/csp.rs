@@ -5,6 +5,7 @@
 //! connections: the page's own origin (the gateway that serves it) and the
 //! real service, plus `CLIPCLOUD_CONNECT_SRC` for other API origins of a deployment.
 
+use clipcloud::base64;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -26,7 +27,7 @@ fn with_policy(page: &str, extra_origins: &str) -> Result<String, String> {
     if page[end..].contains(INLINE_START) {
         return Err("index.html has more than one inline script: the policy allows only Trunk's".into());
     }
-    let hash = base64(&Sha256::digest(&page.as_bytes()[start..end]));
+    let hash = base64::encode(&Sha256::digest(&page.as_bytes()[start..end]));
     let connect = format!("'self' {REAL_SERVICE} {extra_origins}");
     let policy = format!(
         "default-src 'none'; script-src 'self' 'sha256-{hash}' 'wasm-unsafe-eval'; style-src 'self'; \
@@ -40,41 +41,16 @@ fn with_policy(page: &str, extra_origins: &str) -> Result<String, String> {
     Ok([&page[..head], "\n  ", &meta, &page[head..]].concat())
 }
 
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn the_policy_allows_exactly_the_inline_script() {
         let page = "<html><head><title>x</title>\n<script type=\"module\">\nimport init from '/a.js';\n</script></head></html>";
         let out = with_policy(page, "").unwrap();
         // sha256 of "\nimport init from '/a.js';\n", base64.
-        let hash = base64(&Sha256::digest(b"\nimport init from '/a.js';\n"));
+        let hash = base64::encode(&Sha256::digest(b"\nimport init from '/a.js';\n"));
         assert!(out.starts_with("<html><head>\n  <meta http-equiv=\"Content-Security-Policy\""), "{out}");
         assert!(out.contains(&format!("'sha256-{hash}'")));
         assert!(out.contains("connect-src 'self' https://clipcloud.clipai.pro;"));

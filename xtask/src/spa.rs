@@ -252,7 +252,7 @@ fn renamed(name: &str, suffix: &str, files: &[&Path]) -> Result<String, String> 
     for file in files {
         hasher.update(std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?);
     }
-    let hex: String = hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = clipcloud::hex::encode(&hasher.finalize()[..8]);
     Ok(format!("{base}-{hex}{suffix}"))
 }
 
@@ -276,7 +276,7 @@ fn with_integrity(page: &str, dist: &Path) -> Result<String, String> {
         let value_start = at + ATTR.len();
         let value_end = value_start + rest[value_start..].find('"').ok_or("an unclosed integrity value")?;
         out.push_str(&rest[..value_start]);
-        out.push_str(&crate::csp::base64(&Sha384::digest(&bytes)));
+        out.push_str(&clipcloud::base64::encode(&Sha384::digest(&bytes)));
         rest = &rest[value_end..];
         count += 1;
     }
@@ -517,7 +517,7 @@ mod tests {
         let name =
             renamed("app-0123456789abcdef.css", ".css", &[&dir.join("app-0123456789abcdef.css")]).unwrap();
         // sha256("a{b:c}"), first 8 bytes.
-        let hex: String = Sha256::digest(b"a{b:c}")[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = clipcloud::hex::encode(&Sha256::digest(b"a{b:c}")[..8]);
         assert_eq!(name, format!("app-{hex}.css"));
         // Trunk drops leading zeros from its hash.
         assert!(renamed("app-123.css", ".css", &[&dir.join("app-0123456789abcdef.css")]).is_ok());
@@ -525,7 +525,7 @@ mod tests {
 
         let page = "<link rel=\"stylesheet\" href=\"/app-0123456789abcdef.css\" integrity=\"sha384-old\"/>\n<link rel=\"modulepreload\" href=\"/app-0123456789abcdef.css\" crossorigin=\"anonymous\" integrity=\"sha384-old\">";
         let out = with_integrity(page, &dir).unwrap();
-        let sri = format!("sha384-{}", crate::csp::base64(&Sha384::digest(b"a{b:c}")));
+        let sri = format!("sha384-{}", clipcloud::base64::encode(&Sha384::digest(b"a{b:c}")));
         assert_eq!(out.matches(&sri).count(), 2, "{out}");
         assert!(with_integrity("<p>no hashes</p>", &dir).is_err());
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,6 +1,7 @@
 //! Deterministic ids: SHA-256 of a seed and a counter (or of a creation id and an
 //! image index), shaped as the API shapes them.
 
+use clipcloud::hex;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of the parts, each length-prefixed so `("ab","c")` and `("a","bc")` differ.
@@ -13,31 +14,21 @@ pub fn digest(parts: &[&[u8]]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
-}
-
 /// `8-4-4-4-12` lowercase hex, like `12345678-abcd-ef12-3456-7890abcdef12`.
 pub fn creation_id(seed: &str, sequence: u64) -> String {
-    let h = hex(&digest(&[b"creation", seed.as_bytes(), &sequence.to_le_bytes()])[..16]);
+    let h = hex::encode(&digest(&[b"creation", seed.as_bytes(), &sequence.to_le_bytes()])[..16]);
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// A fresh API key handed out by `POST /emulator/keys`.
 pub fn api_key(seed: &str, sequence: u64) -> String {
-    let h = hex(&digest(&[b"apikey", seed.as_bytes(), &sequence.to_le_bytes()])[..12]);
+    let h = hex::encode(&digest(&[b"apikey", seed.as_bytes(), &sequence.to_le_bytes()])[..12]);
     format!("emu-{h}")
 }
 
 /// The 64-hex name of image `index` of a creation (its URL is `/images/<name>.webp`).
 pub fn image_id(creation_id: &str, index: u32) -> String {
-    hex(&digest(&[b"image", creation_id.as_bytes(), &index.to_le_bytes()]))
+    hex::encode(&digest(&[b"image", creation_id.as_bytes(), &index.to_le_bytes()]))
 }
 
 pub fn is_image_id(text: &str) -> bool {

@@ -105,24 +105,7 @@ pub fn redact(path: &str, query: Option<&str>) -> String {
 
 /// `apikey` however the client spelled it: any case, percent-encoded letters, `+` for space.
 fn is_apikey_name(name: &str) -> bool {
-    let mut decoded = Vec::with_capacity(name.len());
-    let bytes = name.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(hi), Some(lo)) => {
-                // Two hex digits make at most 255.
-                decoded.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                decoded.push(b);
-                i += 1;
-            }
-        }
-    }
-    decoded.eq_ignore_ascii_case(b"apikey")
+    clipcloud::percent::decode_query(name).eq_ignore_ascii_case("apikey")
 }
 
 #[cfg(test)]
