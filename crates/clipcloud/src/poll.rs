@@ -8,39 +8,26 @@ use core::time::Duration;
 /// When to check: learned from earlier creations of the same kind when there are some,
 /// else quick first checks and a geometric back-off up to a cap; within a total deadline.
 ///
-/// How the default was chosen, from `cargo xtask bench` (README "Performance"; headless
-/// Chromium against the emulator, generation times 0.5 s, 2 s, 8 s, 30 s ±10 %, exactly
-/// 2 s and uniform in 0.5–30 s, against polling every 500 ms as replicate and fal do):
+/// Without knowing when a creation ends, equal spacing is the best there is, and any fixed
+/// shape only trades delay against checks. Knowing how long this kind of creation takes
+/// (mostly a matter of style, size and count) is what does better, so the client remembers,
+/// per kind and in memory only, when its recent creations' last "running" and first
+/// "ready" checks were sent ([`Durations`]), and:
 ///
-/// - Without knowing when a creation ends, nothing beats equal spacing: fixed 500 ms
-///   finds a creation ~250 ms after it is ready on average (p95 ~490 ms) for one check per
-///   500 ms of generation. Any fixed shape only trades one for the other: the cold shape
-///   below (500 ms, ×1.5, cap 3 s) costs a quarter of the checks on 30 s creations but
-///   finds them up to 3 s late (measured p95 2.2–2.3 s on 8 s and 30 s).
-/// - What gives a client an edge is knowing how long this kind of creation takes; that
-///   depends mostly on the style (size, model, count). So the client remembers, per kind
-///   and in memory only, when its recent creations' last "running" and first "ready"
-///   checks were sent ([`Durations`]), and polls *sparsely before* the earliest usual end
-///   (one sleep to a gap past it), *densely within* the usual range (every half its
-///   width, at most `dense_interval`, at least `min_interval`) and backs off *gently* past
-///   it (a creation just past the range is as likely as any to end soon).
-/// - When all of them fit one duration (every "running" check was sent before every
-///   "ready" one), it closes in on it instead: a probe between the bounds, then one check
+/// - polls *sparsely before* the earliest usual end (one sleep to a gap past it), *densely
+///   within* the usual range (every half its width, at most `dense_interval`, at least
+///   `min_interval`, which keeps a misjudged window from hammering the service) and backs
+///   off *gently* past it (a creation just past the range is as likely as any to end soon);
+/// - when all of them fit one duration (every "running" check was sent before every
+///   "ready" one), closes in on it instead: a probe between the bounds, then one check
 ///   where all were ready. Each probe narrows the bounds for the creations after it, down
 ///   to [`STEADY_PRECISION`]; then it is one check per creation, right after its end.
-///   Creations running together probe at spread-out points (1/2, 1/4, 3/4...), so a
-///   batch narrows the bounds once per creation, not once per batch.
-/// - Measured (30 creations each, a client that has seen 50 of the kind): 2 s, 8 s and
-///   30 s ±10 %: p95 0.78–0.90× fixed-500's for 0.40×, 0.42× and 0.16× its checks; 0.5 s:
-///   one check (0.71×) for a third of the p95; exactly 2 s (where fixed 500 ms checks
-///   right at the end, 2 s being a multiple of its period): one check, p95 7 ms against
-///   22 ms. Uniform 0.5–30 s: nothing to learn but the range, so it is fixed polling at
-///   `dense_interval`: p95 0.73–0.84× for 1.10× the checks — the target is not met there,
-///   and cannot be without information about the end.
-/// - `min_interval` (200 ms) keeps a misjudged window from hammering the service;
-///   `dense_interval` (400 ms) keeps the p95 within the learned range under fixed-500's.
-///   A new client (nothing learned) uses the cold shape until [`Durations::ENOUGH`]
-///   creations of the kind have finished.
+///   Creations running together probe at spread-out points (1/2, 1/4, 3/4...), so a batch
+///   narrows the bounds once per creation, not once per batch.
+///
+/// A new client (nothing learned) uses the cold shape until [`Durations::ENOUGH`] creations
+/// of the kind have finished. How the figures were chosen, with the measurements:
+/// `docs/performance.md`, "How the polling schedule's figures were chosen".
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PollSchedule {
     /// Sleep before the first check (cold: nothing learned yet).
@@ -106,25 +93,12 @@ impl PollSchedule {
     /// The schedule a server polls the service with behind held checks (the gateway):
     /// denser than a browser's, because one poller serves every visitor waiting on a
     /// creation, its checks go server to server on a kept-alive connection, and what it
-    /// learned comes from every visitor's creations (docs/performance.md has the figures).
-    ///
-    /// - Within a usual range (±10 %): every 200 ms, half a window narrower than 400 ms,
-    ///   at least 150 ms apart: a p95 delay well under half of fixed 500 ms's, for fewer
-    ///   checks than it (the sparse jump to the window pays for the dense part). Not closer:
-    ///   a range narrower than that (0.5 s ±10 %) is then checked once, just past it (a
-    ///   creation found at once teaches only an upper bound, and the window's start settles
-    ///   where one check after it finds them all; at 100 ms it settled too early, for 1.34×
-    ///   fixed-500's checks).
-    /// - Durations all over the place (uniform 0.5–30 s): nothing beats equal spacing, where
-    ///   a p95 of half fixed-500's (≈ 0.95 × 250 ms) costs about twice its checks. 245 ms
-    ///   sat on that bound (p95 0.45–0.51× in runs of 30 and 100, a coin toss); 230 ms is
-    ///   just inside both goals (p95 ≈ 0.46×, ≈ 1.8× the checks, against ≤ 0.5× and ≤ 2×).
-    /// - One steady duration: closed in on to 2 ms (each halving costs one creation a check);
-    ///   a creation still running at its end (its create reached the service a few ms
-    ///   later than most) is checked again every 5 ms, not once 30 ms later: that one
-    ///   retry was the p95 delay on exactly-2-s creations (32 ms against the limit's 13).
-    /// - Cold (a kind not learned yet) and past the window: from 250 ms, growing gently to
-    ///   500 ms, never sparser than fixed 500 ms.
+    /// learned comes from every visitor's creations. Within a usual range, a check every
+    /// 200 ms (at least 150 ms apart); in a range as wide as durations all over the place,
+    /// every 230 ms from the start; a steady duration closed in on to 2 ms and checked again
+    /// every 5 ms just past its end (a create that arrived a few ms late); cold and past the
+    /// window, from 250 ms growing gently to 500 ms, never sparser than fixed 500 ms. Why
+    /// these figures: `docs/performance.md` (the same section as for [`PollSchedule`]).
     pub fn held() -> Self {
         Self {
             first_delay: Duration::from_millis(250),
