@@ -1,5 +1,5 @@
 // Offline use: with the network gone, the page and its files come from the cache the app fills
-// (crates/clipcloud-app/src/offline.rs), and the gallery shows the pictures it saved in
+// (clipcloud-app/src/device/offline.rs), and the gallery shows the pictures it saved in
 // IndexedDB. Online, this worker stays out of the way: the browser loads everything as usual.
 // (The worker makes no requests of its own: the CSP its script is served with forbids them.)
 const CACHE = "clipcloud-app";

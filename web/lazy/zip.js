@@ -1,6 +1,6 @@
 // A stored-only ZIP writer and reader (no compression: WebP is compressed already), with
 // CRC-32, and the gallery's export and import built on them. Loaded by the app on first use only
-// (crates/clipcloud-app/src/archive.rs adds it as a module script), never on a first visit.
+// (crates/clipcloud-app/src/device/archive.rs adds it as a module script), never on a first visit.
 // It registers itself as `globalThis.clipcloudZip = { write, read, exportGallery, importGallery }`.
 
 const TABLE = new Uint32Array(256).map((_, n) => {
@@ -98,11 +98,11 @@ async function read(file) {
 }
 
 // The gallery's export and import, straight on the app's IndexedDB (crates/clipcloud-app/src/
-// idb.rs: database "clipcloud", stores "images": link -> Blob, "records": "history" -> JSON):
+// device/idb.rs: database "clipcloud", stores "images": link -> Blob, "records": "history" -> JSON):
 // here rather than in the wasm, so a first visit does not download them either.
 const FORMAT = "clipcloud-gallery";
 const MANIFEST = "gallery.json";
-const MAX_ENTRIES = 5000; // as crates/clipcloud-app/src/history.rs
+const MAX_ENTRIES = 5000; // as crates/clipcloud-app/src/logic/history.rs
 
 const done = (request) => new Promise((resolve, reject) => {
   request.onsuccess = () => resolve(request.result);

@@ -8,9 +8,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use clipcloud::{Client, Config, StyleRequest};
-use clipcloud_app::app::App;
-use clipcloud_app::pending::Pending;
-use clipcloud_app::storage;
+use clipcloud_app::device::storage;
+use clipcloud_app::logic::pending::{self, Pending};
+use clipcloud_app::ui::app::App;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -136,7 +136,7 @@ async fn creations(key: &str) -> Vec<(String, u32)> {
 
 fn pending_ids() -> Vec<String> {
     let text = storage::get(storage::local(), storage::PENDING).unwrap_or_default();
-    clipcloud_app::pending::from_json(&text).into_iter().map(|p| p.creation_id).collect()
+    pending::from_json(&text).into_iter().map(|p| p.creation_id).collect()
 }
 
 impl Drop for Mounted {
@@ -261,7 +261,7 @@ async fn create_shows_the_card_then_the_images_and_the_new_balance() {
     // The link, until the picture is saved in the browser (IndexedDB); then its saved copy.
     assert!(img.get_attribute("src").is_some_and(|s| s.starts_with("http") || s.starts_with("blob:")));
     assert_eq!(app.text(".job .cost"), "1.1");
-    let expected = clipcloud_app::util::money(before - 1.1);
+    let expected = clipcloud_app::ui::util::money(before - 1.1);
     app.until("the new balance", 10, |a| a.text("#balance") == expected).await;
     // The history is kept in IndexedDB, which `prepare` does not clear: this test's entry.
     app.until("the history entry", 10, |a| a.text(".history").contains("A small test apple")).await;
@@ -280,7 +280,7 @@ async fn create_shows_the_card_then_the_images_and_the_new_balance() {
     )
     .call0(&JsValue::NULL)
     .unwrap();
-    clipcloud_app::util::download(&src, "test-1.webp").await.unwrap();
+    clipcloud_app::device::browser::download(&src, "test-1.webp").await.unwrap();
     let saved = js_sys::Array::from(&js_sys::Reflect::get(&js_sys::global(), &"savedFile".into()).unwrap());
     assert_eq!(saved.get(0).as_string().as_deref(), Some("test-1.webp"));
     let href = saved.get(1).as_string().unwrap();
@@ -296,7 +296,7 @@ async fn create_shows_the_card_then_the_images_and_the_new_balance() {
     );
     // An expired link (the emulator does not know it, nor the gallery) says so, in words.
     let gone = EMULATOR.to_owned() + "/images/" + &"0".repeat(64) + ".webp";
-    let error = clipcloud_app::util::download(&gone, "gone.webp").await.unwrap_err();
+    let error = clipcloud_app::device::browser::download(&gone, "gone.webp").await.unwrap_err();
     assert_eq!(error, "Download failed (HTTP 404): the temporary link has probably expired.");
 }
 
@@ -365,13 +365,13 @@ async fn creations_left_running_are_picked_up_again() {
     let client = Client::new(Config::new("demo-key").base_url(EMULATOR)).unwrap();
     let request = StyleRequest::new("A lighthouse", "standard");
     let id = client.create(request.clone()).await.unwrap();
-    let pending = [Pending {
+    let saved = [Pending {
         creation_id: id.clone(),
         request: request.into(),
         started_ms: js_sys::Date::now(),
         size: Some((512, 512)),
     }];
-    storage::save(storage::PENDING, &clipcloud_app::pending::to_json(&pending));
+    storage::save(storage::PENDING, &pending::to_json(&saved));
 
     let app = mount();
     app.until("the card of the earlier creation", 20, |a| a.text(".job .prompt") == "A lighthouse").await;
@@ -384,7 +384,7 @@ async fn creations_left_running_are_picked_up_again() {
 /// reads back the same after it is saved again.
 #[wasm_bindgen_test]
 fn what_earlier_versions_saved_still_reads() {
-    use clipcloud_app::{history, pending};
+    use clipcloud_app::logic::history;
     let old = r#"[{"creation_id":"a","request":{"Style":{"prompt":"p","styleName":"standard","count":2}},"cost":1.1,"images":["http://x/a.webp"],"finished_ms":5.0,"size":[512,512]},{"creation_id":"b"}]"#;
     let entries = history::from_json(old);
     assert_eq!(entries.len(), 1, "the broken entry is left out, not the rest");

@@ -1,9 +1,10 @@
 // The app's calls to browser APIs that take many steps, called from the wasm: the gallery's
-// IndexedDB, its pictures' object URLs and the storage manager (src/idb.rs), downloads and the
-// clipboard (src/util.rs), the gallery's ZIP module (src/archive.rs), the offline cache and
-// worker (src/offline.rs). Plain JS, bundled into the page's glue: the same calls through
-// web-sys cost the wasm more (issue 16, docs/sizes.md). Every failure rejects with a short
-// code (a DOMException's name, or one of the codes below), which the wasm puts in words.
+// IndexedDB, its pictures' object URLs and the storage manager (src/device/idb.rs), downloads
+// and the clipboard (src/device/browser.rs), the gallery's ZIP module (src/device/archive.rs),
+// the offline cache and worker (src/device/offline.rs). Plain JS, bundled into the page's
+// glue: the same calls through web-sys cost the wasm more (issue 16, docs/sizes.md). Every
+// failure rejects with a short code (a DOMException's name, or one of the codes below), which
+// the wasm puts in words.
 //
 // The database: "clipcloud", stores "images" (an image's link -> its Blob) and "records"
 // (a name -> JSON text, e.g. "history"). web/lazy/zip.js reads and writes it too.

@@ -4,7 +4,6 @@
 //! reads and writes the app's IndexedDB itself) loaded on first use only (by `zipCall` in
 //! `web/browser.js`), so a first visit downloads none of it; this is only the call.
 
-use crate::gallery::Gallery;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -36,10 +35,9 @@ pub async fn export() -> Result<String, String> {
     call("exportGallery", &JsValue::UNDEFINED).await.map(|r| r.as_string().unwrap_or_default())
 }
 
-/// Adds what an exported file holds to the gallery (done by the module on IndexedDB), then
-/// shows it. Returns a report.
-pub async fn import(gallery: Gallery, file: web_sys::Blob) -> Result<String, String> {
+/// Adds what an exported file holds to the gallery's store (done by the module on
+/// IndexedDB); the caller then reads the store again to show it. Returns a report.
+pub async fn import(file: web_sys::Blob) -> Result<String, String> {
     let report = call("importGallery", &file).await.map_err(|e| "Import failed: ".to_owned() + &e)?;
-    gallery.reload().await;
     Ok(report.as_string().unwrap_or_default())
 }

@@ -1,12 +1,12 @@
-//! The gallery: every finished picture is saved in the browser (IndexedDB, see `idb`) the
+//! The gallery: every finished picture is saved in the browser (IndexedDB, see `device::idb`) the
 //! moment it is ready, and shown from there (an object URL per picture), so a reload, a
 //! browser restart or the service's link expiring loses nothing. The history is kept there
 //! too (moved once from localStorage, where it used to be). Storage running out is never
 //! silent: it is said, and the oldest unpinned pictures are offered for removal.
 
-use crate::history::{self, Entry};
-use crate::idb::{self, StoreError, FETCH_FAILED};
-use crate::storage;
+use crate::device::idb::{self, StoreError, FETCH_FAILED};
+use crate::device::storage;
+use crate::logic::history::{self, Entry};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

@@ -1,13 +1,13 @@
 //! The queue (every creation as a card, from sending to its images) with the gallery
 //! of finished images, and the history of past creations.
 
-use crate::form::Form;
-use crate::history::{self, Entry};
-use crate::state::ctx;
-use crate::state::{Job, JobState, Viewed};
-use crate::util::{
-    bool_attr, click, copy, download, elapsed, file_name, local_time, money, reactive, set_text,
-};
+use crate::device::browser::download;
+use crate::logic::form::Form;
+use crate::logic::history::{self, Entry};
+use crate::logic::text::{elapsed, file_name};
+use crate::ui::state::ctx;
+use crate::ui::state::{Job, JobState, Viewed};
+use crate::ui::util::{bool_attr, click, copy, local_time, money, reactive, set_text};
 use clipcloud::codec::is_http_url;
 use clipcloud::Finished;
 use leptos::either::EitherOf4;
@@ -83,7 +83,7 @@ fn job_card(job: Job) -> impl IntoView {
     let ctx = ctx();
     let seq = job.seq;
     let prompt = job.request.prompt().to_owned();
-    let style = crate::request::style_label(&job.request).to_owned();
+    let style = crate::logic::request::style_label(&job.request).to_owned();
     let count = job.request.image_count();
     let state = job.state.clone();
     let state_attr = {
@@ -308,7 +308,7 @@ fn history_row(entry: Entry) -> impl IntoView {
             <div class="entry-text">
                 <p class="prompt" title=prompt.clone()>{prompt.clone()}</p>
                 <p class="muted">
-                    {crate::request::style_label(&entry.request).to_owned()} " · cost " {money(entry.cost)}
+                    {crate::logic::request::style_label(&entry.request).to_owned()} " · cost " {money(entry.cost)}
                     {(entry.censored > 0).then(|| view! { " · " {entry.censored} " withheld" })}
                     " · " {local_time(entry.finished_ms)}
                 </p>

@@ -1,10 +1,10 @@
 //! Two helpers: the article helper (the docs' LLM workflow) and the code snippet for
 //! the current form.
 
-use crate::article::{self, MAX_PICTURES};
-use crate::snippet;
-use crate::state::ctx;
-use crate::util::{click, copy, problem_hint, reactive, set_text};
+use crate::logic::article::{self, MAX_PICTURES};
+use crate::logic::snippet;
+use crate::ui::state::ctx;
+use crate::ui::util::{click, copy, problem_hint, reactive, set_text};
 use leptos::prelude::*;
 
 /// `MAX_PICTURES` as text (no number formatting in the wasm for it).
@@ -88,7 +88,7 @@ pub fn ArticleHelper() -> impl IntoView {
             </p>
             <ol class="pictures" hidden=reactive(move || !matches!(parsed(), Some(Ok(_))))>
                 {move || pictures().into_iter().map(|p| view! {
-                    <li><span class="tag">{crate::request::style_label(&p.request).to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
+                    <li><span class="tag">{crate::logic::request::style_label(&p.request).to_owned()}</span> " " {p.request.prompt().to_owned()}</li>
                 }).collect_view()}
             </ol>
             <div class="actions" hidden=reactive(move || !matches!(parsed(), Some(Ok(_))))>
@@ -128,7 +128,7 @@ pub fn Snippet() -> impl IntoView {
     let tab = move |which: Lang, label: &'static str| {
         view! {
             <button type="button" role="tab" class="tab" class:selected=reactive(move || lang.get() == which)
-                aria-selected=reactive(move || crate::util::bool_attr(lang.get() == which))
+                aria-selected=reactive(move || crate::ui::util::bool_attr(lang.get() == which))
                 on:click=click(move |_| lang.set(which))>{label}</button>
         }
     };

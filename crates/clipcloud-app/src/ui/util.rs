@@ -1,6 +1,7 @@
-//! Small browser helpers: numbers and times as people read them, the clipboard.
+//! Small view helpers: event handlers and reactive values boxed (one generated copy per
+//! type), numbers and times as the browser formats them, copying with a notice.
 
-use crate::state::Ctx;
+use crate::ui::state::Ctx;
 use wasm_bindgen::JsValue;
 
 /// At most two decimals, no trailing zeros ("97.8", "2.2", "100"), by the browser's
@@ -51,66 +52,20 @@ pub fn bool_attr(on: bool) -> &'static str {
     }
 }
 
-/// "4 s", "1 min 05 s".
-pub fn elapsed(ms: f64) -> String {
-    let secs = (ms.max(0.0) / 1000.0) as u64;
-    if secs < 60 {
-        return secs.to_string() + " s";
-    }
-    let rest = secs % 60;
-    (secs / 60).to_string() + " min " + if rest < 10 { "0" } else { "" } + &rest.to_string() + " s"
-}
-
 /// The browser's local date and time.
 pub fn local_time(ms: f64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(ms));
     String::from(date.to_locale_string("default", &JsValue::UNDEFINED))
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/web/browser.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = copyText)]
-    fn copy_text(text: &str) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = savePicture)]
-    fn save_picture(link: &str, file: &str, fetchable: bool) -> js_sys::Promise;
-}
-
 /// Copies `text`, then says whether it worked.
 pub fn copy(ctx: Ctx, text: String, what: &'static str) {
     leptos::task::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(copy_text(&text)).await {
+        match crate::device::browser::copy_text(&text).await {
             Ok(_) => ctx.notify(what.to_owned() + " copied"),
             Err(_) => ctx.notify("Copying was refused by the browser: select the text and copy it by hand"),
         }
     });
-}
-
-/// Saves the image at `url` as `file`: the copy saved in the browser when there is one
-/// (it outlives the link), else fetched (http(s) links only). Done by `savePicture` in
-/// `web/browser.js`; its codes in words here.
-pub async fn download(url: &str, file: &str) -> Result<(), String> {
-    let saved = save_picture(url, file, clipcloud::codec::is_http_url(url));
-    wasm_bindgen_futures::JsFuture::from(saved).await.map(drop).map_err(|code| {
-        if let Some(status) = code.as_f64() {
-            return "Download failed (HTTP ".to_owned()
-                + &(status as u16).to_string()
-                + "): the temporary link has probably expired.";
-        }
-        match code.as_string().as_deref() {
-            Some("NotWeb") => "Download failed: not a web link.",
-            Some("Unread") => "Download failed: the image could not be read.",
-            _ => {
-                "Download failed: the image could not be fetched (offline, or its server does not allow it)."
-            }
-        }
-        .into()
-    })
-}
-
-/// A file name for a downloaded image.
-pub fn file_name(creation_id: &str, index: usize) -> String {
-    let short: String = creation_id.chars().take(8).collect();
-    "clipcloud-".to_owned() + &short + "-" + &(index + 1).to_string() + ".webp"
 }
 
 /// An input handler that keeps `signal` equal to the field's text (one handler type

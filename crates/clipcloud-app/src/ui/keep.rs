@@ -3,16 +3,17 @@
 //! delete all; and, when storage is full, the message and the oldest unpinned creations
 //! offered for removal.
 
-use crate::history;
-use crate::idb::StoreError;
-use crate::state::ctx;
-use crate::util::{click, handler, reactive};
+use crate::device::archive;
+use crate::device::idb::StoreError;
+use crate::logic::history;
+use crate::ui::state::ctx;
+use crate::ui::util::{click, handler, reactive};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// "12.3 MB" (the browser's own number formatting, as `money`).
 fn megabytes(bytes: f64) -> String {
-    crate::util::money(bytes / 1_000_000.0) + " MB"
+    crate::ui::util::money(bytes / 1_000_000.0) + " MB"
 }
 
 #[component]
@@ -60,7 +61,7 @@ pub fn Keep() -> impl IntoView {
     let export = move |_| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let report = crate::archive::export().await.unwrap_or_else(|e| e);
+            let report = archive::export().await.unwrap_or_else(|e| e);
             info.try_update(|i| i.report = Some(report));
             busy.try_set(false);
         });
@@ -74,7 +75,14 @@ pub fn Keep() -> impl IntoView {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let report = crate::archive::import(gallery, file.into()).await.unwrap_or_else(|e| e);
+            let report = match archive::import(file.into()).await {
+                Ok(report) => {
+                    // Shows what the import added.
+                    gallery.reload().await;
+                    report
+                }
+                Err(e) => e,
+            };
             info.try_update(|i| i.report = Some(report));
             busy.try_set(false);
         });

@@ -5,7 +5,7 @@
 //! answer), the app asks for the visitor's own key as before. A gateway that offers held
 //! checks gets them: each check waits there until the creation is ready.
 
-use crate::state::{Connection, Ctx};
+use crate::ui::state::{Connection, Ctx};
 use clipcloud::fetch::FetchTransport;
 use clipcloud::gateway::{self, KeyNeed};
 use clipcloud::Transport;

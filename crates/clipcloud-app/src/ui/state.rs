@@ -1,14 +1,14 @@
 //! The app's state, shared by every component through context, and the actions that
 //! talk to the API (all through the core crate's `Client`).
 
-use crate::form::Form;
-use crate::gallery::Gallery;
-use crate::history::Entry;
-use crate::pending::{self, Pending};
-use crate::request;
-use crate::storage;
+use crate::device::storage;
+use crate::logic::form::Form;
+use crate::logic::history::Entry;
+use crate::logic::pending::{self, Pending};
+use crate::logic::request;
+use crate::logic::settings::Settings;
+use crate::ui::gallery::Gallery;
 use clipcloud::fetch::FetchTransport;
-use clipcloud::json::{self, ObjectWriter};
 use clipcloud::{Abort, CallOptions, Client, Config, CreateRequest, Error, Finished, Style};
 use core::future::{poll_fn, Future};
 use core::pin::pin;
@@ -18,48 +18,6 @@ use leptos::task::spawn_local;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
-
-/// Where and how to connect. The key itself is stored apart (see `storage`). No `Debug`:
-/// it holds the key.
-#[derive(Clone, Default, PartialEq)]
-pub struct Settings {
-    pub key: String,
-    pub remember: bool,
-    pub base_url: String,
-    /// Developer affiliate id, as typed.
-    pub soft_id: String,
-    /// What the gateway serving this page wants as the key (`None`: no gateway, or not
-    /// known yet; see `gateway`). Not saved: asked on every start. A field here rather
-    /// than a signal of its own, whose generic code cost the wasm 0.5 KB gzipped.
-    pub gateway: Option<clipcloud::gateway::KeyNeed>,
-    /// The longest hold of a check that gateway offers (`Prefer: wait=N`): the client
-    /// then asks for held checks and gets each result the moment it exists. Not saved.
-    pub hold: Option<core::time::Duration>,
-}
-
-impl Settings {
-    /// The saved part: `{"base_url": ..., "soft_id": ...}`.
-    fn to_json(&self) -> String {
-        let mut o = ObjectWriter::default();
-        o.string("base_url", &self.base_url);
-        o.string("soft_id", &self.soft_id);
-        o.finish()
-    }
-
-    fn from_json(text: &str) -> Self {
-        let v = json::parse(text).ok();
-        let text = |key| v.as_ref().and_then(|v| json::field(v, key, json::string)).unwrap_or_default();
-        Self { base_url: text("base_url"), soft_id: text("soft_id"), ..Self::default() }
-    }
-
-    pub fn soft_id(&self) -> Result<Option<u64>, String> {
-        let text = self.soft_id.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        text.parse().map(Some).map_err(|_| "soft_id must be a whole number, e.g. 1742".to_owned())
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Connection {
@@ -137,7 +95,7 @@ pub struct Viewed {
     pub file_name: String,
 }
 
-/// The app's shared state, provided by [`crate::app::App`]. Components take it from
+/// The app's shared state, provided by [`crate::ui::app::App`]. Components take it from
 /// here, not from `app`, which imports them.
 pub fn ctx() -> Ctx {
     use_context::<Ctx>().unwrap_or_default()

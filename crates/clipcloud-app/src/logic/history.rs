@@ -1,9 +1,9 @@
 //! Past creations, kept on this device: newest first, searchable, capped. Their pictures
-//! are saved beside them (see `gallery`), so an entry outlives the service's temporary links.
+//! are saved beside them (see `ui::gallery`), so an entry outlives the service's temporary links.
 
-use crate::pending::{set_size, size_from_json};
-use crate::request::{self, style_label};
-use crate::text::lowercase;
+use crate::logic::pending::{set_size, size_from_json};
+use crate::logic::request::{self, style_label};
+use crate::logic::text::lowercase;
 use clipcloud::json::{self, ArrayWriter, ObjectWriter, Value};
 use clipcloud::CreateRequest;
 

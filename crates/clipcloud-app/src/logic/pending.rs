@@ -1,6 +1,6 @@
 //! Creations sent but not yet collected, kept so a reload picks them up again.
 
-use crate::request;
+use crate::logic::request;
 use clipcloud::json::{self, ArrayWriter, ObjectWriter, Value};
 use clipcloud::CreateRequest;
 

@@ -1,13 +1,14 @@
 //! The page: header with the balance, the connection panel, the two columns
 //! (compose | creations and history), the image viewer and notices.
 
-use crate::compose::Compose;
-use crate::creations::{download_button, History, Queue};
-use crate::gateway::{key_label, keyless};
-use crate::state::{ctx, now_ms, Connection, Ctx, Settings};
-use crate::storage;
-use crate::tools::{ArticleHelper, Snippet};
-use crate::util::{bool_attr, click, copy, handler, money, reactive};
+use crate::device::storage;
+use crate::logic::settings::Settings;
+use crate::ui::compose::Compose;
+use crate::ui::creations::{download_button, History, Queue};
+use crate::ui::gateway::{key_label, keyless};
+use crate::ui::state::{ctx, now_ms, Connection, Ctx};
+use crate::ui::tools::{ArticleHelper, Snippet};
+use crate::ui::util::{bool_attr, click, copy, handler, money, reactive};
 use clipcloud::model::DEFAULT_BASE_URL;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -23,16 +24,16 @@ pub fn App() -> impl IntoView {
         },
         core::time::Duration::from_secs(1),
     );
-    // Served by a gateway that adds its own key? Then no key is asked for (see `gateway`).
-    crate::gateway::start(ctx);
-    // The files are kept for offline use (`offline`) once the first connection has settled
+    // Served by a gateway that adds its own key? Then no key is asked for (see `ui::gateway`).
+    crate::ui::gateway::start(ctx);
+    // The files are kept for offline use (`device::offline`) once the first connection has settled
     // (or a key is asked for): before, their copying would slow the first visit.
     Effect::new(move |started: Option<bool>| {
         let settled = started == Some(true)
             || ctx.show_settings.get()
             || matches!(ctx.connection.get(), Connection::Connected | Connection::Failed(_));
         if settled && started != Some(true) {
-            crate::offline::start();
+            crate::device::offline::start();
         }
         settled
     });
@@ -64,7 +65,7 @@ pub fn App() -> impl IntoView {
             <div class="col">
                 <Queue/>
                 <History/>
-                <crate::keep::Keep/>
+                <crate::ui::keep::Keep/>
             </div>
         </main>
         <Viewer/>
@@ -102,7 +103,7 @@ fn Balance() -> impl IntoView {
 fn ConnectPanel() -> impl IntoView {
     let ctx = ctx();
     let origin = window().location().origin().unwrap_or_default();
-    let origin = crate::request::default_base_url(&origin);
+    let origin = crate::logic::request::default_base_url(&origin);
     let has_origin = origin != DEFAULT_BASE_URL;
     let set_base = move |url: String| ctx.settings.update(|s| s.base_url = url);
     // One closure type for every field (fn pointers pick the field): the view code for

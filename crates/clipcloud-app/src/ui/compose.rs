@@ -2,12 +2,12 @@
 //! search), and the Advanced panel. Checked as you type with the core's rules;
 //! Ctrl/Cmd+Enter sends.
 
-use crate::form::{Form, Problems};
-use crate::state::ctx;
-use crate::state::Ctx;
-use crate::storage;
-use crate::text::lowercase;
-use crate::util::{handler, problem_hint, reactive, set_text};
+use crate::device::storage;
+use crate::logic::form::{Form, Problems};
+use crate::logic::text::lowercase;
+use crate::ui::state::ctx;
+use crate::ui::state::Ctx;
+use crate::ui::util::{handler, problem_hint, reactive, set_text};
 use clipcloud::{Style, KNOWN_STYLES};
 use leptos::prelude::*;
 
@@ -225,9 +225,9 @@ fn style_card(style: Style) -> impl IntoView {
             type="button"
             class="style-card"
             class:selected=reactive(selected.clone())
-            aria-pressed=reactive(move || crate::util::bool_attr(selected()))
+            aria-pressed=reactive(move || crate::ui::util::bool_attr(selected()))
             data-style=name.clone()
-            on:click=crate::util::click(move |_| {
+            on:click=crate::ui::util::click(move |_| {
                 storage::set(storage::local(), storage::STYLE, &name);
                 ctx.form.update(|f| f.style = name.clone());
             })

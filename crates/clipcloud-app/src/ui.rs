@@ -1,0 +1,12 @@
+//! The Leptos views, one file per part of the page ([`app`] is the page itself, and
+//! mounts the others), and the state they share ([`state`], [`gallery`]).
+
+pub mod app;
+mod compose;
+mod creations;
+pub mod gallery;
+mod gateway;
+mod keep;
+pub mod state;
+mod tools;
+pub mod util;
