@@ -43,8 +43,6 @@ OPERATOR-KEY MODE
   --visitor-daily-spend X       per visitor and UTC day, in credits (default 10)
   --daily-cap X                 all visitors, per UTC day (default 100)
   --monthly-cap X               all visitors, per UTC month (default 1000)
-  --price-per-image X           the estimate reserved per image before a create is
-                                forwarded; the real cost replaces it (default 1.1)
   --passphrase-file FILE        visitors must send this passphrase as their key
   --token-secret-file FILE      visitors must send a token your backend signed with this
                                 secret as their key (see docs/gateway.md)
@@ -73,6 +71,24 @@ HELD CHECKS (both modes; see docs/gateway.md)
                                 poller per creation, shared by its waiters); beyond,
                                 answered at once (default 256)
 
+SPENDING (operator-key mode; see docs/gateway.md)
+  --max-price-per-image X       reserved per image for a kind of create (style and
+                                count, or advanced size and count) whose real price
+                                this gateway has not seen yet; once seen, the most seen
+                                is reserved. Set it to the dearest image the service
+                                may charge (default 5.5: 2048x2048 in the docs' list)
+  --allow-advanced              let visitors make advanced creates (size, model...);
+                                off by default: creates name a style
+  --allow-style NAME            only these styles may be created (repeat, or a comma
+                                list; default: any); /api/styles lists only these
+  --address-share PERCENT       the most one address (or network, below) may spend a
+                                day, as a share of --daily-cap (default 10); visitor
+                                tokens are exempt: they carry their own budget
+  --ipv4-prefix BITS            the addresses counted as one (default 32: one address)
+  --ipv6-prefix BITS            likewise for IPv6 (default 64: one /64, one host)
+                                (both also bound each address's share of --max-held:
+                                an eighth, at least 4)
+
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
 ";
@@ -96,12 +112,26 @@ pub struct Operator {
     pub visitor_daily_spend: i64,
     pub daily_cap: i64,
     pub monthly_cap: i64,
-    pub price_per_image: i64,
     pub cookie_secret: Secret,
     pub ledger: PathBuf,
     /// `redis://[:PASSWORD@]HOST[:PORT][/DB]`: a secret, since it may hold a password.
     pub redis: Option<Secret>,
     pub admin_token: Option<Secret>,
+    /// Hundredths of a credit per image, for a kind of create whose price is not known yet.
+    pub max_price_per_image: i64,
+    /// Advanced creates (size, model) allowed.
+    pub allow_advanced: bool,
+    /// The styles that may be created; empty: any.
+    pub allowed_styles: Vec<String>,
+    /// What one address (network) may spend a day, in hundredths of a percent of `daily_cap`.
+    pub address_share: i64,
+}
+
+impl Operator {
+    /// What one address (network) may spend a UTC day, in hundredths of a credit.
+    pub fn address_daily(&self) -> i64 {
+        (i128::from(self.daily_cap) * i128::from(self.address_share) / 10_000) as i64
+    }
 }
 
 /// What a visitor must show to spend the operator's key.
@@ -170,6 +200,21 @@ pub struct Config {
     pub access_log: bool,
     pub mode: Mode,
     pub limits: Limits,
+    /// Which addresses count as one (for spend budgets, rate limits and held checks).
+    pub prefixes: Prefixes,
+}
+
+/// The prefix lengths that make one "address": a client's network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prefixes {
+    pub v4: u8,
+    pub v6: u8,
+}
+
+impl Default for Prefixes {
+    fn default() -> Self {
+        Self { v4: 32, v6: 64 }
+    }
 }
 
 impl Config {
@@ -186,6 +231,7 @@ impl Config {
             access_log: false,
             mode: Mode::Relay,
             limits: Limits::default(),
+            prefixes: Prefixes::default(),
         }
     }
 
@@ -227,7 +273,6 @@ pub const FLAGS: &[&str] = &[
     "visitor-daily-spend",
     "daily-cap",
     "monthly-cap",
-    "price-per-image",
     "passphrase-file",
     "token-secret-file",
     "cookie-secret-file",
@@ -243,9 +288,15 @@ pub const FLAGS: &[&str] = &[
     "hold-max",
     "max-held",
     "max-pollers",
+    "max-price-per-image",
+    "allow-advanced",
+    "allow-style",
+    "address-share",
+    "ipv4-prefix",
+    "ipv6-prefix",
 ];
-const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy"];
-const SWITCHES: &[&str] = &["https"];
+const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
+const SWITCHES: &[&str] = &["https", "allow-advanced"];
 
 /// Settings by name, each with every value given, from all three sources.
 #[derive(Default)]
@@ -431,11 +482,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
         "off" => false,
         other => return Err(format!("--log-format: json or off, not {other:?}")),
     };
-    let https = match settings.get("https").unwrap_or("false") {
-        "true" | "1" | "yes" => true,
-        "false" | "0" | "no" => false,
-        other => return Err(format!("--https: true or false, not {other:?}")),
-    };
+    let https = switch(settings, "https")?;
     let limits = Limits {
         max_body: number(settings, "max-body", 64 * 1024)?,
         max_image_bytes: number(settings, "max-image-bytes", 16 * 1024 * 1024)?,
@@ -462,13 +509,16 @@ fn build(settings: &Settings) -> Result<Config, String> {
         "visitor-daily-spend",
         "daily-cap",
         "monthly-cap",
-        "price-per-image",
         "passphrase-file",
         "token-secret-file",
         "cookie-secret-file",
         "ledger",
         "redis",
         "admin-token-file",
+        "max-price-per-image",
+        "allow-advanced",
+        "allow-style",
+        "address-share",
     ];
     let mode = match settings.get("key-file") {
         None => {
@@ -507,7 +557,6 @@ fn build(settings: &Settings) -> Result<Config, String> {
                 visitor_daily_spend: credits(settings, "visitor-daily-spend", 1000)?,
                 daily_cap: credits(settings, "daily-cap", 10_000)?,
                 monthly_cap: credits(settings, "monthly-cap", 100_000)?,
-                price_per_image: credits(settings, "price-per-image", 110)?,
                 cookie_secret: match file("cookie-secret-file") {
                     Some(secret) => secret?,
                     None => Secret::random()?,
@@ -515,6 +564,10 @@ fn build(settings: &Settings) -> Result<Config, String> {
                 ledger: PathBuf::from(settings.get("ledger").unwrap_or("clipcloud-gateway.sqlite3")),
                 redis,
                 admin_token: file("admin-token-file").transpose()?,
+                max_price_per_image: credits(settings, "max-price-per-image", 550)?,
+                allow_advanced: switch(settings, "allow-advanced")?,
+                allowed_styles: allowed_styles(settings)?,
+                address_share: address_share(settings)?,
             }))
         }
     };
@@ -529,7 +582,51 @@ fn build(settings: &Settings) -> Result<Config, String> {
         access_log,
         mode,
         limits,
+        prefixes: Prefixes {
+            v4: prefix_length(settings, "ipv4-prefix", 32, 32)?,
+            // One /64: what one host (or home) is usually given.
+            v6: prefix_length(settings, "ipv6-prefix", 64, 128)?,
+        },
     })
+}
+
+fn switch(settings: &Settings, name: &str) -> Result<bool, String> {
+    match settings.get(name).unwrap_or("false") {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(format!("--{name}: true or false, not {other:?}")),
+    }
+}
+
+/// `--allow-style`, each value a name or a comma list of names.
+fn allowed_styles(settings: &Settings) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in settings.all("allow-style").iter().flat_map(|v| v.split(',')).map(str::trim) {
+        clipcloud::validate::style_name(name, None)
+            .map_err(|e| format!("--allow-style: {e} ({:?})", name.chars().take(64).collect::<String>()))?;
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+/// `--address-share` in hundredths of a percent: more than 0, at most 100 %.
+fn address_share(settings: &Settings) -> Result<i64, String> {
+    let share = credits(settings, "address-share", 1000)?;
+    if share == 0 || share > 10_000 {
+        return Err("--address-share: a percentage of --daily-cap above 0 and at most 100".into());
+    }
+    Ok(share)
+}
+
+/// A prefix length from 1 to `most` (the address's length in bits).
+fn prefix_length(settings: &Settings, name: &str, default: u8, most: u8) -> Result<u8, String> {
+    let length: u8 = number(settings, name, default)?;
+    if length == 0 || length > most {
+        return Err(format!("--{name}: between 1 and {most} bits"));
+    }
+    Ok(length)
 }
 
 #[cfg(test)]
@@ -612,6 +709,42 @@ mod tests {
         let err = run("--upstream http://u", &[("CLIPCLOUD_GATEWAY_NOPE", "1")]).unwrap_err();
         assert!(err.contains("unknown setting"), "{err}");
         assert!(run("--allow-origin *", &[]).is_ok(), "relay mode takes *");
+    }
+
+    #[test]
+    fn spending_settings() {
+        let key = temp_file("key3", "sk-3\n");
+        let config = run(&format!("--key-file {key}"), &[]).unwrap();
+        let operator = config.operator().unwrap();
+        assert_eq!((operator.max_price_per_image, operator.allow_advanced), (550, false));
+        assert!(operator.allowed_styles.is_empty());
+        assert_eq!(operator.address_daily(), 1000, "10 % of 100 credits");
+        assert_eq!(config.prefixes, Prefixes { v4: 32, v6: 64 });
+        let line = format!(
+            "--key-file {key} --max-price-per-image 2.2 --allow-advanced --allow-style standard,HD-HQ \
+             --allow-style graffiti --address-share 2.5 --daily-cap 40 --ipv4-prefix 24 --ipv6-prefix 48"
+        );
+        let config = run(&line, &[]).unwrap();
+        let operator = config.operator().unwrap();
+        assert_eq!((operator.max_price_per_image, operator.allow_advanced), (220, true));
+        assert_eq!(operator.allowed_styles, ["standard", "HD-HQ", "graffiti"]);
+        assert_eq!(operator.address_daily(), 100, "2.5 % of 40 credits");
+        assert_eq!(config.prefixes, Prefixes { v4: 24, v6: 48 });
+        let env = [("CLIPCLOUD_GATEWAY_ALLOW_STYLE", "standard, smallHQ")];
+        let config = run(&format!("--key-file {key}"), &env).unwrap();
+        assert_eq!(config.operator().unwrap().allowed_styles, ["standard", "smallHQ"]);
+        for (flags, needle) in [
+            ("--address-share 0", "above 0"),
+            ("--address-share 101", "at most 100"),
+            ("--ipv4-prefix 33", "between 1 and 32"),
+            ("--ipv6-prefix 0", "between 1 and 128"),
+            ("--allow-style ,", "style must not be empty"),
+            ("--allow-advanced=maybe", "true or false"),
+        ] {
+            let err = run(&format!("--key-file {key} {flags}"), &[]).unwrap_err();
+            assert!(err.contains(needle), "{flags}: {err}");
+        }
+        assert!(run("--allow-advanced", &[]).unwrap_err().contains("needs operator-key mode"));
     }
 
     #[test]

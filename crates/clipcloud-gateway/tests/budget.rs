@@ -20,6 +20,7 @@ fn config(redis: &str, visitor: Cents, daily: Cents, monthly: Cents) -> Accounts
         ledger: ":memory:".into(),
         redis: Some(redis.to_owned()),
         visitor_daily_spend: visitor,
+        address_daily: daily,
         daily_cap: daily,
         monthly_cap: monthly,
     }
@@ -29,9 +30,12 @@ fn create(visitor: &str, estimate: Cents, now: u64) -> PendingCreate {
     PendingCreate {
         visitor: visitor.into(),
         token: None,
+        address: None,
         style: Some("standard".into()),
+        kind: "standard *".into(),
         count: 1,
         estimate,
+        unexplained: 0,
         now_unix: now,
     }
 }
@@ -111,6 +115,33 @@ async fn refunds_settles_and_owners_cross_replicas() {
     // A's ledger has the real cost of its own create.
     let usage = a.usage(NOW, 1).await;
     assert_eq!(usage["days"][0]["cost"], 0.55);
+}
+
+#[tokio::test]
+async fn one_address_one_budget_across_replicas() {
+    let redis = RedisServer::start(&[]);
+    let config = || AccountsConfig { address_daily: 250, ..config(&redis.url(), 10_000, 10_000, 10_000) };
+    let a = Accounts::open(config()).await.unwrap();
+    let b = Accounts::open(config()).await.unwrap();
+    let from = |visitor: &str| PendingCreate {
+        address: Some("ip:2001:db8::/64".into()),
+        ..create(visitor, 110, NOW)
+    };
+    let r1 = a.reserve(from("c:1")).await.unwrap();
+    b.reserve(from("c:2")).await.unwrap();
+    // A third cookie on either replica: the same address, the same budget.
+    assert_eq!(b.reserve(from("c:3")).await.unwrap_err(), SpendRefusal::AddressDaily { limit: 250 });
+    // The real cost settles the address's counter too.
+    a.accepted(r1, "id-1").await;
+    b.settle("id-1", 10).await;
+    assert_eq!(a.allowance("c:9", Some("ip:2001:db8::/64"), None, 0, NOW).await.unwrap(), 130);
+    a.reserve(from("c:3")).await.unwrap();
+    // The address's key is hashed and expires like the day's.
+    let client = Client::new(&redis.url()).unwrap();
+    let address = keys(&client).await.into_iter().find(|k| k.starts_with("ccgw:a:")).expect("an address key");
+    assert!(!address.contains("2001"), "{address}");
+    let ttl = client.command(&[b"TTL", address.as_bytes()]).await.unwrap().as_i64().unwrap();
+    assert!(ttl > 0 && ttl <= 2 * DAY as i64, "TTL {ttl}");
 }
 
 #[tokio::test]

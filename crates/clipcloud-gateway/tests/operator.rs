@@ -47,6 +47,12 @@ fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
     }
 }
 
+/// For the tests written when every image was reserved at 1.1: the emulator's price of a
+/// `standard` image as the most an image may cost (so no create reserves more).
+const ONE_PRICE: &[&str] = &["--max-price-per-image", "1.1"];
+/// For the tests of the global caps: one address may spend all of them.
+const WHOLE_CAP: &[&str] = &["--address-share", "100"];
+
 /// A visitor speaking through the trusted proxy from its own address, with its cookie once
 /// the gateway has given one.
 struct Visitor {
@@ -159,7 +165,8 @@ fn pages_from_other_sites_are_refused() {
     assert_eq!(listed.header("access-control-allow-origin").as_deref(), Some("https://blog.example"));
     let own = request(addr, "GET", "/api/styles", &[&format!("Origin: http://{addr}")], None);
     assert_eq!(own.status, 200, "the gateway's own pages: {own:?}");
-    assert_eq!(upstream.seen(), ["GET /api/styles?apikey=op-key-123", "GET /api/styles?apikey=op-key-123"]);
+    // The styles answer is kept a minute: the service was asked once.
+    assert_eq!(upstream.seen(), ["GET /api/styles?apikey=op-key-123"]);
 }
 
 #[test]
@@ -183,7 +190,8 @@ fn the_visitors_key_in_any_spelling_never_replaces_the_operators() {
 fn creates_are_rate_limited_per_visitor_with_retry_after() {
     let emulator = emulator(200);
     let key = fresh_key(&emulator, 50.0);
-    let (config, _) = operator(&emulator.base_url(), &key, &["--creates-per-minute", "2"]);
+    let (config, _) =
+        operator(&emulator.base_url(), &key, &["--creates-per-minute", "2", ONE_PRICE[0], ONE_PRICE[1]]);
     let gateway = Running::start(config).unwrap();
     let mut visitor = Visitor::from("203.0.113.9");
     // As the app does: the styles first (the gateway's cookie comes with them), then creates.
@@ -210,8 +218,8 @@ fn creates_are_rate_limited_per_visitor_with_retry_after() {
 fn an_abuse_run_spends_at_most_the_daily_cap() {
     let emulator = emulator(100);
     let key = fresh_key(&emulator, 100.0);
-    let (config, _) =
-        operator(&emulator.base_url(), &key, &["--daily-cap", "10", "--creates-per-minute", "10"]);
+    let flags = [&["--daily-cap", "10", "--creates-per-minute", "10"], ONE_PRICE, WHOLE_CAP].concat();
+    let (config, _) = operator(&emulator.base_url(), &key, &flags);
     let gateway = Running::start(config).unwrap();
     let addr = gateway.addr();
     let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
@@ -261,14 +269,15 @@ fn an_abuse_run_spends_at_most_the_daily_cap() {
 fn a_restart_keeps_the_days_spend() {
     let emulator = emulator(100);
     let key = fresh_key(&emulator, 100.0);
-    let (config, ledger) = operator(&emulator.base_url(), &key, &["--daily-cap", "2.2"]);
+    let flags = [&["--daily-cap", "2.2"], ONE_PRICE, WHOLE_CAP].concat();
+    let (config, ledger) = operator(&emulator.base_url(), &key, &flags);
     let gateway = Running::start(config).unwrap();
     let mut visitor = Visitor::from("203.0.113.20");
     assert_eq!(visitor.create(gateway.addr()).status, 200);
     assert_eq!(visitor.create(gateway.addr()).status, 200);
     gateway.stop();
 
-    let (mut config, _) = operator(&emulator.base_url(), &key, &["--daily-cap", "2.2"]);
+    let (mut config, _) = operator(&emulator.base_url(), &key, &flags);
     config.operator_mut().expect("operator mode").ledger = ledger.into();
     let gateway = Running::start(config).unwrap();
     let refused = Visitor::from("203.0.113.21").create(gateway.addr());
@@ -281,7 +290,11 @@ fn visitor_tokens_carry_their_own_budget() {
     let emulator = emulator(100);
     let key = fresh_key(&emulator, 100.0);
     let secret_path = secret_file("token-secret", "site-shared-secret");
-    let (config, _) = operator(&emulator.base_url(), &key, &["--token-secret-file", &secret_path]);
+    let (config, _) = operator(
+        &emulator.base_url(),
+        &key,
+        &["--token-secret-file", &secret_path, ONE_PRICE[0], ONE_PRICE[1]],
+    );
     let gateway = Running::start(config).unwrap();
     let addr = gateway.addr();
     let secret = Secret::new("site-shared-secret");
@@ -350,7 +363,9 @@ fn two_replicas_on_one_redis_share_one_cap() {
     let emulator = emulator(100);
     let key = fresh_key(&emulator, 100.0);
     let url = redis.url();
-    let args = ["--daily-cap", "5", "--creates-per-minute", "100", "--redis", url.as_str()];
+    let args =
+        [&["--daily-cap", "5", "--creates-per-minute", "100", "--redis", url.as_str()], ONE_PRICE, WHOLE_CAP]
+            .concat();
     let replicas: Vec<Running> =
         (0..2).map(|_| Running::start(operator(&emulator.base_url(), &key, &args).0).unwrap()).collect();
     let accepted: usize = std::thread::scope(|scope| {
@@ -375,7 +390,7 @@ fn two_replicas_on_one_redis_share_one_rate_limit() {
     let emulator = emulator(100);
     let key = fresh_key(&emulator, 100.0);
     let url = redis.url();
-    let args = ["--creates-per-minute", "2", "--redis", url.as_str()];
+    let args = [&["--creates-per-minute", "2", "--redis", url.as_str()], ONE_PRICE].concat();
     let replicas: Vec<Running> =
         (0..2).map(|_| Running::start(operator(&emulator.base_url(), &key, &args).0).unwrap()).collect();
     // A visitor without cookies (one address) behind a load balancer that alternates.

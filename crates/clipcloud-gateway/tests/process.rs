@@ -76,7 +76,7 @@ fn no_key_or_token_reaches_the_log_or_an_answer() {
     let upstream = emulator.base_url();
     // Settings from the environment as well as flags.
     let mut gateway = Gateway::start(
-        &["--upstream", &upstream, "--token-secret-file", &token_secret],
+        &["--upstream", &upstream, "--token-secret-file", &token_secret, "--max-price-per-image", "1.1"],
         &[("CLIPCLOUD_GATEWAY_KEY_FILE", &key_file), ("CLIPCLOUD_GATEWAY_LEDGER", ledger.to_str().unwrap())],
     );
     let token = Token::sign(

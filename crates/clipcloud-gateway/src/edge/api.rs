@@ -6,7 +6,7 @@ use crate::edge::access_log::LogNote;
 use crate::edge::cors;
 use crate::edge::state::Gateway;
 use crate::forward::call::{ApiRequest, Call};
-use crate::operator::visitor::VisitorId;
+use crate::operator::visitor::{client_ip, network, VisitorId};
 use crate::pipeline::operator_mode::OperatorMode;
 use crate::pipeline::relay_mode::RelayMode;
 use crate::pipeline::{self, Caller};
@@ -38,7 +38,7 @@ pub async fn handle(
         Ok(None) => cors::preflight(origin.clone()),
         Ok(Some(route)) => {
             note.route = route.name();
-            match read(&gateway, &parts, route, body).await {
+            match read(&gateway, peer, &parts, route, body).await {
                 Err(refusal) => refusal.into_response(),
                 Ok(call) => {
                     let caller = Caller { peer, headers: &parts.headers };
@@ -98,6 +98,7 @@ fn unknown_endpoint(path: &str) -> Refusal {
 
 async fn read<'a>(
     gateway: &Gateway,
+    peer: SocketAddr,
     parts: &Parts,
     route: Route<'a>,
     body: Body,
@@ -120,7 +121,9 @@ async fn read<'a>(
             .filter(|wait| !wait.is_zero()),
         _ => None,
     };
-    Ok(Call { request, given_key, own_origin, wait })
+    let config = &gateway.config;
+    let network = network(client_ip(peer.ip(), &parts.headers, &config.trusted_proxies), config.prefixes);
+    Ok(Call { request, given_key, own_origin, wait, network })
 }
 
 /// `scheme://host` from the `Host` header, if it is a plain host name or address.

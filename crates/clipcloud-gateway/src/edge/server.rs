@@ -9,6 +9,7 @@ use crate::edge::headers::{PageCsp, SecurityHeaders};
 use crate::edge::state::Gateway;
 use crate::edge::statics::CONNECT_PRELOAD;
 use crate::edge::{access_log, api, headers, images, info};
+use crate::pipeline::operator_mode::OperatorMode;
 use crate::refusal::Refusal;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -54,18 +55,27 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .layer(from_fn_with_state(log, access_log::layer))
 }
 
-/// The app's files, when there are any; its pages with [`CONNECT_PRELOAD`] when the app's
-/// first calls need no key (operator-key mode, open access).
+/// The app's files, when there are any; in operator-key mode its pages with the visitor's
+/// cookie (when the request brought none) and, when the app's first calls need no key
+/// (open access), [`CONNECT_PRELOAD`].
 async fn fallback(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     match &gateway.site {
         Some(site) => {
             let mut response = site.serve(request.method(), request.uri(), request.headers()).await;
-            let keyless =
-                gateway.operator.as_ref().is_some_and(|o| matches!(o.settings.access, Access::Open));
             // Only pages carry a policy of their own.
-            if keyless && response.extensions().get::<PageCsp>().is_some() {
+            let page = response.extensions().get::<PageCsp>().is_some();
+            let Some(operator) = gateway.operator.as_ref().filter(|_| page) else { return response };
+            if matches!(operator.settings.access, Access::Open) {
                 // After the page's own preloads: the wasm is what the app waits for first.
                 response.headers_mut().append(header::LINK, HeaderValue::from_static(CONNECT_PRELOAD));
+            }
+            // The cookie comes with the page, before the app's first create: what it creates
+            // is its own from the start.
+            if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+                let mode = OperatorMode::new(operator, &gateway.config);
+                if let Some(cookie) = mode.page_cookie(*peer, request.headers()).await {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
             }
             response
         }

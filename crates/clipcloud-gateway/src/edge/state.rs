@@ -32,11 +32,12 @@ impl Gateway {
                     ledger: settings.ledger.clone(),
                     redis: settings.redis.as_ref().map(|url| url.expose_str().to_owned()),
                     visitor_daily_spend: settings.visitor_daily_spend,
+                    address_daily: settings.address_daily(),
                     daily_cap: settings.daily_cap,
                     monthly_cap: settings.monthly_cap,
                 })
                 .await?;
-                Some(OperatorState::new((**settings).clone(), accounts))
+                Some(OperatorState::open((**settings).clone(), accounts, upstream.clone()).await?)
             }
         };
         // What the held checks learned is kept with the ledger, when there is one.

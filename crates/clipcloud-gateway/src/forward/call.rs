@@ -14,6 +14,9 @@ pub struct Call<'a> {
     pub own_origin: Option<String>,
     /// A check that asks to be held (`Prefer: wait=N`), within this gateway's `--hold-max`.
     pub wait: Option<std::time::Duration>,
+    /// The caller's network address (`ip:...`, see `operator::visitor::network`): what its
+    /// held checks count against.
+    pub network: String,
 }
 
 /// One of the four calls, a create with its (valid) request.

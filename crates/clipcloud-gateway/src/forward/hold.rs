@@ -12,9 +12,15 @@
 //! one in flight. What was learned is kept in the ledger (operator-key mode), so a restart
 //! does not start cold.
 //!
-//! Bounded: at most `--max-held` checks held and `--max-pollers` pollers at once (beyond,
-//! a check is answered at once, as without `Prefer`), the creations remembered for their
-//! kind and start ([`RECENT`]), and the learned schedule (the core's own bounds).
+//! The gateway can also follow a creation itself ([`Holds::follow`]): a subscription like a
+//! held check's, with no time limit, so that the poller runs to the creation's end (or the
+//! schedule's deadline) with nobody waiting. Operator-key mode follows every creation it
+//! made, to settle its real cost without a visitor's check.
+//!
+//! Bounded: at most `--max-held` checks held, an eighth of them (at least 4) per holder
+//! (the client's network address), and `--max-pollers` pollers at once (beyond, a check is
+//! answered at once, as without `Prefer`), the creations remembered for their kind and
+//! start ([`RECENT`]), and the learned schedule (the core's own bounds).
 
 use crate::error_log;
 use crate::forward::upstream::{Answer, Failure, Upstream};
@@ -24,7 +30,7 @@ use clipcloud::codec::{Endpoint, HttpResponse};
 use clipcloud::poll::{Learned, PollSchedule};
 use clipcloud::retry::CallKind;
 use clipcloud::server::{create_outcome, CreateOutcome};
-use clipcloud::{CreateRequest, Status};
+use clipcloud::{CreateRequest, Finished, Status};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,6 +48,8 @@ type Latest = Option<Arc<Result<Answer, Failure>>>;
 pub struct Holds {
     shared: Arc<Shared>,
     max_held: usize,
+    /// Checks one holder may have held at once.
+    share: usize,
     max_pollers: usize,
 }
 
@@ -52,6 +60,8 @@ struct Shared {
     /// By creation id and key digest.
     pollers: Mutex<HashMap<String, Arc<watch::Sender<Latest>>>>,
     held: AtomicUsize,
+    /// Checks held now, per holder (none listed with none held).
+    held_by: Mutex<HashMap<String, usize>>,
     /// Upstream checks the pollers have in flight now.
     upstream: AtomicUsize,
     /// Upstream checks the pollers sent since the start.
@@ -81,12 +91,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Gives a held place back when the held check ends, however it ends.
-struct Place<'a>(&'a AtomicUsize);
+struct Place<'a> {
+    shared: &'a Shared,
+    holder: String,
+}
 
 impl Drop for Place<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let mut held_by = lock(&self.shared.held_by);
+        if let Some(held) = held_by.get_mut(&self.holder) {
+            *held -= 1;
+            if *held == 0 {
+                held_by.remove(&self.holder);
+            }
+        }
+        self.shared.held.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// The share of `max_held` one holder may take: an eighth, at least 4.
+pub fn share_of(max_held: usize) -> usize {
+    (max_held / 8).max(4)
 }
 
 impl Holds {
@@ -107,11 +132,12 @@ impl Holds {
             recent: Mutex::default(),
             pollers: Mutex::default(),
             held: AtomicUsize::new(0),
+            held_by: Mutex::default(),
             upstream: AtomicUsize::new(0),
             upstream_total: AtomicUsize::new(0),
             store,
         };
-        Self { shared: Arc::new(shared), max_held, max_pollers }
+        Self { shared: Arc::new(shared), max_held, share: share_of(max_held), max_pollers }
     }
 
     /// A create this gateway relayed: once accepted, its kind and start are remembered, so
@@ -152,13 +178,24 @@ impl Holds {
         lock(&self.shared.learned).to_text()
     }
 
-    fn place(&self) -> Option<Place<'_>> {
-        let held = &self.shared.held;
-        if held.fetch_add(1, Ordering::SeqCst) >= self.max_held {
-            held.fetch_sub(1, Ordering::SeqCst);
+    /// A held place for `holder`; `None` at the cap, or at the holder's share of it.
+    fn place(&self, holder: &str) -> Option<Place<'_>> {
+        let mut held_by = lock(&self.shared.held_by);
+        let mine = held_by.get(holder).copied().unwrap_or(0);
+        if self.shared.held.load(Ordering::SeqCst) >= self.max_held || mine >= self.share {
             return None;
         }
-        Some(Place(held))
+        held_by.insert(holder.to_owned(), mine + 1);
+        self.shared.held.fetch_add(1, Ordering::SeqCst);
+        Some(Place { shared: &self.shared, holder: holder.to_owned() })
+    }
+
+    /// Follows the creation `id` (with `key`) to its end: its poller keeps polling with no
+    /// held check waiting, until the creation is ready or gone, or the schedule's deadline.
+    /// `None` at the pollers' cap (nothing is followed then).
+    pub fn follow(&self, upstream: &Upstream, id: &str, key: &str) -> Option<Followed> {
+        let latest = self.subscribe(upstream, id, key)?;
+        Some(Followed { latest, id: id.to_owned() })
     }
 
     /// The latest answers of the poller of `id` for `key`, started if there is none;
@@ -191,18 +228,19 @@ impl Holds {
 }
 
 impl Holds {
-    /// Holds a check of `id` (with `key`) up to `wait`: the poller's final answer as soon as
-    /// there is one, else its latest when `wait` is over. `None` when it cannot be held (at
-    /// the caps) or nothing came from upstream yet (its first check is slow): the caller
-    /// then relays the check at once, as without a hold.
+    /// Holds a check of `id` (with `key`) for `holder` up to `wait`: the poller's final
+    /// answer as soon as there is one, else its latest when `wait` is over. `None` when it
+    /// cannot be held (at the caps, or the holder's share) or nothing came from upstream yet
+    /// (its first check is slow): the caller then relays the check at once, as without a hold.
     pub async fn wait(
         &self,
         upstream: &Upstream,
         id: &str,
         key: &str,
         wait: Duration,
+        holder: &str,
     ) -> Option<Arc<Result<Answer, Failure>>> {
-        let _place = self.place()?;
+        let _place = self.place(holder)?;
         let mut latest = self.subscribe(upstream, id, key)?;
         let until = tokio::time::Instant::now() + wait;
         let mut answer = None;
@@ -223,6 +261,36 @@ impl Holds {
     }
 }
 
+/// The gateway's own wait for a creation ([`Holds::follow`]).
+pub struct Followed {
+    latest: watch::Receiver<Latest>,
+    id: String,
+}
+
+impl Followed {
+    /// The creation, once a check finds it finished; `None` when its poller ended without
+    /// that (the creation is gone or unreadable, or the schedule's deadline passed).
+    pub async fn finished(mut self) -> Option<Finished> {
+        loop {
+            let current = self.latest.borrow_and_update().clone();
+            if let Some(answer) = current.as_deref().filter(|answer| is_final(answer, &self.id)) {
+                return finished(answer, &self.id);
+            }
+            if self.latest.changed().await.is_err() {
+                // The poller ended: its last word stands.
+                return self.latest.borrow().as_deref().and_then(|answer| finished(answer, &self.id));
+            }
+        }
+    }
+}
+
+fn finished(answer: &Result<Answer, Failure>, id: &str) -> Option<Finished> {
+    match clipcloud::codec::decode_check(&answer.as_ref().ok()?.as_core(), id) {
+        Ok(Status::Done(finished)) => Some(finished),
+        _ => None,
+    }
+}
+
 /// What a check's upstream answer means for the ones waiting on it.
 enum Found {
     Ready,
@@ -235,13 +303,7 @@ enum Found {
 
 fn found(answer: &Result<Answer, Failure>, id: &str) -> Found {
     let Ok(answer) = answer else { return Found::Transient };
-    let read = HttpResponse {
-        status: answer.status.as_u16(),
-        retry_after: None,
-        body: String::from_utf8_lossy(&answer.body).into_owned(),
-        received_unix_secs: 0,
-    };
-    match clipcloud::codec::decode_check(&read, id) {
+    match clipcloud::codec::decode_check(&answer.as_core(), id) {
         Ok(Status::Done(_)) => Found::Ready,
         Ok(Status::InProgress) => Found::Running,
         Err(e) if clipcloud::retry::is_retryable(CallKind::Read, &e) => Found::Transient,

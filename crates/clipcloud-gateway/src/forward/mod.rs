@@ -81,7 +81,10 @@ impl Forwarder {
     ) -> Result<(Response, HttpResponse), Refusal> {
         let links = image_links(call);
         let held = match call.wait {
-            Some(wait) => self.holds.wait(&self.upstream, id, key, wait).await.map(|answer| (wait, answer)),
+            Some(wait) => {
+                let held = self.holds.wait(&self.upstream, id, key, wait, &call.network).await;
+                held.map(|answer| (wait, answer))
+            }
             None => None,
         };
         // Not held (not asked, at the caps, or nothing from upstream yet): relayed at once.

@@ -145,6 +145,19 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+impl Answer {
+    /// As the core reads an answer, for the gateway's own use (never shown as is: the
+    /// body is not scrubbed).
+    pub fn as_core(&self) -> clipcloud::codec::HttpResponse {
+        clipcloud::codec::HttpResponse {
+            status: self.status.as_u16(),
+            retry_after: None,
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+            received_unix_secs: 0,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Upstream {
     origin: Origin,

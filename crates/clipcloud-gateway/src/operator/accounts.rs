@@ -3,9 +3,12 @@
 //! [`Accounts::accepted`], [`Accounts::refused`] or [`Accounts::unknown`], and
 //! [`Accounts::settle`] when a check reports the real cost.
 //!
-//! A reservation adds the create's estimate (price × count) to every counter it must fit:
-//! the visitor's UTC day, all visitors' UTC day and UTC calendar month, and a signed
-//! visitor token's own budget. It is all-or-nothing and atomic, so no number of concurrent
+//! A reservation adds the create's estimate (the most its kind was seen to cost, see
+//! [`crate::operator::prices`]) to every counter it must fit: the visitor's UTC day, its
+//! network address's UTC day (unless a signed visitor token vouches for it), all visitors'
+//! UTC day and UTC calendar month, and a signed visitor token's own budget. The global caps
+//! are lowered by what the service charged today that the counters do not explain
+//! ([`crate::operator::reconcile`]). It is all-or-nothing and atomic, so no number of concurrent
 //! requests can push a counter over its cap. The counters are the ledger's rows (one
 //! gateway) or Redis (`--redis`, several replicas, one budget): see
 //! [`crate::operator::counters`].
@@ -17,7 +20,7 @@ use crate::error_log;
 use crate::operator::counters::ledger::LedgerCounters;
 use crate::operator::counters::redis::RedisCounters;
 use crate::operator::counters::{Counters, NotReserved};
-use crate::store::ledger::{self, Caps, Entry, Ledger, Outcome, Over};
+use crate::store::ledger::{self, Caps, Entry, Ledger, Outcome, Over, Spender};
 use crate::store::redis;
 use std::fmt;
 use std::path::PathBuf;
@@ -34,6 +37,8 @@ pub struct AccountsConfig {
     pub redis: Option<String>,
     /// Per visitor per UTC day.
     pub visitor_daily_spend: Cents,
+    /// Per network address per UTC day (visitor tokens exempt).
+    pub address_daily: Cents,
     /// All visitors, per UTC day.
     pub daily_cap: Cents,
     /// All visitors, per UTC calendar month.
@@ -51,6 +56,7 @@ impl fmt::Debug for AccountsConfig {
             .field("ledger", &self.ledger)
             .field("redis", &redis)
             .field("visitor_daily_spend", &self.visitor_daily_spend)
+            .field("address_daily", &self.address_daily)
             .field("daily_cap", &self.daily_cap)
             .field("monthly_cap", &self.monthly_cap)
             .finish()
@@ -64,10 +70,17 @@ pub struct PendingCreate {
     pub visitor: String,
     /// A signed visitor token's own budget.
     pub token: Option<TokenGrant>,
+    /// The network address whose budget it counts against; `None` for a token holder.
+    pub address: Option<String>,
     pub style: Option<String>,
+    /// Its kind (`clipcloud::operation::kind_of`), by which its real price is learned.
+    pub kind: String,
     pub count: u32,
-    /// Price × count.
+    /// What is reserved: the most this kind was seen to cost, else the configured maximum.
     pub estimate: Cents,
+    /// What the service charged today beyond what the counters know
+    /// ([`crate::operator::reconcile`]): taken off the global caps' room.
+    pub unexplained: Cents,
     pub now_unix: u64,
 }
 
@@ -83,6 +96,9 @@ pub struct TokenGrant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpendRefusal {
     VisitorDaily {
+        limit: Cents,
+    },
+    AddressDaily {
         limit: Cents,
     },
     GlobalDaily {
@@ -112,6 +128,10 @@ impl SpendRefusal {
         match self {
             SpendRefusal::VisitorDaily { limit } => format!(
                 "This would go over your daily allowance of {} credits on this site. It renews at 00:00 UTC.",
+                show(*limit)
+            ),
+            SpendRefusal::AddressDaily { limit } => format!(
+                "This would go over the daily allowance of {} credits for your network address on this site. It renews at 00:00 UTC.",
                 show(*limit)
             ),
             SpendRefusal::GlobalDaily { limit } => format!(
@@ -147,6 +167,7 @@ pub struct Accounts {
     /// With `--redis`: the server the counters use, shared with the rate limits.
     shared: Option<Arc<redis::Client>>,
     visitor_daily: Cents,
+    address_daily: Cents,
     daily: Cents,
     monthly: Cents,
 }
@@ -156,6 +177,7 @@ impl fmt::Debug for Accounts {
         f.debug_struct("Accounts")
             .field("redis", &self.shared.as_ref().map(|r| r.target().to_string()))
             .field("visitor_daily", &self.visitor_daily)
+            .field("address_daily", &self.address_daily)
             .field("daily", &self.daily)
             .field("monthly", &self.monthly)
             .finish()
@@ -185,6 +207,7 @@ impl Accounts {
             counters,
             shared,
             visitor_daily: config.visitor_daily_spend,
+            address_daily: config.address_daily,
             daily: config.daily_cap,
             monthly: config.monthly_cap,
         })
@@ -205,6 +228,7 @@ impl Accounts {
     fn refusal(&self, over: Over, token: Option<&TokenGrant>) -> SpendRefusal {
         match over {
             Over::Visitor => SpendRefusal::VisitorDaily { limit: self.visitor_daily },
+            Over::Address => SpendRefusal::AddressDaily { limit: self.address_daily },
             Over::Daily => SpendRefusal::GlobalDaily { limit: self.daily },
             Over::Monthly => SpendRefusal::GlobalMonthly { limit: self.monthly },
             Over::Token => SpendRefusal::TokenBudget { limit: token.map_or(0, |t| t.budget) },
@@ -214,18 +238,22 @@ impl Accounts {
     /// Atomically: every cap checked with the estimate added, and the estimate reserved.
     /// Never over a cap, whatever the concurrency and however many replicas share Redis.
     pub async fn reserve(&self, create: PendingCreate) -> Result<Reservation, SpendRefusal> {
+        let unexplained = create.unexplained.max(0);
         let entry = Entry {
             visitor: create.visitor,
             token: create.token.as_ref().map(|t| t.id.clone()),
+            address: create.address,
             style: create.style,
+            kind: create.kind,
             count: create.count,
             estimate: create.estimate.max(0),
             at_unix: create.now_unix,
         };
         let caps = Caps {
             visitor_daily: self.visitor_daily,
-            daily: self.daily,
-            monthly: self.monthly,
+            address_daily: self.address_daily,
+            daily: self.daily - unexplained,
+            monthly: self.monthly - unexplained,
             token: create.token.as_ref().map(|t| t.budget),
         };
         let expires = create.token.as_ref().map(|t| t.expires_unix);
@@ -261,13 +289,15 @@ impl Accounts {
     }
 
     /// A check reported the real cost: it replaces the estimate, once per creation,
-    /// however many checks and replicas report it.
-    pub async fn settle(&self, creation_id: &str, cost: Cents) {
+    /// however many checks and replicas report it. The create's kind when this replica
+    /// settled its row now (`None`: settled before, or made by another replica).
+    pub async fn settle(&self, creation_id: &str, cost: Cents) -> Option<String> {
         let cost = cost.max(0);
         self.counters.settle(creation_id, cost).await;
-        if let Err(e) = self.ledger.settle(creation_id, cost).await {
+        self.ledger.settle(creation_id, cost).await.unwrap_or_else(|e| {
             log("settle", &e);
-        }
+            None
+        })
     }
 
     /// The visitor who created `creation_id`, if known: a visitor may check only its own.
@@ -301,29 +331,45 @@ impl Accounts {
         usage["success"] = true.into();
         usage["caps"] = serde_json::json!({
             "visitor_daily": ledger::credits(self.visitor_daily),
+            "address_daily": ledger::credits(self.address_daily),
             "daily": ledger::credits(self.daily),
             "monthly": ledger::credits(self.monthly),
         });
         Ok(usage)
     }
 
-    /// What `visitor` (with its token, if any) may still spend now: the least room left
-    /// under its day, its token's budget, and everyone's day and month.
+    /// What `visitor` (from `address`, with its token, if any) may still spend now: the
+    /// least room left under its day, its address's day, its token's budget, and everyone's
+    /// day and month less what the service charged beyond the counters (`unexplained`).
     pub async fn allowance(
         &self,
         visitor: &str,
+        address: Option<&str>,
         token: Option<&TokenGrant>,
+        unexplained: Cents,
         now_unix: u64,
     ) -> Result<Cents, String> {
         let (day_total, month_total) = self.spent(now_unix).await?;
-        let token_id = token.map(|t| t.id.as_str());
-        let (by_visitor, by_token) = self.counters.spent_by(visitor, token_id, now_unix).await?;
-        let mut room = [self.visitor_daily - by_visitor, self.daily - day_total, self.monthly - month_total]
-            .into_iter()
-            .min()
-            .unwrap_or(0);
+        let who = Spender {
+            visitor: visitor.to_owned(),
+            address: address.map(str::to_owned),
+            token: token.map(|t| t.id.clone()),
+        };
+        let by = self.counters.spent_by(who, now_unix).await?;
+        let unexplained = unexplained.max(0);
+        let mut room = [
+            self.visitor_daily - by.visitor,
+            self.daily - unexplained - day_total,
+            self.monthly - unexplained - month_total,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0);
+        if address.is_some() {
+            room = room.min(self.address_daily - by.address);
+        }
         if let Some(t) = token {
-            room = room.min(t.budget - by_token);
+            room = room.min(t.budget - by.token);
         }
         Ok(room.max(0))
     }
@@ -349,6 +395,7 @@ mod tests {
             ledger: ledger.into(),
             redis: None,
             visitor_daily_spend: visitor,
+            address_daily: daily,
             daily_cap: daily,
             monthly_cap: monthly,
         }
@@ -358,9 +405,12 @@ mod tests {
         PendingCreate {
             visitor: visitor.into(),
             token: None,
+            address: None,
             style: Some("standard".into()),
+            kind: "standard *".into(),
             count: 1,
             estimate,
+            unexplained: 0,
             now_unix: now,
         }
     }
@@ -421,6 +471,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_address_has_one_budget_and_a_token_its_own() {
+        let config = AccountsConfig { address_daily: 250, ..config(":memory:", 10_000, 10_000, 10_000) };
+        let accounts = Accounts::open(config).await.unwrap();
+        let from = |visitor: &str, address: &str| PendingCreate {
+            address: Some(address.into()),
+            ..create(visitor, 110, NOW)
+        };
+        // Each fresh cookie is a new visitor, and buys nothing: the address's budget is one.
+        accounts.reserve(from("c:1", "ip:2001:db8::/64")).await.unwrap();
+        accounts.reserve(from("c:2", "ip:2001:db8::/64")).await.unwrap();
+        assert_eq!(
+            accounts.reserve(from("c:3", "ip:2001:db8::/64")).await.unwrap_err(),
+            SpendRefusal::AddressDaily { limit: 250 }
+        );
+        assert_eq!(accounts.allowance("c:4", Some("ip:2001:db8::/64"), None, 0, NOW).await.unwrap(), 30);
+        // Another network, and a token's holder behind the same one (the site vouches for it).
+        accounts.reserve(from("c:3", "ip:2001:db8:0:1::/64")).await.unwrap();
+        let grant = TokenGrant { id: "tok".into(), budget: 500, expires_unix: NOW + 60 };
+        accounts.reserve(PendingCreate { token: Some(grant), ..create("t:u", 110, NOW) }).await.unwrap();
+        assert!(SpendRefusal::AddressDaily { limit: 250 }
+            .message()
+            .contains("2.50 credits for your network"));
+    }
+
+    #[tokio::test]
+    async fn charges_the_counters_do_not_explain_lower_the_global_caps() {
+        let accounts = Accounts::open(config(":memory:", 10_000, 1000, 1500)).await.unwrap();
+        accounts.reserve(create("c:a", 300, NOW)).await.unwrap();
+        let charged_elsewhere = |estimate| PendingCreate { unexplained: 500, ..create("c:b", estimate, NOW) };
+        assert_eq!(
+            accounts.reserve(charged_elsewhere(300)).await.unwrap_err(),
+            SpendRefusal::GlobalDaily { limit: 1000 }
+        );
+        accounts.reserve(charged_elsewhere(200)).await.unwrap();
+        assert_eq!(accounts.allowance("c:c", None, None, 500, NOW).await.unwrap(), 0);
+        assert_eq!(accounts.allowance("c:c", None, None, 0, NOW).await.unwrap(), 500);
+    }
+
+    #[tokio::test]
     async fn settle_replaces_the_estimate_once() {
         let accounts = Accounts::open(config(":memory:", 10_000, 10_000, 10_000)).await.unwrap();
         let r = accounts.reserve(create("c:a", 440, NOW)).await.unwrap();
@@ -431,7 +520,7 @@ mod tests {
         accounts.settle("id-1", 330).await;
         accounts.settle("id-1", 0).await;
         assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
-        accounts.settle("unknown-id", 999).await;
+        assert_eq!(accounts.settle("unknown-id", 999).await, None);
         assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
         let usage = accounts.usage(NOW, 1).await;
         assert_eq!(usage["success"], true);

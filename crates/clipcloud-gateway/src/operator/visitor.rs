@@ -3,9 +3,10 @@
 //! IP address. `X-Forwarded-For` counts only when the connection comes from a proxy the
 //! operator named.
 
+use crate::config::Prefixes;
 use crate::secret::{hex, Secret};
 use axum::http::{header, HeaderMap, HeaderValue};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub const COOKIE_NAME: &str = "cc_visitor";
 
@@ -135,6 +136,28 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
 }
 
+/// The network `ip` counts as, for what is kept per address (spend, rate, held checks):
+/// `ip:ADDRESS` for a whole address, `ip:NETWORK/BITS` for a shorter prefix. An IPv4 address
+/// mapped into IPv6 counts as IPv4.
+pub fn network(ip: IpAddr, prefixes: Prefixes) -> String {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    };
+    match ip {
+        IpAddr::V4(v4) if prefixes.v4 >= 32 => format!("ip:{v4}"),
+        IpAddr::V4(v4) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefixes.v4)).unwrap_or(0);
+            format!("ip:{}/{}", Ipv4Addr::from(u32::from(v4) & mask), prefixes.v4)
+        }
+        IpAddr::V6(v6) if prefixes.v6 >= 128 => format!("ip:{v6}"),
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefixes.v6)).unwrap_or(0);
+            format!("ip:{}/{}", Ipv6Addr::from(u128::from(v6) & mask), prefixes.v6)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +217,18 @@ mod tests {
         assert_eq!(client_ip(peer, &headers, &trusted), "1.2.3.4".parse::<IpAddr>().unwrap());
         headers.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
         assert_eq!(client_ip(peer, &headers, &trusted), peer);
+    }
+
+    #[test]
+    fn addresses_count_by_network() {
+        let of = |ip: &str, v4, v6| network(ip.parse().unwrap(), Prefixes { v4, v6 });
+        assert_eq!(of("203.0.113.7", 32, 64), "ip:203.0.113.7");
+        assert_eq!(of("203.0.113.7", 24, 64), "ip:203.0.113.0/24");
+        assert_eq!(of("2001:db8:1:2:aaaa::1", 32, 64), "ip:2001:db8:1:2::/64");
+        assert_eq!(of("2001:db8:1:2:bbbb::9", 32, 64), "ip:2001:db8:1:2::/64");
+        assert_eq!(of("2001:db8:1:3::1", 32, 64), "ip:2001:db8:1:3::/64");
+        assert_eq!(of("2001:db8::1", 32, 128), "ip:2001:db8::1");
+        assert_eq!(of("::ffff:203.0.113.7", 24, 64), "ip:203.0.113.0/24");
+        assert_eq!(of("10.1.2.3", 1, 1), "ip:0.0.0.0/1");
     }
 }

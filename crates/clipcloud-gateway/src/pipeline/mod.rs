@@ -68,7 +68,7 @@ pub trait Policy: Sync {
         forwarder: &Forwarder,
         call: &Call<'_>,
         key: &str,
-        context: &Self::Context,
+        context: &mut Self::Context,
     ) -> impl Future<Output = Result<Forwarded, Refusal>> + Send;
 
     /// Settle: accounts for `outcome` (a refusal from any phase, or what was forwarded)
@@ -91,7 +91,7 @@ pub async fn run<P: Policy>(
     let mut context = P::Context::default();
     let outcome = match policy.admit(call, caller, &mut context).await {
         Ok(()) => match policy.key(call) {
-            Ok(key) => policy.forward(forwarder, call, key, &context).await,
+            Ok(key) => policy.forward(forwarder, call, key, &mut context).await,
             Err(refusal) => Err(refusal),
         },
         Err(refusal) => Err(refusal),

@@ -1,53 +1,71 @@
 //! Operator-key mode: visitors send no key (or the passphrase, or a token the embedding
 //! site signed); the gateway adds its own. Deny by default, in this order: access, identity,
-//! then per call — a create is rate-limited, reserved against every spend cap at its
-//! estimate and recorded; a check is answered only to the visitor who created it, and its
-//! real cost settles the estimate; a balance is what the visitor may still spend.
+//! then per call — a create must name an allowed style (or advanced creates be allowed), is
+//! rate-limited, reserved against every spend cap at the most its kind was seen to cost
+//! (the caps lowered by what the service charged beyond the counters) and recorded, then
+//! followed to its end by the gateway itself so that its real cost settles the reservation
+//! without a visitor's check; a check is answered only to the visitor who created it; every
+//! other call is rate-limited too; the styles answer is kept a minute; a balance is what
+//! the visitor may still spend.
 
 use crate::config::{Access, Config};
 use crate::forward::call::{ApiRequest, Call};
+use crate::forward::hold::Followed;
 use crate::forward::Forwarder;
-use crate::operator::accounts::{PendingCreate, Reservation, SpendRefusal, TokenGrant};
-use crate::operator::rate_limit::Verdict;
-use crate::operator::visitor::{client_ip, cookie_visitor, new_cookie, Token, VisitorId};
-use crate::operator::OperatorState;
+use crate::operator::accounts::{Accounts, PendingCreate, Reservation, SpendRefusal, TokenGrant};
+use crate::operator::prices::Prices;
+use crate::operator::rate_limit::{Limiter, Verdict};
+use crate::operator::visitor::{client_ip, cookie_visitor, network, new_cookie, Token, VisitorId};
+use crate::operator::{OperatorState, READS_PER_MINUTE};
 use crate::pipeline::{Caller, Forwarded, Policy};
 use crate::refusal::Refusal;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clipcloud::model::wire::{Amount, BalanceBody};
 use clipcloud::server::{create_outcome, image_count, style_name, CreateOutcome};
-use std::net::IpAddr;
+use clipcloud::{CreateRequest, Finished};
+use std::net::SocketAddr;
 
 /// Operator-key mode's rules, over what the mode keeps ([`OperatorState`]).
 pub struct OperatorMode<'a> {
     operator: &'a OperatorState,
-    /// Behind https (`--https`): the cookie is `Secure`.
-    https: bool,
-    /// `--trust-proxy`: the peers whose `X-Forwarded-For` counts.
-    trusted_proxies: &'a [IpAddr],
+    /// `--https` (the cookie is `Secure`), `--trust-proxy` (whose `X-Forwarded-For`
+    /// counts) and the prefixes that make one address.
+    config: &'a Config,
 }
 
 impl<'a> OperatorMode<'a> {
     pub fn new(operator: &'a OperatorState, config: &'a Config) -> Self {
-        Self { operator, https: config.https, trusted_proxies: &config.trusted_proxies }
+        Self { operator, config }
     }
 }
 
-/// What admit learned of a call: who is calling and, for a create, what it reserved.
+/// What admit learned of a call: who is calling and, for a create, what it reserved; what
+/// forward started for it: the gateway's own follow of the creation.
 #[derive(Default)]
 pub struct Admission {
     visitor: Option<Visitor>,
     reservation: Option<Reservation>,
+    followed: Option<Followed>,
 }
 
 /// Who is calling, as far as this gateway can tell.
 struct Visitor {
+    /// `t:<token subject>`, `c:<cookie id>`, or `ip:ADDRESS` for a caller with neither: what
+    /// it creates is its own, and only its own is what it may check.
     id: String,
-    /// `ip:ADDRESS`, also an owner of what was created before the visitor had a cookie.
-    address: String,
+    /// Its network address (`ip:...`, see [`network`]): its creates and calls count against
+    /// it too, unless a token vouches for the visitor.
+    network: String,
     token: Option<Token>,
     set_cookie: Option<HeaderValue>,
+}
+
+/// Which rate a call counts against.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rate {
+    Creates,
+    Reads,
 }
 
 impl Policy for OperatorMode<'_> {
@@ -59,22 +77,24 @@ impl Policy for OperatorMode<'_> {
         caller: &Caller<'_>,
         admission: &mut Admission,
     ) -> Result<(), Refusal> {
-        let visitor = admission.visitor.insert(self.identify(call.given_key.as_deref(), caller).await?);
+        let visitor = admission.visitor.insert(self.identify(call, caller).await?);
         match &call.request {
             ApiRequest::Create(request) => {
-                self.limit_rate(visitor).await?;
+                self.allowed(request)?;
+                self.limit_rate(visitor, Rate::Creates).await?;
                 admission.reservation = Some(self.reserve(request, visitor).await?);
             }
             ApiRequest::Check(id) => {
-                let owner = self.operator.accounts.owner(id).await;
-                // What a visitor did before it had a cookie, it did from its address.
-                if !owner.is_some_and(|o| o == visitor.id || o == visitor.address) {
+                self.limit_rate(visitor, Rate::Reads).await?;
+                // Exactly its own: a caller behind the same address with another cookie (or
+                // none) is someone else.
+                if self.operator.accounts.owner(id).await.as_deref() != Some(visitor.id.as_str()) {
                     return Err(Refusal::not_found(format!(
                         "no creation {id} was made through this gateway by you (a visitor can check only its own)"
                     )));
                 }
             }
-            ApiRequest::Balance | ApiRequest::Styles => {}
+            ApiRequest::Balance | ApiRequest::Styles => self.limit_rate(visitor, Rate::Reads).await?,
         }
         Ok(())
     }
@@ -88,7 +108,7 @@ impl Policy for OperatorMode<'_> {
         forwarder: &Forwarder,
         call: &Call<'_>,
         key: &str,
-        admission: &Admission,
+        admission: &mut Admission,
     ) -> Result<Forwarded, Refusal> {
         match (&call.request, &admission.visitor) {
             // A visitor's balance here is what it may still spend: the operator's own
@@ -100,7 +120,20 @@ impl Policy for OperatorMode<'_> {
             (ApiRequest::Balance, None) => {
                 Err(Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "the visitor is unknown"))
             }
-            _ => forwarder.call(call, key).await.map(Forwarded::from),
+            (ApiRequest::Styles, _) => {
+                let fetch = async { forwarder.call(call, key).await.map(|(response, _)| response) };
+                let response = self.operator.styles.answer(fetch).await?;
+                Ok(Forwarded { response, answer: None })
+            }
+            (ApiRequest::Create(_), _) => {
+                let (response, answer) = forwarder.call(call, key).await?;
+                // Followed to its end, so that its real cost settles without a visitor.
+                if let CreateOutcome::Accepted(id) = create_outcome(&answer) {
+                    admission.followed = forwarder.holds.follow(&forwarder.upstream, &id, key);
+                }
+                Ok(Forwarded { response, answer: Some(answer) })
+            }
+            (ApiRequest::Check(_), _) => forwarder.call(call, key).await.map(Forwarded::from),
         }
     }
 
@@ -110,12 +143,16 @@ impl Policy for OperatorMode<'_> {
         admission: Admission,
         outcome: Result<Forwarded, Refusal>,
     ) -> Response {
+        let Admission { visitor, reservation, followed } = admission;
         let accounts = &self.operator.accounts;
         let answer = outcome.as_ref().ok().and_then(|forwarded| forwarded.answer.as_ref());
-        match (&call.request, admission.reservation) {
+        match (&call.request, reservation) {
             (ApiRequest::Create(_), Some(reservation)) => match (&outcome, answer) {
                 (_, Some(answer)) => match create_outcome(answer) {
-                    CreateOutcome::Accepted(id) => accounts.accepted(reservation, &id).await,
+                    CreateOutcome::Accepted(id) => {
+                        accounts.accepted(reservation, &id).await;
+                        self.settle_when_finished(id, followed);
+                    }
                     CreateOutcome::Refused => accounts.refused(reservation).await,
                     CreateOutcome::Unknown => accounts.unknown(reservation).await,
                 },
@@ -126,19 +163,16 @@ impl Policy for OperatorMode<'_> {
                 _ => accounts.unknown(reservation).await,
             },
             (ApiRequest::Check(id), _) => {
-                if let Some(Ok(clipcloud::Status::Done(done))) =
+                if let Some(Ok(clipcloud::Status::Done(finished))) =
                     answer.map(|answer| clipcloud::codec::decode_check(answer, id))
                 {
-                    let cost = (done.cost * 100.0).round();
-                    if cost.is_finite() && cost >= 0.0 {
-                        accounts.settle(id, cost as i64).await;
-                    }
+                    record_cost(accounts, &self.operator.prices, id, &finished).await;
                 }
             }
             _ => {}
         }
         let mut response = outcome.map_or_else(IntoResponse::into_response, |forwarded| forwarded.response);
-        if let Some(visitor) = admission.visitor {
+        if let Some(visitor) = visitor {
             if let Some(cookie) = visitor.set_cookie {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
@@ -150,9 +184,38 @@ impl Policy for OperatorMode<'_> {
 }
 
 impl OperatorMode<'_> {
-    async fn identify(&self, given_key: Option<&str>, caller: &Caller<'_>) -> Result<Visitor, Refusal> {
+    /// A fresh visitor cookie for a page answer to a request that brought none (not with
+    /// tokens: a token is the visitor there), so that the app has its cookie before its
+    /// first create. At most 20 a minute per address.
+    pub async fn page_cookie(&self, peer: SocketAddr, headers: &HeaderMap) -> Option<HeaderValue> {
+        let settings = &self.operator.settings;
+        if matches!(settings.access, Access::Tokens(_))
+            || cookie_visitor(headers, &settings.cookie_secret).is_some()
+        {
+            return None;
+        }
+        let ip = client_ip(peer.ip(), headers, &self.config.trusted_proxies);
+        self.fresh_cookie(&network(ip, self.config.prefixes)).await
+    }
+
+    /// A new cookie for a caller from `network`, unless the address had its share this minute.
+    async fn fresh_cookie(&self, network: &str) -> Option<HeaderValue> {
+        match self.operator.cookies.take(network).await {
+            Ok(Verdict::Allowed) => {
+                new_cookie(&self.operator.settings.cookie_secret, self.config.https).map(|(v, _)| v)
+            }
+            Ok(Verdict::Wait(_)) => None,
+            Err(error) => {
+                log_unavailable(&error);
+                None
+            }
+        }
+    }
+
+    async fn identify(&self, call: &Call<'_>, caller: &Caller<'_>) -> Result<Visitor, Refusal> {
         let operator = self.operator;
         let now = crate::clock::unix_now();
+        let given_key = call.given_key.as_deref();
         let unauthorized = |message: &str| Refusal::new(StatusCode::UNAUTHORIZED, message);
         let token = match &operator.settings.access {
             Access::Open => None,
@@ -174,102 +237,163 @@ impl OperatorMode<'_> {
                 )
             }
         };
-        let ip = client_ip(caller.peer.ip(), caller.headers, self.trusted_proxies);
-        let address = format!("ip:{ip}");
+        let network = call.network.clone();
         if let Some(token) = token {
             return Ok(Visitor {
                 id: format!("t:{}", token.subject),
-                address,
+                network,
                 token: Some(token),
                 set_cookie: None,
             });
         }
         if let Some(id) = cookie_visitor(caller.headers, &operator.settings.cookie_secret) {
-            return Ok(Visitor { id: format!("c:{id}"), address, token: None, set_cookie: None });
+            return Ok(Visitor { id: format!("c:{id}"), network, token: None, set_cookie: None });
         }
-        // No cookie yet: the address stands for the visitor until the next request brings one.
-        let set_cookie = match operator.cookies.take(&address).await {
-            Ok(Verdict::Allowed) => new_cookie(&operator.settings.cookie_secret, self.https).map(|(v, _)| v),
-            // No cookie this time: the address stands for the visitor a while longer.
-            Ok(Verdict::Wait(_)) => None,
-            Err(error) => {
-                log_unavailable(&error);
-                None
-            }
+        // No cookie: the address is the visitor, for this call and (if the client keeps no
+        // cookie: a server, a page of another site) every other. A cookie is offered with the
+        // calls an app makes first, never amid a create and its checks, so that a client
+        // that keeps it is not someone else for a creation it is waiting for.
+        let set_cookie = match call.request {
+            ApiRequest::Balance | ApiRequest::Styles => self.fresh_cookie(&network).await,
+            ApiRequest::Create(_) | ApiRequest::Check(_) => None,
         };
-        Ok(Visitor { id: address.clone(), address, token: None, set_cookie })
+        let ip = client_ip(caller.peer.ip(), caller.headers, &self.config.trusted_proxies);
+        Ok(Visitor { id: format!("ip:{ip}"), network, token: None, set_cookie })
     }
 
-    /// A create takes a token from the visitor's bucket and, unless a token vouches for the
-    /// visitor, from its address's.
-    async fn limit_rate(&self, visitor: &Visitor) -> Result<(), Refusal> {
+    /// What this site lets visitors create: by style (advanced creates with
+    /// `--allow-advanced`), of the styles `--allow-style` lists if it does.
+    fn allowed(&self, request: &CreateRequest) -> Result<(), Refusal> {
+        let settings = &self.operator.settings;
+        let refused = |message: String| Err(Refusal::new(StatusCode::BAD_REQUEST, message));
+        match style_name(request) {
+            None if !settings.allow_advanced => refused(
+                "this site creates by style only: name one of its styles (styleName), not a size or model"
+                    .to_owned(),
+            ),
+            Some(style)
+                if !settings.allowed_styles.is_empty()
+                    && !settings.allowed_styles.iter().any(|s| s == style) =>
+            {
+                refused(format!(
+                    "this site does not offer the style \"{}\"; choose one of: {}",
+                    style.chars().take(64).collect::<String>(),
+                    settings.allowed_styles.join(", ")
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A call takes a token from the visitor's bucket (of creates, or of the other calls)
+    /// and, unless a token vouches for the visitor, from its address's.
+    async fn limit_rate(&self, visitor: &Visitor, rate: Rate) -> Result<(), Refusal> {
         let operator = self.operator;
+        let (own, address, per_minute, what): (&Limiter, &Limiter, u32, &str) = match rate {
+            Rate::Creates => {
+                (&operator.visitors, &operator.addresses, operator.settings.creates_per_minute, "creations")
+            }
+            Rate::Reads => (&operator.reads, &operator.address_reads, READS_PER_MINUTE, "calls"),
+        };
         // Shared buckets out of reach: nothing is created, as when the spend caps cannot be read.
         let unavailable = |error: crate::store::redis::Error| {
             log_unavailable(&error);
             Refusal::new(StatusCode::SERVICE_UNAVAILABLE, SpendRefusal::Unavailable.message()).retry_after(10)
         };
-        let mut verdict = operator.visitors.take(&visitor.id).await.map_err(unavailable)?;
-        // Token holders are vouched for by the site; everyone else also shares the address's bucket.
-        if verdict == Verdict::Allowed && visitor.token.is_none() && visitor.id != visitor.address {
-            verdict = operator.addresses.take(&visitor.address).await.map_err(unavailable)?;
+        let mut verdict = own.take(&visitor.id).await.map_err(unavailable)?;
+        // Token holders are vouched for by the site; everyone else also shares the address's
+        // bucket (a caller known by its whole address only once, when that is the network).
+        if verdict == Verdict::Allowed && visitor.token.is_none() && visitor.id != visitor.network {
+            verdict = address.take(&visitor.network).await.map_err(unavailable)?;
         }
         if let Verdict::Wait(wait) = verdict {
-            let per_minute = operator.settings.creates_per_minute;
             return Err(Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                format!("too many creations: this gateway allows {per_minute} a minute per visitor; try again shortly"),
+                format!("too many {what}: this gateway allows {per_minute} a minute per visitor; try again shortly"),
             )
             .retry_after(wait.as_secs_f64().ceil() as u64));
         }
         Ok(())
     }
 
-    /// The create's estimate reserved against every spend cap.
-    async fn reserve(
-        &self,
-        request: &clipcloud::CreateRequest,
-        visitor: &Visitor,
-    ) -> Result<Reservation, Refusal> {
+    /// The create's reservation (the most its kind was seen to cost) against every spend
+    /// cap, the global ones less what the service charged beyond the counters.
+    async fn reserve(&self, request: &CreateRequest, visitor: &Visitor) -> Result<Reservation, Refusal> {
         let operator = self.operator;
-        let count = image_count(request);
-        let pending = PendingCreate {
-            visitor: visitor.id.clone(),
-            token: visitor.token.as_ref().map(grant),
-            style: style_name(request).map(str::to_owned),
-            count,
-            estimate: operator.settings.price_per_image.saturating_mul(i64::from(count)),
-            now_unix: crate::clock::unix_now(),
-        };
-        operator.accounts.reserve(pending).await.map_err(|refusal| {
-            let status = if matches!(refusal, SpendRefusal::Unavailable) {
-                StatusCode::SERVICE_UNAVAILABLE
-            } else {
-                StatusCode::PAYMENT_REQUIRED
-            };
+        let now_unix = crate::clock::unix_now();
+        let unavailable = |refusal: SpendRefusal| {
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let refused = Refusal::new(status, refusal.message());
             if status == StatusCode::SERVICE_UNAVAILABLE {
                 refused.retry_after(10)
             } else {
                 refused
             }
-        })
+        };
+        let unexplained = operator
+            .reconciler
+            .unexplained(now_unix)
+            .await
+            .map_err(|_| unavailable(SpendRefusal::Unavailable))?;
+        let pending = PendingCreate {
+            visitor: visitor.id.clone(),
+            token: visitor.token.as_ref().map(grant),
+            // A token's holder is vouched for by the site: its own budget, not its address's.
+            address: visitor.token.is_none().then(|| visitor.network.clone()),
+            style: style_name(request).map(str::to_owned),
+            kind: clipcloud::operation::kind_of(request),
+            count: image_count(request),
+            estimate: operator.prices.reservation(request),
+            unexplained,
+            now_unix,
+        };
+        operator.accounts.reserve(pending).await.map_err(unavailable)
+    }
+
+    /// Once `followed` finds the creation `id` finished, its real cost replaces its
+    /// reservation. Without a follow (the pollers' cap), the reservation stays, until a
+    /// visitor's check settles it.
+    fn settle_when_finished(&self, id: String, followed: Option<Followed>) {
+        let Some(followed) = followed else { return };
+        let (accounts, prices) = (self.operator.accounts.clone(), self.operator.prices.clone());
+        tokio::spawn(async move {
+            if let Some(finished) = followed.finished().await {
+                record_cost(&accounts, &prices, &id, &finished).await;
+            }
+        });
     }
 
     /// What the visitor may still spend, as the API's balance answer.
     async fn allowance(&self, visitor: &Visitor) -> Result<Response, Refusal> {
         let grant = visitor.token.as_ref().map(grant);
-        let accounts = &self.operator.accounts;
-        let cents = accounts.allowance(&visitor.id, grant.as_ref(), crate::clock::unix_now()).await.map_err(
-            |_| {
+        let address = visitor.token.is_none().then_some(visitor.network.as_str());
+        let now = crate::clock::unix_now();
+        let unexplained = self.operator.reconciler.last_unexplained(now);
+        let cents = self
+            .operator
+            .accounts
+            .allowance(&visitor.id, address, grant.as_ref(), unexplained, now)
+            .await
+            .map_err(|_| {
                 Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "the allowance cannot be read right now")
                     .retry_after(10)
-            },
-        )?;
+            })?;
         let body = BalanceBody { success: true, balance: Amount::Number(cents as f64 / 100.0) };
         let json = serde_json::to_vec(&body).unwrap_or_default();
         Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], json)
             .into_response())
+    }
+}
+
+/// A finished creation's real cost replaces its reservation, once, and (when this replica
+/// settled it) teaches its kind's price.
+async fn record_cost(accounts: &Accounts, prices: &Prices, id: &str, finished: &Finished) {
+    let cost = (finished.cost * 100.0).round();
+    if !(cost.is_finite() && (0.0..1e15).contains(&cost)) {
+        return;
+    }
+    if let Some(kind) = accounts.settle(id, cost as i64).await {
+        prices.learn(&kind, cost as i64, finished.censored).await;
     }
 }
 

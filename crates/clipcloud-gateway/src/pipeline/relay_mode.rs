@@ -31,7 +31,7 @@ impl Policy for RelayMode {
         forwarder: &Forwarder,
         call: &Call<'_>,
         key: &str,
-        _: &(),
+        _: &mut (),
     ) -> Result<Forwarded, Refusal> {
         forwarder.call(call, key).await.map(Forwarded::from)
     }

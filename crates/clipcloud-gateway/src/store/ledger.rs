@@ -1,7 +1,8 @@
 //! The ledger: every create the gateway forwarded with the operator's key — who (visitor,
-//! token), when, which style, how many images, the estimate reserved, the real cost once a
-//! check reported it, the creation id and the outcome — in one SQLite file, so the caps and
-//! the history survive a restart.
+//! token, network address), when, which style and kind, how many images, the estimate
+//! reserved, the real cost once a check reported it, the creation id and the outcome — in
+//! one SQLite file, so the caps and the history survive a restart. Beside them: the prices
+//! learned per kind of create, and the day's readings of the operator's balance.
 //!
 //! SQLite is blocking, so one dedicated thread owns the connection and runs the jobs sent
 //! to it in order over a bounded channel (a burst of requests waits for room instead of
@@ -64,7 +65,11 @@ pub fn month_label(month: i64) -> String {
 pub struct Entry {
     pub visitor: String,
     pub token: Option<String>,
+    /// The network address whose daily budget it counts against; `None`: exempt (a token).
+    pub address: Option<String>,
     pub style: Option<String>,
+    /// The kind of create (`clipcloud::operation::kind_of`): what its price is learned by.
+    pub kind: String,
     pub count: u32,
     pub estimate: Cents,
     pub at_unix: u64,
@@ -74,6 +79,8 @@ pub struct Entry {
 #[derive(Clone, Copy, Debug)]
 pub struct Caps {
     pub visitor_daily: Cents,
+    /// Per network address, when the entry names one.
+    pub address_daily: Cents,
     pub daily: Cents,
     pub monthly: Cents,
     /// The token's own budget, when the create carries a token.
@@ -84,6 +91,7 @@ pub struct Caps {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Over {
     Token,
+    Address,
     Visitor,
     Daily,
     Monthly,
@@ -108,6 +116,35 @@ impl Outcome {
             Self::Unknown => "unknown",
         }
     }
+}
+
+/// The operator's balance at the service as read on one UTC day (hundredths of a credit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    pub day: i64,
+    /// The last reading.
+    pub last: Cents,
+    /// What it dropped since the day's first reading; rises (a top-up, a refund) not counted.
+    pub dropped: Cents,
+    /// The day's spend as the counters had it at the first reading.
+    pub base: Cents,
+}
+
+/// Whose spend [`Ledger::spent_by`] sums.
+#[derive(Clone, Debug)]
+pub struct Spender {
+    pub visitor: String,
+    /// Its network address, when its creates count against one.
+    pub address: Option<String>,
+    pub token: Option<String>,
+}
+
+/// What one spender spent: its visitor and its address on a UTC day, its token in all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpentBy {
+    pub visitor: Cents,
+    pub address: Cents,
+    pub token: Cents,
 }
 
 /// The spend that counts against the caps, from this ledger.
@@ -142,7 +179,9 @@ CREATE TABLE IF NOT EXISTS creates (
     month       INTEGER NOT NULL,
     visitor     TEXT NOT NULL,
     token       TEXT,
+    address     TEXT,
     style       TEXT,
+    kind        TEXT,
     count       INTEGER NOT NULL,
     estimate    INTEGER NOT NULL,
     cost        INTEGER,
@@ -160,8 +199,30 @@ CREATE TABLE IF NOT EXISTS learned (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     text TEXT NOT NULL
 );
-PRAGMA user_version = 1;
+-- The most each kind of create was seen to cost (hundredths), reserved for the next ones.
+CREATE TABLE IF NOT EXISTS prices (
+    kind  TEXT PRIMARY KEY,
+    cents INTEGER NOT NULL
+);
+-- The operator's balance at the service, per UTC day: the last reading, what it dropped
+-- since the day's first reading (rises such as top-ups not counted), and the day's spend
+-- as the counters had it at that first reading (hundredths).
+CREATE TABLE IF NOT EXISTS readings (
+    day     INTEGER PRIMARY KEY,
+    last    INTEGER NOT NULL,
+    dropped INTEGER NOT NULL,
+    base    INTEGER NOT NULL
+);
 ";
+
+/// Added to `creates` after schema 1, for ledgers written by an earlier gateway.
+const SCHEMA_2: &str = "
+CREATE INDEX IF NOT EXISTS creates_day_address ON creates (day, address, charge) WHERE address IS NOT NULL;
+PRAGMA user_version = 2;
+";
+
+/// The ledger's schema version; a newer one is refused.
+const VERSION: i64 = 2;
 
 /// Jobs waiting for the ledger's thread at most; more callers wait for room.
 const QUEUE: usize = 256;
@@ -238,6 +299,15 @@ impl Ledger {
                         return Ok(Err(Over::Token));
                     }
                 }
+                if let Some(address) = &entry.address {
+                    let spent = sum(
+                        "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE day = ?1 AND address = ?2",
+                        &[&day, address],
+                    )?;
+                    if spent.saturating_add(est) > caps.address_daily {
+                        return Ok(Err(Over::Address));
+                    }
+                }
                 let spent = sum(
                     "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE day = ?1 AND visitor = ?2",
                     &[&day, &entry.visitor],
@@ -255,15 +325,17 @@ impl Ledger {
                 }
             }
             tx.execute(
-                "INSERT INTO creates (at, day, month, visitor, token, style, count, estimate, charge)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                "INSERT INTO creates (at, day, month, visitor, token, address, style, kind, count, estimate, charge)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
                 params![
                     entry.at_unix as i64,
                     day,
                     month,
                     entry.visitor,
                     entry.token,
+                    entry.address,
                     entry.style,
+                    entry.kind,
                     entry.count,
                     entry.estimate
                 ],
@@ -295,16 +367,67 @@ impl Ledger {
     }
 
     /// Replaces the estimate of the accepted create `creation_id` by its real cost, once:
-    /// `Ok(true)` the first time, `Ok(false)` when already settled or unknown here.
-    pub async fn settle(&self, creation_id: &str, cost: Cents) -> Result<bool, String> {
+    /// `Ok(Some(kind))` the first time (the create's kind, `""` for a row written before
+    /// kinds were kept), `Ok(None)` when already settled or unknown here.
+    pub async fn settle(&self, creation_id: &str, cost: Cents) -> Result<Option<String>, String> {
         let creation_id = creation_id.to_owned();
         self.run(move |conn| {
-            let changed = conn.execute(
+            conn.query_row(
                 "UPDATE creates SET cost = ?2, charge = ?2
-                 WHERE creation_id = ?1 AND cost IS NULL AND outcome = 'accepted'",
+                 WHERE creation_id = ?1 AND cost IS NULL AND outcome = 'accepted'
+                 RETURNING COALESCE(kind, '')",
                 params![creation_id, cost],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// The prices learned so far: the most each kind was seen to cost.
+    pub async fn prices(&self) -> Result<Vec<(String, Cents)>, String> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare("SELECT kind, cents FROM prices")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Keeps `cents` as the price of `kind` if it is more than the one kept.
+    pub async fn save_price(&self, kind: String, cents: Cents) -> Result<(), String> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO prices (kind, cents) VALUES (?1, ?2)
+                 ON CONFLICT (kind) DO UPDATE SET cents = MAX(cents, excluded.cents)",
+                params![kind, cents],
             )?;
-            Ok(changed > 0)
+            Ok(())
+        })
+        .await
+    }
+
+    /// The operator's balance as read on the UTC day `day`, if it was.
+    pub async fn reading(&self, day: i64) -> Result<Option<Reading>, String> {
+        self.run(move |conn| {
+            conn.query_row("SELECT last, dropped, base FROM readings WHERE day = ?1", [day], |r| {
+                Ok(Reading { day, last: r.get(0)?, dropped: r.get(1)?, base: r.get(2)? })
+            })
+            .optional()
+        })
+        .await
+    }
+
+    /// Keeps a day's balance readings (and forgets those of days long past).
+    pub async fn save_reading(&self, reading: Reading) -> Result<(), String> {
+        self.run(move |conn| {
+            let Reading { day, last, dropped, base } = reading;
+            conn.execute(
+                "INSERT OR REPLACE INTO readings (day, last, dropped, base) VALUES (?1, ?2, ?3, ?4)",
+                params![day, last, dropped, base],
+            )?;
+            conn.execute("DELETE FROM readings WHERE day < ?1", [day - 400])?;
+            Ok(())
         })
         .await
     }
@@ -353,22 +476,25 @@ impl Ledger {
         .await
     }
 
-    /// What `visitor` spent on the UTC day of `now_unix`, and what `token` spent in all.
-    pub async fn spent_by(
-        &self,
-        visitor: &str,
-        token: Option<&str>,
-        now_unix: u64,
-    ) -> Result<(Cents, Cents), String> {
-        let (visitor, token) = (visitor.to_owned(), token.map(str::to_owned));
+    /// What `who` spent: its visitor and network address on the UTC day of `now_unix`, its
+    /// token in all.
+    pub async fn spent_by(&self, who: Spender, now_unix: u64) -> Result<SpentBy, String> {
         self.run(move |conn| {
             let day = day_of(now_unix);
             let by_visitor = conn.query_row(
                 "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE day = ?1 AND visitor = ?2",
-                params![day, visitor],
+                params![day, who.visitor],
                 |r| r.get::<_, Cents>(0),
             )?;
-            let by_token = match token {
+            let by_address = match who.address {
+                None => 0,
+                Some(address) => conn.query_row(
+                    "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE day = ?1 AND address = ?2",
+                    params![day, address],
+                    |r| r.get::<_, Cents>(0),
+                )?,
+            };
+            let by_token = match who.token {
                 None => 0,
                 Some(token) => conn.query_row(
                     "SELECT COALESCE(SUM(charge), 0) FROM creates WHERE token = ?1",
@@ -376,7 +502,7 @@ impl Ledger {
                     |r| r.get::<_, Cents>(0),
                 )?,
             };
-            Ok((by_visitor, by_token))
+            Ok(SpentBy { visitor: by_visitor, address: by_address, token: by_token })
         })
         .await
     }
@@ -506,10 +632,25 @@ fn open_connection(path: &Path) -> Result<Connection, String> {
         .map_err(|e| format!("cannot set its journal mode: {e}"))?;
     conn.execute_batch("PRAGMA synchronous = NORMAL;").map_err(|e| e.to_string())?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
-    if version > 1 {
+    if version > VERSION {
         return Err(format!("it was written by a newer gateway (schema {version})"));
     }
     conn.execute_batch(SCHEMA).map_err(|e| format!("cannot create its tables: {e}"))?;
+    // A ledger of schema 1: its creates lack the columns added since.
+    for column in ["address", "kind"] {
+        let present: bool = conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('creates') WHERE name = ?1",
+                [column],
+                |r| r.get(0),
+            )
+            .map_err(|e| e.to_string())?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE creates ADD COLUMN {column} TEXT"))
+                .map_err(|e| format!("cannot add the column {column}: {e}"))?;
+        }
+    }
+    conn.execute_batch(SCHEMA_2).map_err(|e| format!("cannot update its tables: {e}"))?;
     Ok(conn)
 }
 
@@ -560,7 +701,9 @@ mod tests {
         Entry {
             visitor: visitor.into(),
             token: None,
+            address: None,
             style: Some("standard".into()),
+            kind: "standard *".into(),
             count: 1,
             estimate,
             at_unix: at,
@@ -581,9 +724,9 @@ mod tests {
         // A second outcome for the same row changes nothing.
         ledger.outcome(c, Outcome::Refused, None).await.unwrap();
         assert_eq!(ledger.totals(NOW).await.unwrap(), Totals { day: 440, month: 440 });
-        assert!(ledger.settle("id-a", 100).await.unwrap());
-        assert!(!ledger.settle("id-a", 900).await.unwrap());
-        assert!(!ledger.settle("nobody", 900).await.unwrap());
+        assert_eq!(ledger.settle("id-a", 100).await.unwrap().as_deref(), Some("standard *"));
+        assert_eq!(ledger.settle("id-a", 900).await.unwrap(), None);
+        assert_eq!(ledger.settle("nobody", 900).await.unwrap(), None);
         assert_eq!(ledger.totals(NOW).await.unwrap().day, 430);
         assert_eq!(ledger.owner("id-a").await.unwrap().as_deref(), Some("ip:1"));
         assert_eq!(ledger.owner("id-b").await.unwrap(), None);
@@ -609,7 +752,7 @@ mod tests {
     #[tokio::test]
     async fn caps_are_checked_inside_the_insert() {
         let ledger = Ledger::open(Path::new(":memory:")).await.unwrap();
-        let caps = Caps { visitor_daily: 300, daily: 500, monthly: 700, token: None };
+        let caps = Caps { visitor_daily: 300, address_daily: 10_000, daily: 500, monthly: 700, token: None };
         assert!(ledger.reserve(entry("a", 200, NOW), Some(caps)).await.unwrap().is_ok());
         assert_eq!(ledger.reserve(entry("a", 200, NOW), Some(caps)).await.unwrap(), Err(Over::Visitor));
         assert!(ledger.reserve(entry("b", 300, NOW), Some(caps)).await.unwrap().is_ok());
@@ -619,6 +762,67 @@ mod tests {
         assert_eq!(ledger.reserve(entry("d", 10, tomorrow), Some(caps)).await.unwrap(), Err(Over::Monthly));
         // Refused attempts left no rows.
         assert_eq!(ledger.totals(NOW).await.unwrap(), Totals { day: 500, month: 700 });
+        // One address, one budget, whichever visitors it has.
+        let caps = Caps { address_daily: 250, daily: 10_000, monthly: 10_000, ..caps };
+        let from = |visitor: &str, address: &str, estimate| Entry {
+            address: Some(address.into()),
+            ..entry(visitor, estimate, tomorrow + DAY)
+        };
+        assert!(ledger.reserve(from("c:1", "ip:10.0.0.0/24", 200), Some(caps)).await.unwrap().is_ok());
+        let over = ledger.reserve(from("c:2", "ip:10.0.0.0/24", 100), Some(caps)).await.unwrap();
+        assert_eq!(over, Err(Over::Address));
+        assert!(ledger.reserve(from("c:2", "ip:10.0.1.0/24", 100), Some(caps)).await.unwrap().is_ok());
+        let who = Spender { visitor: "c:1".into(), address: Some("ip:10.0.0.0/24".into()), token: None };
+        let by = ledger.spent_by(who, tomorrow + DAY).await.unwrap();
+        assert_eq!(by, SpentBy { visitor: 200, address: 200, token: 0 });
+    }
+
+    #[tokio::test]
+    async fn prices_and_readings_are_kept() {
+        let ledger = Ledger::open(Path::new(":memory:")).await.unwrap();
+        ledger.save_price("standard *".into(), 110).await.unwrap();
+        ledger.save_price("standard *".into(), 100).await.unwrap();
+        ledger.save_price("HD-HQ *2".into(), 440).await.unwrap();
+        let mut prices = ledger.prices().await.unwrap();
+        prices.sort();
+        assert_eq!(prices, [("HD-HQ *2".to_owned(), 440), ("standard *".to_owned(), 110)], "the most seen");
+        let day = day_of(NOW);
+        assert_eq!(ledger.reading(day).await.unwrap(), None);
+        let reading = Reading { day, last: 9_000, dropped: 1_000, base: 50 };
+        ledger.save_reading(reading).await.unwrap();
+        ledger.save_reading(Reading { day: day - 1, ..reading }).await.unwrap();
+        assert_eq!(ledger.reading(day).await.unwrap(), Some(reading));
+        ledger.save_reading(Reading { day: day + 401, ..reading }).await.unwrap();
+        assert_eq!(ledger.reading(day).await.unwrap(), None, "days long past are forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_ledger_of_schema_1_is_brought_up_to_date() {
+        let dir = std::env::temp_dir().join(format!("ccgw-ledger-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.sqlite3");
+        let _ = std::fs::remove_file(&path);
+        {
+            // The creates table as schema 1 had it, with one accepted create.
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE creates (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, day INTEGER NOT NULL,
+                   month INTEGER NOT NULL, visitor TEXT NOT NULL, token TEXT, style TEXT, count INTEGER NOT NULL,
+                   estimate INTEGER NOT NULL, cost INTEGER, charge INTEGER NOT NULL, creation_id TEXT,
+                   outcome TEXT NOT NULL DEFAULT 'pending');
+                 INSERT INTO creates (at, day, month, visitor, style, count, estimate, charge, creation_id, outcome)
+                   VALUES (0, 0, 0, 'ip:1', 'standard', 1, 110, 110, 'old-1', 'accepted');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let ledger = Ledger::open(&path).await.unwrap();
+        assert_eq!(ledger.settle("old-1", 100).await.unwrap().as_deref(), Some(""), "no kind kept then");
+        let caps = Caps { visitor_daily: 1000, address_daily: 100, daily: 1000, monthly: 1000, token: None };
+        let entry = Entry { address: Some("ip:2".into()), ..entry("c:x", 110, NOW) };
+        assert_eq!(ledger.reserve(entry, Some(caps)).await.unwrap(), Err(Over::Address));
+        drop(ledger);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[tokio::test]

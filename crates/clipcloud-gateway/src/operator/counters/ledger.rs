@@ -5,7 +5,7 @@
 
 use crate::error_log;
 use crate::operator::counters::{BoxFuture, Counters, NotReserved, Reservation};
-use crate::store::ledger::{Caps, Cents, Entry, Ledger};
+use crate::store::ledger::{Caps, Cents, Entry, Ledger, Spender, SpentBy};
 
 pub struct LedgerCounters {
     ledger: Ledger,
@@ -67,12 +67,7 @@ impl Counters for LedgerCounters {
         })
     }
 
-    fn spent_by<'a>(
-        &'a self,
-        visitor: &'a str,
-        token: Option<&'a str>,
-        now_unix: u64,
-    ) -> BoxFuture<'a, Result<(Cents, Cents), String>> {
-        Box::pin(self.ledger.spent_by(visitor, token, now_unix))
+    fn spent_by(&self, who: Spender, now_unix: u64) -> BoxFuture<'_, Result<SpentBy, String>> {
+        Box::pin(self.ledger.spent_by(who, now_unix))
     }
 }

@@ -14,7 +14,7 @@
 pub mod ledger;
 pub mod redis;
 
-use crate::store::ledger::{day_of, Caps, Cents, Entry, Over};
+use crate::store::ledger::{day_of, Caps, Cents, Entry, Over, Spender, SpentBy};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -31,6 +31,7 @@ pub struct Reservation {
     /// Names this reservation in Redis, so resending a script changes nothing.
     nonce: String,
     visitor: String,
+    address: Option<String>,
     estimate: Cents,
     day: i64,
     token: Option<String>,
@@ -43,6 +44,7 @@ impl Reservation {
             row: 0,
             nonce: String::new(),
             visitor: entry.visitor.clone(),
+            address: entry.address.clone(),
             estimate: entry.estimate,
             day: day_of(entry.at_unix),
             token: entry.token.clone(),
@@ -96,11 +98,6 @@ pub trait Counters: Send + Sync {
     /// The spend counted against the global caps on the UTC day and month of `now_unix`.
     fn spent(&self, now_unix: u64) -> BoxFuture<'_, Result<(Cents, Cents), String>>;
 
-    /// What `visitor` spent on the UTC day of `now_unix`, and what `token` spent in all.
-    fn spent_by<'a>(
-        &'a self,
-        visitor: &'a str,
-        token: Option<&'a str>,
-        now_unix: u64,
-    ) -> BoxFuture<'a, Result<(Cents, Cents), String>>;
+    /// What `who` spent: its visitor and address on the UTC day of `now_unix`, its token in all.
+    fn spent_by(&self, who: Spender, now_unix: u64) -> BoxFuture<'_, Result<SpentBy, String>>;
 }

@@ -1,6 +1,7 @@
 //! The counters in Redis (`--redis`), shared by every replica: one Lua script checks and adds
 //! every counter a reservation must fit, and each replica still records its own creates in its
-//! ledger. Keys expire (days after ~2 days, months after ~32, creation owners after 7), and
+//! ledger. Keys expire (days and addresses' days after ~2 days, months after ~32, creation
+//! owners after 7), and
 //! only admitted creates write any, so Redis memory is bounded by the caps, not by traffic.
 //! Every script is safe to run twice (a reservation carries a random id), so the client may
 //! resend one after a broken connection. The scripts are the `.lua` files in
@@ -9,7 +10,7 @@
 use crate::error_log;
 use crate::operator::counters::{BoxFuture, Counters, NotReserved, Reservation};
 use crate::secret::hex;
-use crate::store::ledger::{day_of, Caps, Cents, Entry, Ledger, Over, DAY};
+use crate::store::ledger::{day_of, Caps, Cents, Entry, Ledger, Over, Spender, SpentBy, DAY};
 use crate::store::redis::{self, Script, Value};
 use std::sync::Arc;
 
@@ -39,24 +40,33 @@ mod keys {
     pub fn token(id: &str) -> String {
         format!("{PREFIX}t:{}", short_hash(id))
     }
+    pub fn address(day: i64, address: &str) -> String {
+        format!("{PREFIX}a:{}:{}", day_label(day), short_hash(address))
+    }
     pub fn marker(nonce: &str) -> String {
         format!("{PREFIX}r:{nonce}")
     }
     pub fn creation(id: &str) -> String {
         format!("{PREFIX}c:{}", short_hash(id))
     }
-    /// The counters a reservation added to, in order: day, month, visitor, token.
+    /// The counters a reservation added to, in order: day, month, visitor, then its
+    /// token's and its address's, if any.
     pub fn counters(r: &Reservation) -> Vec<String> {
         let mut k = vec![day(r.day), month(r.day), visitor(r.day, &r.visitor)];
         k.extend(r.token.as_deref().map(token));
+        k.extend(r.address.as_deref().map(|a| address(r.day, a)));
         k
     }
 }
 
-/// KEYS: day, month, visitor-day, marker, then the token's if any. ARGV: estimate, visitor limit, daily
-/// cap, monthly cap, day TTL, month TTL, marker TTL, then (with a token) its budget and expiry.
-/// 0 = reserved (or already reserved under this marker); 1..4 = which cap.
+/// KEYS: day, month, visitor-day, marker, then the token's and the address-day's, if any.
+/// ARGV: estimate, visitor limit, daily cap, monthly cap, day TTL, month TTL, marker TTL,
+/// then for each optional key its cap, its TTL and the code for it.
+/// 0 = reserved (or already reserved under this marker); else which cap (see [`OVER`]).
 static RESERVE: Script = Script::new(include_str!("../lua/reserve.lua"));
+
+/// The caps the reserve script names by code, from 1.
+const OVER: [Over; 5] = [Over::Visitor, Over::Daily, Over::Monthly, Over::Token, Over::Address];
 
 /// KEYS: marker, counters…. ARGV: estimate, marker TTL. Gives the estimate back once.
 static REFUND: Script = Script::new(include_str!("../lua/refund.lua"));
@@ -137,17 +147,23 @@ impl Counters for RedisCounters {
                 keys::MONTH_TTL.to_string(),
                 keys::MARKER_TTL.to_string(),
             ];
+            // Checked in this order, as the ledger does: the token's, then the address's.
             if let (Some(id), Some(budget)) = (&entry.token, caps.token) {
                 k.push(keys::token(id));
                 a.push(budget.to_string());
-                a.push((token_expires_unix.unwrap_or(0).max(entry.at_unix) + DAY).to_string());
+                // A day past the token's expiry.
+                a.push((token_expires_unix.unwrap_or(0).saturating_sub(entry.at_unix) + DAY).to_string());
+                a.push("4".into());
+            }
+            if let Some(address) = &entry.address {
+                k.push(keys::address(day, address));
+                a.push(caps.address_daily.to_string());
+                a.push(keys::DAY_TTL.to_string());
+                a.push("5".into());
             }
             match self.eval(&RESERVE, &k, &a).await.map(|v| v.as_i64()) {
                 Ok(Some(0)) => {}
-                Ok(Some(code @ 1..=4)) => {
-                    let over = [Over::Visitor, Over::Daily, Over::Monthly, Over::Token][code as usize - 1];
-                    return Err(NotReserved::Over(over));
-                }
+                Ok(Some(code @ 1..=5)) => return Err(NotReserved::Over(OVER[code as usize - 1])),
                 Ok(other) => {
                     log("reserve", &format!("the reserve script answered {other:?}"));
                     return Err(NotReserved::Unavailable);
@@ -220,19 +236,19 @@ impl Counters for RedisCounters {
         })
     }
 
-    fn spent_by<'a>(
-        &'a self,
-        visitor: &'a str,
-        token: Option<&'a str>,
-        now_unix: u64,
-    ) -> BoxFuture<'a, Result<(Cents, Cents), String>> {
+    fn spent_by(&self, who: Spender, now_unix: u64) -> BoxFuture<'_, Result<SpentBy, String>> {
         Box::pin(async move {
-            let by_visitor = self.get(keys::visitor(day_of(now_unix), visitor)).await?;
-            let by_token = match token {
+            let day = day_of(now_unix);
+            let visitor = self.get(keys::visitor(day, &who.visitor)).await?;
+            let address = match &who.address {
+                Some(address) => self.get(keys::address(day, address)).await?,
+                None => 0,
+            };
+            let token = match &who.token {
                 Some(id) => self.get(keys::token(id)).await?,
                 None => 0,
             };
-            Ok((by_visitor, by_token))
+            Ok(SpentBy { visitor, address, token })
         })
     }
 }
