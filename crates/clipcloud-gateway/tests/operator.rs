@@ -4,95 +4,11 @@
 
 mod common;
 
-use clipcloud_gateway::config::{self, Command, Config};
 use clipcloud_gateway::operator::visitor::Token;
 use clipcloud_gateway::secret::Secret;
 use clipcloud_gateway::store::redis::Value;
 use clipcloud_gateway::Running;
 use common::*;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-/// Operator-key settings as the command line gives them, in front of `upstream`, with the
-/// key in a file, a fresh ledger, no access log, and `127.0.0.1` as a trusted proxy (so
-/// tests can speak for many client addresses with `X-Forwarded-For`).
-fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
-    let ledger = temp_dir("ledger").join("ledger.sqlite3").to_string_lossy().into_owned();
-    let key_file = secret_file("key", key);
-    let mut args: Vec<String> = [
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
-        upstream,
-        "--key-file",
-        &key_file,
-        "--ledger",
-        &ledger,
-        "--log-format",
-        "off",
-        "--trust-proxy",
-        "127.0.0.1",
-        "--allow-origin",
-        "https://blog.example",
-        "--header-timeout",
-        "2",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    match config::parse(args, std::iter::empty()).expect("settings") {
-        Command::Run(config) => (*config, ledger),
-        Command::Help => unreachable!(),
-    }
-}
-
-/// For the tests written when every image was reserved at 1.1: the emulator's price of a
-/// `standard` image as the most an image may cost (so no create reserves more).
-const ONE_PRICE: &[&str] = &["--max-price-per-image", "1.1"];
-/// For the tests of the global caps: one address may spend all of them.
-const WHOLE_CAP: &[&str] = &["--address-share", "100"];
-
-/// A visitor speaking through the trusted proxy from its own address, with its cookie once
-/// the gateway has given one.
-struct Visitor {
-    forwarded_for: String,
-    cookie: Option<String>,
-}
-
-impl Visitor {
-    fn from(ip: &str) -> Self {
-        Self { forwarded_for: format!("X-Forwarded-For: {ip}"), cookie: None }
-    }
-
-    fn send(&mut self, addr: SocketAddr, method: &str, target: &str, body: Option<&str>) -> Answer {
-        let cookie = self.cookie.as_ref().map(|c| format!("Cookie: {c}"));
-        let mut headers = vec![self.forwarded_for.as_str()];
-        headers.extend(cookie.as_deref());
-        let answer = request(addr, method, target, &headers, body);
-        if let Some(set) = answer.header("set-cookie") {
-            self.cookie = set.split(';').next().map(str::to_owned);
-        }
-        answer
-    }
-
-    fn create(&mut self, addr: SocketAddr) -> Answer {
-        self.send(addr, "POST", "/api/creation", Some(r#"{"prompt":"a red apple","styleName":"standard"}"#))
-    }
-}
-
-fn wait_done(visitor: &mut Visitor, addr: SocketAddr, id: &str) -> Answer {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let check = visitor.send(addr, "GET", &format!("/api/creation/{id}"), None);
-        assert_eq!(check.status, 200, "{check:?}");
-        if check.json()["results"].is_array() {
-            return check;
-        }
-        assert!(Instant::now() < deadline, "never finished");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn visitors_send_no_key_and_see_only_their_own_creations() {
@@ -410,4 +326,57 @@ fn two_replicas_on_one_redis_share_one_rate_limit() {
     let keys: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
     assert!(keys.iter().any(|k| k.starts_with("ccgw:rate:visitor:")), "{keys:?}");
     assert!(keys.iter().all(|k| !k.contains("203.0.113.20")), "{keys:?}");
+}
+
+/// The issue's ownership attack: someone behind the same address (an office, a phone
+/// network) checks another's creation. The app gets its cookie with the page, before its
+/// first create; a client that keeps no cookie (a server, a page of another site) is its
+/// address, and sees only what was created without a cookie from there.
+#[test]
+fn a_second_client_from_the_same_address_cannot_check_the_firsts_creation() {
+    let emulator = emulator(200);
+    let key = fresh_key(&emulator, 20.0);
+    let dist = temp_dir("dist");
+    let page = "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" \
+                content=\"default-src 'self'\"></head><body></body></html>";
+    std::fs::write(dist.join("index.html"), page).unwrap();
+    let dist = dist.to_string_lossy().into_owned();
+    let (config, _) =
+        operator(&emulator.base_url(), &key, &["--static-dir", &dist, ONE_PRICE[0], ONE_PRICE[1]]);
+    let gateway = Running::start(config).unwrap();
+    let addr = gateway.addr();
+
+    let mut app = Visitor::from("203.0.113.77");
+    let loaded = app.send(addr, "GET", "/", None);
+    assert_eq!(loaded.status, 200, "{loaded:?}");
+    assert!(app.cookie.is_some(), "the page brings the cookie: {loaded:?}");
+    // A page load with the cookie gets no other.
+    assert_eq!(app.send(addr, "GET", "/", None).header("set-cookie"), None);
+    let id = app.create(addr).json()["creation_id"].as_str().expect("an id").to_owned();
+    let check = format!("/api/creation/{id}");
+
+    let mut neighbour = Visitor::from("203.0.113.77");
+    assert_eq!(neighbour.send(addr, "GET", &check, None).status, 404, "no cookie: the address owns nothing");
+    neighbour.send(addr, "GET", "/", None);
+    assert!(neighbour.cookie.is_some());
+    assert_eq!(neighbour.send(addr, "GET", &check, None).status, 404, "its own cookie: someone else");
+    assert_eq!(wait_done(&mut app, addr, &id).json()["cost"].as_f64(), Some(1.1));
+
+    // A client that keeps no cookie: no cookie comes with a create or a check (it would
+    // be someone else with it), and what it created is its address's.
+    let mut server = Visitor::from("203.0.113.78");
+    let created = server.create(addr);
+    assert_eq!(created.header("set-cookie"), None);
+    let id = created.json()["creation_id"].as_str().expect("an id").to_owned();
+    let done = wait_done(&mut server, addr, &id);
+    assert!(server.cookie.is_none(), "{done:?}");
+    let mut app = Visitor::from("203.0.113.78");
+    app.send(addr, "GET", "/", None);
+    assert_eq!(app.send(addr, "GET", &format!("/api/creation/{id}"), None).status, 404);
+
+    // New cookies with pages: at most 20 a minute per address.
+    let given = (0..25)
+        .filter(|_| Visitor::from("203.0.113.79").send(addr, "GET", "/", None).header("set-cookie").is_some())
+        .count();
+    assert!((20..25).contains(&given), "{given} cookies");
 }

@@ -1,9 +1,9 @@
 //! What the gateway's HTTP tests share: a raw HTTP/1.1 client (so malformed and hostile
 //! request targets reach the server as written), an upstream that records what reached it,
-//! and starting an emulator and a gateway on free ports.
+//! starting an emulator and a gateway on free ports, and visitors of an operator-key gateway.
 #![allow(dead_code)]
 
-use clipcloud_gateway::config::{Config, Limits};
+use clipcloud_gateway::config::{self, Config, Limits};
 use clipcloud_gateway::forward::upstream::Origin;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -261,5 +261,86 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Operator-key settings as the command line gives them, in front of `upstream`, with the
+/// key in a file, a fresh ledger, no access log, and `127.0.0.1` as a trusted proxy (so
+/// tests can speak for many client addresses with `X-Forwarded-For`).
+pub fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
+    let ledger = temp_dir("ledger").join("ledger.sqlite3").to_string_lossy().into_owned();
+    let key_file = secret_file("key", key);
+    let mut args: Vec<String> = [
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        upstream,
+        "--key-file",
+        &key_file,
+        "--ledger",
+        &ledger,
+        "--log-format",
+        "off",
+        "--trust-proxy",
+        "127.0.0.1",
+        "--allow-origin",
+        "https://blog.example",
+        "--header-timeout",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    match config::parse(args, std::iter::empty()).expect("settings") {
+        config::Command::Run(config) => (*config, ledger),
+        config::Command::Help => unreachable!(),
+    }
+}
+
+/// For the tests written when every image was reserved at 1.1: the emulator's price of a
+/// `standard` image as the most an image may cost (so no create reserves more).
+pub const ONE_PRICE: &[&str] = &["--max-price-per-image", "1.1"];
+/// For the tests of the global caps: one address may spend all of them.
+pub const WHOLE_CAP: &[&str] = &["--address-share", "100"];
+
+/// A visitor speaking through the trusted proxy from its own address, with its cookie once
+/// the gateway has given one.
+pub struct Visitor {
+    pub forwarded_for: String,
+    pub cookie: Option<String>,
+}
+
+impl Visitor {
+    pub fn from(ip: &str) -> Self {
+        Self { forwarded_for: format!("X-Forwarded-For: {ip}"), cookie: None }
+    }
+
+    pub fn send(&mut self, addr: SocketAddr, method: &str, target: &str, body: Option<&str>) -> Answer {
+        let cookie = self.cookie.as_ref().map(|c| format!("Cookie: {c}"));
+        let mut headers = vec![self.forwarded_for.as_str()];
+        headers.extend(cookie.as_deref());
+        let answer = request(addr, method, target, &headers, body);
+        if let Some(set) = answer.header("set-cookie") {
+            self.cookie = set.split(';').next().map(str::to_owned);
+        }
+        answer
+    }
+
+    pub fn create(&mut self, addr: SocketAddr) -> Answer {
+        self.send(addr, "POST", "/api/creation", Some(r#"{"prompt":"a red apple","styleName":"standard"}"#))
+    }
+}
+
+pub fn wait_done(visitor: &mut Visitor, addr: SocketAddr, id: &str) -> Answer {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let check = visitor.send(addr, "GET", &format!("/api/creation/{id}"), None);
+        assert_eq!(check.status, 200, "{check:?}");
+        if check.json()["results"].is_array() {
+            return check;
+        }
+        assert!(Instant::now() < deadline, "never finished");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
