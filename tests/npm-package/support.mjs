@@ -67,7 +67,9 @@ export const gatewayBin = process.env.CLIPCLOUD_GATEWAY_BIN ?? join(root, "targe
 /**
  * The gateway in operator-key mode in front of the emulator at `upstream`: it adds `key`
  * itself, lets pages of `origin` in (if given), and spends at most `dailyCap` credits a
- * day. Resolves to `{ url, stop, holds }`; `holds()` is its /healthz `holds` counts.
+ * day, all of it from one address if need be (the tests' one), reserving 1.1 per image
+ * (the emulator's `standard` price) for a kind of create it has not seen yet. Resolves to
+ * `{ url, stop, holds }`; `holds()` is its /healthz `holds` counts.
  */
 export async function startGateway({ upstream, key, origin, dailyCap }) {
   const dir = await mkdtemp(join(tmpdir(), "clipcloud-npm-gateway-"));
@@ -76,6 +78,7 @@ export async function startGateway({ upstream, key, origin, dailyCap }) {
   const args = ["--listen", "127.0.0.1:0", "--upstream", upstream, "--key-file", keyFile];
   if (origin) args.push("--allow-origin", origin);
   args.push("--ledger", ":memory:", "--daily-cap", String(dailyCap), "--log-format", "off");
+  args.push("--address-share", "100", "--max-price-per-image", "1.1");
   // Only these flags: no setting from this process's environment.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLIPCLOUD_GATEWAY_")));
   const child = spawn(gatewayBin, args, { stdio: ["ignore", "pipe", "inherit"], env });

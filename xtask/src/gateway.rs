@@ -13,14 +13,23 @@ pub fn build() -> Result<PathBuf, String> {
 }
 
 /// Operator-key mode with the emulator's demo key, as `cargo xtask serve` runs it: the
-/// page needs no key, the demo key's whole balance (100) for one visitor, the ledger in
-/// memory (no file left behind). The key goes to `target/<name>-operator-key.txt`.
+/// page needs no key, the demo key's whole balance (100) for one visitor (and its address),
+/// the ledger in memory (no file left behind). The key goes to `target/<name>-operator-key.txt`.
 pub fn demo_operator_flags(name: &str) -> Result<Vec<String>, String> {
     let key_file = crate::root().join("target").join(format!("{name}-operator-key.txt"));
     std::fs::write(&key_file, format!("{}\n", crate::DEMO_KEY))
         .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
     let key_file = key_file.to_string_lossy().into_owned();
-    let flags = ["--ledger", ":memory:", "--visitor-daily-spend", "100", "--daily-cap", "100"];
+    let flags = [
+        "--ledger",
+        ":memory:",
+        "--visitor-daily-spend",
+        "100",
+        "--daily-cap",
+        "100",
+        "--address-share",
+        "100",
+    ];
     Ok(["--key-file".to_owned(), key_file].into_iter().chain(flags.map(str::to_owned)).collect())
 }
 

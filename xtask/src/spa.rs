@@ -407,7 +407,8 @@ fn end_to_end(emulator_binary: &Path) -> Result<(), String> {
     std::fs::write(&key_file, format!("{}\n", E2E_OPERATOR_KEY))
         .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
     for (browser, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
-        // Operator-key mode, a fresh one per browser (its ledger in memory): one image a day.
+        // Operator-key mode, a fresh one per browser (its ledger in memory): one image a day,
+        // from the one address the browser has, reserved at its price before it is seen.
         let operator_log = target.join(format!("gateway-operator-{browser}.log"));
         let operator_log_file = std::fs::File::create(&operator_log)
             .map_err(|e| format!("cannot create {}: {e}", operator_log.display()))?;
@@ -421,6 +422,10 @@ fn end_to_end(emulator_binary: &Path) -> Result<(), String> {
             "1.1",
             "--creates-per-minute",
             "30",
+            "--address-share",
+            "100",
+            "--max-price-per-image",
+            "1.1",
         ];
         let operator = gateway::start(
             &gateway_binary,

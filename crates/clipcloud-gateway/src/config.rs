@@ -128,7 +128,8 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// What one address (network) may spend a UTC day, in hundredths of a credit.
+    /// What one address (network) may spend a UTC day, in hundredths of a credit (at 100 %,
+    /// the daily cap: no budget of its own).
     pub fn address_daily(&self) -> i64 {
         (i128::from(self.daily_cap) * i128::from(self.address_share) / 10_000) as i64
     }

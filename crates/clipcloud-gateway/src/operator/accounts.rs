@@ -213,6 +213,12 @@ impl Accounts {
         })
     }
 
+    /// Whether an address has a budget of its own: not when it may spend the whole day's
+    /// (`--address-share 100`), which the daily cap bounds already.
+    fn address_budget(&self) -> bool {
+        self.address_daily < self.daily
+    }
+
     /// The Redis shared by every replica (`--redis`), for the other shared counters (the
     /// rate limits).
     pub fn shared(&self) -> Option<Arc<redis::Client>> {
@@ -242,7 +248,7 @@ impl Accounts {
         let entry = Entry {
             visitor: create.visitor,
             token: create.token.as_ref().map(|t| t.id.clone()),
-            address: create.address,
+            address: create.address.filter(|_| self.address_budget()),
             style: create.style,
             kind: create.kind,
             count: create.count,
@@ -365,7 +371,7 @@ impl Accounts {
         .into_iter()
         .min()
         .unwrap_or(0);
-        if address.is_some() {
+        if address.is_some() && self.address_budget() {
             room = room.min(self.address_daily - by.address);
         }
         if let Some(t) = token {
@@ -473,6 +479,15 @@ mod tests {
     #[tokio::test]
     async fn an_address_has_one_budget_and_a_token_its_own() {
         let config = AccountsConfig { address_daily: 250, ..config(":memory:", 10_000, 10_000, 10_000) };
+        // An address may spend the whole day: no budget of its own (the day's cap says more).
+        let whole = Accounts::open(config.clone()).await.unwrap();
+        let whole = Accounts { address_daily: 10_000, ..whole };
+        let big = |visitor| PendingCreate {
+            address: Some("ip:2001:db8::/64".into()),
+            ..create(visitor, 10_000, NOW)
+        };
+        assert!(whole.reserve(big("c:1")).await.is_ok());
+        assert_eq!(whole.reserve(big("c:2")).await.unwrap_err(), SpendRefusal::GlobalDaily { limit: 10_000 });
         let accounts = Accounts::open(config).await.unwrap();
         let from = |visitor: &str, address: &str| PendingCreate {
             address: Some(address.into()),
