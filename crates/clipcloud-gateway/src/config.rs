@@ -76,7 +76,8 @@ SPENDING (operator-key mode; see docs/gateway.md)
                                 count, or advanced size and count) whose real price
                                 this gateway has not seen yet; once seen, the most seen
                                 is reserved. Set it to the dearest image the service
-                                may charge (default 5.5: 2048x2048 in the docs' list)
+                                may charge (default 5.5: a 2048x2048 image in the
+                                emulator's list, docs/api.md)
   --allow-advanced              let visitors make advanced creates (size, model...);
                                 off by default: creates name a style
   --allow-style NAME            only these styles may be created (repeat, or a comma
@@ -84,10 +85,11 @@ SPENDING (operator-key mode; see docs/gateway.md)
   --address-share PERCENT       the most one address (or network, below) may spend a
                                 day, as a share of --daily-cap (default 10); visitor
                                 tokens are exempt: they carry their own budget
-  --ipv4-prefix BITS            the addresses counted as one (default 32: one address)
+  --ipv4-prefix BITS            which addresses count as one, for the budgets, rate
+                                limits and held checks (both modes: one address holds
+                                at most an eighth of --max-held, at least 4)
+                                (default 32: each address)
   --ipv6-prefix BITS            likewise for IPv6 (default 64: one /64, one host)
-                                (both also bound each address's share of --max-held:
-                                an eighth, at least 4)
 
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.

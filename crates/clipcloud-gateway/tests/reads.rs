@@ -9,31 +9,6 @@ use clipcloud_gateway::Running;
 use common::*;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
-
-/// A fresh emulator key whose creations take `delay_ms`.
-fn key_taking(emulator: &clipcloud_emulator::Emulator, delay_ms: u64) -> String {
-    let answer =
-        post(emulator.addr(), "/emulator/keys", &format!(r#"{{"balance": 50, "delay_ms": {delay_ms}}}"#));
-    answer.json()["apikey"].as_str().expect("a key").to_owned()
-}
-
-fn holds(gateway: SocketAddr) -> serde_json::Value {
-    get(gateway, "/healthz").json()["holds"].clone()
-}
-
-/// Waits (at most 20 s) until the held checks' counts say what `done` wants.
-fn until(gateway: SocketAddr, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = holds(gateway);
-        if done(&now) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: still {now}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// A held check of `target` from `from`, left waiting on its connection.
 fn hold_open(gateway: SocketAddr, target: &str, from: &str) -> TcpStream {
@@ -103,9 +78,7 @@ fn waiters_of_one_creation_share_the_gateways_own_poller() {
     until(addr, "the poller ends with its creation", |h| h["pollers"] == 0);
     // Every upstream check of the creation was the one poller's, on the schedule: fewer
     // than the waiters.
-    let listed = get(emulator.addr(), &format!("/emulator/creations?apikey={key}")).json();
-    let creation = &listed["creations"].as_array().unwrap()[0];
-    let checks = creation["checks_ms"].as_array().map_or(0, Vec::len);
+    let checks = upstream_checks(&emulator, &key, &id);
     eprintln!("{WAITERS} waiters of one creation: {checks} upstream checks");
     assert_eq!(holds(addr)["upstream_checks"], checks);
     assert!(checks < WAITERS, "{checks} upstream checks for {WAITERS} waiters");

@@ -29,7 +29,7 @@ const TRACKED_VISITORS: usize = 100_000;
 const ADDRESS_SHARE: u32 = 4;
 /// New cookies an address may be given a minute.
 const COOKIES_PER_MINUTE: u32 = 20;
-/// Checks, styles and balance calls a minute per visitor (and [`ADDRESS_SHARE`] times as
+/// Checks, styles and balance calls a minute per visitor (and `ADDRESS_SHARE` times as
 /// many per address): an app that holds its checks makes two a minute per creation.
 pub const READS_PER_MINUTE: u32 = 120;
 

@@ -344,3 +344,35 @@ pub fn wait_done(visitor: &mut Visitor, addr: SocketAddr, id: &str) -> Answer {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A fresh emulator key whose creations take `delay_ms`.
+pub fn key_taking(emulator: &clipcloud_emulator::Emulator, delay_ms: u64) -> String {
+    let answer =
+        post(emulator.addr(), "/emulator/keys", &format!(r#"{{"balance": 50, "delay_ms": {delay_ms}}}"#));
+    answer.json()["apikey"].as_str().expect("a key").to_owned()
+}
+
+/// The emulator's count of checks of `id` (what reached the service).
+pub fn upstream_checks(emulator: &clipcloud_emulator::Emulator, key: &str, id: &str) -> usize {
+    let answer = get(emulator.addr(), &format!("/emulator/creations?apikey={key}"));
+    let creations = answer.json()["creations"].as_array().cloned().unwrap_or_default();
+    let creation = creations.iter().find(|c| c["creation_id"] == id).expect("the creation");
+    creation["checks_ms"].as_array().map_or(0, Vec::len)
+}
+
+pub fn holds(gateway: SocketAddr) -> serde_json::Value {
+    get(gateway, "/healthz").json()["holds"].clone()
+}
+
+/// Waits (at most 20 s) until `holds` says what `done` wants: state, never timing.
+pub fn until(gateway: SocketAddr, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = holds(gateway);
+        if done(&now) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {now}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
