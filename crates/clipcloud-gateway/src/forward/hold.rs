@@ -110,7 +110,7 @@ impl Drop for Place<'_> {
 }
 
 /// The share of `max_held` one holder may take: an eighth, at least 4.
-pub fn share_of(max_held: usize) -> usize {
+fn share_of(max_held: usize) -> usize {
     (max_held / 8).max(4)
 }
 

@@ -62,7 +62,8 @@ pub trait Policy: Sync {
     /// Key: the API key that goes upstream.
     fn key<'a>(&'a self, call: &'a Call<'_>) -> Result<&'a str, Refusal>;
 
-    /// Forward: the answer for an admitted call, sent upstream with `key`.
+    /// Forward: the answer for an admitted call, sent upstream with `key`; what it starts
+    /// that settle must see goes into `context`.
     fn forward(
         &self,
         forwarder: &Forwarder,

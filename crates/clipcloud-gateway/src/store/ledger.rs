@@ -65,7 +65,8 @@ pub fn month_label(month: i64) -> String {
 pub struct Entry {
     pub visitor: String,
     pub token: Option<String>,
-    /// The network address whose daily budget it counts against; `None`: exempt (a token).
+    /// The network address whose daily budget it counts against; `None`: none does (a
+    /// token's holder, or no budget per address).
     pub address: Option<String>,
     pub style: Option<String>,
     /// The kind of create (`clipcloud::operation::kind_of`): what its price is learned by.
@@ -215,7 +216,8 @@ CREATE TABLE IF NOT EXISTS readings (
 );
 ";
 
-/// Added to `creates` after schema 1, for ledgers written by an earlier gateway.
+/// What schema 2 adds once its columns are there (`open_connection` adds them to a ledger
+/// of schema 1).
 const SCHEMA_2: &str = "
 CREATE INDEX IF NOT EXISTS creates_day_address ON creates (day, address, charge) WHERE address IS NOT NULL;
 PRAGMA user_version = 2;

@@ -1,8 +1,8 @@
 //! The counters in Redis (`--redis`), shared by every replica: one Lua script checks and adds
 //! every counter a reservation must fit, and each replica still records its own creates in its
 //! ledger. Keys expire (days and addresses' days after ~2 days, months after ~32, creation
-//! owners after 7), and
-//! only admitted creates write any, so Redis memory is bounded by the caps, not by traffic.
+//! owners after 7), and only admitted creates write any, so Redis memory is bounded by the
+//! caps, not by traffic.
 //! Every script is safe to run twice (a reservation carries a random id), so the client may
 //! resend one after a broken connection. The scripts are the `.lua` files in
 //! `operator/lua/`.
