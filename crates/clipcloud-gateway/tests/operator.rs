@@ -22,9 +22,9 @@ fn visitors_send_no_key_and_see_only_their_own_creations() {
     assert_eq!((info["mode"].as_str(), info["apikey"].as_str()), (Some("operator"), Some("none")));
 
     let mut alice = Visitor::from("203.0.113.1");
-    let styles = alice.send(addr, "GET", "/api/styles", None);
-    assert_eq!(styles.status, 200, "{styles:?}");
-    let set_cookie = styles.header("set-cookie").expect("a visitor cookie");
+    let page = alice.load_page(addr);
+    assert_eq!(page.status, 200, "{page:?}");
+    let set_cookie = page.header("set-cookie").expect("a visitor cookie");
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
 
     // Her balance here is what she may still spend today, not the operator's balance.
@@ -110,8 +110,8 @@ fn creates_are_rate_limited_per_visitor_with_retry_after() {
         operator(&emulator.base_url(), &key, &["--creates-per-minute", "2", ONE_PRICE[0], ONE_PRICE[1]]);
     let gateway = Running::start(config).unwrap();
     let mut visitor = Visitor::from("203.0.113.9");
-    // As the app does: the styles first (the gateway's cookie comes with them), then creates.
-    assert_eq!(visitor.send(gateway.addr(), "GET", "/api/styles", None).status, 200);
+    // As the app does: the page first (the gateway's cookie comes with it), then creates.
+    assert_eq!(visitor.load_page(gateway.addr()).status, 200);
     assert_eq!(visitor.create(gateway.addr()).status, 200);
     assert_eq!(visitor.create(gateway.addr()).status, 200);
     let limited = visitor.create(gateway.addr());
@@ -147,7 +147,7 @@ fn an_abuse_run_spends_at_most_the_daily_cap() {
                         let mut visitor = Visitor::from(&format!("192.0.2.{}", v + 1));
                         if v % 2 == 0 {
                             // A cookie first, then every create with it.
-                            assert_eq!(visitor.send(addr, "GET", "/api/styles", None).status, 200);
+                            assert_eq!(visitor.load_page(addr).status, 200);
                             assert!(visitor.cookie.is_some());
                         }
                         for _ in 0..20 {
@@ -336,13 +336,7 @@ fn two_replicas_on_one_redis_share_one_rate_limit() {
 fn a_second_client_from_the_same_address_cannot_check_the_firsts_creation() {
     let emulator = emulator(200);
     let key = fresh_key(&emulator, 20.0);
-    let dist = temp_dir("dist");
-    let page = "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" \
-                content=\"default-src 'self'\"></head><body></body></html>";
-    std::fs::write(dist.join("index.html"), page).unwrap();
-    let dist = dist.to_string_lossy().into_owned();
-    let (config, _) =
-        operator(&emulator.base_url(), &key, &["--static-dir", &dist, ONE_PRICE[0], ONE_PRICE[1]]);
+    let (config, _) = operator(&emulator.base_url(), &key, ONE_PRICE);
     let gateway = Running::start(config).unwrap();
     let addr = gateway.addr();
 
@@ -362,11 +356,12 @@ fn a_second_client_from_the_same_address_cannot_check_the_firsts_creation() {
     assert_eq!(neighbour.send(addr, "GET", &check, None).status, 404, "its own cookie: someone else");
     assert_eq!(wait_done(&mut app, addr, &id).json()["cost"].as_f64(), Some(1.1));
 
-    // A client that keeps no cookie: no cookie comes with a create or a check (it would
-    // be someone else with it), and what it created is its address's.
+    // A client that keeps no cookie (a server, a page of another site): no API answer gives
+    // one (it would be someone else with it), and what it created is its address's.
     let mut server = Visitor::from("203.0.113.78");
     let created = server.create(addr);
     assert_eq!(created.header("set-cookie"), None);
+    assert_eq!(server.send(addr, "GET", "/api/styles", None).header("set-cookie"), None);
     let id = created.json()["creation_id"].as_str().expect("an id").to_owned();
     let done = wait_done(&mut server, addr, &id);
     assert!(server.cookie.is_none(), "{done:?}");

@@ -56,7 +56,7 @@ fn waiters_of_one_creation_share_the_gateways_own_poller() {
     let gateway = Running::start(config).unwrap();
     let addr = gateway.addr();
     let mut visitor = Visitor::from("203.0.113.5");
-    visitor.send(addr, "GET", "/api/styles", None);
+    visitor.load_page(addr);
     let created = visitor.create(addr);
     let id = created.json()["creation_id"].as_str().expect("an id").to_owned();
     // The gateway follows its creation from the start: one poller, no waiter yet.

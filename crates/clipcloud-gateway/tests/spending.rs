@@ -183,7 +183,7 @@ fn one_address_rotating_cookies_stays_within_its_share() {
     let (mut statuses, mut cookies) = (Vec::new(), std::collections::HashSet::new());
     for _ in 0..30 {
         let mut visitor = Visitor::from("203.0.113.50");
-        visitor.send(addr, "GET", "/api/styles", None);
+        visitor.load_page(addr);
         cookies.extend(visitor.cookie.clone());
         let answer = visitor.create(addr);
         if answer.status == 402 {

@@ -58,7 +58,6 @@ struct Visitor {
     /// it too, unless a token vouches for the visitor.
     network: String,
     token: Option<Token>,
-    set_cookie: Option<HeaderValue>,
 }
 
 /// Which rate a call counts against.
@@ -173,9 +172,6 @@ impl Policy for OperatorMode<'_> {
         }
         let mut response = outcome.map_or_else(IntoResponse::into_response, |forwarded| forwarded.response);
         if let Some(visitor) = visitor {
-            if let Some(cookie) = visitor.set_cookie {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
             // For the access log.
             response.extensions_mut().insert(VisitorId(visitor.id));
         }
@@ -186,7 +182,8 @@ impl Policy for OperatorMode<'_> {
 impl OperatorMode<'_> {
     /// A fresh visitor cookie for a page answer to a request that brought none (not with
     /// tokens: a token is the visitor there), so that the app has its cookie before its
-    /// first create. At most 20 a minute per address.
+    /// first create. At most 20 a minute per address. Only pages give one: a client's
+    /// identity never changes between a create and its checks.
     pub async fn page_cookie(&self, peer: SocketAddr, headers: &HeaderMap) -> Option<HeaderValue> {
         let settings = &self.operator.settings;
         if matches!(settings.access, Access::Tokens(_))
@@ -195,12 +192,7 @@ impl OperatorMode<'_> {
             return None;
         }
         let ip = client_ip(peer.ip(), headers, &self.config.trusted_proxies);
-        self.fresh_cookie(&network(ip, self.config.prefixes)).await
-    }
-
-    /// A new cookie for a caller from `network`, unless the address had its share this minute.
-    async fn fresh_cookie(&self, network: &str) -> Option<HeaderValue> {
-        match self.operator.cookies.take(network).await {
+        match self.operator.cookies.take(&network(ip, self.config.prefixes)).await {
             Ok(Verdict::Allowed) => {
                 new_cookie(&self.operator.settings.cookie_secret, self.config.https).map(|(v, _)| v)
             }
@@ -239,26 +231,15 @@ impl OperatorMode<'_> {
         };
         let network = call.network.clone();
         if let Some(token) = token {
-            return Ok(Visitor {
-                id: format!("t:{}", token.subject),
-                network,
-                token: Some(token),
-                set_cookie: None,
-            });
+            return Ok(Visitor { id: format!("t:{}", token.subject), network, token: Some(token) });
         }
         if let Some(id) = cookie_visitor(caller.headers, &operator.settings.cookie_secret) {
-            return Ok(Visitor { id: format!("c:{id}"), network, token: None, set_cookie: None });
+            return Ok(Visitor { id: format!("c:{id}"), network, token: None });
         }
-        // No cookie: the address is the visitor, for this call and (if the client keeps no
-        // cookie: a server, a page of another site) every other. A cookie is offered with the
-        // calls an app makes first, never amid a create and its checks, so that a client
-        // that keeps it is not someone else for a creation it is waiting for.
-        let set_cookie = match call.request {
-            ApiRequest::Balance | ApiRequest::Styles => self.fresh_cookie(&network).await,
-            ApiRequest::Create(_) | ApiRequest::Check(_) => None,
-        };
+        // No cookie (the page gives it): the address is the visitor, for this call and, for a
+        // client that keeps no cookie (a server, a page of another site), every other.
         let ip = client_ip(caller.peer.ip(), caller.headers, &self.config.trusted_proxies);
-        Ok(Visitor { id: format!("ip:{ip}"), network, token: None, set_cookie })
+        Ok(Visitor { id: format!("ip:{ip}"), network, token: None })
     }
 
     /// What this site lets visitors create: by style (advanced creates with

@@ -265,11 +265,17 @@ impl Drop for RedisServer {
 }
 
 /// Operator-key settings as the command line gives them, in front of `upstream`, with the
-/// key in a file, a fresh ledger, no access log, and `127.0.0.1` as a trusted proxy (so
-/// tests can speak for many client addresses with `X-Forwarded-For`).
+/// key in a file, a fresh ledger, no access log, a page to load (where visitors get their
+/// cookie), and `127.0.0.1` as a trusted proxy (so tests can speak for many client
+/// addresses with `X-Forwarded-For`).
 pub fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
     let ledger = temp_dir("ledger").join("ledger.sqlite3").to_string_lossy().into_owned();
     let key_file = secret_file("key", key);
+    let site = temp_dir("site");
+    let page = "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" \
+                content=\"default-src 'self'\"></head><body></body></html>";
+    std::fs::write(site.join("index.html"), page).unwrap();
+    let site = site.to_string_lossy().into_owned();
     let mut args: Vec<String> = [
         "--listen",
         "127.0.0.1:0",
@@ -287,6 +293,8 @@ pub fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
         "https://blog.example",
         "--header-timeout",
         "2",
+        "--static-dir",
+        &site,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -325,6 +333,11 @@ impl Visitor {
             self.cookie = set.split(';').next().map(str::to_owned);
         }
         answer
+    }
+
+    /// The app's page, as a browser loads it first: the visitor's cookie comes with it.
+    pub fn load_page(&mut self, addr: SocketAddr) -> Answer {
+        self.send(addr, "GET", "/", None)
     }
 
     pub fn create(&mut self, addr: SocketAddr) -> Answer {
