@@ -6,11 +6,12 @@
 //! used elsewhere, a price above what was reserved — and it is taken off the global caps'
 //! room ([`crate::operator::accounts::PendingCreate::unexplained`]).
 //!
-//! Why this errs high, never low, whatever the timing: the counters hold every create the
-//! gateway made at its reservation (at least what it costs) until its real cost settles it,
-//! and they are read after the balance, so a create the balance already shows is in them.
-//! A rise of the balance (a top-up, images withheld and refunded) is not counted back.
-//! What it cannot see: charges made elsewhere since the last reading, until the next one.
+//! The gateway's own creates are never counted twice: the counters hold each at its
+//! reservation until its real cost settles it, and they are read after the balance, so a
+//! create the balance already shows is in them. A rise of the balance (a top-up, images
+//! withheld and refunded) is not counted back. What a reading misses until the next one:
+//! charges made elsewhere since, and what reservations above the real cost (not settled
+//! yet at the reading) hid of them.
 //!
 //! The day's readings are kept in the ledger, so a restart keeps what the day dropped.
 

@@ -302,20 +302,20 @@ impl OperatorMode<'_> {
     async fn reserve(&self, request: &CreateRequest, visitor: &Visitor) -> Result<Reservation, Refusal> {
         let operator = self.operator;
         let now_unix = crate::clock::unix_now();
-        let unavailable = |refusal: SpendRefusal| {
+        let refused = |refusal: SpendRefusal| {
             let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let refused = Refusal::new(status, refusal.message());
+            let answer = Refusal::new(status, refusal.message());
             if status == StatusCode::SERVICE_UNAVAILABLE {
-                refused.retry_after(10)
+                answer.retry_after(10)
             } else {
-                refused
+                answer
             }
         };
         let unexplained = operator
             .reconciler
             .unexplained(now_unix)
             .await
-            .map_err(|_| unavailable(SpendRefusal::Unavailable))?;
+            .map_err(|_| refused(SpendRefusal::Unavailable))?;
         let pending = PendingCreate {
             visitor: visitor.id.clone(),
             token: visitor.token.as_ref().map(grant),
@@ -328,7 +328,7 @@ impl OperatorMode<'_> {
             unexplained,
             now_unix,
         };
-        operator.accounts.reserve(pending).await.map_err(unavailable)
+        operator.accounts.reserve(pending).await.map_err(refused)
     }
 
     /// Once `followed` finds the creation `id` finished, its real cost replaces its
