@@ -5,11 +5,12 @@
 //! - sizes, raw and gzip -9: the npm package (`package::build`) and the SPA's first visit
 //!   (`spa::build`), both measured by `spa::sizes`;
 //! - time-to-result, 200 creations at once and the client's cost in wasm: the wasm test
-//!   `crates/clipcloud/tests/bench.rs` in headless Chromium (release build) against an
+//!   `crates/clipcloud/tests/bench.rs` in headless Chromium (the wasm-release profile) against an
 //!   emulator started here, which prints one `BENCH {json}` line per result;
 //! - the client's cost natively: the same file's `#[ignore]`d test, release;
 //! - the gateway's added latency and its throughput with 200 visitors at once:
-//!   `crates/clipcloud-gateway/tests/bench.rs`'s `#[ignore]`d test (release, built for speed);
+//!   `crates/clipcloud-gateway/tests/bench.rs`'s `#[ignore]`d test (the release profile the
+//!   gateway ships with, built for speed);
 //! - held checks: five ways of waiting side by side on six profiles, and 200 visitors
 //!   waiting at once through one gateway (`bench_hold`).
 //!
@@ -66,36 +67,30 @@ pub fn command(args: &[String]) -> Result<(), String> {
             .env("CARGO_TARGET_DIR", &target),
     )?;
 
+    // The release profile: the gateway as `cargo xtask dist` ships it (built for speed).
     println!("\n== bench: the gateway's added latency and throughput (release, loopback) ==");
-    results.extend(crate::bench_lines::run(
-        Command::new("cargo")
-            .current_dir(&root)
-            .args([
-                "test",
-                "--release",
-                "-p",
-                "clipcloud-gateway",
-                "--test",
-                "bench",
-                "--",
-                "--ignored",
-                "--nocapture",
-            ])
-            // A server is built for speed: the workspace's release profile is for the shipped wasm.
-            .env("CARGO_TARGET_DIR", root.join("target").join("bench-gateway"))
-            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
-            .env("CARGO_PROFILE_RELEASE_LTO", "false")
-            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
-    )?);
+    results.extend(crate::bench_lines::run(Command::new("cargo").current_dir(&root).args([
+        "test",
+        "--release",
+        "-p",
+        "clipcloud-gateway",
+        "--test",
+        "bench",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]))?);
 
     let binary = emulator::build()?;
     let log = root.join("target").join("emulator-bench.log");
     let emulator = emulator::start(&binary, &["--quiet"], &log)?;
     println!("\n== bench: headless Chromium against {} (a few minutes) ==", emulator.url);
     let mut wasm = wasm_test(Browser::Chromium, &emulator.url);
-    wasm.args(["--release", "-p", "clipcloud", "--test", "bench", "--", "--nocapture"])
+    // The shipped wasm's profile.
+    wasm.args(["--profile", crate::release_wasm::PROFILE])
+        .args(["-p", "clipcloud", "--test", "bench", "--", "--nocapture"])
         .env("CARGO_TARGET_DIR", &target)
-        .env("CARGO_PROFILE_RELEASE_STRIP", "false")
+        .env(crate::release_wasm::STRIP_VARIABLE, "false")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "1200");
     if quick {
         wasm.env("CLIPCLOUD_BENCH_QUICK", "1");

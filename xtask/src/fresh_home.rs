@@ -45,13 +45,14 @@ pub fn check() -> Result<(), String> {
     std::fs::remove_dir_all(&home).map_err(|e| format!("cannot remove {}: {e}", home.display()))
 }
 
-/// `cargo build --release --target wasm32-unknown-unknown --offline --unit-graph` of one
+/// `cargo build --profile wasm-release --target wasm32-unknown-unknown --offline --unit-graph` of one
 /// shipped wasm crate, set up as release_wasm.rs sets up its real build.
 fn resolve_offline(home: &Path, manifest: &str, std: release_wasm::Std) -> Result<(), String> {
     let mut cargo = Command::new("cargo");
     cargo
         .current_dir(root())
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "--offline", "--locked"])
+        .args(["build", "--profile", release_wasm::PROFILE])
+        .args(["--target", "wasm32-unknown-unknown", "--offline", "--locked"])
         .args(["--unit-graph", "-Z", "unstable-options", "--manifest-path", manifest])
         .env("CARGO_HOME", home)
         // `--unit-graph` is unstable; the size build sets this itself, the fallback does not.

@@ -2,7 +2,7 @@
 //! packs it into `target/npm/clipcloud-<version>.tgz` and prints what a page loads, raw
 //! and gzip -9.
 //!
-//! cargo (release profile: opt-level z, LTO, panic=abort) → wasm-bindgen --target web
+//! cargo (wasm-release profile: opt-level z, LTO, panic=abort) → wasm-bindgen --target web
 //! (the CLI at the locked version) → wasm-opt -Oz (binaryen 132 from xtask/tools; Debian's
 //! binaryen breaks modules), which also shortens the names between wasm and JS → esbuild
 //! (pinned in crates/clipcloud-js/tools) bundles web/npm/index.js with the glue into one
@@ -61,16 +61,20 @@ pub fn build() -> Result<Built, String> {
     let mut cargo = Command::new("cargo");
     cargo
         .current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "clipcloud-js"])
+        .args(["build", "--profile", crate::release_wasm::PROFILE])
+        .args(["--target", "wasm32-unknown-unknown", "-p", "clipcloud-js"])
         .env("CARGO_TARGET_DIR", &cargo_target)
-        .env("CARGO_PROFILE_RELEASE_STRIP", "false");
+        .env(crate::release_wasm::STRIP_VARIABLE, "false");
     // LLVM inlines only calls that cost no code: opt-level "z" alone still inlines some
     // (-0.27 KB gzipped here; the app's build is larger with it, so it is the package's own).
     let mut rustflags = crate::release_wasm::remap_flags(&root);
     rustflags.push("-Cllvm-args=-inline-threshold=0".into());
     crate::release_wasm::configure(&mut cargo, std, rustflags);
     run(&mut cargo)?;
-    let wasm = cargo_target.join("wasm32-unknown-unknown").join("release").join("clipcloud_js.wasm");
+    let wasm = cargo_target
+        .join("wasm32-unknown-unknown")
+        .join(crate::release_wasm::PROFILE)
+        .join("clipcloud_js.wasm");
 
     run(Command::new("wasm-bindgen")
         .arg(&wasm)

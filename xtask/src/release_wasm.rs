@@ -9,13 +9,23 @@
 //! component (`rustup component add rust-src`, done by `cargo xtask setup`) the builds
 //! fall back to the prebuilt std, with a notice: a few KB larger, the same behaviour.
 //!
-//! Why the flags are safe here: panics already abort (`panic = "abort"` in the release
+//! Both builds use the workspace's `wasm-release` profile ([`PROFILE`]: opt-level z, LTO,
+//! `panic = "abort"`); `release` is the native servers' speed profile. The app's and the
+//! bench page's `index.html` name it for Trunk (`data-cargo-profile-release`).
+//!
+//! Why the flags are safe here: panics already abort (`panic = "abort"` in the wasm-release
 //! profile), `immediate-abort` only drops the message nobody could read; and no shipped
 //! code shows `{:?}` output: the core writes its messages with `Display` and its own
 //! quoting (`error::quoted`), and the `Debug` impls that hide the API key are tested natively.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The Cargo profile of the shipped wasm builds (the root Cargo.toml).
+pub const PROFILE: &str = "wasm-release";
+/// Set to `false`, keeps the names a wasm build's later steps read (wasm-bindgen reads the
+/// features section; wasm-opt strips afterwards).
+pub const STRIP_VARIABLE: &str = "CARGO_PROFILE_WASM_RELEASE_STRIP";
 
 /// rustc flags of the size build (on top of the caller's own).
 const FLAGS: [&str; 4] =
@@ -72,8 +82,8 @@ pub fn configure(command: &mut Command, mode: Std, mut rustflags: Vec<String>) {
     command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
 }
 
-/// `trunk build --release` of a page (the app's `index.html`, or the bench's hello page)
-/// into `dist`, std rebuilt for size when it can be. The target dir is the release wasm
+/// `trunk build --release` of a page (the app's `index.html`, or the bench's hello page;
+/// each names the [`PROFILE`] for Trunk's release builds) into `dist`, std rebuilt for size when it can be. The target dir is the release wasm
 /// builds' own, so these flags never meet the dev and test builds' artifacts, and the
 /// pages built with it share their dependencies' artifacts.
 pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
