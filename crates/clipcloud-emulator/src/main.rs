@@ -6,7 +6,15 @@ use clipcloud_emulator::{parse_args, serve_with_shutdown, Command, Config, DEMO_
 use std::io::Write;
 use std::process::ExitCode;
 
+/// `--version`: the version and the git commit it was built from (git_commit_build.rs).
+const VERSION: &str =
+    concat!("clipcloud-emulator ", env!("CARGO_PKG_VERSION"), " (commit ", env!("CLIPCLOUD_COMMIT"), ")\n");
+
 fn main() -> ExitCode {
+    if std::env::args_os().skip(1).any(|a| a == "--version") {
+        let _ = std::io::stdout().write_all(VERSION.as_bytes());
+        return ExitCode::SUCCESS;
+    }
     let args = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned());
     let config = match parse_args(args) {
         Ok(Command::Run(config)) => *config,

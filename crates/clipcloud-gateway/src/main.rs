@@ -8,7 +8,15 @@ use clipcloud_gateway::USAGE;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// `--version`: the version and the git commit it was built from (git_commit_build.rs).
+const VERSION: &str =
+    concat!("clipcloud-gateway ", env!("CARGO_PKG_VERSION"), " (commit ", env!("CLIPCLOUD_COMMIT"), ")\n");
+
 fn main() -> ExitCode {
+    if std::env::args_os().skip(1).any(|a| a == "--version") {
+        let _ = std::io::stdout().write_all(VERSION.as_bytes());
+        return ExitCode::SUCCESS;
+    }
     let args = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned());
     let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
     let config = match config::parse(args, env) {
