@@ -11,6 +11,7 @@
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium and Firefox)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
+//!   cargo xtask dist    the release tarball (gateway, app, deploy files) in target/dist/, checked
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +24,7 @@ mod code_size;
 mod compress;
 mod contract;
 mod csp;
+mod dist;
 mod emulator;
 mod fresh_home;
 mod fuzz;
@@ -44,7 +46,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Some("spa-size") => spa::size_command(),
         Some("e2e") => spa::e2e_command(),
         Some("bench") => bench::command(&args[1..]),
+        Some("dist") => dist::command(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
