@@ -12,6 +12,7 @@
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium and Firefox)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 //!   cargo xtask dist    the release tarball (gateway, app, deploy files) in target/dist/, checked
+//!   cargo xtask image   the container image (deploy/Containerfile), built offline, run, checked
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,7 @@ mod fresh_home;
 mod fuzz;
 mod gateway;
 mod glue;
+mod image;
 mod lint;
 mod metadata;
 mod outside_paths;
@@ -46,7 +48,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist | image>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Some("e2e") => spa::e2e_command(),
         Some("bench") => bench::command(&args[1..]),
         Some("dist") => dist::command(),
+        Some("image") => image::command(),
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -79,12 +79,17 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
 }
 
 fn wasm_target() -> Result<(), String> {
+    rust_target("wasm32-unknown-unknown")
+}
+
+/// Adds the target `triple` when rustup lacks it.
+pub fn rust_target(triple: &str) -> Result<(), String> {
     let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed.lines().any(|l| l.trim() == triple) {
         return Ok(());
     }
-    println!("setup: adding the wasm32-unknown-unknown target");
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    println!("setup: adding the {triple} target");
+    run(Command::new("rustup").args(["target", "add", triple]))
 }
 
 /// std's sources, for the shipped wasm builds' `-Z build-std` (release_wasm.rs). Those
@@ -129,7 +134,7 @@ fn is_root() -> bool {
     output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     println!("setup: installing Debian packages {}", packages.join(" "));
     let sudo = if is_root() { None } else { Some("sudo") };
     let apt = |args: &[&str]| {

@@ -43,6 +43,7 @@ pub fn all() -> Result<(), String> {
     println!("\n== npm package: packed, installed from the tarball: Node.js, Deno, Bun, workerd, Chromium, Firefox ==");
     crate::package::test(&binary)?;
     crate::spa::test(&binary, &emulator.url)?;
+    crate::image::test(&root.join("dist"))?;
     println!("\nall tests passed");
     Ok(())
 }
