@@ -80,7 +80,7 @@ fn build() -> Result<PathBuf, String> {
         .arg("--directory")
         .arg(&out)
         .arg(&name))?;
-    let digest = hex(&Sha256::digest(read(&tarball)?));
+    let digest = clipcloud::hex::encode(&Sha256::digest(read(&tarball)?));
     let sum_file = out.join(format!("{name}.tar.gz.sha256"));
     std::fs::write(&sum_file, format!("{digest}  {name}.tar.gz\n"))
         .map_err(|e| format!("cannot write {}: {e}", sum_file.display()))?;
@@ -183,7 +183,7 @@ fn sha256sums(dir: &Path) -> Result<String, String> {
     files.sort();
     let mut sums = String::new();
     for file in files {
-        let digest = hex(&Sha256::digest(read(&dir.join(&file))?));
+        let digest = clipcloud::hex::encode(&Sha256::digest(read(&dir.join(&file))?));
         sums.push_str(&format!("{digest}  {file}\n"));
     }
     Ok(sums)
@@ -242,10 +242,6 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// This machine's target triple (`rustc -vV`).

@@ -2,6 +2,8 @@
 //! `FROM scratch` image has no shell and no curl), and what `cargo xtask dist` and
 //! `cargo xtask image` check a started gateway with.
 
+#![forbid(unsafe_code)]
+
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;

@@ -3,6 +3,8 @@
 //! `CLIPCLOUD_GATEWAY_LISTEN` (the variable the container image sets; a wildcard host is
 //! reached on loopback), else at the gateway's default `127.0.0.1:8080`.
 
+#![forbid(unsafe_code)]
+
 use clipcloud_healthcheck::{get, local_url, DEFAULT_LISTEN};
 use std::process::ExitCode;
 use std::time::Duration;
