@@ -20,6 +20,7 @@ pub mod edge;
 pub mod error_log;
 pub mod forward;
 pub mod operator;
+pub mod percent;
 pub mod pipeline;
 pub mod refusal;
 pub mod secret;

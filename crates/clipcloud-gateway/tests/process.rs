@@ -7,64 +7,8 @@ mod common;
 use clipcloud_gateway::operator::visitor::Token;
 use clipcloud_gateway::secret::Secret;
 use common::*;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-
-struct Gateway {
-    child: Child,
-    addr: SocketAddr,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Gateway {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let log = temp_dir("log").join("stderr.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start the gateway");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let addr = first
-            .strip_prefix("clipcloud-gateway listening on http://")
-            .unwrap_or_else(|| {
-                panic!("first line: {first:?}; log: {}", std::fs::read_to_string(&log).unwrap_or_default())
-            })
-            .parse()
-            .unwrap();
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap()
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        self.child.wait().unwrap()
-    }
-}
 
 #[test]
 fn no_key_or_token_reaches_the_log_or_an_answer() {
@@ -75,7 +19,7 @@ fn no_key_or_token_reaches_the_log_or_an_answer() {
     let ledger = temp_dir("ledger").join("l.sqlite3");
     let upstream = emulator.base_url();
     // Settings from the environment as well as flags.
-    let mut gateway = Gateway::start(
+    let mut gateway = GatewayProcess::start(
         &["--upstream", &upstream, "--token-secret-file", &token_secret, "--max-price-per-image", "1.1"],
         &[("CLIPCLOUD_GATEWAY_KEY_FILE", &key_file), ("CLIPCLOUD_GATEWAY_LEDGER", ledger.to_str().unwrap())],
     );
@@ -123,7 +67,7 @@ fn no_key_or_token_reaches_the_log_or_an_answer() {
 #[test]
 fn strangers_cannot_grow_its_memory() {
     let upstream = Recorder::start(401, "application/json", r#"{"success":false,"message":"bad key"}"#);
-    let gateway = Gateway::start(&["--upstream", &upstream.url, "--log-format", "off"], &[]);
+    let gateway = GatewayProcess::start(&["--upstream", &upstream.url, "--log-format", "off"], &[]);
     let send_junk = |from: usize, to: usize| {
         for i in from..to {
             let key = format!("junk-key-{i:06}-{}", "x".repeat(200));
@@ -147,7 +91,7 @@ fn a_stop_lets_requests_in_flight_finish() {
         r#"{"success":true,"balance":5}"#,
         Duration::from_millis(1500),
     );
-    let mut gateway = Gateway::start(&["--upstream", &upstream.url], &[]);
+    let mut gateway = GatewayProcess::start(&["--upstream", &upstream.url], &[]);
     let addr = gateway.addr;
     let in_flight = std::thread::spawn(move || get(addr, "/api/balance?apikey=k"));
     // The request is at the upstream, which answers 1.5 s later: a stop now finds it in flight.
@@ -178,7 +122,7 @@ fn a_hanging_upstream_is_cut_off_and_a_create_is_sent_once() {
     // An upstream that would answer after a minute: the gateway gives it one second.
     let upstream =
         Recorder::slow(200, "application/json", r#"{"success":true,"balance":5}"#, Duration::from_secs(60));
-    let gateway = Gateway::start(&["--upstream", &upstream.url, "--upstream-timeout", "1"], &[]);
+    let gateway = GatewayProcess::start(&["--upstream", &upstream.url, "--upstream-timeout", "1"], &[]);
     let balance = get(gateway.addr, "/api/balance?apikey=k");
     assert_eq!(balance.status, 504, "{balance:?}");
     assert!(balance.message().contains("did not answer in time"), "{balance:?}");
@@ -193,7 +137,7 @@ fn a_hanging_upstream_is_cut_off_and_a_create_is_sent_once() {
 fn at_max_connections_a_new_connection_waits_for_a_free_one() {
     let upstream =
         Recorder::slow(200, "application/json", r#"{"success":true,"balance":5}"#, Duration::from_secs(2));
-    let gateway = Gateway::start(&["--upstream", &upstream.url, "--max-connections", "2"], &[]);
+    let gateway = GatewayProcess::start(&["--upstream", &upstream.url, "--max-connections", "2"], &[]);
     let addr = gateway.addr;
     // Two connections busy with slow upstream calls fill the cap.
     let busy: Vec<_> =

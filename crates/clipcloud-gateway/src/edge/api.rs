@@ -7,6 +7,7 @@ use crate::edge::cors;
 use crate::edge::state::Gateway;
 use crate::forward::call::{ApiRequest, Call};
 use crate::operator::visitor::{client_ip, network, VisitorId};
+use crate::percent::percent_decode;
 use crate::pipeline::operator_mode::OperatorMode;
 use crate::pipeline::relay_mode::RelayMode;
 use crate::pipeline::{self, Caller};
@@ -160,30 +161,6 @@ fn given_key(query: Option<&str>, headers: &HeaderMap) -> Result<Option<String>,
         }
     }
     Ok(found)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A create's body: JSON, at most `--max-body` bytes, within `--header-timeout`, and
