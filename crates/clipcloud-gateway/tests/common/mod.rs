@@ -439,6 +439,11 @@ impl GatewayProcess {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
+    /// The file descriptors it has open now (Linux): its sockets among them.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|dir| dir.count()).unwrap_or(0)
+    }
+
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
