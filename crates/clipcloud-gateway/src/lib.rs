@@ -20,7 +20,6 @@ pub mod edge;
 pub mod error_log;
 pub mod forward;
 pub mod operator;
-pub mod percent;
 pub mod pipeline;
 pub mod refusal;
 pub mod secret;

@@ -104,7 +104,7 @@ fn echo(status: u16, request: &axum::extract::Request) -> axum::response::Respon
 
 /// Every spelling of every secret that must not reach a visitor, lowercase.
 fn forbidden(key: &str, upstream_addr: &str) -> Vec<String> {
-    let basic = clipcloud_gateway::secret::base64(USER_INFO.as_bytes());
+    let basic = clipcloud::base64::encode(USER_INFO.as_bytes());
     [key, &key[..8], &key[key.len() - 8..], &basic, &basic[4..16], USER_INFO, "pa55-w0rd", upstream_addr]
         .iter()
         .map(|s| s.to_ascii_lowercase())

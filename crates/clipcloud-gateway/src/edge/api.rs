@@ -7,7 +7,6 @@ use crate::edge::cors;
 use crate::edge::state::Gateway;
 use crate::forward::call::{ApiRequest, Call};
 use crate::operator::visitor::{client_ip, network, VisitorId};
-use crate::percent::percent_decode;
 use crate::pipeline::operator_mode::OperatorMode;
 use crate::pipeline::relay_mode::RelayMode;
 use crate::pipeline::{self, Caller};
@@ -17,6 +16,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use clipcloud::percent::decode_query;
 use clipcloud::route::{Route, API_KEY_PARAM};
 use http_body_util::{BodyExt, Limited};
 use std::net::SocketAddr;
@@ -142,7 +142,7 @@ fn given_key(query: Option<&str>, headers: &HeaderMap) -> Result<Option<String>,
     let mut found: Option<String> = None;
     let from_query = query.unwrap_or_default().split('&').filter_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        percent_decode(name).eq_ignore_ascii_case(API_KEY_PARAM).then(|| percent_decode(value))
+        decode_query(name).eq_ignore_ascii_case(API_KEY_PARAM).then(|| decode_query(value))
     });
     let bearer = headers
         .get(header::AUTHORIZATION)

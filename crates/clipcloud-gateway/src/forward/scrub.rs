@@ -5,8 +5,8 @@
 //! undone.
 
 use crate::forward::upstream::Origin;
-use crate::percent::percent_decode;
-use crate::secret::base64;
+use clipcloud::base64;
+use clipcloud::percent;
 use std::collections::HashSet;
 
 /// The length of the pieces of a secret looked for: a run this long of a secret, anywhere
@@ -32,7 +32,7 @@ impl Secrets {
         for origin in origins {
             if let Some(credentials) = origin.credentials() {
                 let written = credentials.expose_str();
-                let decoded = percent_decode(written);
+                let decoded = String::from_utf8_lossy(&percent::decode(written)).into_owned();
                 for user_info in [written, &decoded] {
                     secrets.add_secret(user_info);
                     if let Some((_, password)) = user_info.split_once(':') {
@@ -63,7 +63,7 @@ impl Secrets {
         if secret.len() < SHORTEST {
             return;
         }
-        let encoded = percent_encode(secret);
+        let encoded = percent::encode(secret);
         let plus = secret.replace(' ', "+");
         let base64 = (0..3).map(|shift| base64_inside(secret.as_bytes(), shift));
         for form in [secret.to_owned(), encoded, plus].into_iter().chain(base64) {
@@ -128,17 +128,11 @@ impl Secrets {
 fn base64_inside(secret: &[u8], shift: usize) -> String {
     let mut bytes = vec![0; shift];
     bytes.extend_from_slice(secret);
-    let encoded = base64(&bytes);
+    let encoded = base64::encode(&bytes);
     // Character i carries bits 6i..6i+6: keep those within the secret's bits.
     let first = (8 * shift).div_ceil(6);
     let end = 8 * (shift + secret.len()) / 6;
     encoded.get(first..end).unwrap_or_default().to_owned()
-}
-
-fn percent_encode(text: &str) -> String {
-    let endpoint = clipcloud::codec::Endpoint { base_url: "", api_key: Some(text) };
-    let url = endpoint.balance().url;
-    url.split_once('=').map(|(_, value)| value.to_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -170,9 +164,9 @@ mod tests {
     fn credentials_and_addresses_are_found_in_base64_and_whole() {
         let origin = Origin::parse("http://svc-user:pa55%20word@Internal.Example:8443").unwrap();
         let secrets = Secrets::of_upstream(&[&origin]);
-        let basic = base64(b"svc-user:pa55%20word");
+        let basic = base64::encode(b"svc-user:pa55%20word");
         for shift in 0..3 {
-            let inside = base64(format!("{}svc-user:pa55%20word!", "x".repeat(shift)).as_bytes());
+            let inside = base64::encode(format!("{}svc-user:pa55%20word!", "x".repeat(shift)).as_bytes());
             assert!(secrets.found_in(&inside), "{inside}");
         }
         for text in [

@@ -102,7 +102,8 @@ impl Origin {
     fn authorization(&self) -> Option<HeaderValue> {
         let credentials = self.credentials.as_ref()?;
         let mut value =
-            HeaderValue::try_from(format!("Basic {}", crate::secret::base64(credentials.expose()))).ok()?;
+            HeaderValue::try_from(format!("Basic {}", clipcloud::base64::encode(credentials.expose())))
+                .ok()?;
         value.set_sensitive(true);
         Some(value)
     }
