@@ -98,8 +98,9 @@ CONNECTIONS (both modes)
                                 many bytes a second on average, or its connection closes
                                 (default 1024)
   --max-connections-per-address N
-                                open connections from one IPv4 address or IPv6 /64
-                                (--trust-proxy addresses excepted); beyond it, and beyond
+                                open connections from one address (or network, as
+                                --ipv4-prefix and --ipv6-prefix say; --trust-proxy
+                                addresses excepted); beyond it, and beyond
                                 --max-connections, a connection is refused at once with a
                                 503 (default 64)
 
@@ -188,7 +189,8 @@ pub struct Limits {
     /// Bytes a second an answer must be read at, on average, once it has waited
     /// `write_timeout`.
     pub min_write_rate: u64,
-    /// Open connections from one IPv4 address or IPv6 /64 (trusted proxies excepted).
+    /// Open connections from one address or network (`Config::prefixes`; trusted proxies
+    /// excepted).
     pub max_connections_per_address: usize,
 }
 

@@ -1,35 +1,22 @@
 //! Who may hold a connection: at most `--max-connections` at once, and at most
-//! `--max-connections-per-address` from one IPv4 address or one IPv6 /64 (the block one host
-//! is usually given), so one host cannot take them all. The `--trust-proxy` addresses are
-//! not counted per address: every visitor behind them shares their address.
+//! `--max-connections-per-address` from one address — one network, as `--ipv4-prefix` and
+//! `--ipv6-prefix` say (by default one IPv4 address, one IPv6 /64: what one host is usually
+//! given) — so one host cannot take them all. The `--trust-proxy` addresses are not counted
+//! per address: every visitor behind them shares their address.
 //!
 //! A connection beyond either cap is accepted and refused at once, with a 503 written in one
 //! non-blocking write, rather than left waiting in the kernel's queue: so accepting never
 //! stalls behind a flood, and a refused client learns so at once.
 
+use crate::config::Prefixes;
 use crate::edge::headers::SecurityHeaders;
 use crate::edge::parse_refusals::raw_refusal;
+use crate::operator::visitor::network;
 use axum::http::StatusCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::net::TcpStream;
-
-/// Where connections are counted per address: one IPv4 address, or one IPv6 /64.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AddressBlock {
-    V4(u32),
-    V6(u64),
-}
-
-impl From<IpAddr> for AddressBlock {
-    fn from(ip: IpAddr) -> Self {
-        match ip.to_canonical() {
-            IpAddr::V4(v4) => Self::V4(u32::from(v4)),
-            IpAddr::V6(v6) => Self::V6((u128::from(v6) >> 64) as u64),
-        }
-    }
-}
 
 /// Why a connection was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +31,7 @@ pub enum Refused {
 pub struct Connections {
     max: usize,
     per_address: usize,
+    prefixes: Prefixes,
     exempt: Vec<IpAddr>,
     open: Mutex<Open>,
     /// The refusals, written once at start.
@@ -54,24 +42,32 @@ pub struct Connections {
 #[derive(Default)]
 struct Open {
     total: usize,
-    /// Only blocks with a connection open: at most `max` entries.
-    by_block: HashMap<AddressBlock, usize>,
+    /// Only networks with a connection open: at most `max` entries.
+    by_network: HashMap<String, usize>,
 }
 
 /// A place among the open connections, given back when dropped.
 pub struct Admitted {
     connections: Arc<Connections>,
-    block: Option<AddressBlock>,
+    network: Option<String>,
 }
 
 impl Connections {
-    /// `exempt`: the trusted proxies' addresses, not capped per address.
-    pub fn new(max: usize, per_address: usize, exempt: Vec<IpAddr>, security: &SecurityHeaders) -> Self {
+    /// `prefixes`: what counts as one address; `exempt`: the trusted proxies' addresses, not
+    /// capped per address.
+    pub fn new(
+        max: usize,
+        per_address: usize,
+        prefixes: Prefixes,
+        exempt: Vec<IpAddr>,
+        security: &SecurityHeaders,
+    ) -> Self {
         let refusal =
             |message| raw_refusal(security, StatusCode::SERVICE_UNAVAILABLE, message, Some(1), None);
         Self {
             max,
             per_address,
+            prefixes,
             exempt: exempt.into_iter().map(|ip| ip.to_canonical()).collect(),
             open: Mutex::new(Open::default()),
             full: refusal("this gateway has as many connections open as it allows; try again shortly"),
@@ -83,20 +79,21 @@ impl Connections {
 
     /// A place for a connection from `peer`, or why there is none.
     pub fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<Admitted, Refused> {
-        let block = (!self.exempt.contains(&peer.to_canonical())).then(|| AddressBlock::from(peer));
+        let exempt = self.exempt.contains(&peer.to_canonical());
+        let net = (!exempt).then(|| network(peer, self.prefixes));
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if open.total >= self.max {
             return Err(Refused::Full);
         }
-        if let Some(block) = block {
-            let count = open.by_block.entry(block).or_default();
-            if *count >= self.per_address {
+        if let Some(net) = &net {
+            let count = open.by_network.get(net).copied().unwrap_or(0);
+            if count >= self.per_address {
                 return Err(Refused::Address);
             }
-            *count += 1;
+            open.by_network.insert(net.clone(), count + 1);
         }
         open.total += 1;
-        Ok(Admitted { connections: self.clone(), block })
+        Ok(Admitted { connections: self.clone(), network: net })
     }
 
     /// Answers a refused connection with a 503 in one non-blocking write (a fresh socket's
@@ -126,11 +123,11 @@ impl Drop for Admitted {
     fn drop(&mut self) {
         let mut open = self.connections.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.total = open.total.saturating_sub(1);
-        if let Some(block) = self.block {
-            if let Some(count) = open.by_block.get_mut(&block) {
+        if let Some(net) = &self.network {
+            if let Some(count) = open.by_network.get_mut(net) {
                 *count -= 1;
                 if *count == 0 {
-                    open.by_block.remove(&block);
+                    open.by_network.remove(net);
                 }
             }
         }
@@ -143,7 +140,8 @@ mod tests {
 
     fn connections(max: usize, per_address: usize) -> Arc<Connections> {
         let proxy = "10.0.0.1".parse().unwrap();
-        Arc::new(Connections::new(max, per_address, vec![proxy], &SecurityHeaders::new(None, false)))
+        let security = SecurityHeaders::new(None, false);
+        Arc::new(Connections::new(max, per_address, Prefixes::default(), vec![proxy], &security))
     }
 
     #[test]
@@ -174,7 +172,7 @@ mod tests {
         assert_eq!(connections.admit("192.0.2.9".parse().unwrap()).err(), Some(Refused::Full));
         drop(held);
         assert_eq!(connections.open(), 0);
-        assert!(connections.open.lock().unwrap().by_block.is_empty(), "no address kept once closed");
+        assert!(connections.open.lock().unwrap().by_network.is_empty(), "no address kept once closed");
     }
 
     #[test]

@@ -117,6 +117,7 @@ where
     let connections = Arc::new(Connections::new(
         limits.max_connections,
         limits.max_connections_per_address,
+        config.prefixes,
         config.trusted_proxies.clone(),
         &security,
     ));
