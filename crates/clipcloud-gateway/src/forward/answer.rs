@@ -89,47 +89,37 @@ fn rebuild(reading: &Reading<'_>, received: &HttpResponse) -> Result<Vec<u8>, Re
         ));
     }
     let secrets = reading.secrets;
+    let cannot_read = || {
+        // What the service said cannot be read: it may have acted on the request.
+        Refusal::new(StatusCode::BAD_GATEWAY, "the ClipCloud service sent an answer this gateway cannot read")
+    };
     let decoded = match &reading.call.request {
-        ApiRequest::Create(_) => codec::decode_created(received).and_then(|id| {
-            if secrets.found_in(&id) {
-                return Err(unreadable(received));
-            }
-            Ok(json(&CreatedBody { success: true, creation_id: id }))
+        // An id that holds a secret cannot be passed on, and nothing else names the creation.
+        ApiRequest::Create(_) => codec::decode_created(received).map(|id| {
+            (!secrets.found_in(&id)).then(|| json(&CreatedBody { success: true, creation_id: id }))
         }),
         ApiRequest::Check(id) => {
-            codec::decode_check(received, id).map(|status| json(&check_body(reading, id, status)))
+            codec::decode_check(received, id).map(|status| Some(json(&check_body(reading, id, status))))
         }
         ApiRequest::Balance => codec::decode_balance(received)
-            .map(|balance| json(&BalanceBody { success: true, balance: Amount::Number(balance) })),
+            .map(|balance| Some(json(&BalanceBody { success: true, balance: Amount::Number(balance) }))),
         ApiRequest::Styles => codec::decode_styles(received).map(|styles| {
             let styles =
                 styles.into_iter().map(|style| StyleEntry::Full(redact_style(secrets, style))).collect();
-            json(&StylesBody::Wrapped { success: true, styles })
+            Some(json(&StylesBody::Wrapped { success: true, styles }))
         }),
     };
-    decoded.map_err(|error| match error {
-        Error::Api { status: code, message, retry_after, .. } => {
+    match decoded {
+        Ok(Some(body)) => Ok(body),
+        Err(Error::Api { status: code, message, retry_after, .. }) => {
             let refusal =
                 Refusal::new(StatusCode::from_u16(code).unwrap_or(status), secrets.redact(&message));
-            match retry_after {
+            Err(match retry_after {
                 Some(wait) => refusal.retry_after(wait.as_secs()),
                 None => refusal,
-            }
+            })
         }
-        // What the service said cannot be read: it may have acted on the request.
-        _ => Refusal::new(
-            StatusCode::BAD_GATEWAY,
-            "the ClipCloud service sent an answer this gateway cannot read",
-        ),
-    })
-}
-
-fn unreadable(received: &HttpResponse) -> Error {
-    Error::BadResponse {
-        status: received.status,
-        reason: String::new(),
-        excerpt: String::new(),
-        may_have_started: false,
+        Ok(None) | Err(_) => Err(cannot_read()),
     }
 }
 
@@ -175,7 +165,6 @@ fn json(body: &impl Serialize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forward::call::ApiRequest;
 
     const KEY: &str = "Sk-Live-0123456789abcdef";
 
