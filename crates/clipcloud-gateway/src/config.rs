@@ -91,6 +91,19 @@ SPENDING (operator-key mode; see docs/gateway.md)
                                 (default 32: each address)
   --ipv6-prefix BITS            likewise for IPv6 (default 64: one /64, one host)
 
+CONNECTIONS (both modes)
+  --write-timeout SECS          an answer the client does not read for this long closes
+                                its connection (default 30)
+  --min-write-rate BYTES        beyond --write-timeout, an answer must be read at this
+                                many bytes a second on average, or its connection closes
+                                (default 1024)
+  --max-connections-per-address N
+                                open connections from one address (or network, as
+                                --ipv4-prefix and --ipv6-prefix say; --trust-proxy
+                                addresses excepted); beyond it, and beyond
+                                --max-connections, a connection is refused at once with a
+                                503 (default 64)
+
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
 ";
@@ -171,6 +184,14 @@ pub struct Limits {
     pub max_held: usize,
     /// Upstream pollers (one per creation held for) at once.
     pub max_pollers: usize,
+    /// How long an answer may wait on a client that does not read it.
+    pub write_timeout: Duration,
+    /// Bytes a second an answer must be read at, on average, once it has waited
+    /// `write_timeout`.
+    pub min_write_rate: u64,
+    /// Open connections from one address or network (`Config::prefixes`; trusted proxies
+    /// excepted).
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Limits {
@@ -185,6 +206,9 @@ impl Default for Limits {
             hold_max: clipcloud::hold::MAX,
             max_held: 512,
             max_pollers: 256,
+            write_timeout: Duration::from_secs(30),
+            min_write_rate: 1024,
+            max_connections_per_address: 64,
         }
     }
 }
@@ -297,6 +321,9 @@ pub const FLAGS: &[&str] = &[
     "address-share",
     "ipv4-prefix",
     "ipv6-prefix",
+    "write-timeout",
+    "min-write-rate",
+    "max-connections-per-address",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
 const SWITCHES: &[&str] = &["https", "allow-advanced"];
@@ -496,6 +523,9 @@ fn build(settings: &Settings) -> Result<Config, String> {
         hold_max: Duration::from_secs(number(settings, "hold-max", 30u64)?),
         max_held: number(settings, "max-held", 512)?,
         max_pollers: number(settings, "max-pollers", 256)?,
+        write_timeout: seconds(settings, "write-timeout", 30)?,
+        min_write_rate: number(settings, "min-write-rate", 1024)?,
+        max_connections_per_address: number(settings, "max-connections-per-address", 64)?,
     };
     if limits.hold_max > clipcloud::hold::MAX {
         return Err("--hold-max: at most 30 seconds".into());
@@ -506,6 +536,9 @@ fn build(settings: &Settings) -> Result<Config, String> {
     }
     if limits.max_connections == 0 || limits.max_body == 0 {
         return Err("--max-connections and --max-body must be at least 1".into());
+    }
+    if limits.max_connections_per_address == 0 || limits.min_write_rate == 0 {
+        return Err("--max-connections-per-address and --min-write-rate must be at least 1".into());
     }
     let operator_only = [
         "creates-per-minute",
@@ -671,6 +704,9 @@ mod tests {
         assert!(run("", &[]).unwrap_err().contains("--upstream URL is required"));
         assert!(config.access_log);
         assert!(matches!(parse(args("--help"), []), Ok(Command::Help)));
+        let limits = &config.limits;
+        assert_eq!(limits.write_timeout, Duration::from_secs(30));
+        assert_eq!((limits.min_write_rate, limits.max_connections_per_address), (1024, 64));
     }
 
     #[test]
@@ -705,6 +741,9 @@ mod tests {
             ("--trust-proxy nope".to_owned(), "not an IP"),
             (format!("--key-file {key} --redis http://x"), "redis://"),
             ("--key-file /nonexistent/key".to_owned(), "cannot read"),
+            ("--max-connections-per-address 0".to_owned(), "at least 1"),
+            ("--min-write-rate 0".to_owned(), "at least 1"),
+            ("--write-timeout 0".to_owned(), "between 1 and 3600"),
         ] {
             let err = run(&line, &[]).unwrap_err();
             assert!(err.contains(needle), "{line}: {err}");

@@ -41,9 +41,9 @@ pub async fn run<F>(listener: TcpListener, config: Config, shutdown: F) -> Resul
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let limits = config.limits.clone();
     let gateway = Arc::new(Gateway::open(config).await?);
-    server::serve(listener, server::router(gateway), &limits, shutdown).await.map_err(|e| e.to_string())
+    let app = server::router(gateway.clone());
+    server::serve(listener, app, &gateway.config, shutdown).await.map_err(|e| e.to_string())
 }
 
 /// A gateway on a background thread with its own runtime, for tests and tools; stops when
@@ -76,7 +76,6 @@ impl Running {
                         Ok(listener) => listener,
                         Err(e) => return drop(opened_tx.send(Err(e.to_string()))),
                     };
-                    let limits = config.limits.clone();
                     let gateway = match Gateway::open(config).await {
                         Ok(gateway) => Arc::new(gateway),
                         Err(e) => return drop(opened_tx.send(Err(e))),
@@ -85,7 +84,8 @@ impl Running {
                     let stop = async {
                         let _ = rx.await;
                     };
-                    if let Err(e) = server::serve(listener, server::router(gateway), &limits, stop).await {
+                    let app = server::router(gateway.clone());
+                    if let Err(e) = server::serve(listener, app, &gateway.config, stop).await {
                         eprintln!("clipcloud-gateway on {addr} stopped: {e}");
                     }
                 });

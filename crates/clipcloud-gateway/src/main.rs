@@ -54,7 +54,6 @@ async fn run(config: clipcloud_gateway::Config) -> ExitCode {
         Some(operator) => format!("operator-key mode: visitors send {}", operator.access.key_need().as_str()),
     };
     let upstream = config.upstream.to_string();
-    let limits = config.limits.clone();
     let gateway = match clipcloud_gateway::Gateway::open(config).await {
         Ok(gateway) => std::sync::Arc::new(gateway),
         Err(e) => {
@@ -68,7 +67,7 @@ async fn run(config: clipcloud_gateway::Config) -> ExitCode {
         let _ = writeln!(out, "{mode}; upstream {upstream}");
         let _ = out.flush();
     }
-    let served = server::serve(listener, server::router(gateway), &limits, shutdown_signal());
+    let served = server::serve(listener, server::router(gateway.clone()), &gateway.config, shutdown_signal());
     match served.await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -79,6 +79,8 @@ fn gateway_overhead_and_throughput() {
     let key = fresh_key(&emulator, 1_000_000.0);
     let mut config = relay_config(&emulator.base_url());
     config.limits.max_connections = 4 * VISITORS;
+    // Every visitor comes from loopback: one address may hold them all.
+    config.limits.max_connections_per_address = 4 * VISITORS;
     let gateway = Running::start(config).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {

@@ -66,8 +66,9 @@ impl GatewayProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
             .args(["--listen", "127.0.0.1:0", "--upstream", upstream, "--log-format", "off"])
             // The 200 visitors all come from loopback, one address: its share of the held
-            // checks (an eighth of --max-held) must hold them all.
+            // checks (an eighth of --max-held) and its connections must hold them all.
             .args(["--max-connections", "4096", "--max-held", "2048"])
+            .args(["--max-connections-per-address", "4096"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the gateway");

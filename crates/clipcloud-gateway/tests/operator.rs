@@ -87,7 +87,7 @@ fn pages_from_other_sites_are_refused() {
 
 #[test]
 fn the_visitors_key_in_any_spelling_never_replaces_the_operators() {
-    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"balance":1}"#);
+    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"styles":["standard"]}"#);
     let (config, _) = operator(&upstream.url, "op-key-123", &[]);
     let gateway = Running::start(config).unwrap();
     for target in
@@ -236,7 +236,7 @@ fn visitor_tokens_carry_their_own_budget() {
 
 #[test]
 fn a_passphrase_stands_in_for_the_key() {
-    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"balance":1}"#);
+    let upstream = Recorder::start(200, "application/json", r#"{"success":true,"styles":["standard"]}"#);
     let passphrase = secret_file("passphrase", "open sesame");
     let (config, _) = operator(&upstream.url, "op-key-123", &["--passphrase-file", &passphrase]);
     let gateway = Running::start(config).unwrap();

@@ -16,6 +16,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use clipcloud::percent::decode_query;
 use clipcloud::route::{Route, API_KEY_PARAM};
 use http_body_util::{BodyExt, Limited};
 use std::net::SocketAddr;
@@ -141,7 +142,7 @@ fn given_key(query: Option<&str>, headers: &HeaderMap) -> Result<Option<String>,
     let mut found: Option<String> = None;
     let from_query = query.unwrap_or_default().split('&').filter_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        percent_decode(name).eq_ignore_ascii_case(API_KEY_PARAM).then(|| percent_decode(value))
+        decode_query(name).eq_ignore_ascii_case(API_KEY_PARAM).then(|| decode_query(value))
     });
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -160,30 +161,6 @@ fn given_key(query: Option<&str>, headers: &HeaderMap) -> Result<Option<String>,
         }
     }
     Ok(found)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A create's body: JSON, at most `--max-body` bytes, within `--header-timeout`, and

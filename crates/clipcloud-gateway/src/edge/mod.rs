@@ -1,18 +1,23 @@
 //! The HTTP edge: what faces the browser. The routes and the connection loop with its
-//! bounds ([`server`]), the state every handler shares ([`state`]), the `/api/...` handler
-//! that reads a call and runs it through the mode's policy ([`api`]), the images route
-//! ([`images`]), the gateway's own endpoints ([`info`]), the app's files ([`statics`], with
-//! the headers each page's `<head>` asks for: [`page`]), and what every answer passes
-//! through: the origin rules ([`cors`]), the security headers ([`headers`]) and the access
-//! log ([`access_log`]).
+//! bounds ([`server`]: who may connect, [`connections`]; answers that must be read,
+//! [`write_deadline`]; hyper's own refusals made the gateway's, [`parse_refusals`]), the
+//! state every handler shares ([`state`]), the `/api/...` handler that reads a call and
+//! runs it through the mode's policy ([`api`]), the images route ([`images`]), the
+//! gateway's own endpoints ([`info`]), the app's files ([`statics`], with the headers each
+//! page's `<head>` asks for: [`page`]), and what every answer passes through: the origin
+//! rules ([`cors`]), the security headers ([`headers`]) and the access log
+//! ([`access_log`]).
 
 pub mod access_log;
 pub mod api;
+pub mod connections;
 pub mod cors;
 pub mod headers;
 pub mod images;
 pub mod info;
 pub mod page;
+pub mod parse_refusals;
 pub mod server;
 pub mod state;
 pub mod statics;
+pub mod write_deadline;

@@ -1,13 +1,22 @@
 //! The HTTP side: the routes, the layers every answer passes through, and a connection loop
 //! with bounds axum's own `serve` does not set — headers within `--header-timeout` (which
-//! also closes idle keep-alive connections), a cap on open connections, a cap on a head's
-//! size — and a graceful shutdown that lets requests in flight finish.
+//! also closes idle keep-alive connections), caps on open connections in all and per
+//! address ([`connections`]), answers that must be read ([`write_deadline`]), a cap on a
+//! head's size with hyper's own refusals given the gateway's headers ([`parse_refusals`]) —
+//! and a graceful shutdown that lets requests in flight finish.
+//!
+//! [`connections`]: crate::edge::connections
+//! [`write_deadline`]: crate::edge::write_deadline
+//! [`parse_refusals`]: crate::edge::parse_refusals
 
-use crate::config::{Access, Limits};
+use crate::config::{Access, Config};
 use crate::edge::access_log::AccessLog;
+use crate::edge::connections::Connections;
 use crate::edge::headers::{PageCsp, SecurityHeaders};
+use crate::edge::parse_refusals::{OwnAnswers, Waiting, MAX_HEAD, MAX_HEADERS};
 use crate::edge::state::Gateway;
 use crate::edge::statics::CONNECT_PRELOAD;
+use crate::edge::write_deadline::WriteDeadline;
 use crate::edge::{access_log, api, headers, images, info};
 use crate::pipeline::operator_mode::OperatorMode;
 use crate::refusal::Refusal;
@@ -25,11 +34,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-/// The most a request's head (request line and headers) may weigh.
-const MAX_HEAD: usize = 32 * 1024;
+/// The most hyper buffers for a connection: above [`MAX_HEAD`], so the head's own limit
+/// is the one that applies, exactly.
+const MAX_BUFFER: usize = 2 * MAX_HEAD;
 /// How long a shutdown waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -96,29 +105,33 @@ async fn time_limit(limit: Duration, request: Request, next: Next) -> Response {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and gives
-/// requests in flight up to 30 s to finish.
-pub async fn serve<F>(listener: TcpListener, app: Router, limits: &Limits, shutdown: F) -> std::io::Result<()>
+/// Serves `app` on `listener` with `config`'s bounds until `shutdown` completes, then stops
+/// accepting and gives requests in flight up to 30 s to finish.
+pub async fn serve<F>(listener: TcpListener, app: Router, config: &Config, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let limits = &config.limits;
+    // The answers no route makes (refusals at accept, hyper's own) are not pages.
+    let security = Arc::new(SecurityHeaders::new(None, config.https));
+    let connections = Arc::new(Connections::new(
+        limits.max_connections,
+        limits.max_connections_per_address,
+        config.prefixes,
+        config.trusted_proxies.clone(),
+        &security,
+    ));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
-        .max_buf_size(MAX_HEAD)
+        .max_header_size(MAX_HEAD)
+        .max_headers(MAX_HEADERS)
+        .max_buf_size(MAX_BUFFER)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        // At the cap, stop accepting: new connections wait in the kernel's queue.
-        let permit = tokio::select! {
-            permit = connections.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
+        // Always accepting: a connection beyond the caps is refused at once, not queued.
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -130,16 +143,28 @@ where
             },
             () = &mut shutdown => break,
         };
+        let admitted = match connections.admit(peer.ip()) {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                connections.refuse(stream, refused);
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let waiting = Waiting::default();
+        let asked = waiting.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            asked.asked(request.method());
             request.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(request.map(Body::new))
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let socket = WriteDeadline::new(stream, limits.write_timeout, limits.min_write_rate);
+        let socket = OwnAnswers::new(socket, security.clone(), waiting);
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(socket), service));
         tokio::spawn(async move {
             let _ = connection.await;
-            drop(permit);
+            drop(admitted);
         });
     }
     drop(listener);

@@ -4,6 +4,7 @@
 use crate::config::{Config, Mode};
 use crate::edge::statics::Site;
 use crate::forward::hold::Holds;
+use crate::forward::scrub::Secrets;
 use crate::forward::upstream::Upstream;
 use crate::forward::Forwarder;
 use crate::operator::accounts::{Accounts, AccountsConfig};
@@ -49,6 +50,7 @@ impl Gateway {
             holds,
             max_image_bytes: limits.max_image_bytes,
             image_timeout: limits.request_timeout,
+            secrets: Secrets::of_upstream(&[&config.upstream, &config.images_upstream]),
         };
         Ok(Self { config, forwarder, site, operator })
     }

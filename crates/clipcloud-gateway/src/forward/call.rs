@@ -49,11 +49,6 @@ impl ApiRequest<'_> {
     }
 }
 
-/// Where a check's image links should point: this gateway, as the caller reached it.
-pub fn image_links<'a>(call: &'a Call<'_>) -> Option<&'a str> {
-    matches!(call.request, ApiRequest::Check(_)).then_some(call.own_origin.as_deref()).flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

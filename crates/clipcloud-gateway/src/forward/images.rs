@@ -2,7 +2,8 @@
 //! a page can download or keep them whatever CORS the service sends for images. Only plain
 //! image names, only `image/*` answers, at most `--max-image-bytes`, streamed (never held
 //! whole in memory) and cut off at `--request-timeout`; and a finished check's links to
-//! them, moved to this gateway ([`rewrite_links`]).
+//! them, named for this gateway's route ([`image_name`]). Of the image host's headers, only the
+//! length and the image type (one of the types [`is_image_name`] allows) pass.
 
 use crate::forward::upstream::{Origin, Upstream};
 use crate::refusal::Refusal;
@@ -26,21 +27,11 @@ pub fn is_image_name(name: &str) -> bool {
         && matches!(extension, "webp" | "png" | "jpg" | "jpeg")
 }
 
-/// A finished check's image links on the service's image host, pointed at this gateway's
-/// `/images/` route (`own`: `scheme://host` as the caller reached the gateway), so a page
-/// can fetch them whatever CORS the service sends. `None` when there is nothing to move.
-pub fn rewrite_links(body: &str, images: &Origin, own: &str) -> Option<String> {
-    let mut value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let prefix = images.url(IMAGES_PATH);
-    let mut moved = false;
-    for link in value.get_mut("results")?.as_array_mut()? {
-        let Some(name) = link.as_str().and_then(|l| l.strip_prefix(&prefix)) else { continue };
-        if is_image_name(name) {
-            *link = [own, IMAGES_PATH, name].concat().into();
-            moved = true;
-        }
-    }
-    moved.then(|| value.to_string())
+/// The image a finished check's link names on the service's image host, if it is a plain
+/// image name there; a page fetches it from this gateway's `/images/{name}` instead (whatever
+/// CORS the service sends).
+pub fn image_name<'a>(link: &'a str, images: &Origin) -> Option<&'a str> {
+    link.strip_prefix(&images.url(IMAGES_PATH)).filter(|name| is_image_name(name))
 }
 
 /// `GET {IMAGES_PATH}{name}` from `images`: only plain image names, only `image/*` answers,
@@ -66,10 +57,8 @@ pub async fn fetch(
     if parts.status == StatusCode::NOT_FOUND || parts.status == StatusCode::GONE {
         return Err(Refusal::not_found("no such image (the service's image links are temporary)"));
     }
-    let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-    let is_image =
-        content_type.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("image/"));
-    if !parts.status.is_success() || !is_image {
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| image_type(v.to_str().ok()?));
+    if !parts.status.is_success() || content_type.is_none() {
         return Err(Refusal::new(StatusCode::BAD_GATEWAY, "the ClipCloud service did not send an image"));
     }
     let length = parts
@@ -85,13 +74,20 @@ pub async fn fetch(
     let mut response = Response::new(Body::new(bounded.map_err(axum::Error::new)));
     let headers = response.headers_mut();
     if let Some(content_type) = content_type {
-        headers.insert(header::CONTENT_TYPE, content_type);
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     if let Some(length) = length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     Ok(response)
+}
+
+/// The image type a `Content-Type` names, spelled by this gateway (so nothing else of the
+/// header passes); `None` for anything but the types of [`is_image_name`].
+fn image_type(content_type: &str) -> Option<&'static str> {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    ["image/webp", "image/png", "image/jpeg"].into_iter().find(|known| known.eq_ignore_ascii_case(essence))
 }
 
 /// A body that fails once its time is up, so a slow upstream cannot hold a connection.
@@ -143,16 +139,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links_to_the_image_host_move_to_the_gateway() {
+    fn images_are_named_only_on_the_image_host() {
         let images = Origin::parse("http://img.example:81").unwrap();
-        let body = r#"{"success":true,"results":["http://img.example:81/images/ab12.webp","https://elsewhere/images/cd.webp","http://img.example:81/images/../x.webp"],"cost":2.2}"#;
-        let moved: serde_json::Value =
-            serde_json::from_str(&rewrite_links(body, &images, "https://gw.example").unwrap()).unwrap();
-        assert_eq!(moved["results"][0], "https://gw.example/images/ab12.webp");
-        assert_eq!(moved["results"][1], "https://elsewhere/images/cd.webp", "other hosts are left alone");
-        assert_eq!(moved["results"][2], "http://img.example:81/images/../x.webp");
-        assert_eq!(moved["cost"], 2.2);
-        assert_eq!(rewrite_links(r#"{"success":true,"message":"In progress"}"#, &images, "https://gw"), None);
+        assert_eq!(image_name("http://img.example:81/images/ab12.webp", &images), Some("ab12.webp"));
+        assert_eq!(image_name("https://elsewhere/images/cd.webp", &images), None);
+        assert_eq!(image_name("http://img.example:81/images/../x.webp", &images), None);
+        assert_eq!(image_name("http://img.example:810/images/a.webp", &images), None);
+    }
+
+    #[test]
+    fn only_image_types_pass_and_spelled_here() {
+        assert_eq!(image_type("IMAGE/WEBP; x=secret"), Some("image/webp"));
+        assert_eq!(image_type("image/jpeg"), Some("image/jpeg"));
+        assert_eq!(image_type("image/svg+xml"), None);
+        assert_eq!(image_type("text/html"), None);
     }
 
     #[test]

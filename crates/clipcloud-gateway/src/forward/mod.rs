@@ -1,6 +1,7 @@
 //! The forward layer: the one service the gateway talks to. An API call goes upstream with
-//! the key the mode chose, rebuilt by the core ([`call`]); its answer comes back whole,
-//! bounded and scrubbed ([`answer`]); a check may be held until the creation is ready
+//! the key the mode chose, rebuilt by the core ([`call`]); its answer comes back whole and
+//! bounded, and is rebuilt from its meaning with every secret redacted ([`answer`],
+//! [`scrub`]); a check may be held until the creation is ready
 //! ([`hold`]); images are streamed from the service's image host ([`images`]), all over one
 //! bounded HTTP client ([`upstream`]). Both modes forward through here; nothing here knows
 //! which mode it serves.
@@ -9,14 +10,17 @@ pub mod answer;
 pub mod call;
 pub mod hold;
 pub mod images;
+pub mod scrub;
 pub mod upstream;
 
 use crate::refusal::Refusal;
+use answer::Reading;
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
-use call::{image_links, ApiRequest, Call};
+use call::{ApiRequest, Call};
 use clipcloud::codec::{HttpRequest, HttpResponse};
 use hold::Holds;
+use scrub::Secrets;
 use std::time::{Duration, Instant};
 use upstream::{Answer, Failure, Upstream};
 
@@ -32,6 +36,8 @@ pub struct Forwarder {
     pub max_image_bytes: u64,
     /// How long an image may take to arrive (`--request-timeout`).
     pub image_timeout: Duration,
+    /// The upstreams' credentials and addresses, never shown to a caller.
+    pub secrets: Secrets,
 }
 
 impl Forwarder {
@@ -43,26 +49,21 @@ impl Forwarder {
             ApiRequest::Create(request) => {
                 // The creation's start as its held checks time it: when the create leaves.
                 let sent = Instant::now();
-                let forwarded = self.forward(&call.request.upstream(key), &[key], None).await;
+                let forwarded = self.forward(call, key).await;
                 if let Ok((_, answer)) = &forwarded {
                     self.holds.created(request, answer, sent);
                 }
                 forwarded
             }
-            _ => self.forward(&call.request.upstream(key), &[key], image_links(call)).await,
+            _ => self.forward(call, key).await,
         }
     }
 
-    /// Sends `request` upstream; the answer with `secrets` scrubbed (and, given
-    /// `image_links`, the image links moved to this gateway's `/images/`), and as the core
+    /// Sends `call` upstream with `key`; the answer rebuilt for the caller, and as the core
     /// reads it.
-    pub async fn forward(
-        &self,
-        request: &HttpRequest,
-        secrets: &[&str],
-        image_links: Option<&str>,
-    ) -> Result<(Response, HttpResponse), Refusal> {
-        answer::respond(self.images.origin(), &self.send(request).await, secrets, image_links)
+    pub async fn forward(&self, call: &Call<'_>, key: &str) -> Result<(Response, HttpResponse), Refusal> {
+        let answer = self.send(&call.request.upstream(key)).await;
+        self.respond(call, key, &answer)
     }
 
     /// Sends `request` upstream: the whole answer, or why none came.
@@ -72,6 +73,16 @@ impl Forwarder {
         self.upstream.call(method, &request.url, body).await
     }
 
+    fn respond(
+        &self,
+        call: &Call<'_>,
+        key: &str,
+        answer: &Result<Answer, Failure>,
+    ) -> Result<(Response, HttpResponse), Refusal> {
+        let secrets = self.secrets.with_key(key);
+        answer::respond(&Reading { call, secrets: &secrets, images: self.images.origin() }, answer)
+    }
+
     /// A check, held when it asks (`call.wait`) and there is room; else relayed at once.
     pub async fn check(
         &self,
@@ -79,7 +90,6 @@ impl Forwarder {
         id: &str,
         key: &str,
     ) -> Result<(Response, HttpResponse), Refusal> {
-        let links = image_links(call);
         let held = match call.wait {
             Some(wait) => {
                 let held = self.holds.wait(&self.upstream, id, key, wait, &call.network).await;
@@ -89,9 +99,9 @@ impl Forwarder {
         };
         // Not held (not asked, at the caps, or nothing from upstream yet): relayed at once.
         let Some((wait, answer)) = held else {
-            return self.forward(&call.request.upstream(key), &[key], links).await;
+            return self.forward(call, key).await;
         };
-        let (mut response, read) = answer::respond(self.images.origin(), &answer, &[key], links)?;
+        let (mut response, read) = self.respond(call, key, &answer)?;
         if let Ok(value) = HeaderValue::from_str(&clipcloud::hold::applied(wait)) {
             response.headers_mut().insert(clipcloud::hold::PREFERENCE_APPLIED, value);
         }

@@ -80,10 +80,30 @@ impl Origin {
         format!("{self}{path_and_query}")
     }
 
+    /// `host[:port]`, lowercase.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The host without the port (an IPv6 address keeps its brackets).
+    pub fn host(&self) -> &str {
+        match self.authority.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && !port.contains(']') => host,
+            _ => &self.authority,
+        }
+    }
+
+    /// The `user:password` given in the URL, as written there.
+    pub fn credentials(&self) -> Option<&Secret> {
+        self.credentials.as_ref()
+    }
+
     /// `Authorization: Basic` for credentials given in the URL.
     fn authorization(&self) -> Option<HeaderValue> {
         let credentials = self.credentials.as_ref()?;
-        let mut value = HeaderValue::try_from(format!("Basic {}", base64(credentials.expose()))).ok()?;
+        let mut value =
+            HeaderValue::try_from(format!("Basic {}", clipcloud::base64::encode(credentials.expose())))
+                .ok()?;
         value.set_sensitive(true);
         Some(value)
     }
@@ -91,22 +111,6 @@ impl Origin {
 
 fn clip(text: &str) -> String {
     text.chars().take(40).collect()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(not(feature = "tls"))]
@@ -266,16 +270,14 @@ mod tests {
             let err = Origin::parse(bad).unwrap_err();
             assert!(!err.contains("pa%24"), "{err}");
         }
+        assert_eq!((origin.authority(), origin.host()), ("up.example:8080", "up.example"));
+        assert_eq!(Origin::parse("http://[::1]:81").unwrap().host(), "[::1]");
+        assert_eq!(Origin::parse("http://[::1]").unwrap().host(), "[::1]");
+        assert_eq!(
+            Origin::parse("https://a.example").map(|o| o.host().to_owned()).ok(),
+            cfg!(feature = "tls").then(|| "a.example".to_owned())
+        );
         let err = Origin::parse("http://user:secret@host/path").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
-    }
-
-    #[test]
-    fn base64_pads() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foob"), "Zm9vYg==");
     }
 }

@@ -5,7 +5,7 @@
 
 use clipcloud_gateway::config::{self, Config, Limits};
 use clipcloud_gateway::forward::upstream::Origin;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -387,5 +387,66 @@ pub fn until(gateway: SocketAddr, what: &str, done: impl Fn(&serde_json::Value) 
         }
         assert!(Instant::now() < deadline, "{what}: still {now}");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The built `clipcloud-gateway` binary, started with `--listen 127.0.0.1:0` and these
+/// settings; its stderr (the access log) in a file; killed on drop.
+pub struct GatewayProcess {
+    child: Child,
+    pub addr: SocketAddr,
+    log: std::path::PathBuf,
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl GatewayProcess {
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let log = temp_dir("log").join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start the gateway");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let addr = first
+            .strip_prefix("clipcloud-gateway listening on http://")
+            .unwrap_or_else(|| {
+                panic!("first line: {first:?}; log: {}", std::fs::read_to_string(&log).unwrap_or_default())
+            })
+            .parse()
+            .unwrap();
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, addr, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// The file descriptors it has open now (Linux): its sockets among them.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|dir| dir.count()).unwrap_or(0)
+    }
+
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.child.wait().unwrap()
     }
 }
