@@ -81,15 +81,8 @@ pub fn short_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes())[..16])
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
-}
+/// Digests and signatures as text: the core's one hex encoder.
+pub use clipcloud::hex::encode as hex;
 
 #[cfg(test)]
 mod tests {

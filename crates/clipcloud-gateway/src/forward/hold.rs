@@ -201,7 +201,7 @@ impl Holds {
     /// The latest answers of the poller of `id` for `key`, started if there is none;
     /// `None` at the pollers' cap.
     fn subscribe(&self, upstream: &Upstream, id: &str, key: &str) -> Option<watch::Receiver<Latest>> {
-        let name = [id, "\n", &hex(&Sha256::digest(key.as_bytes()))].concat();
+        let name = [id, "\n", &clipcloud::hex::encode(&Sha256::digest(key.as_bytes()))].concat();
         let mut pollers = lock(&self.shared.pollers);
         if let Some(poller) = pollers.get(&name) {
             return Some(poller.subscribe());
@@ -414,10 +414,6 @@ impl Drop for Counted<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One error line on stderr ([`error_log`]); ledger errors name no secret.

@@ -121,7 +121,7 @@ impl Target {
                 if password.is_empty() {
                     (None, &authority[i + 1..])
                 } else {
-                    (Some(Secret::new(percent_decode(password))), &authority[i + 1..])
+                    (Some(Secret::new(clipcloud::percent::decode(password))), &authority[i + 1..])
                 }
             }
             None => (None, authority),
@@ -151,25 +151,6 @@ impl Target {
         };
         Ok(Target { host: host.to_owned(), port, db, password })
     }
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
 }
 
 /// A Lua script, sent by its SHA-1 (`EVALSHA`) once the server knows it.
