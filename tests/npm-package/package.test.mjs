@@ -1,5 +1,6 @@
 // The packed npm package, installed from its tarball into this project, in headless
-// Chromium and Firefox ESR against the emulator: from a page Vite bundled, and from a
+// Chromium and Firefox ESR, and WebKitGTK (on the display `cargo xtask test` starts), against
+// the emulator: from a page Vite bundled, and from a
 // plain <script type="module"> page; and the package's metadata and types. Node.js is
 // node.test.mjs. Run by `cargo xtask test` (which packs the tarball and installs it here
 // first); `node --test` prints the pass/fail counts.
@@ -21,6 +22,7 @@ import { extname, join, normalize } from "node:path";
 import { promisify } from "node:util";
 import { build } from "vite";
 import { gatewayBin, here, root, startEmulator, startGateway } from "./support.mjs";
+import * as webkit from "../webdriver/webkit.mjs";
 
 // playwright-core and typescript: the versions pinned in xtask/tools.
 const tools = createRequire(join(root, "xtask", "tools", "package.json"));
@@ -98,6 +100,8 @@ const BROWSERS = {
     context.on("close", () => browser.close());
     return context;
   },
+  // Debian's WebKitGTK (Safari's engine), over W3C WebDriver behind the same calls.
+  WebKit: () => webkit.launch(),
 };
 
 after(async () => {

@@ -2,8 +2,9 @@
 //! the repository, no import circle between a crate's modules, every crate's rust-version the
 //! rustc that builds it, the dependencies' licenses, duplicate versions and sources (`cargo
 //! deny`, `deny.toml`), clippy with warnings as errors (natively, and for wasm32 where the
-//! app, the binding and the allocator only compile), and the docs with warnings as errors
-//! (broken links, stray HTML).
+//! app, the binding and the allocator only compile), the docs with warnings as errors
+//! (broken links, stray HTML), and the README's supported-browsers table, which only a test
+//! run writes.
 
 use crate::run;
 use std::process::Command;
@@ -18,6 +19,7 @@ pub fn all() -> Result<(), String> {
     step("cargo fmt --check", || run(cargo().args(["fmt", "--all", "--check"])))?;
     step("no path outside the repository", crate::outside_paths::check)?;
     step("import circles", crate::circles::check)?;
+    step("the README's supported-browsers table is docs/browsers.json's", crate::supported::check)?;
     step("rust-version", crate::rust_version::check)?;
     step(
         "cargo deny: licenses, bans, sources (not advisories: their database cannot be fetched here)",

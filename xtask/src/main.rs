@@ -1,7 +1,7 @@
 //! Project commands, so a fresh machine needs nothing but cargo:
 //!
 //!   cargo xtask serve   install what is missing, build the SPA, serve it (gateway in front of the emulator), print the URL
-//!   cargo xtask test    install what is missing, run every test (native + browsers)
+//!   cargo xtask test    install what is missing, run every test (native + Chromium, Firefox ESR, WebKitGTK)
 //!   cargo xtask setup   only install what is missing
 //!   cargo xtask lint    only the code's checks (format, import circles, rust-version, cargo deny, clippy, docs)
 //!   cargo xtask fresh-home  fetch into an empty cargo home, resolve the wasm builds offline
@@ -9,7 +9,7 @@
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
-//!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium and Firefox)
+//!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium, Firefox ESR, WebKitGTK)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 //!   cargo xtask dist    the release tarball (gateway, app, deploy files) in target/dist/, checked
 //!   cargo xtask image   the container image (deploy/Containerfile), built offline, run, checked
@@ -26,6 +26,7 @@ mod compress;
 mod contract;
 mod csp;
 mod dist;
+mod display;
 mod emulator;
 mod fresh_home;
 mod fuzz;
@@ -41,6 +42,7 @@ mod rust_version;
 mod setup;
 mod slow_phone;
 mod spa;
+mod supported;
 mod test;
 
 use std::process::{Command, ExitCode, Stdio};

@@ -10,7 +10,9 @@
 //! only in where the wasm comes from) → the templates of web/npm, the version stamped from
 //! the workspace's Cargo.toml → npm pack.
 
+use crate::browser::{Browser, Browsers, ALL};
 use crate::glue::{esbuild, output, rename_wasm_names, without_unneeded, WASM_FEATURES};
+use crate::supported::Suite;
 use crate::{root, run, setup};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -131,8 +133,9 @@ pub fn build() -> Result<Built, String> {
 /// Builds and packs the package, installs the tarball into `tests/npm-package` (a consumer
 /// project of its own: Vite, and Deno, Bun and workerd from npm, pinned in its lockfile) and
 /// runs its tests there with `node --test`: Node.js (ESM, CommonJS, the server examples),
-/// Deno, Bun, workerd, and headless Chromium and Firefox.
-pub fn test(emulator_binary: &Path) -> Result<(), String> {
+/// Deno, Bun, workerd, and Chromium, Firefox ESR and WebKitGTK, each engine's pages recorded
+/// with the time its part took (from the test report).
+pub fn test(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), String> {
     let built = build()?;
     let project = root().join("tests").join("npm-package");
     run(Command::new("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))?;
@@ -140,11 +143,32 @@ pub fn test(emulator_binary: &Path) -> Result<(), String> {
         .current_dir(&project)
         .args(["install", "--no-save", "--no-audit", "--no-fund"])
         .arg(&built.tarball))?;
-    run(Command::new("node")
-        .current_dir(&project)
-        .args(["--test", "--test-reporter", "spec"])
+    let report = root().join("target").join("npm-package.tap");
+    let mut node = Command::new("node");
+    node.current_dir(&project)
+        .args(["--test", "--test-reporter", "spec", "--test-reporter-destination", "stdout"])
+        .args(["--test-reporter", "tap", "--test-reporter-destination"])
+        .arg(&report)
         .env("CLIPCLOUD_EMULATOR_BIN", emulator_binary)
-        .env("CLIPCLOUD_GATEWAY_BIN", crate::gateway::build()?))
+        .env("CLIPCLOUD_GATEWAY_BIN", crate::gateway::build()?);
+    run(browsers.node_env(&mut node))?;
+    let report =
+        std::fs::read_to_string(&report).map_err(|e| format!("cannot read {}: {e}", report.display()))?;
+    for browser in ALL {
+        // package.test.mjs: one `describe` per engine.
+        let describe = match browser {
+            Browser::Chromium => "in Chromium",
+            Browser::Firefox => "in Firefox",
+            Browser::WebKit => "in WebKit",
+        };
+        let tally = crate::supported::tap(&report, Some(describe))?;
+        let detail = format!("{} tests on a Vite page and a plain module page", tally.passed);
+        browsers
+            .record
+            .add(browser, Suite { name: "npm package".into(), detail: Some(detail), seconds: tally.seconds });
+        browsers.record.could_not(browser, &tally);
+    }
+    Ok(())
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {

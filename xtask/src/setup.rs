@@ -21,6 +21,7 @@ pub fn all() -> Result<(), String> {
     wasm_bindgen_cli()?;
     browsers()?;
     geckodriver()?;
+    webkit()?;
     node_tools()?;
     trunk()?;
     cargo_deny()
@@ -134,7 +135,13 @@ fn is_root() -> bool {
     output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
+/// With the packages Debian recommends (fonts among them), as the browsers were verified here.
 pub fn apt_install(packages: &[&str]) -> Result<(), String> {
+    apt_get_install(packages, true)
+}
+
+/// `recommends`: also the packages Debian recommends.
+fn apt_get_install(packages: &[&str], recommends: bool) -> Result<(), String> {
     println!("setup: installing Debian packages {}", packages.join(" "));
     let sudo = if is_root() { None } else { Some("sudo") };
     let apt = |args: &[&str]| {
@@ -150,8 +157,10 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
         run(&mut command)
     };
     apt(&["update", "-qq"])?;
-    // With recommends (fonts among them), as the browsers were verified here.
     let mut args = vec!["install", "-y", "-qq"];
+    if !recommends {
+        args.push("--no-install-recommends");
+    }
     args.extend_from_slice(packages);
     apt(&args)
 }
@@ -175,6 +184,23 @@ fn browsers() -> Result<(), String> {
         return Ok(());
     }
     apt_install(&missing)
+}
+
+/// WebKitGTK (Safari's engine): its WebDriver, which brings MiniBrowser and the engine, and
+/// a virtual display for it (browser::Browsers starts one per run). Without recommends, as
+/// it was verified here (76 packages; the fonts come with the other browsers).
+fn webkit() -> Result<(), String> {
+    let mut missing = Vec::new();
+    if !PathBuf::from(crate::browser::WEBKIT_DRIVER).exists() || crate::browser::minibrowser().is_none() {
+        missing.push("webkit2gtk-driver");
+    }
+    if !PathBuf::from("/usr/bin/Xvfb").exists() {
+        missing.extend(["xvfb", "xauth"]);
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_get_install(&missing, false)
 }
 
 /// Debian has no geckodriver package; crates.io has it.
@@ -218,7 +244,8 @@ pub fn cargo_deny() -> Result<(), String> {
 }
 
 /// Node tools pinned in `xtask/tools/package.json`: wasm-opt from binaryen 132 (Debian's
-/// binaryen silently breaks the wasm), playwright-core (drives Debian's Chromium), tsc.
+/// binaryen silently breaks the wasm), playwright-core (drives Chromium and Firefox),
+/// selenium-webdriver (drives WebKitGTK, tests/webdriver/), tsc.
 pub fn node_tools_bin() -> PathBuf {
     crate::root().join("xtask").join("tools").join("node_modules").join(".bin")
 }
@@ -234,7 +261,9 @@ pub fn node_tools() -> Result<(), String> {
     if fresh && node_tools_bin().join("wasm-opt").exists() {
         return Ok(());
     }
-    println!("setup: installing node tools (binaryen, playwright-core, typescript) from npm");
+    println!(
+        "setup: installing node tools (binaryen, playwright-core, selenium-webdriver, typescript) from npm"
+    );
     run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))
 }
 

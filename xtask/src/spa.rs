@@ -1,7 +1,7 @@
 //! The single-page app (`crates/clipcloud-app`, built by Trunk from the root
 //! `index.html`): release build, the size of a first visit, and its tests.
 
-use crate::browser::{wasm_test, Browser};
+use crate::browser::{Browser, Browsers, ALL};
 use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
 use crate::{emulator, gateway, root, run, setup};
 use sha2::{Digest, Sha256, Sha384};
@@ -356,30 +356,40 @@ pub fn size_command() -> Result<(), String> {
     build().map(drop)
 }
 
-/// The SPA's tests: its pure logic natively, its components in headless Chromium and
-/// Firefox (wasm-bindgen-test), then the release build end to end (playwright-core driving
-/// Debian's Chromium, then Firefox ESR) served by the gateway in front of an emulator.
-pub fn test(emulator_binary: &Path, emulator_url: &str) -> Result<(), String> {
+/// The SPA's tests: its pure logic natively, its components in Chromium, Firefox ESR and
+/// WebKitGTK (wasm-bindgen-test), then the release build end to end in the three, served by
+/// the gateway in front of an emulator.
+pub fn test(emulator_binary: &Path, emulator_url: &str, browsers: &mut Browsers) -> Result<(), String> {
     let root = root();
     println!("\n== SPA: pure logic, native ==");
     run(Command::new("cargo").current_dir(&root).args(["test", "-p", "clipcloud-app"]))?;
 
-    for browser in [Browser::Chromium, Browser::Firefox] {
-        println!("\n== SPA: components in headless {} ==", browser.name());
-        run(wasm_test(browser, emulator_url).args(["-p", "clipcloud-app"]))?;
+    println!("\n== SPA: building the components' browser tests once for the three engines ==");
+    run(browsers.wasm_test(Browser::Chromium, emulator_url).args(["-p", "clipcloud-app", "--no-run"]))?;
+    for browser in ALL {
+        println!("\n== SPA: components in {} ==", browser.name());
+        browsers.timed(browser, "app components", |b| {
+            let passed = crate::supported::cargo_tests(
+                b.wasm_test(browser, emulator_url).args(["-p", "clipcloud-app"]),
+            )?;
+            Ok(Some(format!("{passed} tests")))
+        })?;
     }
-    end_to_end(emulator_binary)
+    end_to_end(emulator_binary, browsers)
 }
 
 /// `cargo xtask e2e`: only the release build end to end (after the app's own changes).
 pub fn e2e_command() -> Result<(), String> {
     setup::all()?;
-    end_to_end(&emulator::build()?)
+    let mut browsers = Browsers::start()?;
+    end_to_end(&emulator::build()?, &mut browsers)?;
+    browsers.record.print_times();
+    Ok(())
 }
 
-/// The release build end to end in Chromium, then Firefox ESR, served by gateways in front
-/// of an emulator of its own.
-fn end_to_end(emulator_binary: &Path) -> Result<(), String> {
+/// The release build end to end in each engine (built once), served by gateways in front of
+/// an emulator of its own.
+fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), String> {
     let root = root();
     let dist = build()?;
     // The app as it is deployed: the gateway serves it and relays the API (relay mode, the
@@ -390,10 +400,11 @@ fn end_to_end(emulator_binary: &Path) -> Result<(), String> {
     let gateway_log = target.join("gateway-spa-e2e.log");
     let log_file = std::fs::File::create(&gateway_log)
         .map_err(|e| format!("cannot create {}: {e}", gateway_log.display()))?;
+    let gateway_binary = gateway::build()?;
     // Held checks off here: these tests count the checks the app's own schedule sends to the
     // emulator. The operator-key gateways below offer them (the default), as deployed.
     let served = gateway::start(
-        &gateway::build()?,
+        &gateway_binary,
         "127.0.0.1:0",
         &emulator.url,
         &dist,
@@ -402,14 +413,20 @@ fn end_to_end(emulator_binary: &Path) -> Result<(), String> {
     )?;
     let project = root.join("tests").join("e2e-spa");
     run(Command::new("npm").current_dir(&project).args(["ci", "--no-audit", "--no-fund"]))?;
-    let gateway_binary = gateway::build()?;
+    println!("\n== SPA: the gallery's ZIP module, in Node.js ==");
+    run(Command::new("node").current_dir(&project).args([
+        "--test",
+        "--test-reporter",
+        "spec",
+        "zip.test.mjs",
+    ]))?;
     let key_file = target.join("e2e-operator-key.txt");
     std::fs::write(&key_file, format!("{}\n", E2E_OPERATOR_KEY))
         .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
-    for (browser, name) in [("chromium", "Chromium"), ("firefox", "Firefox ESR")] {
+    for browser in ALL {
         // Operator-key mode, a fresh one per browser (its ledger in memory): one image a day,
         // from the one address the browser has, reserved at its price before it is seen.
-        let operator_log = target.join(format!("gateway-operator-{browser}.log"));
+        let operator_log = target.join(format!("gateway-operator-{}.log", browser.id()));
         let operator_log_file = std::fs::File::create(&operator_log)
             .map_err(|e| format!("cannot create {}: {e}", operator_log.display()))?;
         let key_file = key_file.to_string_lossy();
@@ -436,20 +453,40 @@ fn end_to_end(emulator_binary: &Path) -> Result<(), String> {
             Stdio::from(operator_log_file),
         )?;
         println!(
-            "\n== SPA end to end in headless {name}: {} in front of {} (logs: {}, {}) ==",
+            "\n== SPA end to end in {}: {} in front of {} (logs: {}, {}) ==",
+            browser.name(),
             served.url,
             emulator.url,
             gateway_log.display(),
             log.display()
         );
-        run(Command::new("node")
-            .current_dir(&project)
-            .args(["--test", "--test-reporter", "spec"])
-            .env("CLIPCLOUD_E2E_BROWSER", browser)
-            .env("CLIPCLOUD_SPA_URL", &served.url)
-            .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
-            .env("CLIPCLOUD_OPERATOR_URL", &operator.url)
-            .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts")))?;
+        let report = target.join(format!("e2e-{}.tap", browser.id()));
+        let mut tally = None;
+        browsers.timed(browser, "app end to end", |b| {
+            let mut node = Command::new("node");
+            node.current_dir(&project)
+                .args(["--test", "--test-reporter", "spec", "--test-reporter-destination", "stdout"])
+                .args(["--test-reporter", "tap", "--test-reporter-destination"])
+                .arg(&report)
+                .arg("spa.test.mjs")
+                .env("CLIPCLOUD_E2E_BROWSER", browser.id())
+                .env("CLIPCLOUD_SPA_URL", &served.url)
+                .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
+                .env("CLIPCLOUD_OPERATOR_URL", &operator.url)
+                .env("CLIPCLOUD_GATEWAY_BIN", &gateway_binary)
+                .env("CLIPCLOUD_DIST", &dist)
+                .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts"));
+            run(b.node_env(&mut node))?;
+            let report = std::fs::read_to_string(&report)
+                .map_err(|e| format!("cannot read {}: {e}", report.display()))?;
+            let counted = crate::supported::tap(&report, None)?;
+            let detail = format!("{} scenarios, axe-core among them", counted.passed);
+            tally = Some(counted);
+            Ok(Some(detail))
+        })?;
+        if let Some(tally) = tally {
+            browsers.record.could_not(browser, &tally);
+        }
     }
     println!("screenshots of the gallery: tests/artifacts/gallery*.png");
     Ok(())

@@ -1,7 +1,9 @@
-//! Every test: native unit and HTTP tests, then the core client in headless Chromium
-//! and Firefox against a real emulator.
+//! Every test: native unit and HTTP tests, then the browser suites in headless Chromium,
+//! Firefox ESR and WebKitGTK against a real emulator, each engine timed; a run where all
+//! pass writes the supported-browsers record (supported.rs).
 
-use crate::browser::{wasm_test, Browser};
+use crate::browser::{Browser, Browsers, ALL};
+use crate::supported::cargo_tests;
 use crate::{emulator, run, setup};
 use std::process::Command;
 
@@ -24,13 +26,31 @@ pub fn all() -> Result<(), String> {
     let log = root.join("target").join("emulator-browser-tests.log");
     let emulator = emulator::start(&binary, &["--delay-ms", TEST_DELAY_MS], &log)?;
     println!("\nemulator for browser tests: {} (log: {})", emulator.url, log.display());
+    let mut browsers = Browsers::start()?;
 
-    for browser in [Browser::Chromium, Browser::Firefox] {
-        println!("\n== core client in headless {} ==", browser.name());
-        run(wasm_test(browser, &emulator.url).args(["-p", "clipcloud", "--test", "browser"]))?;
-        println!("\n== the wasm builds' allocator in headless {} ==", browser.name());
-        run(wasm_test(browser, &emulator.url).args(["-p", "clipcloud-alloc", "--test", "browser"]))?;
+    // Each suite built once, then run in each engine: the time per engine is the run's alone.
+    let suites: [(&str, &str, &[Browser], &[&str]); 3] = [
+        ("core client", "clipcloud", &ALL, &["--test", "browser"]),
+        ("allocator", "clipcloud-alloc", &ALL, &["--test", "browser"]),
+        // 300 creations through faults: the engine matters little, the time does.
+        ("chaos", "clipcloud", &[Browser::Chromium], &["--test", "chaos", "--", "--nocapture"]),
+    ];
+    for (name, package, engines, args) in suites {
+        let (target, _) = args.split_at(2);
+        run(browsers
+            .wasm_test(Browser::Chromium, &emulator.url)
+            .args(["-p", package, "--no-run"])
+            .args(target))?;
+        for &browser in engines {
+            println!("\n== {name} in {} ==", browser.name());
+            browsers.timed(browser, name, |b| {
+                let passed =
+                    cargo_tests(b.wasm_test(browser, &emulator.url).args(["-p", package]).args(args))?;
+                Ok(Some(format!("{passed} tests")))
+            })?;
+        }
     }
+<<<<<<< HEAD
     println!("\n== chaos: the core client through injected faults, headless Chromium ==");
     run(wasm_test(Browser::Chromium, &emulator.url).args([
         "-p",
@@ -44,6 +64,13 @@ pub fn all() -> Result<(), String> {
     crate::package::test(&binary)?;
     crate::spa::test(&binary, &emulator.url)?;
     crate::image::test(&root.join("dist"))?;
+=======
+    println!("\n== npm package: packed, installed from the tarball: Node.js, Deno, Bun, workerd, Chromium, Firefox ESR, WebKitGTK ==");
+    crate::package::test(&binary, &mut browsers)?;
+    crate::spa::test(&binary, &emulator.url, &mut browsers)?;
+    browsers.record.print_times();
+    browsers.record.write()?;
+>>>>>>> d650c5c (Tests: WebKitGTK as the third engine for every browser suite)
     println!("\nall tests passed");
     Ok(())
 }
