@@ -97,9 +97,10 @@ async function read(file) {
   return files;
 }
 
-// The gallery's export and import, straight on the app's IndexedDB (crates/clipcloud-app/src/
-// device/idb.rs: database "clipcloud", stores "images": link -> Blob, "records": "history" -> JSON):
-// here rather than in the wasm, so a first visit does not download them either.
+// The gallery's export and import, straight on the app's IndexedDB (crates/clipcloud-app/web/
+// browser.js: database "clipcloud", stores "images": link -> Blob, or { bytes: ArrayBuffer, type }
+// where the browser refuses Blobs; "records": "history" -> JSON): here rather than in the wasm, so
+// a first visit does not download them either.
 const FORMAT = "clipcloud-gallery";
 const MANIFEST = "gallery.json";
 const MAX_ENTRIES = 5000; // as crates/clipcloud-app/src/logic/history.rs
@@ -113,6 +114,9 @@ const committed = (tx) => new Promise((resolve, reject) => {
   tx.onabort = () => reject(tx.error ?? new Error("the browser did not save it"));
 });
 const plural = (n, what) => `${n} ${what}${n === 1 ? "" : "s"}`;
+/** A stored picture as a Blob (as browser.js reads them), or null. */
+const picture = (value) =>
+  value instanceof Blob ? value : value?.bytes instanceof ArrayBuffer ? new Blob([value.bytes], { type: value.type }) : null;
 
 async function history(db) {
   const text = await done(db.transaction("records").objectStore("records").get("history"));
@@ -128,9 +132,9 @@ async function exportGallery() {
     const links = {}, files = [];
     const images = db.transaction("images").objectStore("images");
     const wanted = entries.flatMap((e) => (e.images ?? []).map((link, i) => ({ link, name: `images/clipcloud-${String(e.creation_id).slice(0, 8)}-${i + 1}.webp` })));
-    const blobs = await Promise.all(wanted.map(({ link }) => done(images.get(link))));
+    const blobs = (await Promise.all(wanted.map(({ link }) => done(images.get(link))))).map(picture);
     wanted.forEach(({ link, name }, i) => {
-      if (blobs[i] instanceof Blob) {
+      if (blobs[i]) {
         links[link] = name;
         files.push([name, blobs[i]]);
       }
@@ -166,20 +170,27 @@ async function importGallery(file) {
     const known = await history(db);
     const merged = [...known, ...entries.filter((e) => !known.some((k) => k.creation_id === e.creation_id))]
       .sort((a, b) => b.finished_ms - a.finished_ms).slice(0, MAX_ENTRIES);
-    const tx = db.transaction(["images", "records"], "readwrite");
-    let pictures = 0;
+    const pictures = [];
     for (const e of entries) {
       for (const link of Array.isArray(e.images) ? e.images : []) {
         const blob = files.get(manifest.files?.[link]);
-        if (typeof link === "string" && blob) {
-          tx.objectStore("images").put(new Blob([blob], { type: "image/webp" }), link);
-          pictures++;
-        }
+        if (typeof link === "string" && blob) pictures.push([link, new Blob([blob], { type: "image/webp" })]);
       }
     }
-    tx.objectStore("records").put(JSON.stringify(merged), "history");
-    await committed(tx);
-    return `Imported ${plural(entries.length, "creation")} and ${plural(pictures, "picture")}.`;
+    const save = async (kept) => {
+      const tx = db.transaction(["images", "records"], "readwrite");
+      pictures.forEach(([link], i) => tx.objectStore("images").put(kept[i], link));
+      tx.objectStore("records").put(JSON.stringify(merged), "history");
+      await committed(tx);
+    };
+    // As Blobs; where the browser refuses them (WebKit's private windows), as bytes, read
+    // before the transaction (one left waiting on a read commits early). As browser.js keeps them.
+    await save(pictures.map(([, blob]) => blob)).catch(async (e) => {
+      if (e?.name === "QuotaExceededError") throw e;
+      const bytes = await Promise.all(pictures.map(([, blob]) => blob.arrayBuffer()));
+      await save(bytes.map((b) => ({ bytes: b, type: "image/webp" })));
+    });
+    return `Imported ${plural(entries.length, "creation")} and ${plural(pictures.length, "picture")}.`;
   } finally {
     db.close();
   }

@@ -6,8 +6,14 @@
 // failure rejects with a short code (a DOMException's name, or one of the codes below), which
 // the wasm puts in words.
 //
-// The database: "clipcloud", stores "images" (an image's link -> its Blob) and "records"
-// (a name -> JSON text, e.g. "history"). web/lazy/zip.js reads and writes it too.
+// The database: "clipcloud", stores "images" (an image's link -> its Blob, or `{ bytes, type }`:
+// its bytes as an ArrayBuffer and its media type) and "records" (a name -> JSON text, e.g.
+// "history"). web/lazy/zip.js reads and writes it too. A picture is kept as a Blob where the
+// browser takes one: engines keep a Blob as a file of its own, whose space comes back the moment
+// it is deleted (Chromium's space for bytes inside a record comes back later, so removing old
+// pictures to make room would not make it at once). WebKit (Safari) refuses to store a Blob in a
+// private window and in automation ("Error preparing Blob/File data to be stored in object
+// store"): there the bytes are kept.
 
 /** No IndexedDB here (switched off, or a private window that refuses it). */
 const UNAVAILABLE = "Unavailable";
@@ -37,6 +43,9 @@ const code = (e) => {
   throw typeof e === "string" ? e : e?.name ?? "UnknownError";
 };
 const store = (name) => db.transaction(name).objectStore(name);
+/** A stored picture as a Blob (kept as one, or as `{ bytes, type }`); else null. */
+const picture = (value) =>
+  value instanceof Blob ? value : value?.bytes instanceof ArrayBuffer ? new Blob([value.bytes], { type: value.type }) : null;
 // One write transaction on the stores `names`: all of it is written, or none (a full quota
 // aborts it whole). Resolves on its `complete`, not on its requests' success: only then does a
 // reload find it (a page unloaded earlier aborts it).
@@ -55,7 +64,10 @@ export function idbLoad(name) {
       const images = s.objectStore("images");
       return Promise.all([done(s.objectStore("records").get("history")), done(images.getAllKeys()), done(images.getAll())]);
     })
-    .then(([text, links, blobs]) => [text ?? "", ...links.flatMap((link, i) => (blobs[i] instanceof Blob ? [link, URL.createObjectURL(blobs[i])] : []))])
+    .then(([text, links, values]) => [text ?? "", ...links.flatMap((link, i) => {
+      const blob = picture(values[i]);
+      return blob ? [link, URL.createObjectURL(blob)] : [];
+    })])
     .catch(code);
 }
 
@@ -86,12 +98,29 @@ export function idbSaveHistory(text) {
 }
 
 
+/** Whether this browser refused to store a Blob (then pictures are kept as bytes). */
+let blobsRefused = false;
+
+/** Keeps `blob` under `link`: as a Blob, or as its bytes where the browser refuses Blobs. */
+const keep = async (link, blob) => {
+  if (!blobsRefused) {
+    try {
+      return await write("images", (tx) => tx.objectStore("images").put(blob, link));
+    } catch (e) {
+      if (e?.name === "QuotaExceededError") throw e;
+      blobsRefused = true;
+    }
+  }
+  const bytes = await blob.arrayBuffer();
+  await write("images", (tx) => tx.objectStore("images").put({ bytes, type: blob.type }, link));
+};
+
 /** Fetches the picture at `from`, saves it under `link`, and gives an object URL of it. */
 export function idbKeep(link, from) {
   return ready()
     .then(() => fetch(from).catch(() => Promise.reject(FETCH_FAILED)))
     .then((response) => (response.ok ? response.blob() : Promise.reject(FETCH_FAILED)))
-    .then((blob) => write("images", (tx) => tx.objectStore("images").put(blob, link)).then(() => URL.createObjectURL(blob)))
+    .then((blob) => keep(link, blob).then(() => URL.createObjectURL(blob)))
     .catch(code);
 }
 
@@ -127,8 +156,8 @@ export async function storageInfo(ask) {
 export async function savePicture(link, file, fetchable) {
   let blob = await ready()
     .then(() => done(store("images").get(link)))
-    .catch(() => undefined);
-  if (!(blob instanceof Blob)) {
+    .then(picture, () => null);
+  if (!blob) {
     if (!fetchable) throw NOT_WEB;
     const response = await fetch(link).catch(() => Promise.reject(UNREACHABLE));
     if (!response.ok) throw response.status;

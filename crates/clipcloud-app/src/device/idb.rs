@@ -1,5 +1,6 @@
 //! The browser's storage, the little the app needs, as futures: IndexedDB (one database,
-//! `clipcloud`, with two stores of string keys: `images`, an image's link → its Blob, and
+//! `clipcloud`, with two stores of string keys: `images`, an image's link → its Blob (or its
+//! bytes and type where the browser refuses Blobs: WebKit in private windows), and
 //! `records`, a name → JSON text, e.g. the history) and the storage manager. The calls
 //! themselves are a small JS module (`web/browser.js`, bundled into the page's glue): they
 //! cost the wasm less there than through web-sys's bindings, closures and requests. Errors

@@ -322,8 +322,9 @@ impl Gallery {
             let text = match answer {
                 Some(true) => "The browser agreed: pictures stay until you delete them.",
                 Some(false) => {
-                    "The browser declined for now: it may clear the pictures when the device is short of \
-                     space. Bookmarking the site or installing it often makes it agree; exporting keeps a copy."
+                    "The browser declined: it may clear the pictures when the device is short of space \
+                     (Safari also after 7 days without a visit, unless the site is on the Home Screen). \
+                     Bookmarking or installing the site often makes a browser agree; exporting keeps a copy."
                 }
                 None => "This browser cannot keep data persistently: export the gallery to keep a copy.",
             };

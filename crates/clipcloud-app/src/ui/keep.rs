@@ -35,7 +35,10 @@ pub fn Keep() -> impl IntoView {
     };
     let persisted = move || match info.with(|i| i.persisted) {
         Some(true) => "Persistent: the browser keeps them until you delete them.",
-        _ => "Not persistent yet: the browser may clear them when the device runs short of space.",
+        _ => {
+            "Not persistent: the browser may clear them when the device runs short of space, and Safari \
+             after 7 days without a visit unless the site is on the Home Screen. Export keeps a copy."
+        }
     };
     let problem = move || info.with(|i| i.problem.as_ref().map(StoreError::message));
     let full = move || info.with(|i| i.problem == Some(StoreError::Full));
