@@ -19,8 +19,8 @@
 //   is not seen;
 // - request events: the page's own `fetch` calls (method, URL, headers), seen by a wrapper put
 //   in after every navigation: not images, not navigations, nothing before `load`;
-// - dialogs (`confirm`): handled after the click that opened them (`page.once("dialog")`), as
-//   Playwright's handlers; none registered: dismissed;
+// - dialogs (`confirm`): handed to the `dialog` handlers (`page.once("dialog")`) after the click
+//   that opened them, or at the next command if they opened later; none registered: dismissed;
 // - `emulateMedia({ colorScheme })`: no WebDriver command; the page's own
 //   `prefers-color-scheme` rules are switched in its stylesheets (the CSSOM), so its colours
 //   are the ones a dark device gets (the browser's own controls stay light);
@@ -291,13 +291,19 @@ class Page {
   /** Runs `body` (a script body) with `args`; hands the page's new events to the listeners. */
   async script(body, ...args) {
     // `arguments` in the arrow functions is the script's own.
-    const [result, events] = await this.driver.executeScript(
+    const run = () => this.driver.executeScript(
       `return (async () => {
         const result = await (async () => { ${body} })();
         return [result, window.__webdriverEvents?.splice(0) ?? []];
       })();`,
       ...args,
     );
+    // A dialog that opened after the action that caused it had returned is answered now.
+    const [result, events] = await run().catch(async (e) => {
+      if (e.name !== "UnexpectedAlertOpenError") throw e;
+      await this.answerDialog();
+      return run();
+    });
     for (const [kind, value] of events) {
       if (kind === "pageerror") this.emit("pageerror", new Error(value));
       else if (kind === "request") this.emit("request", { method: () => value.method, url: () => value.url, headers: () => value.headers });

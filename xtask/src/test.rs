@@ -50,27 +50,12 @@ pub fn all() -> Result<(), String> {
             })?;
         }
     }
-<<<<<<< HEAD
-    println!("\n== chaos: the core client through injected faults, headless Chromium ==");
-    run(wasm_test(Browser::Chromium, &emulator.url).args([
-        "-p",
-        "clipcloud",
-        "--test",
-        "chaos",
-        "--",
-        "--nocapture",
-    ]))?;
-    println!("\n== npm package: packed, installed from the tarball: Node.js, Deno, Bun, workerd, Chromium, Firefox ==");
-    crate::package::test(&binary)?;
-    crate::spa::test(&binary, &emulator.url)?;
-    crate::image::test(&root.join("dist"))?;
-=======
     println!("\n== npm package: packed, installed from the tarball: Node.js, Deno, Bun, workerd, Chromium, Firefox ESR, WebKitGTK ==");
     crate::package::test(&binary, &mut browsers)?;
     crate::spa::test(&binary, &emulator.url, &mut browsers)?;
     browsers.record.print_times();
     browsers.record.write()?;
->>>>>>> d650c5c (Tests: WebKitGTK as the third engine for every browser suite)
+    crate::image::test(&root.join("dist"))?;
     println!("\nall tests passed");
     Ok(())
 }
