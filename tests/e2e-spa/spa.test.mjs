@@ -246,9 +246,10 @@ test("enter the key, pick a style, create: images shown, balance down by the cos
   await card.locator(".bar").waitFor(); // shown at once, with its progress bar
   await page.locator('.job[data-state="done"]').first().waitFor({ timeout: DONE_TIMEOUT });
   const imgs = await waitForImages(card, 2);
+  // Saved in the browser the moment they are ready, then shown from there: decoded again.
+  await card.locator('figure[data-saved="true"]').nth(1).waitFor({ timeout: DONE_TIMEOUT });
   for (let i = 0; i < 2; i++) {
     const img = imgs.nth(i);
-    // Decoded again once its source turns from the link to the saved copy.
     await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
     assert.equal(await img.evaluate((el) => el.naturalWidth), 1280);
     assert.equal(await img.evaluate((el) => el.naturalHeight), 720);
