@@ -9,6 +9,7 @@
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
+//!   cargo xtask browsers only the browser suites, in the three engines; writes the supported-browsers record
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium, Firefox ESR, WebKitGTK)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
 //!   cargo xtask dist    the release tarball (gateway, app, deploy files) in target/dist/, checked
@@ -25,8 +26,8 @@ mod code_size;
 mod compress;
 mod contract;
 mod csp;
-mod dist;
 mod display;
+mod dist;
 mod emulator;
 mod fresh_home;
 mod fuzz;
@@ -50,7 +51,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist | image>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | browsers | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist | image>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Some("contract") => contract::command(&args[1..]),
         Some("package") => package::command(),
         Some("spa-size") => spa::size_command(),
+        Some("browsers") => test::browsers_command(),
         Some("e2e") => spa::e2e_command(),
         Some("bench") => bench::command(&args[1..]),
         Some("dist") => dist::command(),

@@ -1,6 +1,6 @@
 //! The supported-browsers record: which browser suites ran in which engine, at which
-//! version, in the last full `cargo xtask test` (only a run where every suite passed writes
-//! it). It goes to `docs/browsers.json`, and the README's table is rendered from it between
+//! version, in the last run of the browser suites (`cargo xtask test` or `cargo xtask
+//! browsers`; only a run where every suite passed writes it). It goes to `docs/browsers.json`, and the README's table is rendered from it between
 //! two markers; the lint checks that the table is still that rendering, so the table is
 //! never written by hand. Times are printed, not kept: they differ on every run.
 
@@ -84,7 +84,7 @@ impl Record {
                 })
             })
             .collect();
-        json!({ "written_by": "cargo xtask test, after every browser suite passed", "engines": engines })
+        json!({ "written_by": "cargo xtask test (or browsers), after every browser suite passed", "engines": engines })
     }
 
     /// Writes docs/browsers.json and the README's table from it.
