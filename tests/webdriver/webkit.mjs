@@ -250,6 +250,13 @@ function visible(el) {
   return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== "hidden";
 }
 
+// What the page's `undefined` comes back as (see `Page.script`).
+const UNDEFINED = "__webdriver_undefined__";
+const unpack = (v) => Array.isArray(v) ? v.map(unpack)
+  : v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype
+  ? (v[UNDEFINED] === true ? undefined : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unpack(x)])))
+  : v;
+
 const KEYS = { Tab: Key.TAB, Enter: Key.ENTER, Escape: Key.ESCAPE, Backspace: Key.BACK_SPACE, Delete: Key.DELETE,
   ArrowDown: Key.ARROW_DOWN, ArrowUp: Key.ARROW_UP, ArrowLeft: Key.ARROW_LEFT, ArrowRight: Key.ARROW_RIGHT, Space: " " };
 const MODIFIERS = { Control: Key.CONTROL, Shift: Key.SHIFT, Alt: Key.ALT, Meta: Key.META };
@@ -281,20 +288,26 @@ class Page {
     return this;
   }
 
+  /** Calls the listeners; what they return (a dialog's answer is a promise). */
   emit(event, value) {
-    for (const entry of [...this.listeners[event]]) {
+    return [...this.listeners[event]].map((entry) => {
       if (entry.once) this.listeners[event].splice(this.listeners[event].indexOf(entry), 1);
-      entry.listener(value);
-    }
+      return entry.listener(value);
+    });
   }
 
   /** Runs `body` (a script body) with `args`; hands the page's new events to the listeners. */
   async script(body, ...args) {
-    // `arguments` in the arrow functions is the script's own.
+    // `arguments` in the arrow functions is the script's own. `undefined` is marked, as
+    // WebDriver's JSON would make it `null`.
     const run = () => this.driver.executeScript(
-      `return (async () => {
+      `const pack = (v) => v === undefined ? { [${JSON.stringify(UNDEFINED)}]: true }
+        : Array.isArray(v) ? v.map(pack)
+        : v !== null && typeof v === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(v))
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pack(x)])) : v;
+      return (async () => {
         const result = await (async () => { ${body} })();
-        return [result, window.__webdriverEvents?.splice(0) ?? []];
+        return [pack(result), window.__webdriverEvents?.splice(0) ?? []];
       })();`,
       ...args,
     );
@@ -309,7 +322,7 @@ class Page {
       else if (kind === "request") this.emit("request", { method: () => value.method, url: () => value.url, headers: () => value.headers });
       else this.emit("console", { type: () => "error", text: () => value });
     }
-    return result;
+    return unpack(result);
   }
 
   async setViewport({ width, height }) {
@@ -383,7 +396,7 @@ class Page {
     if (!alert) return;
     if (this.listeners.dialog.length === 0) return alert.dismiss();
     const message = await alert.getText();
-    this.emit("dialog", { message: () => message, accept: () => alert.accept(), dismiss: () => alert.dismiss() });
+    await Promise.all(this.emit("dialog", { message: () => message, accept: () => alert.accept(), dismiss: () => alert.dismiss() }));
   }
 
   async emulateMedia({ colorScheme }) {
