@@ -207,8 +207,10 @@ pub fn tap(report: &str, within: Option<&str>) -> Result<Tally, String> {
             let header = format!("# Subtest: {name}");
             let from =
                 lines.iter().position(|l| *l == header).ok_or(format!("the test report has no `{name}`"))?;
-            // Up to the describe's own result line, the first one back at the left margin.
-            let to = from + 1 + lines[from + 1..].iter().position(|l| !l.starts_with(' ')).unwrap_or(0);
+            // Up to the describe's own result line, the first result back at the left margin
+            // (a test's output comes as `# ` lines there too).
+            let at_margin = |l: &&str| l.starts_with("ok ") || l.starts_with("not ok ");
+            let to = from + 1 + lines[from + 1..].iter().position(at_margin).unwrap_or(0);
             from + 1..to
         }
     };
@@ -250,7 +252,7 @@ pub fn tap(report: &str, within: Option<&str>) -> Result<Tally, String> {
 mod tests {
     use super::*;
 
-    const REPORT: &str = "TAP version 13\n# Subtest: types\nok 1 - types\n  ---\n  duration_ms: 5.6\n  ...\n# Subtest: in WebKit\n    # Subtest: from a page\n        # Subtest: generate\n        ok 1 - generate\n          ---\n          duration_ms: 0.2\n          ...\n        1..1\n    ok 1 - from a page\n      ---\n      duration_ms: 0.3\n      type: 'suite'\n      ...\n    # Subtest: check\n    ok 1 - check\n      ---\n      duration_ms: 0.2\n      ...\n    # Subtest: quota\n    ok 2 - quota # SKIP no quota control\n      ---\n      duration_ms: 0.1\n      ...\n    1..2\nok 2 - in WebKit\n  ---\n  duration_ms: 2500.5\n  type: 'suite'\n  ...\n# Subtest: offline\nok 3 - offline # SKIP Firefox's offline mode\n  ---\n  duration_ms: 0.1\n  ...\n1..3\n# pass 2\n";
+    const REPORT: &str = "TAP version 13\n# Subtest: types\nok 1 - types\n  ---\n  duration_ms: 5.6\n  ...\n# Subtest: in WebKit\n    # Subtest: from a page\n        # Subtest: generate\n        ok 1 - generate\n          ---\n          duration_ms: 0.2\n          ...\n        1..1\n    ok 1 - from a page\n      ---\n      duration_ms: 0.3\n      type: 'suite'\n      ...\n    # Subtest: check\n    ok 1 - check\n      ---\n      duration_ms: 0.2\n      ...\n    # Subtest: quota\n    ok 2 - quota # SKIP no quota control\n      ---\n      duration_ms: 0.1\n      ...\n    1..2\n# clipcloud-gateway: shutting down\nok 2 - in WebKit\n  ---\n  duration_ms: 2500.5\n  type: 'suite'\n  ...\n# Subtest: offline\nok 3 - offline # SKIP Firefox's offline mode\n  ---\n  duration_ms: 0.1\n  ...\n1..3\n# pass 2\n";
 
     #[test]
     fn tap_reports_are_tallied_in_all_or_within_a_describe() {
