@@ -372,7 +372,7 @@ pub fn test(emulator_binary: &Path, emulator_url: &str, browsers: &mut Browsers)
             let passed = crate::supported::cargo_tests(
                 b.wasm_test(browser, emulator_url).args(["-p", "clipcloud-app"]),
             )?;
-            Ok(Some(format!("{passed} tests")))
+            Ok(Some(crate::supported::tests_counted(passed)))
         })?;
     }
     end_to_end(emulator_binary, browsers)

@@ -161,6 +161,11 @@ pub fn check() -> Result<(), String> {
     Ok(())
 }
 
+/// "1 test", "12 tests".
+pub fn tests_counted(n: usize) -> String {
+    format!("{n} test{}", if n == 1 { "" } else { "s" })
+}
+
 /// Runs `cargo test` (a wasm suite), its output shown as it comes; the number of tests passed.
 pub fn cargo_tests(command: &mut Command) -> Result<usize, String> {
     let mut child =

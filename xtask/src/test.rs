@@ -62,7 +62,7 @@ fn browser_suites() -> Result<(), String> {
             browsers.timed(browser, name, |b| {
                 let passed =
                     cargo_tests(b.wasm_test(browser, &emulator.url).args(["-p", package]).args(args))?;
-                Ok(Some(format!("{passed} tests")))
+                Ok(Some(crate::supported::tests_counted(passed)))
             })?;
         }
     }
