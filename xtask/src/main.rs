@@ -21,6 +21,7 @@ mod bench;
 mod bench_hold;
 mod bench_lines;
 mod browser;
+mod browsers;
 mod circles;
 mod code_size;
 mod compress;

@@ -10,7 +10,8 @@
 //! only in where the wasm comes from) → the templates of web/npm, the version stamped from
 //! the workspace's Cargo.toml → npm pack.
 
-use crate::browser::{Browser, Browsers, ALL};
+use crate::browser::{Browser, ALL};
+use crate::browsers::Browsers;
 use crate::glue::{esbuild, output, rename_wasm_names, without_unneeded, WASM_FEATURES};
 use crate::supported::Suite;
 use crate::{root, run, setup};

@@ -8,6 +8,8 @@ use std::process::Command;
 
 const GECKODRIVER_VERSION: &str = "0.37.1";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// WebKitGTK's WebDriver (Debian's `webkit2gtk-driver`); it starts MiniBrowser.
+pub const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
 
 const TRUNK_VERSION: &str = "0.21.14";
 
@@ -191,7 +193,7 @@ fn browsers() -> Result<(), String> {
 /// it was verified here (76 packages; the fonts come with the other browsers).
 fn webkit() -> Result<(), String> {
     let mut missing = Vec::new();
-    if !PathBuf::from(crate::browser::WEBKIT_DRIVER).exists() || crate::browser::minibrowser().is_none() {
+    if !PathBuf::from(WEBKIT_DRIVER).exists() || minibrowser().is_none() {
         missing.push("webkit2gtk-driver");
     }
     if !PathBuf::from("/usr/bin/Xvfb").exists() {
@@ -201,6 +203,15 @@ fn webkit() -> Result<(), String> {
         return Ok(());
     }
     apt_get_install(&missing, false)
+}
+
+/// MiniBrowser, under the multiarch directory of this machine's libraries.
+pub fn minibrowser() -> Option<PathBuf> {
+    std::fs::read_dir("/usr/lib")
+        .ok()?
+        .flatten()
+        .map(|dir| dir.path().join("webkit2gtk-4.1").join("MiniBrowser"))
+        .find(|path| path.is_file())
 }
 
 /// Debian has no geckodriver package; crates.io has it.

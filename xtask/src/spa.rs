@@ -1,7 +1,8 @@
 //! The single-page app (`crates/clipcloud-app`, built by Trunk from the root
 //! `index.html`): release build, the size of a first visit, and its tests.
 
-use crate::browser::{Browser, Browsers, ALL};
+use crate::browser::{Browser, ALL};
+use crate::browsers::Browsers;
 use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
 use crate::{emulator, gateway, root, run, setup};
 use sha2::{Digest, Sha256, Sha384};

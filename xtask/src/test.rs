@@ -2,7 +2,8 @@
 //! Firefox ESR and WebKitGTK against a real emulator, each engine timed; a run where all
 //! pass writes the supported-browsers record (supported.rs).
 
-use crate::browser::{Browser, Browsers, ALL};
+use crate::browser::{Browser, ALL};
+use crate::browsers::Browsers;
 use crate::supported::cargo_tests;
 use crate::{emulator, run, setup};
 use std::process::Command;
