@@ -41,6 +41,7 @@ mod rust_version;
 mod setup;
 mod slow_phone;
 mod spa;
+mod split;
 mod test;
 
 use std::process::{Command, ExitCode, Stdio};

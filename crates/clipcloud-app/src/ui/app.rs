@@ -6,8 +6,8 @@ use crate::logic::settings::Settings;
 use crate::ui::compose::Compose;
 use crate::ui::creations::{download_button, History, Queue};
 use crate::ui::gateway::{key_label, keyless};
+use crate::ui::lazy::{Lazy, Panel, Panels};
 use crate::ui::state::{ctx, now_ms, Connection, Ctx};
-use crate::ui::tools::{ArticleHelper, Snippet};
 use crate::ui::util::{bool_attr, click, copy, handler, money, reactive};
 use clipcloud::model::DEFAULT_BASE_URL;
 use leptos::either::Either;
@@ -18,6 +18,8 @@ use wasm_bindgen::JsCast;
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
+    let panels = Panels::new();
+    provide_context(panels);
     set_interval(
         move || {
             ctx.now.try_set(now_ms());
@@ -34,6 +36,7 @@ pub fn App() -> impl IntoView {
             || matches!(ctx.connection.get(), Connection::Connected | Connection::Failed(_));
         if settled && started != Some(true) {
             crate::device::offline::start();
+            panels.preload();
         }
         settled
     });
@@ -59,13 +62,12 @@ pub fn App() -> impl IntoView {
         <main class="layout">
             <div class="col">
                 <Compose/>
-                <ArticleHelper/>
-                <Snippet/>
+                <Lazy panel=Panel::Tools/>
             </div>
             <div class="col">
                 <Queue/>
                 <History/>
-                <crate::ui::keep::Keep/>
+                <Lazy panel=Panel::Keep/>
             </div>
         </main>
         <Viewer/>
