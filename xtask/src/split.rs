@@ -163,3 +163,22 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_names_its_lazy_modules_and_spa_size_finds_them() {
+        let page = "<html><head><title>t</title></head><body></body></html>";
+        let names = ["split_keep-00.wasm".to_owned(), "split_tools-11.wasm".to_owned()];
+        let out = with_lazy_links(page, &names).unwrap();
+        let link =
+            |name: &str| format!("<link rel=\"clipcloud-lazy\" href=\"/{name}\" integrity=\"sha384-\">\n");
+        let links = link(&names[0]) + &link(&names[1]);
+        assert_eq!(out, format!("<html><head><title>t</title>{links}</head><body></body></html>"));
+        assert_eq!(lazy_modules(&out), names);
+        assert!(lazy_modules(page).is_empty());
+        assert!(with_lazy_links("<p>no head</p>", &names).is_err());
+    }
+}
