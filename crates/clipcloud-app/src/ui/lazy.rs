@@ -1,6 +1,6 @@
 //! The panels a first Create does not need (the article helper and code panel, the Storage
 //! panel), each a wasm module of its own in the release build: fetched when first opened,
-//! and preloaded once the page is idle after the first connection settled. Until then each
+//! and preloaded a little after the first connection settled (`ui::app`). Until then each
 //! shows a card saying it is loading; a failed fetch (network gone) says so and offers a retry.
 //!
 //! The split is done by xtask on the release build (`--cfg clipcloud_split`, see `xtask/src/split.rs`):
@@ -71,16 +71,10 @@ impl Panels {
         });
     }
 
-    /// Every panel's module, when the browser is idle (so the fetch does not compete
-    /// with the page's own work).
+    /// Every panel's module (the page calls this a little after its first connection,
+    /// when the first visit's own requests are done).
     pub fn preload(self) {
-        let start = move || Panel::ALL.into_iter().for_each(|p| self.load(p));
-        let idle = js_sys::Reflect::has(&window(), &"requestIdleCallback".into()).unwrap_or(false);
-        if idle {
-            request_idle_callback(start);
-        } else {
-            set_timeout(start, core::time::Duration::ZERO);
-        }
+        Panel::ALL.into_iter().for_each(|p| self.load(p));
     }
 }
 
