@@ -324,7 +324,7 @@ pub fn sizes(dist: &Path) -> Result<Vec<FileSize>, String> {
     Ok(all_sizes(dist)?.into_iter().filter(|f| !lazy.contains(&f.name)).collect())
 }
 
-/// The lazy modules, each fetched when its panel is first opened or the page is idle.
+/// The lazy modules, each fetched when its panel is first opened or 3 s after the first connection.
 pub fn lazy_sizes(dist: &Path) -> Result<Vec<FileSize>, String> {
     let lazy = crate::split::lazy_modules(&read(&dist.join("index.html"))?);
     Ok(all_sizes(dist)?.into_iter().filter(|f| lazy.contains(&f.name)).collect())
@@ -368,7 +368,9 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     let sum = |size: fn(&FileSize) -> u64| sizes.iter().map(size).sum::<u64>();
     let served = sizes.iter().map(|f| f.served).sum::<Option<crate::compress::Copies>>();
     row("total", sum(|f| f.raw), sum(|f| f.gzip9), served);
-    println!("\nSPA lazy modules (each fetched when its panel opens, or when the page is idle), bytes:");
+    println!(
+        "\nSPA lazy modules (each fetched when its panel opens, or 3 s after the first connection), bytes:"
+    );
     for f in &lazy_sizes(dist)? {
         row(&f.name, f.raw, f.gzip9, f.served);
     }
