@@ -44,6 +44,7 @@ mod rust_version;
 mod setup;
 mod slow_phone;
 mod spa;
+mod split;
 mod supported;
 mod test;
 

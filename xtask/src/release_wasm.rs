@@ -83,13 +83,20 @@ pub fn configure(command: &mut Command, mode: Std, mut rustflags: Vec<String>) {
 }
 
 /// `trunk build --release` of a page (the app's `index.html`, or the bench's hello page;
-/// each names the [`PROFILE`] for Trunk's release builds) into `dist`, std rebuilt for size when it can be. The target dir is the release wasm
-/// builds' own, so these flags never meet the dev and test builds' artifacts, and the
-/// pages built with it share their dependencies' artifacts.
-pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
+/// each names the [`PROFILE`] for Trunk's release builds) into `dist`, std rebuilt for size
+/// when it can be. The target dir is the release wasm builds' own, so these flags never meet the dev and test builds' artifacts, and the
+/// pages built with it share their dependencies' artifacts; a build with `rustflags` of
+/// its own (the split app's) has its own `target_name`, so the two do not rebuild each other.
+/// Returns the target directory.
+pub fn trunk_build(
+    index_html: &Path,
+    dist: &Path,
+    target_name: &str,
+    rustflags: &[&str],
+) -> Result<PathBuf, String> {
     let root = crate::root();
     let std = mode();
-    let target = root.join("target").join("app").join(std.dir_name());
+    let target = root.join("target").join(target_name).join(std.dir_name());
     // Trunk copies every JS snippet in wasm-bindgen's output folder, which the pages built
     // here share, into the page (with a modulepreload): not another page's.
     let snippets = target.join("wasm-bindgen").join("release").join("snippets");
@@ -109,8 +116,11 @@ pub fn trunk_build(index_html: &Path, dist: &Path) -> Result<(), String> {
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("NO_COLOR");
     // Short paths in the panic locations the wasm carries (as for the npm package).
-    configure(&mut trunk, std, remap_flags(&root));
-    crate::run(&mut trunk)
+    let mut flags = remap_flags(&root);
+    flags.extend(rustflags.iter().map(|f| (*f).to_owned()));
+    configure(&mut trunk, std, flags);
+    crate::run(&mut trunk)?;
+    Ok(target)
 }
 
 /// Shorter paths in the panic locations a wasm carries (bytes, and no build machine's

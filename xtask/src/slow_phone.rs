@@ -20,7 +20,7 @@ pub fn measure(app_dist: &Path) -> Result<Value, String> {
         "\n== bench: first visit on a slow phone (hello page build, then {RUNS} visits of each page) =="
     );
     let hello = root.join("target").join("bench-hello");
-    release_wasm::trunk_build(&root.join("tests/bench/hello/index.html"), &hello)?;
+    release_wasm::trunk_build(&root.join("tests/bench/hello/index.html"), &hello, "app", &[])?;
     // As the app is served: its policy, and the precompressed copies the gateway sends.
     csp::apply(&hello.join("index.html"))?;
     compress::write_copies(&hello)?;
@@ -91,6 +91,11 @@ pub fn report(result: &Value) -> String {
         show(ms("app", "create")),
         show(ms("app", "wasm")),
         show(ms("app", "bytes"))
+    );
+    out += &format!(
+        "  app's lazy panels: preloaded {}; the article helper shown {} ms after a click on it\n",
+        show(ms("app", "lazy")),
+        show(ms("app", "open_panel"))
     );
     out += &format!(
         "  Leptos \"hello\" page (the floor): shown {}; {} bytes\n",

@@ -3,7 +3,7 @@
 
 use crate::browser::{Browser, ALL};
 use crate::browsers::Browsers;
-use crate::glue::{esbuild, output, rename_wasm_names, WASM_FEATURES};
+use crate::glue::{esbuild, output, WASM_FEATURES};
 use crate::{emulator, gateway, root, run, setup};
 use sha2::{Digest, Sha256, Sha384};
 use std::path::{Path, PathBuf};
@@ -21,9 +21,16 @@ pub fn build() -> Result<PathBuf, String> {
     setup::for_build()?;
     let root = root();
     println!("\n== building the SPA (release; a few minutes when cold) ==");
-    crate::release_wasm::trunk_build(&root.join("index.html"), &root.join("dist"))?;
     let dist = root.join("dist");
-    shrink(&dist)?;
+    let target = crate::release_wasm::trunk_build(
+        &root.join("index.html"),
+        &dist,
+        "app-split",
+        &crate::split::RUSTFLAGS,
+    )?;
+    let cargo_wasm =
+        target.join("wasm32-unknown-unknown").join(crate::release_wasm::PROFILE).join("clipcloud-app.wasm");
+    shrink(&dist, &cargo_wasm)?;
     crate::csp::apply(&dist.join("index.html"))?;
     crate::compress::write_copies(&dist)?;
     print_sizes(&dist)?;
@@ -41,11 +48,13 @@ pub fn build() -> Result<PathBuf, String> {
 ///   index.html its new name and `integrity` (SRI) hash, so caches and checks stay right.
 ///
 /// The CSP (csp.rs) is written afterwards, over the final inline script.
-fn shrink(dist: &Path) -> Result<(), String> {
+fn shrink(dist: &Path, cargo_wasm: &Path) -> Result<(), String> {
     let index = dist.join("index.html");
     let mut page = read(&index)?;
     let js = between(&page, "import init, * as bindings from '/", "'")?.to_owned();
     let wasm = between(&page, "module_or_path: '/", "'")?.to_owned();
+    let lazy = crate::split::apply(cargo_wasm, dist, &js, &wasm)?;
+    page = crate::split::with_lazy_links(&page, &lazy)?;
 
     // The app exports nothing to JavaScript; the classes in the glue come from a dependency
     // (wasm-streams, through Leptos's server functions, which a client-side app never
@@ -54,17 +63,18 @@ fn shrink(dist: &Path) -> Result<(), String> {
     let module = std::fs::read(dist.join(&wasm)).map_err(|e| format!("cannot read {wasm}: {e}"))?;
     let module = without_exports(&module, &unused)?;
     std::fs::write(dist.join(&wasm), module).map_err(|e| format!("cannot write {wasm}: {e}"))?;
-    let map = output(
+    // The lazy modules import the main module's exports by name: no renaming here.
+    output(
         Command::new(setup::node_tools_bin().join("wasm-opt"))
             .arg(dist.join(&wasm))
-            .args(["--remove-unused-module-elements", "--minify-imports-and-exports-and-modules"])
+            .arg("--remove-unused-module-elements")
             .args(WASM_FEATURES)
             .arg("-o")
             .arg(dist.join(&wasm)),
     )?;
-    let glue = rename_wasm_names(&glue, &map)?;
     std::fs::write(dist.join(&js), glue).map_err(|e| format!("cannot write the glue: {e}"))?;
     minify(&dist.join(&js))?;
+    crate::split::remove_link_module(dist)?;
     page = without_snippets(&page, dist)?;
 
     // The glue and its wasm share one name hash, as Trunk names them.
@@ -309,8 +319,19 @@ pub struct FileSize {
 }
 
 /// Everything a first visit downloads: the page, its JS glue, the wasm and the CSS
-/// (the icon is inline).
+/// (the icon is inline); not the lazy modules ([`lazy_sizes`]).
 pub fn sizes(dist: &Path) -> Result<Vec<FileSize>, String> {
+    let lazy = crate::split::lazy_modules(&read(&dist.join("index.html"))?);
+    Ok(all_sizes(dist)?.into_iter().filter(|f| !lazy.contains(&f.name)).collect())
+}
+
+/// The lazy modules, each fetched when its panel is first opened or 3 s after the first connection.
+pub fn lazy_sizes(dist: &Path) -> Result<Vec<FileSize>, String> {
+    let lazy = crate::split::lazy_modules(&read(&dist.join("index.html"))?);
+    Ok(all_sizes(dist)?.into_iter().filter(|f| lazy.contains(&f.name)).collect())
+}
+
+fn all_sizes(dist: &Path) -> Result<Vec<FileSize>, String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dist)
         .map_err(|e| format!("cannot read {}: {e}", dist.display()))?
         .flatten()
@@ -348,6 +369,12 @@ pub fn print_sizes(dist: &Path) -> Result<(), String> {
     let sum = |size: fn(&FileSize) -> u64| sizes.iter().map(size).sum::<u64>();
     let served = sizes.iter().map(|f| f.served).sum::<Option<crate::compress::Copies>>();
     row("total", sum(|f| f.raw), sum(|f| f.gzip9), served);
+    println!(
+        "\nSPA lazy modules (each fetched when its panel opens, or 3 s after the first connection), bytes:"
+    );
+    for f in &lazy_sizes(dist)? {
+        row(&f.name, f.raw, f.gzip9, f.served);
+    }
     println!("  (served: the precompressed copies the gateway sends, brotli to browsers that ask for it, gzip by zopfli)");
     Ok(())
 }
@@ -494,6 +521,7 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::glue::rename_wasm_names;
 
     const GLUE: &str = "export class Sink {\n    free() {\n        wasm.__wbg_sink_free(this.p, 0);\n    }\n    write(c) {\n        return wasm.sink_write(this.p, c);\n    }\n}\nif (Symbol.dispose) Sink.prototype[Symbol.dispose] = Sink.prototype.free;\nfunction __wbg_get_imports() {\n    const import0 = {\n        __proto__: null,\n        __wbg_a_1: function(arg0) {\n            return arg0;\n        },\n        __wbg_b_2: function() { return handleError(function (arg0) {\n            arg0.x();\n        }, arguments); },\n        __wbg_c_3: function(arg0) { return arg0 + 1; },\n    };\n    return { __proto__: null, \"./app_bg.js\": import0 };\n}\nconst SinkFinalization = (typeof FinalizationRegistry === 'undefined')\n    ? { register: () => {}, unregister: () => {} }\n    : new FinalizationRegistry(ptr => wasm.__wbg_sink_free(ptr, 1));\nfunction f() { wasm.__wbindgen_start(); }\n";
 

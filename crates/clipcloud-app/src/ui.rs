@@ -7,6 +7,7 @@ mod creations;
 pub mod gallery;
 mod gateway;
 mod keep;
+mod lazy;
 pub mod state;
 mod tools;
 pub mod util;

@@ -6,18 +6,23 @@ use crate::logic::settings::Settings;
 use crate::ui::compose::Compose;
 use crate::ui::creations::{download_button, History, Queue};
 use crate::ui::gateway::{key_label, keyless};
+use crate::ui::lazy::{Lazy, Panel, Panels};
 use crate::ui::state::{ctx, now_ms, Connection, Ctx};
-use crate::ui::tools::{ArticleHelper, Snippet};
 use crate::ui::util::{bool_attr, click, copy, handler, money, reactive};
 use clipcloud::model::DEFAULT_BASE_URL;
 use leptos::either::Either;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// How long after the first connection the page fetches what a first visit leaves out.
+const AFTER_FIRST_VISIT: core::time::Duration = core::time::Duration::from_secs(3);
+
 #[component]
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
+    let panels = Panels::new();
+    provide_context(panels);
     set_interval(
         move || {
             ctx.now.try_set(now_ms());
@@ -26,14 +31,21 @@ pub fn App() -> impl IntoView {
     );
     // Served by a gateway that adds its own key? Then no key is asked for (see `ui::gateway`).
     crate::ui::gateway::start(ctx);
-    // The files are kept for offline use (`device::offline`) once the first connection has settled
-    // (or a key is asked for): before, their copying would slow the first visit.
+    // The files are kept for offline use (`device::offline`) and the lazy panels preloaded
+    // (`ui::lazy`) a little after the first connection has settled (or a key is asked for):
+    // before, their fetching would slow the first visit, which downloads only the main module.
     Effect::new(move |started: Option<bool>| {
         let settled = started == Some(true)
             || ctx.show_settings.get()
             || matches!(ctx.connection.get(), Connection::Connected | Connection::Failed(_));
         if settled && started != Some(true) {
-            crate::device::offline::start();
+            set_timeout(
+                move || {
+                    crate::device::offline::start();
+                    panels.preload();
+                },
+                AFTER_FIRST_VISIT,
+            );
         }
         settled
     });
@@ -59,13 +71,12 @@ pub fn App() -> impl IntoView {
         <main class="layout">
             <div class="col">
                 <Compose/>
-                <ArticleHelper/>
-                <Snippet/>
+                <Lazy panel=Panel::Tools/>
             </div>
             <div class="col">
                 <Queue/>
                 <History/>
-                <crate::ui::keep::Keep/>
+                <Lazy panel=Panel::Keep/>
             </div>
         </main>
         <Viewer/>
