@@ -9,25 +9,13 @@ pub fn parse(value: &str) -> Option<u64> {
     // `Pieces`, not `str::split`/`split_once`: no substring nor char searcher in the wasm.
     let mut parts = Pieces::new(value, b',');
     parts.next()?;
-    let mut parts = Pieces::new(parts.rest?.strip_prefix(' ')?, b' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = Pieces::new(parts.next()?, b':').map(|n| n.parse::<u64>().ok());
+    let mut parts = Pieces::new(parts.rest?.strip_prefix(" ")?, b' ');
+    let number = crate::error::parse_decimal;
+    let day = number(parts.next()?)?;
+    let name = parts.next()?.as_bytes();
+    let month = MONTHS.chunks(3).position(|m| m == name)? as u64 + 1;
+    let year = number(parts.next()?)?;
+    let mut clock = Pieces::new(parts.next()?, b':').map(number);
     let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
     // A pattern, not `RangeInclusive::contains`: no range constants in the wasm's data.
     let in_range = matches!((year, day, h, m, s), (1970..=9999, 1..=31, 0..=23, 0..=59, 0..=60));
@@ -36,6 +24,9 @@ pub fn parse(value: &str) -> Option<u64> {
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
 }
+
+/// The months' names, in order, three letters each.
+const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
 
 /// `str::split` by one ASCII byte: the same pieces, in a few bytes of wasm.
 struct Pieces<'a> {
