@@ -69,7 +69,7 @@ impl Endpoint<'_> {
     fn url(&self, path: &str) -> String {
         let key = self.api_key.unwrap_or_default();
         let mut url = String::with_capacity(self.base_url.len() + path.len() + key.len() + 16);
-        url.push_str(self.base_url.trim_end_matches('/'));
+        url.push_str(without_trailing_slashes(self.base_url));
         url.push_str(path);
         if let Some(key) = self.api_key {
             url.push('?');
@@ -244,6 +244,13 @@ pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
     shape(resp, styles)
 }
 
+/// `url` without the slashes it ends with: `str::trim_end_matches('/')` byte by byte,
+/// without std's reverse char searcher in the wasm.
+pub(crate) fn without_trailing_slashes(url: &str) -> &str {
+    let end = url.bytes().rposition(|b| b != b'/').map_or(0, |last| last + 1);
+    url.get(..end).unwrap_or(url)
+}
+
 /// Only links a browser can safely fetch or show.
 pub fn is_http_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
@@ -378,6 +385,13 @@ mod tests {
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse { status, retry_after: None, body: body.into(), received_unix_secs: 0 }
+    }
+
+    #[test]
+    fn trailing_slashes_go_as_trim_end_matches_takes_them() {
+        for url in ["", "/", "//", "http://x", "http://x/", "http://x///", "http://x/é/", "é//"] {
+            assert_eq!(without_trailing_slashes(url), url.trim_end_matches('/'), "{url}");
+        }
     }
 
     #[test]
