@@ -81,9 +81,11 @@ pub fn build() -> Result<Built, String> {
     let mut wasm_opt = Command::new(setup::node_tools_bin().join("wasm-opt"));
     wasm_opt
         .arg(&wasm)
-        // Two -Oz rounds: the second finds what the first one's inlining exposed (~0.1 KB gz).
-        // No `--low-memory-unused`: its 0.25 KB would rest on an assumption about the stack.
-        .args(["-Oz", "-Oz"])
+        // -Oz, then the control flow flattened and rebuilt (as for the app) and two more
+        // rounds, then functions ordered by use (shorter call indices): 0.13 KB gz less
+        // than -Oz -Oz. No `--low-memory-unused` (its 0.25 KB would rest on an assumption
+        // about the stack), nor `--traps-never-happen` (an abort would become undefined).
+        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "-Oz", "--reorder-functions"])
         .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
         .arg("--minify-imports-and-exports-and-modules")
         .args(WASM_FEATURES)
