@@ -140,11 +140,6 @@ function input(x) {
   return v;
 }
 
-// The steps the wasm asks for (crates/clipcloud-js/src/lib.rs).
-const SEND = 0;
-const SLEEP = 1;
-const DONE = 2;
-
 // What a call gives, from its last step: [2, kind, ...] (crates/clipcloud-js/src/lib.rs).
 function output(step) {
   const [, kind, id, cost, censored, ...images] = step;
@@ -199,7 +194,9 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
     };
     const follow = (step) => {
       const [kind, a, b, c, d, e] = step;
-      if (kind === SEND) {
+      // The steps the wasm asks for (crates/clipcloud-js/src/lib.rs): 0 send, 1 sleep,
+      // 2 done, 3 failed.
+      if (kind === 0) {
         const controller = (request = new AbortController());
         let timedOut = false;
         timer = setTimeout(() => {
@@ -223,7 +220,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
               next(() => wasm(2, timedOut, String(e?.message ?? e)));
             },
           );
-      } else if (kind === SLEEP) {
+      } else if (kind === 1) {
         if (b !== undefined && onProgress) {
           try {
             onProgress({ state: e ? "retrying" : "in_progress", creationId: b, elapsedMs: c, checks: d, ...(e && { error: e }) });
@@ -234,7 +231,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
         timer = setTimeout(() => next(() => wasm(3)), a);
       } else {
         end();
-        kind === DONE ? resolve(output(step)) : reject(step);
+        kind === 2 ? resolve(output(step)) : reject(step);
       }
     };
     if (signal?.aborted) return aborted();
