@@ -33,12 +33,21 @@ pub struct Built {
     pub tarball: PathBuf,
 }
 
-/// `cargo xtask package`.
-pub fn command() -> Result<(), String> {
-    setup::for_package()?;
-    let built = build()?;
-    println!("\npackage: {}", built.tarball.display());
-    Ok(())
+/// `cargo xtask package`; with `--test`, then the package's tests ([`test()`]).
+pub fn command(args: &[String]) -> Result<(), String> {
+    match args {
+        [] => {
+            setup::for_package()?;
+            let built = build()?;
+            println!("\npackage: {}", built.tarball.display());
+            Ok(())
+        }
+        [flag] if flag == "--test" => {
+            setup::for_package_test()?;
+            test(&crate::emulator::build()?)
+        }
+        _ => Err(crate::USAGE.to_owned()),
+    }
 }
 
 pub fn build() -> Result<Built, String> {

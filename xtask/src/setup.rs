@@ -41,6 +41,13 @@ pub fn for_package() -> Result<(), String> {
     node_tools()
 }
 
+/// What testing the npm package needs (`cargo xtask package --test`): its build, and
+/// the browsers its pages run in.
+pub fn for_package_test() -> Result<(), String> {
+    for_package()?;
+    browsers()
+}
+
 /// Downloads every crate the builds read, so the builds that run offline (Trunk's
 /// `offline = true`) find them: the workspace's, for every target, and, when rust-src is
 /// installed, std's own (its `library/Cargo.lock`), which `-Z build-std` resolves and a
