@@ -4,7 +4,7 @@
 // those steps with `fetch` and timers, and makes the wasm's plain lists of values into the
 // objects and `ClipCloudError`s a caller sees (less wasm and glue than the wasm making
 // them: docs/sizes.md).
-import load, { Core } from "./clipcloud.js"; // the wasm-bindgen glue, bundled in at build time
+import { load, Core } from "./wasm.js"; // the wasm's host, bundled in at build time
 // Where the wasm is by default, per runtime: `cargo xtask package` bundles this file once
 // for browsers (index.js), once for Node.js (node.js), once for workerd (workerd.js).
 import { wasmSource } from "./wasm-source.js";
@@ -16,7 +16,7 @@ let loading;
  * sooner, or pass where the wasm is (URL, Response, bytes or WebAssembly.Module).
  */
 export function init(wasm) {
-  return (loading ??= load({ module_or_path: wasm ?? wasmSource() }).then(
+  return (loading ??= load(wasm ?? wasmSource()).then(
     () => {},
     (e) => {
       loading = undefined;
@@ -51,12 +51,12 @@ export class ClipCloud {
       // [fetch, apiKey, baseUrl, softId, timeoutMs, heldChecks] (`fetch` is used here only).
       this.#core ??= new Core(read(this.#options, "fetch:f apiKey:s baseUrl:s softId:w timeoutMs:w heldChecks:b"));
       read(options, "signal:a onProgress:f timeoutMs:w");
-      run = this.#core.begin(op, op % 4 ? arg : input(arg));
+      run = this.#core.begin(op, op % 4 ? [arg] : input(arg));
       // The global fetch is looked up per call, so a page may wrap it later.
       return await drive(this.#core, run, options ?? {}, this.#options.fetch ?? fetch);
     } catch (e) {
-      // The wasm reports errors as [3, code, message, status, mayHaveStarted].
-      throw Array.isArray(e) ? new ClipCloudError(...e.slice(1)) : e;
+      // The wasm reports errors as [3, code, message, status, mayHaveStarted (0 or 1)].
+      throw Array.isArray(e) ? new ClipCloudError(e[1], e[2], e[3], e[4] == 1) : e;
     } finally {
       if (run !== undefined) this.#core.next(run, 5); // ends it in the wasm
     }
@@ -140,11 +140,6 @@ function input(x) {
   return v;
 }
 
-// The steps the wasm asks for (crates/clipcloud-js/src/lib.rs).
-const SEND = 0;
-const SLEEP = 1;
-const DONE = 2;
-
 // What a call gives, from its last step: [2, kind, ...] (crates/clipcloud-js/src/lib.rs).
 function output(step) {
   const [, kind, id, cost, censored, ...images] = step;
@@ -199,7 +194,9 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
     };
     const follow = (step) => {
       const [kind, a, b, c, d, e] = step;
-      if (kind === SEND) {
+      // The steps the wasm asks for (crates/clipcloud-js/src/lib.rs): 0 send, 1 sleep,
+      // 2 done, 3 failed.
+      if (kind === 0) {
         const controller = (request = new AbortController());
         let timedOut = false;
         timer = setTimeout(() => {
@@ -223,7 +220,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
               next(() => wasm(2, timedOut, String(e?.message ?? e)));
             },
           );
-      } else if (kind === SLEEP) {
+      } else if (kind === 1) {
         if (b !== undefined && onProgress) {
           try {
             onProgress({ state: e ? "retrying" : "in_progress", creationId: b, elapsedMs: c, checks: d, ...(e && { error: e }) });
@@ -234,7 +231,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
         timer = setTimeout(() => next(() => wasm(3)), a);
       } else {
         end();
-        kind === DONE ? resolve(output(step)) : reject(step);
+        kind === 2 ? resolve(output(step)) : reject(step);
       }
     };
     if (signal?.aborted) return aborted();

@@ -137,7 +137,8 @@ fn function_names(section: &[u8]) -> Option<BTreeMap<usize, String>> {
             for _ in 0..count {
                 let (index, after) = leb(section, p)?;
                 let (end, text) = name(section, after)?;
-                names.insert(index, text);
+                // Demangled (`clipcloud::codec::read`); wasm-bindgen's output already is.
+                names.insert(index, format!("{:#}", rustc_demangle::demangle(&text)));
                 p = end;
             }
         }

@@ -1,6 +1,6 @@
-//! What the two wasm builds (the npm package, the app) share after wasm-bindgen:
-//! wasm-opt's features and the names it shortens between the wasm and its JS glue, the
-//! glue renamed to follow them, and esbuild.
+//! What the two wasm builds (the npm package, the app) share: wasm-opt's features and the
+//! names it shortens between the wasm and its JS (the app's wasm-bindgen glue renamed to
+//! follow them here; the npm package's own host in package.rs), and esbuild.
 
 use crate::{root, run};
 use std::path::PathBuf;
@@ -105,13 +105,13 @@ fn without_unused_imports(glue: &str, imports: &[&str]) -> Result<String, String
 }
 
 /// The quoted strings of one line of wasm-opt's name map.
-fn quoted_strings(line: &str) -> Vec<&str> {
+pub fn quoted_strings(line: &str) -> Vec<&str> {
     line.split('"').skip(1).step_by(2).collect()
 }
 
 /// Replaces `from` where it is a whole token (not followed by an identifier character);
 /// fails when it does not occur, so a change in the glue's shape cannot go unnoticed.
-fn replace_token(text: &str, from: &str, to: &str) -> Result<String, String> {
+pub fn replace_token(text: &str, from: &str, to: &str) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut found = false;
@@ -127,58 +127,6 @@ fn replace_token(text: &str, from: &str, to: &str) -> Result<String, String> {
     if found {
         Ok(out)
     } else {
-        Err(format!("the wasm-bindgen glue has no `{from}` to rename"))
-    }
-}
-
-/// Code of wasm-bindgen's glue (0.2.130) the npm package does without, each snippet
-/// removed whole; one that is not found exactly once fails the build, so a change in the
-/// glue cannot go unnoticed.
-const NOT_NEEDED: [&str; 3] = [
-    // A warning for the old `init(url)` form: index.js always passes `{ module_or_path }`.
-    "            console.warn('using deprecated parameters for the initialization function; pass a single object instead')\n",
-    // A console warning before the fallback for a server that sends the wasm with another
-    // MIME type; the fallback itself stays.
-    "                    console.warn(\"`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n\", e);\n",
-    // For engines without TextEncoder.encodeInto, older than the ES2022 the package needs.
-    "if (!('encodeInto' in cachedTextEncoder)) {
-    cachedTextEncoder.encodeInto = function (arg, view) {
-        const buf = cachedTextEncoder.encode(arg);
-        view.set(buf);
-        return {
-            read: arg.length,
-            written: buf.length
-        };
-    };
-}
-",
-];
-
-/// The glue without [`NOT_NEEDED`] (the npm package's: 0.16 KB gzip -9 less for a page to load).
-pub fn without_unneeded(glue: &str) -> Result<String, String> {
-    let mut glue = glue.to_owned();
-    for snippet in NOT_NEEDED {
-        if glue.matches(snippet).count() != 1 {
-            let first = snippet.trim_start().lines().next().unwrap_or("");
-            return Err(format!("the wasm-bindgen glue has not exactly one `{first}`"));
-        }
-        glue = glue.replacen(snippet, "", 1);
-    }
-    Ok(glue)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unneeded_code_is_removed_and_a_changed_glue_is_refused() {
-        let glue = ["const a = 1;\n", &NOT_NEEDED.concat(), "const b = 2;\n"].concat();
-        assert_eq!(without_unneeded(&glue).unwrap(), "const a = 1;\nconst b = 2;\n");
-        // A wasm-bindgen whose glue no longer has one of them, or has it twice.
-        let missing = glue.replacen(NOT_NEEDED[1], "", 1);
-        assert!(without_unneeded(&missing).unwrap_err().contains("instantiateStreaming"));
-        let twice = [glue.as_str(), NOT_NEEDED[0]].concat();
-        assert!(without_unneeded(&twice).is_err());
+        Err(format!("the JS has no `{from}` to rename"))
     }
 }

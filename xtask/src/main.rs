@@ -7,7 +7,7 @@
 //!   cargo xtask fresh-home  fetch into an empty cargo home, resolve the wasm builds offline
 //!   cargo xtask fuzz    fuzz the core's decoder and validation for a bounded time
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
-//!   cargo xtask package build the npm package (target/npm/) and print its sizes
+//!   cargo xtask package build the npm package (target/npm/) and print its sizes (--test: then its tests)
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
 //!   cargo xtask browsers only the browser suites, in the three engines; writes the supported-browsers record
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium, Firefox ESR, WebKitGTK)
@@ -53,7 +53,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package | spa-size | browsers | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist | image>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package [--test] | spa-size | browsers | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist | image>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
         Some("fresh-home") => fresh_home::check(),
         Some("fuzz") => fuzz::all(&args[1..]),
         Some("contract") => contract::command(&args[1..]),
-        Some("package") => package::command(),
+        Some("package") => package::command(&args[1..]),
         Some("spa-size") => spa::size_command(),
         Some("browsers") => test::browsers_command(),
         Some("e2e") => spa::e2e_command(),

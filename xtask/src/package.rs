@@ -2,17 +2,18 @@
 //! packs it into `target/npm/clipcloud-<version>.tgz` and prints what a page loads, raw
 //! and gzip -9.
 //!
-//! cargo (wasm-release profile: opt-level z, LTO, panic=abort) → wasm-bindgen --target web
-//! (the CLI at the locked version) → wasm-opt -Oz (binaryen 132 from xtask/tools; Debian's
-//! binaryen breaks modules), which also shortens the names between wasm and JS → esbuild
-//! (pinned in crates/clipcloud-js/tools) bundles web/npm/index.js with the glue into one
-//! minified ES module per runtime (index.js for browsers, node.js, workerd.js: they differ
-//! only in where the wasm comes from) → the templates of web/npm, the version stamped from
-//! the workspace's Cargo.toml → npm pack.
+//! cargo (wasm-release profile: opt-level z, LTO, panic=abort) → wasm-opt -Oz (binaryen
+//! 132 from xtask/tools; Debian's binaryen breaks modules), which also shortens the names
+//! between the wasm and its host, web/npm/wasm.js (renamed here to follow) → esbuild (pinned
+//! in crates/clipcloud-js/tools) bundles web/npm/index.js with the host into one minified
+//! ES module per runtime (index.js for browsers, node.js, workerd.js: they differ only in
+//! where the wasm comes from) → the templates of web/npm, the version stamped from the
+//! workspace's Cargo.toml → npm pack. No wasm-bindgen: the wasm's imports and exports are
+//! the package's own (crates/clipcloud-js/src/host.rs).
 
 use crate::browser::{Browser, ALL};
 use crate::browsers::Browsers;
-use crate::glue::{esbuild, output, rename_wasm_names, without_unneeded, WASM_FEATURES};
+use crate::glue::{esbuild, output, quoted_strings, replace_token, WASM_FEATURES};
 use crate::supported::Suite;
 use crate::{root, run, setup};
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use std::process::Command;
 
 /// Copied from web/npm as they are; index.js is built from its template.
 const TEMPLATES: [&str; 3] = ["package.json", "index.d.ts", "README.md"];
-/// What a page loads: index.js (the wrapper and the wasm-bindgen glue) and the wasm.
+/// What a page loads: index.js (the wrapper and the wasm's host) and the wasm.
 const LOADED: [&str; 2] = ["index.js", "clipcloud_bg.wasm"];
 /// The bundles of web/npm/index.js: file, its `wasm-source.js`, esbuild's platform.
 const ENTRIES: [(&str, &str, &str); 3] = [
@@ -35,12 +36,24 @@ pub struct Built {
     pub tarball: PathBuf,
 }
 
-/// `cargo xtask package`.
-pub fn command() -> Result<(), String> {
-    setup::for_package()?;
-    let built = build()?;
-    println!("\npackage: {}", built.tarball.display());
-    Ok(())
+/// `cargo xtask package`; with `--test`, then the package's tests ([`test()`]).
+pub fn command(args: &[String]) -> Result<(), String> {
+    match args {
+        [] => {
+            setup::for_package()?;
+            let built = build()?;
+            println!("\npackage: {}", built.tarball.display());
+            Ok(())
+        }
+        [flag] if flag == "--test" => {
+            setup::for_package_test()?;
+            let mut browsers = Browsers::start()?;
+            test(&crate::emulator::build()?, &mut browsers)?;
+            browsers.record.print_times();
+            Ok(())
+        }
+        _ => Err(crate::USAGE.to_owned()),
+    }
 }
 
 pub fn build() -> Result<Built, String> {
@@ -56,9 +69,9 @@ pub fn build() -> Result<Built, String> {
     }
 
     println!("\n== npm package: wasm ==");
-    // A target dir of its own: the unstripped build (wasm-bindgen reads the features
-    // section, wasm-opt strips afterwards) and the rebuilt std (release_wasm.rs) would
-    // otherwise rebuild the other wasm builds' artifacts back and forth.
+    // A target dir of its own: the unstripped build (its names for the code breakdown;
+    // wasm-opt strips afterwards) and the rebuilt std (release_wasm.rs) would otherwise
+    // rebuild the other wasm builds' artifacts back and forth.
     let std = crate::release_wasm::mode();
     let cargo_target = npm.join("cargo").join(std.dir_name());
     let mut cargo = Command::new("cargo");
@@ -79,29 +92,27 @@ pub fn build() -> Result<Built, String> {
         .join(crate::release_wasm::PROFILE)
         .join("clipcloud_js.wasm");
 
-    run(Command::new("wasm-bindgen")
-        .arg(&wasm)
-        .args(["--target", "web", "--no-typescript", "--out-name", "clipcloud", "--out-dir"])
-        .arg(&work))?;
-    // Import and export names shrink to one or two letters; the glue follows the map.
+    // Import and export names shrink to one or two letters; the host follows the map.
     let mut wasm_opt = Command::new(setup::node_tools_bin().join("wasm-opt"));
     wasm_opt
-        .arg(work.join("clipcloud_bg.wasm"))
-        // Two -Oz rounds: the second finds what the first one's inlining exposed (~0.1 KB gz).
-        // No `--low-memory-unused`: its 0.25 KB would rest on an assumption about the stack.
-        .args(["-Oz", "-Oz"])
+        .arg(&wasm)
+        // -Oz, then the control flow flattened and rebuilt (as for the app) and two more
+        // rounds, then functions ordered by use (shorter call indices): 0.13 KB gz less
+        // than -Oz -Oz. No `--low-memory-unused` (its 0.25 KB would rest on an assumption
+        // about the stack), nor `--traps-never-happen` (an abort would become undefined).
+        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "-Oz", "--reorder-functions"])
         .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
         .arg("--minify-imports-and-exports-and-modules")
         .args(WASM_FEATURES)
         .arg("-o")
         .arg(out.join("clipcloud_bg.wasm"));
     let map = output(&mut wasm_opt)?;
-    let glue_path = work.join("clipcloud.js");
-    let glue = std::fs::read_to_string(&glue_path).map_err(|e| format!("cannot read the glue: {e}"))?;
-    let glue = without_unneeded(&rename_wasm_names(&glue, &map)?)?;
-    std::fs::write(&glue_path, glue).map_err(|e| format!("cannot write the glue: {e}"))?;
-
     let templates = root.join("web").join("npm");
+    let host_path = templates.join("wasm.js");
+    let host = std::fs::read_to_string(&host_path)
+        .map_err(|e| format!("cannot read {}: {e}", host_path.display()))?;
+    std::fs::write(work.join("wasm.js"), rename_host_names(&host, &map)?)
+        .map_err(|e| format!("cannot write the host: {e}"))?;
     copy(&templates.join("index.js"), &work.join("index.js"))?;
     // One bundle per runtime, the same code but for where the wasm comes from
     // (`./wasm-source.js`); package.json's `exports` conditions pick one.
@@ -127,7 +138,7 @@ pub fn build() -> Result<Built, String> {
         return Err(format!("npm pack did not write {}", tarball.display()));
     }
     print_sizes(&out)?;
-    print_code_by_crate(&work.join("clipcloud_bg.wasm"));
+    print_code_by_crate(&wasm);
     Ok(Built { tarball })
 }
 
@@ -170,6 +181,51 @@ pub fn test(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Strin
         browsers.record.could_not(browser, &tally);
     }
     Ok(())
+}
+
+/// Prefix of every name between the wasm and its host (crates/clipcloud-js/src/host.rs,
+/// crates/clipcloud/src/json/host.rs; the import module is `clipcloud`).
+const HOST_PREFIX: &str = "clipcloud";
+
+/// web/npm/wasm.js with the names wasm-opt's `--minify-imports-and-exports-and-modules`
+/// gave (its printed `map`): the import module and each import (`NAME:` keys of the
+/// imports object), each export (`wasm.NAME`). An import the host does not provide, or a
+/// name of the host the wasm no longer has, fails the build: the two stay in step.
+fn rename_host_names(host: &str, map: &str) -> Result<String, String> {
+    let (imports, exports) = map.split_once("\"exports\"").ok_or("wasm-opt printed no name map")?;
+    let mut host = host.to_owned();
+    let mut module = None;
+    for line in imports.lines() {
+        if let [old_module, old, new] = quoted_strings(line)[..] {
+            module = Some(old_module);
+            host = replace_token(&host, &[old, ":"].concat(), &[new, ":"].concat())?;
+        }
+    }
+    let module = module.ok_or("wasm-opt's name map lists no imports")?;
+    if module != HOST_PREFIX {
+        return Err(format!("the wasm imports from `{module}`, not from `{HOST_PREFIX}`"));
+    }
+    // wasm-opt names the one module `a` (its map does not list it).
+    host = replace_token(&host, &[module, ":"].concat(), "a:")?;
+    for line in exports.lines() {
+        // Not every export is called (e.g. `__data_end`).
+        if let [old, new] = quoted_strings(line)[..] {
+            if let Ok(renamed) = replace_token(&host, &["wasm.", old].concat(), &["wasm.", new].concat()) {
+                host = renamed;
+            }
+        }
+    }
+    // What is left: an import key (`NAME:`) or an export (`wasm.NAME`) the wasm lacks.
+    let prefix = [HOST_PREFIX, "_"].concat();
+    for (at, _) in host.match_indices(&prefix) {
+        let name = host[at..].split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("");
+        if host[at + name.len()..].starts_with(':') || host[..at].ends_with("wasm.") {
+            return Err(format!(
+                "web/npm/wasm.js names `{name}`, which the wasm neither imports nor exports"
+            ));
+        }
+    }
+    Ok(host)
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
@@ -280,6 +336,27 @@ mod tests {
         });
         let _ = std::fs::remove_dir_all(&dir);
         result
+    }
+
+    /// What wasm-opt prints for a wasm importing `clipcloud_put_none` and exporting
+    /// `memory` and `clipcloud_next`.
+    const MAP: &str = "{\n \"imports\": [\n  [\"clipcloud\", \"clipcloud_put_none\", \"a\"]\n ],\n\"exports\": [\n  [\"clipcloud_next\", \"A\"],\n  [\"memory\", \"z\"]\n ]\n}\n";
+
+    #[test]
+    fn the_host_follows_the_names_wasm_opt_gave() {
+        let host = "const imports = { clipcloud: { clipcloud_put_none: () => out.push(undefined) } };\n\
+                    // loads clipcloud_bg.wasm\nconst step = () => wasm.clipcloud_next(new Uint8Array(wasm.memory.buffer));\n";
+        assert_eq!(
+            rename_host_names(host, MAP).unwrap(),
+            "const imports = { a: { a: () => out.push(undefined) } };\n\
+             // loads clipcloud_bg.wasm\nconst step = () => wasm.A(new Uint8Array(wasm.z.buffer));\n"
+        );
+        // An import the host lacks, and an import or export the wasm lacks.
+        assert!(rename_host_names("const imports = { clipcloud: {} }; wasm.clipcloud_next();", MAP).is_err());
+        let extra = [host, "const more = { clipcloud_put_string: () => {} };"].concat();
+        assert!(rename_host_names(&extra, MAP).unwrap_err().contains("clipcloud_put_string"));
+        let gone = [host, "wasm.clipcloud_free(1);"].concat();
+        assert!(rename_host_names(&gone, MAP).unwrap_err().contains("clipcloud_free"));
     }
 
     #[test]

@@ -32,16 +32,23 @@ pub fn all() -> Result<(), String> {
 /// What building the SPA needs (`cargo xtask serve`).
 pub fn for_build() -> Result<(), String> {
     for_package()?;
+    wasm_bindgen_cli()?;
     trunk()
 }
 
-/// What building the npm package needs (`cargo xtask package`).
+/// What building the npm package needs (`cargo xtask package`; no wasm-bindgen).
 pub fn for_package() -> Result<(), String> {
     wasm_target()?;
     rust_src();
     fetch(None)?;
-    wasm_bindgen_cli()?;
     node_tools()
+}
+
+/// What testing the npm package needs (`cargo xtask package --test`): its build, and
+/// the browsers its pages run in.
+pub fn for_package_test() -> Result<(), String> {
+    for_package()?;
+    browsers()
 }
 
 /// Downloads every crate the builds read, so the builds that run offline (Trunk's

@@ -11,8 +11,8 @@
 //! xtask package`; docs/sizes.md has the figures): `index.js` checks the types of the
 //! options and the input (only JavaScript can; the core checks the values) and hands
 //! them over in arrays, by position; each step comes back as a flat list of numbers and
-//! strings, which `index.js` makes into the objects a caller sees; one export, `Core::next`,
-//! takes every event of a call, and a call is a number, not a JS object.
+//! strings, which `index.js` makes into the objects a caller sees; one export, `next`,
+//! takes every event of a call, and a client and a call are numbers, not JS objects.
 //!
 //! Held checks ([`clipcloud::hold`]) are decided here too: `heldChecks: true` turns them
 //! on, `false` off; unset, a client whose `baseUrl` is not the service's own asks that URL's
@@ -22,13 +22,16 @@
 //! allow it.
 //!
 //! Size matters (what a page loads, printed by `cargo xtask package`, must not grow): no
-//! serde on the JS side, no `format!`, nothing that can panic on bad input. The same wasm
-//! serves every runtime (browsers, Node.js, Deno, Bun, workerd); only index.js's
-//! `wasm-source.js` differs per bundle.
+//! serde on the JS side, no `format!`, nothing that can panic on bad input, and no
+//! wasm-bindgen: the wasm's imports and exports are plain numbers and UTF-8 in its memory
+//! (`host.rs`), served by `web/npm/wasm.js`, which also keeps the JSON values the core reads
+//! (the core without its `bindgen` feature). The same wasm serves every runtime (browsers,
+//! Node.js, Deno, Bun, workerd); only index.js's `wasm-source.js` differs per bundle.
 #![cfg(target_arch = "wasm32")]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod convert;
+mod host;
 
 #[global_allocator]
 static ALLOCATOR: clipcloud_alloc::Allocator = clipcloud_alloc::Allocator::new();
@@ -37,20 +40,22 @@ use clipcloud::codec::{HttpRequest, HttpResponse};
 use clipcloud::{
     Call, Config, Error, Finished, Interrupt, Operation, Output, Session, Status, Step, TransportError,
 };
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 use core::time::Duration;
-use js_sys::Array;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use host::{clipcloud_put_none as put_none, clipcloud_put_number as put_num};
+
+thread_local! {
+    /// The clients, by the number [`new`] gave them; `None`: freed, the number free again.
+    static CORES: RefCell<Vec<Option<Core>>> = const { RefCell::new(Vec::new()) };
+}
 
 /// One configured client. `index.js` wraps it in the public `ClipCloud` class.
-#[wasm_bindgen]
-pub struct Core {
-    session: RefCell<Session>,
-    probe: Cell<Probe>,
-    /// The calls in progress, by the number [`Core::begin`] gave them; `None`: ended, the
-    /// number free again. (A number, not a JS object per call: less glue and wasm.)
-    runs: RefCell<Vec<Option<Run>>>,
+struct Core {
+    session: Session,
+    probe: Probe,
+    /// The calls in progress, by the number [`begin`] gave them; `None`: ended, the number
+    /// free again.
+    runs: Vec<Option<Run>>,
 }
 
 /// Whether this client still has to ask its server whether it holds checks.
@@ -64,7 +69,7 @@ enum Probe {
     Settled,
 }
 
-/// One call in progress, made by [`Core::begin`].
+/// One call in progress, made by [`begin`].
 struct Run {
     op: Operation,
     /// For `check`: the id asked about (an in-progress answer names it).
@@ -84,125 +89,132 @@ fn clock(now: f64) -> Duration {
     Duration::from_millis(now as u64)
 }
 
-#[wasm_bindgen]
-impl Core {
-    /// `options`: `[fetch, apiKey, baseUrl, softId, timeoutMs, heldChecks]`, their types
-    /// checked by `index.js` (which alone uses `fetch`); without `apiKey` the requests
-    /// carry no key, for a gateway that adds its own (`baseUrl` then required). Throws the
-    /// error value `index.js` understands when the options are unusable.
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: &Array) -> Result<Core, JsValue> {
-        let key = convert::string(options, 1);
-        let keyless = key.is_none();
-        let held = options.get(5).as_bool();
-        let build = || -> Result<(Session, Probe), Error> {
-            let mut config = key.map_or_else(Config::keyless, Config::new);
-            if let Some(url) = convert::string(options, 2) {
-                config = config.base_url(url);
-            }
-            if let Some(id) = convert::number(options, 3) {
-                config = config.soft_id(id);
-            }
-            if let Some(ms) = convert::millis(options, 4) {
-                config = config.request_timeout(ms);
-            }
-            if held == Some(true) {
-                config = config.held_checks(clipcloud::hold::MAX);
-            }
-            let session = Session::new(config, (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64)?;
-            // Unset: ask, unless this is the service itself (which holds nothing).
-            let service = session.config().base_url.eq_ignore_ascii_case(clipcloud::model::DEFAULT_BASE_URL);
-            let probe = if held.is_some() || service { Probe::Settled } else { Probe::Due };
-            Ok((session, probe))
-        };
-        build()
-            .map(|(session, probe)| Core {
-                session: RefCell::new(session),
-                probe: Cell::new(probe),
-                runs: RefCell::default(),
-            })
-            .map_err(|e| match e {
+/// Puts `item` in the first free place of `list`: its number there.
+fn slot<T>(list: &mut Vec<Option<T>>, item: T) -> usize {
+    match list.iter().position(Option::is_none) {
+        Some(free) => {
+            list[free] = Some(item);
+            free
+        }
+        None => {
+            list.push(Some(item));
+            list.len() - 1
+        }
+    }
+}
+
+/// A client from the arguments `[fetch, apiKey, baseUrl, softId, timeoutMs, heldChecks]`,
+/// their types checked by `index.js` (which alone uses `fetch`); without `apiKey` the
+/// requests carry no key, for a gateway that adds its own (`baseUrl` then required).
+/// `seed` from `Math.random()`, for the retries' jitter. Gives the client's number, or -1
+/// with the error value put (see [`error_value`]) when the options are unusable.
+pub(crate) fn new(seed: f64) -> i32 {
+    let key = convert::string(1);
+    let keyless = key.is_none();
+    let held = convert::boolean(5);
+    let build = || -> Result<Core, Error> {
+        let mut config = key.map_or_else(Config::keyless, Config::new);
+        if let Some(url) = convert::string(2) {
+            config = config.base_url(url);
+        }
+        if let Some(id) = convert::number(3) {
+            config = config.soft_id(id);
+        }
+        if let Some(ms) = convert::millis(4) {
+            config = config.request_timeout(ms);
+        }
+        if held == Some(true) {
+            config = config.held_checks(clipcloud::hold::MAX);
+        }
+        let session = Session::new(config, (seed * 9_007_199_254_740_992.0) as u64)?;
+        // Unset: ask, unless this is the service itself (which holds nothing).
+        let service = session.config().base_url.eq_ignore_ascii_case(clipcloud::model::DEFAULT_BASE_URL);
+        let probe = if held.is_some() || service { Probe::Settled } else { Probe::Due };
+        Ok(Core { session, probe, runs: Vec::new() })
+    };
+    match build() {
+        Ok(core) => CORES.with_borrow_mut(|cores| slot(cores, core)) as i32,
+        Err(e) => {
+            error_value(&match e {
                 // The core's refusal of a keyless client, in the option's own name.
                 Error::InvalidInput(e) if keyless && e.field == clipcloud::Field::ApiKey => {
-                    error_value(&Error::InvalidInput(clipcloud::error::InvalidInput {
+                    Error::InvalidInput(clipcloud::error::InvalidInput {
                         field: e.field,
                         message: KEY_NEEDED.into(),
-                    }))
+                    })
                 }
-                e => error_value(&e),
-            })
-    }
-
-    /// A call: `op` 0 create(input), 1 check(id), 2 balance(), 3 styles(), 4 generate(input),
-    /// 5 wait(id); an input as `index.js`'s `input` hands it over (checked there). Gives
-    /// the call's number, for [`Core::next`].
-    pub fn begin(&self, op: u8, arg: &JsValue) -> usize {
-        let id = arg.as_string().unwrap_or_default();
-        let input = || convert::create_request(arg.unchecked_ref());
-        let call = match op {
-            0 => Call::Create(input()),
-            1 => Call::Check(id.clone()),
-            2 => Call::Balance,
-            3 => Call::Styles,
-            4 => Call::Generate(input()),
-            _ => Call::Wait(id.clone()),
-        };
-        let run = Some(Run { op: Operation::new(call), id, waits: op > 3, probing: false });
-        let runs = &mut self.runs.borrow_mut();
-        match runs.iter().position(Option::is_none) {
-            Some(free) => {
-                runs[free] = run;
-                free
-            }
-            None => {
-                runs.push(run);
-                runs.len() - 1
-            }
+                e => e,
+            });
+            -1
         }
     }
+}
 
-    /// What came of a call's last step (`event`), and its next step (a list, as
-    /// `step_value` writes it).
-    ///
-    /// `event`: 0 start, for the first step; 1 the answer to a send step (`number` its
-    /// status, `text` its `Retry-After`); 2 a send step that got no answer (`number` 1: it
-    /// timed out, else `fetch` threw `text`); 3 after a sleep step; 4 stop, to end the call
-    /// early (`number` 1: its `timeoutMs` passed, else its signal aborted), which gives the
-    /// error value instead of a step; 5 end, once the call is over (its number is free
-    /// again).
-    ///
-    /// The first `generate` or `wait` of a client that asks whether its server holds checks
-    /// sends that question first; any answer but a gateway's, or none, means no holds. A
-    /// probe cut short is asked again by the next `generate` or `wait`.
-    pub fn next(
-        &self,
-        run: usize,
-        event: u8,
-        number: f64,
-        text: Option<String>,
-        body: Option<String>,
-        now: f64,
-    ) -> JsValue {
-        let runs = &mut self.runs.borrow_mut();
-        let Some(slot) = runs.get_mut(run) else { return JsValue::UNDEFINED };
+/// Forgets client `core` ([`new`]): its page dropped it.
+pub(crate) fn free(core: u32) {
+    CORES.with_borrow_mut(|cores| {
+        if let Some(slot) = cores.get_mut(core as usize) {
+            *slot = None;
+        }
+    });
+}
+
+/// A call of client `core`: `op` 0 create(input), 1 check(id), 2 balance(), 3 styles(),
+/// 4 generate(input), 5 wait(id); the arguments are the id, or the input as `index.js`'s
+/// `input` hands it over (checked there). Gives the call's number, for [`next`].
+pub(crate) fn begin(core: u32, op: u32) -> u32 {
+    let id = convert::string(0).unwrap_or_default();
+    let call = match op {
+        0 => Call::Create(convert::create_request()),
+        1 => Call::Check(id.clone()),
+        2 => Call::Balance,
+        3 => Call::Styles,
+        4 => Call::Generate(convert::create_request()),
+        _ => Call::Wait(id.clone()),
+    };
+    let run = Run { op: Operation::new(call), id, waits: op > 3, probing: false };
+    CORES.with_borrow_mut(|cores| match cores.get_mut(core as usize) {
+        Some(Some(core)) => slot(&mut core.runs, run) as u32,
+        _ => u32::MAX,
+    })
+}
+
+/// What came of call `run`'s last step (`event`), and its next step: its kind, the values
+/// put after it (as [`step_value`] writes them).
+///
+/// `event`: 0 start, for the first step; 1 the answer to a send step (`number` its
+/// status; the arguments: its `Retry-After`, its body); 2 a send step that got no answer
+/// (`number` 1: it timed out, else `fetch` threw the first argument); 3 after a sleep
+/// step; 4 stop, to end the call early (`number` 1: its `timeoutMs` passed, else its
+/// signal aborted), which gives the error value instead of a step; 5 end, once the call is
+/// over (its number is free again), which gives [`NO_STEP`].
+///
+/// The first `generate` or `wait` of a client that asks whether its server holds checks
+/// sends that question first; any answer but a gateway's, or none, means no holds. A
+/// probe cut short is asked again by the next `generate` or `wait`.
+pub(crate) fn next(core: u32, run: u32, event: u32, number: f64, now: f64) -> u32 {
+    CORES.with_borrow_mut(|cores| {
+        let Some(Some(core)) = cores.get_mut(core as usize) else { return NO_STEP };
+        let Some(slot) = core.runs.get_mut(run as usize) else { return NO_STEP };
         if event == 5 {
             *slot = None;
-            return JsValue::UNDEFINED;
+            return NO_STEP;
         }
-        let Some(run) = slot else { return JsValue::UNDEFINED };
-        let session = &mut self.session.borrow_mut();
+        let Some(run) = slot else { return NO_STEP };
+        let session = &mut core.session;
         let timed_out = number != 0.0;
         let step = match event {
-            0 if run.waits && self.probe.get() == Probe::Due => {
-                self.probe.set(Probe::Asking);
+            0 if run.waits && core.probe == Probe::Due => {
+                core.probe = Probe::Asking;
                 run.probing = true;
                 let request = clipcloud::gateway::info_request(&session.config().base_url);
                 return send_value(&request, session.config().request_timeout);
             }
             0 => run.op.start(session, clock(now)),
             1 | 2 => {
+                let text = convert::string(0);
                 let answer = if event == 1 {
-                    let body = body.unwrap_or_default();
+                    let body = convert::string(1).unwrap_or_default();
                     let received_unix_secs = (now / 1000.0) as u64;
                     Ok(HttpResponse { status: number as u16, retry_after: text, body, received_unix_secs })
                 } else if timed_out {
@@ -213,7 +225,7 @@ impl Core {
                 if run.probing {
                     // Holds as offered, from now on; then the call itself begins.
                     run.probing = false;
-                    self.probe.set(Probe::Settled);
+                    core.probe = Probe::Settled;
                     let info = answer.ok().and_then(|response| clipcloud::gateway::decode_info(&response));
                     session.set_hold(info.and_then(|info| info.config_hold()));
                     run.op.start(session, clock(now))
@@ -225,7 +237,7 @@ impl Core {
             _ => {
                 if run.probing {
                     run.probing = false;
-                    self.probe.set(Probe::Due);
+                    core.probe = Probe::Due;
                 }
                 return error_value(&run.op.stop(if timed_out {
                     Interrupt::TimedOut
@@ -235,40 +247,40 @@ impl Core {
             }
         };
         step_value(step, &run.id)
+    })
+}
+
+/// What [`next`] gives when there is no step: the call ended, or is not there.
+const NO_STEP: u32 = 4;
+
+fn put_str(s: &str) {
+    host::clipcloud_put_string(s.as_ptr(), s.len());
+}
+
+fn put_opt_str(s: Option<&str>) {
+    match s {
+        Some(s) => put_str(s),
+        None => put_none(),
     }
 }
 
-// Values go to JavaScript one by one, into a list that `index.js` reads as a step (an
-// error value is a failed step): numbers and strings as they are, no JS object or array
-// made here. Cheaper in wasm than building objects field by field. (Each import takes
-// a value wasm-bindgen converts, so that all go through the glue's one import object,
-// whose names `cargo xtask package` shortens.)
-#[wasm_bindgen(
-    inline_js = "let o = []; export function put(v) { o.push(v); } export function take(k) { const s = [k, ...o]; o = []; return s; }"
-)]
-extern "C" {
-    #[wasm_bindgen(js_name = put)]
-    fn put_str(s: &str);
-    #[wasm_bindgen(js_name = put)]
-    fn put_opt_str(s: Option<&str>);
-    #[wasm_bindgen(js_name = put)]
-    fn put_opt_num(n: Option<f64>);
-    #[wasm_bindgen(js_name = put)]
-    fn put_bool(b: bool);
-    /// The values put so far, after the step's `kind`.
-    fn take(kind: u32) -> JsValue;
+fn put_opt_num(n: Option<f64>) {
+    match n {
+        Some(n) => put_num(n),
+        None => put_none(),
+    }
 }
 
-fn put_num(n: f64) {
-    put_opt_num(Some(n));
-}
+// Values go to JavaScript one by one (`put_*`), into a list that `index.js` reads as a
+// step, after its kind (an error value is a failed step): numbers and strings as they
+// are, no JS object or array made here.
 
 /// A step, as `index.js` reads it: `[0, method, url, body?, timeoutMs, prefer?]` send
 /// (`prefer`: the `Prefer` header's value), `[1, ms, creationId?, elapsedMs, checks,
 /// error?]` sleep (reporting progress when it has an id; `error`: the failure polling
 /// rides out), `[2, output, ...]` done (see [`put_output`]), `[3, ...]` failed (see
-/// [`error_value`]).
-fn step_value(step: Step<'_>, id: &str) -> JsValue {
+/// [`error_value`]). Gives the kind; the values after it are put.
+fn step_value(step: Step<'_>, id: &str) -> u32 {
     match step {
         Step::Send { request, timeout } => return send_value(request, timeout),
         Step::Sleep { duration, progress } => {
@@ -282,11 +294,11 @@ fn step_value(step: Step<'_>, id: &str) -> JsValue {
         }
         Step::Done(Ok(output)) => {
             put_output(output, id);
-            return take(2);
+            return 2;
         }
         Step::Done(Err(e)) => return error_value(&e),
     }
-    take(1)
+    1
 }
 
 /// `output` after its kind: 0 created (id), 1 in progress (id), 2 done (a finished
@@ -330,20 +342,21 @@ fn put_output(output: Output, id: &str) {
 }
 
 /// `[0, method, url, body?, timeoutMs, prefer?]`.
-fn send_value(request: &HttpRequest, timeout: Duration) -> JsValue {
+fn send_value(request: &HttpRequest, timeout: Duration) -> u32 {
     put_str(request.method.as_str());
     put_str(&request.url);
     put_opt_str(request.body.as_deref());
     put_num(convert::timer_millis(timeout).into());
     put_opt_str(request.prefer.as_deref());
-    take(0)
+    0
 }
 
-/// `[3, code, message, status, mayHaveStarted]`: `index.js` makes a `ClipCloudError` of it.
-fn error_value(e: &Error) -> JsValue {
+/// `[3, code, message, status, mayHaveStarted]` (`mayHaveStarted` 0 or 1): `index.js`
+/// makes a `ClipCloudError` of it.
+fn error_value(e: &Error) -> u32 {
     put_str(e.code().as_str());
     put_str(&e.describe());
     put_opt_num(e.status().map(f64::from));
-    put_bool(e.may_have_started());
-    take(3)
+    put_num(u8::from(e.may_have_started()).into());
+    3
 }

@@ -69,7 +69,7 @@ impl Endpoint<'_> {
     fn url(&self, path: &str) -> String {
         let key = self.api_key.unwrap_or_default();
         let mut url = String::with_capacity(self.base_url.len() + path.len() + key.len() + 16);
-        url.push_str(self.base_url.trim_end_matches('/'));
+        url.push_str(without_trailing_slashes(self.base_url));
         url.push_str(path);
         if let Some(key) = self.api_key {
             url.push('?');
@@ -244,6 +244,13 @@ pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
     shape(resp, styles)
 }
 
+/// `url` without the slashes it ends with: `str::trim_end_matches('/')` byte by byte,
+/// without std's reverse char searcher in the wasm.
+pub(crate) fn without_trailing_slashes(url: &str) -> &str {
+    let end = url.bytes().rposition(|b| b != b'/').map_or(0, |last| last + 1);
+    url.get(..end).unwrap_or(url)
+}
+
 /// Only links a browser can safely fetch or show.
 pub fn is_http_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
@@ -324,7 +331,7 @@ fn bad(resp: &HttpResponse, reason: &str) -> Error {
 /// `Wed, 21 Oct 2015 07:28:00 GMT`) read against the arrival time.
 pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
+    if let Some(seconds) = crate::error::parse_decimal(value) {
         return Some(Duration::from_secs(seconds));
     }
     let at = crate::http_date::parse(value)?;
@@ -378,6 +385,13 @@ mod tests {
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse { status, retry_after: None, body: body.into(), received_unix_secs: 0 }
+    }
+
+    #[test]
+    fn trailing_slashes_go_as_trim_end_matches_takes_them() {
+        for url in ["", "/", "//", "http://x", "http://x/", "http://x///", "http://x/é/", "é//"] {
+            assert_eq!(without_trailing_slashes(url), url.trim_end_matches('/'), "{url}");
+        }
     }
 
     #[test]

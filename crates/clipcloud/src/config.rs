@@ -99,9 +99,9 @@ impl Config {
         if self.api_key.as_ref().is_some_and(|key| key.expose().trim().is_empty()) {
             return Err(Error::invalid(Field::ApiKey, "API key must not be empty"));
         }
-        let trimmed = self.base_url.trim().trim_end_matches('/');
+        let trimmed = crate::codec::without_trailing_slashes(self.base_url.trim());
         let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
-        if !rest.is_some_and(|host| !host.is_empty() && !host.contains(['?', '#'])) {
+        if !rest.is_some_and(|host| !host.is_empty() && !host.bytes().any(|b| b == b'?' || b == b'#')) {
             return Err(Error::invalid(
                 Field::BaseUrl,
                 [

@@ -387,6 +387,30 @@ pub(crate) fn decimal(n: u64) -> String {
     }
 }
 
+/// `text` as `str::parse::<u64>` reads it: ASCII digits after an optional `+`; `None` when
+/// there are none or the number passes `u64::MAX`. Without std's generic integer parser
+/// and its 128-bit overflow checks, which the npm package's wasm would carry for
+/// `Retry-After` alone.
+pub(crate) fn parse_decimal(text: &str) -> Option<u64> {
+    const LIMIT: u64 = u64::MAX / 10;
+    let digits = match text.as_bytes() {
+        [b'+', rest @ ..] => rest,
+        all => all,
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &byte in digits {
+        let digit = u64::from(byte.wrapping_sub(b'0'));
+        if digit > 9 || n > LIMIT || (n == LIMIT && digit > u64::MAX % 10) {
+            return None;
+        }
+        n = n * 10 + digit;
+    }
+    Some(n)
+}
+
 /// `text` in double quotes, with quotes, backslashes and control characters escaped
 /// (as `{:?}` would, for the characters a body excerpt holds).
 fn quoted(text: &str) -> String {
@@ -553,6 +577,26 @@ mod tests {
         #[test]
         fn decimal_is_to_string(n in proptest::num::u64::ANY) {
             proptest::prop_assert_eq!(decimal(n), n.to_string());
+        }
+
+        #[test]
+        fn parse_decimal_is_str_parse(text in "[+-]?[0-9 a]{0,21}|[+]?1844674407370955161[0-9]") {
+            proptest::prop_assert_eq!(parse_decimal(&text), text.parse::<u64>().ok());
+        }
+
+        #[test]
+        fn parse_decimal_reads_decimal(n in proptest::num::u64::ANY) {
+            proptest::prop_assert_eq!(parse_decimal(&decimal(n)), Some(n));
+        }
+    }
+
+    #[test]
+    fn parse_decimal_stops_at_the_largest_u64() {
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal("18446744073709551616"), None);
+        assert_eq!(parse_decimal("+007"), Some(7));
+        for bad in ["", "+", "-1", "1 ", "++1", "0x1"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
         }
     }
 }

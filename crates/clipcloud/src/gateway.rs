@@ -110,7 +110,7 @@ impl Info {
 /// `GET {base_url}/gateway/info`, without a key. `base_url` as in [`crate::Config`] (for
 /// the app served by a gateway: the page's origin).
 pub fn info_request(base_url: &str) -> HttpRequest {
-    let url = [base_url.trim_end_matches('/'), INFO_PATH].concat();
+    let url = [crate::codec::without_trailing_slashes(base_url), INFO_PATH].concat();
     HttpRequest { method: Method::Get, url, body: None, prefer: None }
 }
 

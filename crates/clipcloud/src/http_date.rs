@@ -5,68 +5,44 @@
 
 /// IMF-fixdate → seconds since the Unix epoch; `None` for anything else.
 pub fn parse(value: &str) -> Option<u64> {
-    // "Sun, 06 Nov 1994 08:49:37 GMT"
-    // `Pieces`, not `str::split`/`split_once`: no substring nor char searcher in the wasm.
-    let mut parts = Pieces::new(value, b',');
-    parts.next()?;
-    let mut parts = Pieces::new(parts.rest?.strip_prefix(' ')?, b' ');
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = Pieces::new(parts.next()?, b':').map(|n| n.parse::<u64>().ok());
-    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+    // "Sun, 06 Nov 1994 08:49:37 GMT": the day's name up to the comma, a space, then
+    // day, month, year and time each followed by a space, then "GMT" (what follows a
+    // further space is not read); the time as hours, minutes and seconds, each but the
+    // last followed by a colon.
+    let (_, rest) = cut(value, b',')?;
+    let rest = rest.strip_prefix(" ")?;
+    let (day, rest) = cut(rest, b' ')?;
+    let (month, rest) = cut(rest, b' ')?;
+    let (year, rest) = cut(rest, b' ')?;
+    let (clock, rest) = cut(rest, b' ')?;
+    let (h, clock) = cut(clock, b':')?;
+    let (m, clock) = cut(clock, b':')?;
+    let number = crate::error::parse_decimal;
+    let (day, year, h, m, s) =
+        (number(day)?, number(year)?, number(h)?, number(m)?, number(first(clock, b':'))?);
+    let month = MONTHS.chunks(3).position(|name| name == month.as_bytes())? as u64 + 1;
     // A pattern, not `RangeInclusive::contains`: no range constants in the wasm's data.
     let in_range = matches!((year, day, h, m, s), (1970..=9999, 1..=31, 0..=23, 0..=59, 0..=60));
-    if parts.next()? != "GMT" || !in_range {
+    if first(rest, b' ') != "GMT" || !in_range {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
 }
 
-/// `str::split` by one ASCII byte: the same pieces, in a few bytes of wasm.
-struct Pieces<'a> {
-    /// What follows the last separator found (`None` once the last piece was given).
-    rest: Option<&'a str>,
-    separator: u8,
+/// The months' names, in order, three letters each.
+const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/// `text` up to the first `at` (an ASCII byte) and what follows it; `None` when there is
+/// none. Bytes, not `str::split_once`: no char searcher in the wasm.
+fn cut(text: &str, at: u8) -> Option<(&str, &str)> {
+    let i = text.bytes().position(|b| b == at)?;
+    // An ASCII byte: both cuts are on character boundaries.
+    Some((text.get(..i)?, text.get(i + 1..)?))
 }
 
-impl<'a> Pieces<'a> {
-    fn new(text: &'a str, separator: u8) -> Self {
-        Self { rest: Some(text), separator }
-    }
-}
-
-impl<'a> Iterator for Pieces<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let text = self.rest?;
-        match text.bytes().position(|b| b == self.separator) {
-            // An ASCII byte: both cuts are on character boundaries.
-            Some(at) => {
-                self.rest = text.get(at + 1..);
-                text.get(..at)
-            }
-            None => {
-                self.rest = None;
-                Some(text)
-            }
-        }
-    }
+/// `text` up to the first `at`, or all of it.
+fn first(text: &str, at: u8) -> &str {
+    cut(text, at).map_or(text, |(first, _)| first)
 }
 
 /// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's algorithm).
@@ -110,14 +86,53 @@ mod tests {
         }
     }
 
+    /// The rules as std's `str::split` spells them: what `parse` must agree with.
+    fn by_split(value: &str) -> Option<u64> {
+        let (_, rest) = value.split_once(',')?;
+        let mut parts = rest.strip_prefix(' ')?.split(' ');
+        let day: u64 = parts.next()?.parse().ok()?;
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let name = parts.next()?;
+        let month = month.iter().position(|m| *m == name)? as u64 + 1;
+        let year: u64 = parts.next()?.parse().ok()?;
+        let mut clock = parts.next()?.split(':').map(|n| n.parse::<u64>().ok());
+        let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
+        let in_range = matches!((year, day, h, m, s), (1970..=9999, 1..=31, 0..=23, 0..=59, 0..=60));
+        (parts.next()? == "GMT" && in_range)
+            .then(|| days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
+    }
+
     // Native only: proptest needs an OS random source.
     #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #[test]
-        fn pieces_are_str_split(text in "[a-c ,:é]{0,12}", separator in proptest::sample::select(vec![b' ', b',', b':'])) {
-            let ours: Vec<&str> = Pieces::new(&text, separator).collect();
-            let std: Vec<&str> = text.split(char::from(separator)).collect();
-            proptest::prop_assert_eq!(ours, std);
+        fn parse_is_the_rules_by_split(
+            value in "[A-Za-z]{0,3},?( |  )?[+0-9]{0,3} ?(Jan|Feb|Dec|Foo|é)? ?[+0-9]{0,5} ?[0-9:+]{0,10}( |:)?(GMT|UTC|é)?( x)?"
+        ) {
+            proptest::prop_assert_eq!(parse(&value), by_split(&value));
         }
+    }
+
+    #[test]
+    fn every_spelling_of_the_pieces_reads_as_by_split() {
+        let (mut read, mut checked) = (0, 0);
+        for start in ["Sun, ", "Sun,", ", ", "Sun "] {
+            for day in ["6", "06", "+06", "32", "", "0x"] {
+                for month in ["Nov", "Foo", "nov"] {
+                    for year in ["1994", "+1994", "10000"] {
+                        for clock in ["08:49:37", "08:49", "08:49:37:99", "24:00:00", "8:+9:7", ""] {
+                            for end in [" GMT", " GMT later", "  GMT", " UTC", "", " GMT:"] {
+                                let value = [start, day, " ", month, " ", year, " ", clock, end].concat();
+                                assert_eq!(parse(&value), by_split(&value), "{value}");
+                                read += usize::from(parse(&value).is_some());
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(read > 50 && read < checked / 4, "{read} of {checked} read");
+        assert_eq!(parse("Sun, 6 Nov 1994 08:49:37 GMT"), Some(784_111_777));
     }
 }

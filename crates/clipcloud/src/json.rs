@@ -7,6 +7,11 @@
 //! shipped wasm. The codec is written once over these functions, and so is what the app
 //! keeps on the device; the native tests pin the behaviour of both builds.
 //!
+//! In the browser the JS values are wasm-bindgen's `JsValue`s with the `bindgen` feature
+//! (the app). Without it (the npm package, whose wasm holds no wasm-bindgen) the page keeps
+//! them in a table and the wasm holds their numbers: the host backend below, whose imports
+//! the package's `web/npm/wasm.js` provides. The same browser functions do the work in both.
+//!
 //! ```
 //! use clipcloud::json::{self, ArrayWriter, ObjectWriter};
 //!
@@ -36,8 +41,13 @@
 pub type Value = serde_json::Value;
 /// A parsed JSON value, or one built by a writer: `serde_json::Value` natively, a plain JS
 /// value (`wasm_bindgen::JsValue`) in the browser. Read it only through this module.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "bindgen"))]
 pub type Value = wasm_bindgen::JsValue;
+/// A parsed JSON value, or one built by a writer: `serde_json::Value` natively, a plain JS
+/// value (`wasm_bindgen::JsValue`) in the browser; here (wasm32 without `bindgen`) one the
+/// host keeps. Read it only through this module.
+#[cfg(all(target_arch = "wasm32", not(feature = "bindgen")))]
+pub use imp::Value;
 
 /// Why a text is not JSON ([`parse`]).
 #[derive(Debug)]
@@ -221,7 +231,7 @@ mod imp {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "bindgen"))]
 mod imp {
     use super::{SyntaxError, Value};
     use js_sys::{Array, Object, Reflect, JSON};
@@ -396,6 +406,11 @@ mod imp {
         }
     }
 }
+
+#[cfg(all(target_arch = "wasm32", not(feature = "bindgen")))]
+mod host;
+#[cfg(all(target_arch = "wasm32", not(feature = "bindgen")))]
+use host as imp;
 
 pub use imp::*;
 
