@@ -3,9 +3,10 @@
 //! defaults below. Secrets come only from files. See [`USAGE`].
 
 use crate::forward::upstream::Origin;
+use crate::forwarded::TrustedProxies;
 use crate::secret::Secret;
 use clipcloud::gateway::KeyNeed;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,7 +34,9 @@ GENERAL
                                 exact (https://example.com); repeat for more. Relay mode
                                 also takes `*`. The gateway's own origin is always allowed.
   --https                       the gateway sits behind https: HSTS, Secure cookies
-  --trust-proxy IP              a reverse proxy whose X-Forwarded-For is believed; repeat
+  --trust-proxy IP|CIDR         a reverse proxy (address or range: 10.0.0.0/8, ::1) whose
+                                X-Forwarded-For/-Host/-Proto and Forwarded are believed;
+                                repeat
   --log-format json|off         access log on stderr (default json; no keys or tokens)
   --config FILE                 more settings, `name = value` per line (flags win)
 
@@ -103,6 +106,14 @@ CONNECTIONS (both modes)
                                 addresses excepted); beyond it, and beyond
                                 --max-connections, a connection is refused at once with a
                                 503 (default 64)
+
+BEHIND A PROXY, IN PRODUCTION
+  --public-url URL              the origin visitors reach the gateway at
+                                (https://images.example.com): its own pages' origin,
+                                the base of image links, Secure cookies when https.
+                                Without it, a --trust-proxy's X-Forwarded-Host/-Proto
+                                (or Forwarded) say it, else the Host header. Operator-key
+                                mode on a non-loopback --listen needs one of the two
 
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
@@ -222,8 +233,11 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Exact origins; `*` only in relay mode.
     pub allowed_origins: Vec<String>,
+    /// `--public-url`: `scheme://host[:port]`, the origin visitors reach this gateway at.
+    pub public_url: Option<String>,
+    /// Behind https: HSTS and `Secure` cookies (`--https`, or an https `--public-url`).
     pub https: bool,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: TrustedProxies,
     pub access_log: bool,
     pub mode: Mode,
     pub limits: Limits,
@@ -253,8 +267,9 @@ impl Config {
             upstream,
             static_dir: None,
             allowed_origins: Vec::new(),
+            public_url: None,
             https: false,
-            trusted_proxies: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
             access_log: false,
             mode: Mode::Relay,
             limits: Limits::default(),
@@ -324,6 +339,7 @@ pub const FLAGS: &[&str] = &[
     "write-timeout",
     "min-write-rate",
     "max-connections-per-address",
+    "public-url",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
 const SWITCHES: &[&str] = &["https", "allow-advanced"];
@@ -469,7 +485,7 @@ pub fn parse_credits(text: &str) -> Option<i64> {
 }
 
 /// An origin as a browser sends it in `Origin`: scheme, host, optional port; nothing else.
-fn check_origin(origin: &str) -> Result<(), String> {
+fn check_origin(flag: &str, origin: &str) -> Result<(), String> {
     let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
     let ok = rest.is_some_and(|host| {
         !host.is_empty()
@@ -480,7 +496,16 @@ fn check_origin(origin: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("--allow-origin: not an origin (scheme://host[:port], no path): {origin:?}"))
+        Err(format!("--{flag}: not an origin (scheme://host[:port], no path): {origin:?}"))
+    }
+}
+
+/// Whether `--listen` is on a loopback address only (`127.0.0.1:8080`, `[::1]:0`,
+/// `localhost:8080`), where only this machine (a proxy on it) can connect.
+fn is_loopback(listen: &str) -> bool {
+    match listen.parse::<SocketAddr>() {
+        Ok(addr) => addr.ip().is_loopback(),
+        Err(_) => listen.rsplit_once(':').is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
     }
 }
 
@@ -500,19 +525,20 @@ fn build(settings: &Settings) -> Result<Config, String> {
     let allowed_origins: Vec<String> =
         settings.all("allow-origin").iter().map(|o| o.trim().trim_end_matches('/').to_owned()).collect();
     for origin in allowed_origins.iter().filter(|o| *o != "*") {
-        check_origin(origin)?;
+        check_origin("allow-origin", origin)?;
     }
-    let trusted_proxies = settings
-        .all("trust-proxy")
-        .iter()
-        .map(|ip| ip.trim().parse().map_err(|_| format!("--trust-proxy: not an IP address: {ip:?}")))
-        .collect::<Result<_, _>>()?;
+    let trusted_proxies = TrustedProxies::parse(settings.all("trust-proxy"))?;
+    let public_url = settings.get("public-url").map(|url| url.trim().trim_end_matches('/').to_owned());
+    if let Some(url) = &public_url {
+        check_origin("public-url", url)?;
+    }
     let access_log = match settings.get("log-format").unwrap_or("json") {
         "json" => true,
         "off" => false,
         other => return Err(format!("--log-format: json or off, not {other:?}")),
     };
-    let https = switch(settings, "https")?;
+    let https =
+        switch(settings, "https")? || public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
     let limits = Limits {
         max_body: number(settings, "max-body", 64 * 1024)?,
         max_image_bytes: number(settings, "max-image-bytes", 16 * 1024 * 1024)?,
@@ -607,14 +633,29 @@ fn build(settings: &Settings) -> Result<Config, String> {
             }))
         }
     };
+    let listen = settings.get("listen").unwrap_or("127.0.0.1:8080").to_owned();
+    if matches!(mode, Mode::Operator(_))
+        && public_url.is_none()
+        && trusted_proxies.is_empty()
+        && !is_loopback(&listen)
+    {
+        return Err(format!(
+            "operator-key mode on {listen} (not a loopback address) needs --public-url URL (the \
+             address visitors reach, e.g. https://images.example.com) or --trust-proxy ADDRESS (the \
+             reverse proxy that sends X-Forwarded-Host and X-Forwarded-Proto): behind a proxy the Host \
+             header names the proxy's upstream, so the app's own pages would be refused and image links \
+             would point at an address no visitor can reach"
+        ));
+    }
     Ok(Config {
-        listen: settings.get("listen").unwrap_or("127.0.0.1:8080").to_owned(),
+        listen,
         upstream,
         images_upstream,
         static_dir: settings.get("static-dir").map(PathBuf::from),
         allowed_origins,
         https,
         trusted_proxies,
+        public_url,
         access_log,
         mode,
         limits,
@@ -711,7 +752,10 @@ mod tests {
 
     #[test]
     fn flags_win_over_env_over_file() {
-        let file = temp_file("gw.conf", "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\n");
+        let file = temp_file(
+            "gw.conf",
+            "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\npublic-url = https://gw.example\n",
+        );
         let key = temp_file("key", "# the key\n\n  sk-1  \n");
         let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u --redis redis://:pw123@h:1");
         let env =
@@ -739,6 +783,8 @@ mod tests {
             ("--bogus 1".to_owned(), "unknown setting"),
             ("--header-timeout 0".to_owned(), "between 1 and 3600"),
             ("--trust-proxy nope".to_owned(), "not an IP"),
+            ("--public-url https://images.example/app".to_owned(), "--public-url: not an origin"),
+            (format!("--key-file {key} --listen 0.0.0.0:8080"), "needs --public-url URL"),
             (format!("--key-file {key} --redis http://x"), "redis://"),
             ("--key-file /nonexistent/key".to_owned(), "cannot read"),
             ("--max-connections-per-address 0".to_owned(), "at least 1"),
@@ -787,6 +833,30 @@ mod tests {
             assert!(err.contains(needle), "{flags}: {err}");
         }
         assert!(run("--allow-advanced", &[]).unwrap_err().contains("needs operator-key mode"));
+    }
+
+    #[test]
+    fn behind_a_proxy_the_public_url_or_a_trusted_proxy_is_needed() {
+        let key = temp_file("key3", "sk-3\n");
+        let config =
+            run("--public-url https://images.example/ --trust-proxy 10.0.0.0/8 --trust-proxy ::1", &[])
+                .unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://images.example"));
+        assert!(config.https, "an https public URL means Secure cookies and HSTS");
+        assert!(config.trusted_proxies.trusts("10.2.3.4".parse().unwrap()));
+        assert!(config.trusted_proxies.trusts("::1".parse().unwrap()));
+        for line in [
+            format!("--key-file {key} --listen 0.0.0.0:8080 --public-url https://images.example"),
+            format!("--key-file {key} --listen 0.0.0.0:8080 --trust-proxy 10.0.0.0/8"),
+            format!("--key-file {key} --listen [::1]:8080"),
+            format!("--key-file {key} --listen localhost:8080"),
+            // Relay mode spends no key of the operator's: nothing to refuse.
+            "--listen 0.0.0.0:8080".to_owned(),
+        ] {
+            assert!(run(&line, &[]).is_ok(), "{line}");
+        }
+        let err = run(&format!("--key-file {key} --listen [::]:8080"), &[]).unwrap_err();
+        assert!(err.contains("--public-url") && err.contains("--trust-proxy"), "{err}");
     }
 
     #[test]

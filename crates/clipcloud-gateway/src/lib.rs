@@ -19,6 +19,7 @@ pub mod config;
 pub mod edge;
 pub mod error_log;
 pub mod forward;
+pub mod forwarded;
 pub mod operator;
 pub mod pipeline;
 pub mod refusal;
