@@ -53,7 +53,8 @@ OPERATOR-KEY MODE
   --ledger FILE                 SQLite ledger of every create (default
                                 clipcloud-gateway.sqlite3; `:memory:` keeps none)
   --redis URL                   redis://HOST:PORT[/DB]: spend counters, creation owners, rate limits
-                                in Redis, shared by every replica
+                                in Redis, shared by every replica (no password here: see
+                                --redis-url-file)
   --admin-token-file FILE       enables GET /gateway/usage with `Authorization: Bearer`
 
 LIMITS (both modes)
@@ -114,6 +115,8 @@ BEHIND A PROXY, IN PRODUCTION
                                 Without it, a --trust-proxy's X-Forwarded-Host/-Proto
                                 (or Forwarded) say it, else the Host header. Operator-key
                                 mode on a non-loopback --listen needs one of the two
+  --redis-url-file FILE         --redis's URL read from a file, for one with a password
+                                (redis://:PASSWORD@HOST:PORT[/DB]); a flag shows in `ps`
 
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
@@ -340,6 +343,7 @@ pub const FLAGS: &[&str] = &[
     "min-write-rate",
     "max-connections-per-address",
     "public-url",
+    "redis-url-file",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
 const SWITCHES: &[&str] = &["https", "allow-advanced"];
@@ -500,6 +504,12 @@ fn check_origin(flag: &str, origin: &str) -> Result<(), String> {
     }
 }
 
+/// Whether a `scheme://` URL has a `user:password@` part.
+fn has_credentials(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@'))
+}
+
 /// Whether `--listen` is on a loopback address only (`127.0.0.1:8080`, `[::1]:0`,
 /// `localhost:8080`), where only this machine (a proxy on it) can connect.
 fn is_loopback(listen: &str) -> bool {
@@ -581,6 +591,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
         "allow-advanced",
         "allow-style",
         "address-share",
+        "redis-url-file",
     ];
     let mode = match settings.get("key-file") {
         None => {
@@ -608,10 +619,30 @@ fn build(settings: &Settings) -> Result<Config, String> {
                 (None, Some(secret)) => Access::Tokens(secret),
                 (None, None) => Access::Open,
             };
-            let redis = settings.get("redis").map(Secret::new);
-            if redis.as_ref().is_some_and(|url| !url.expose_str().starts_with("redis://")) {
-                return Err("--redis: a redis://[:PASSWORD@]HOST[:PORT][/DB] URL".into());
-            }
+            let redis = match (settings.get("redis"), file("redis-url-file").transpose()?) {
+                (Some(_), Some(_)) => return Err("--redis and --redis-url-file: choose one".into()),
+                (Some(url), None) => {
+                    if !url.starts_with("redis://") {
+                        return Err("--redis: a redis://HOST[:PORT][/DB] URL".into());
+                    }
+                    if has_credentials(url) {
+                        return Err("--redis: this URL carries a password, which a flag shows to every \
+                                    user of the machine (`ps`): put the URL in a file and give \
+                                    --redis-url-file FILE"
+                            .into());
+                    }
+                    Some(Secret::new(url))
+                }
+                (None, Some(url)) => {
+                    if !url.expose_str().starts_with("redis://") {
+                        return Err("--redis-url-file: the file's first line is not a \
+                                    redis://[:PASSWORD@]HOST[:PORT][/DB] URL"
+                            .into());
+                    }
+                    Some(url)
+                }
+                (None, None) => None,
+            };
             Mode::Operator(Box::new(Operator {
                 api_key: Secret::from_file("--key-file", path)?,
                 access,
@@ -757,7 +788,8 @@ mod tests {
             "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\npublic-url = https://gw.example\n",
         );
         let key = temp_file("key", "# the key\n\n  sk-1  \n");
-        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u --redis redis://:pw123@h:1");
+        let redis = temp_file("redis-url", "redis://:pw123@h:1\n");
+        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u --redis-url-file {redis}");
         let env =
             [("CLIPCLOUD_GATEWAY_MONTHLY_CAP", "9"), ("CLIPCLOUD_GATEWAY_ALLOW_ORIGIN", "https://b.example")];
         let config = run(&line, &env).unwrap();
@@ -765,6 +797,7 @@ mod tests {
         assert_eq!((operator.daily_cap, operator.monthly_cap), (300, 900));
         assert_eq!(config.listen, "0.0.0.0:1");
         assert_eq!(operator.api_key.expose(), b"sk-1");
+        assert_eq!(operator.redis.as_ref().map(Secret::expose_str), Some("redis://:pw123@h:1"));
         // A flag replaces, not extends, the environment's list.
         assert_eq!(config.allowed_origins, ["https://a.example"]);
         let debug = format!("{config:?}");
@@ -786,6 +819,9 @@ mod tests {
             ("--public-url https://images.example/app".to_owned(), "--public-url: not an origin"),
             (format!("--key-file {key} --listen 0.0.0.0:8080"), "needs --public-url URL"),
             (format!("--key-file {key} --redis http://x"), "redis://"),
+            (format!("--key-file {key} --redis redis://:pw@h:1/0"), "--redis-url-file FILE"),
+            (format!("--key-file {key} --redis redis://user:pw@h"), "carries a password"),
+            (format!("--key-file {key} --redis-url-file {key}"), "not a redis://"),
             ("--key-file /nonexistent/key".to_owned(), "cannot read"),
             ("--max-connections-per-address 0".to_owned(), "at least 1"),
             ("--min-write-rate 0".to_owned(), "at least 1"),
