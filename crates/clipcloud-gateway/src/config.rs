@@ -5,6 +5,7 @@
 use crate::forward::upstream::Origin;
 use crate::forwarded::TrustedProxies;
 use crate::secret::Secret;
+use crate::telemetry::LogFormat;
 use clipcloud::gateway::KeyNeed;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +38,9 @@ GENERAL
   --trust-proxy IP|CIDR         a reverse proxy (address or range: 10.0.0.0/8, ::1) whose
                                 X-Forwarded-For/-Host/-Proto and Forwarded are believed;
                                 repeat
-  --log-format json|off         access log on stderr (default json; no keys or tokens)
+  --log-format json|text|off    the log on stderr: one JSON object a line (default), text
+                                for a terminal, or off: JSON without the access log. No
+                                keys, tokens or queries in it
   --config FILE                 more settings, `name = value` per line (flags win)
 
 OPERATOR-KEY MODE
@@ -108,7 +111,7 @@ CONNECTIONS (both modes)
                                 --max-connections, a connection is refused at once with a
                                 503 (default 64)
 
-BEHIND A PROXY, IN PRODUCTION
+IN PRODUCTION (behind a proxy, with Redis, watched)
   --public-url URL              the origin visitors reach the gateway at
                                 (https://images.example.com): its own pages' origin,
                                 the base of image links, Secure cookies when https.
@@ -117,6 +120,8 @@ BEHIND A PROXY, IN PRODUCTION
                                 mode on a non-loopback --listen needs one of the two
   --redis-url-file FILE         --redis's URL read from a file, for one with a password
                                 (redis://:PASSWORD@HOST:PORT[/DB]); a flag shows in `ps`
+  --admin-listen HOST:PORT      a second listener for operators only: GET /metrics
+                                (Prometheus), /readyz, /healthz. Keep it off the internet
 
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
@@ -241,7 +246,9 @@ pub struct Config {
     /// Behind https: HSTS and `Secure` cookies (`--https`, or an https `--public-url`).
     pub https: bool,
     pub trusted_proxies: TrustedProxies,
-    pub access_log: bool,
+    pub log_format: LogFormat,
+    /// `--admin-listen`: where `/metrics` and `/readyz` are served, apart from visitors.
+    pub admin_listen: Option<String>,
     pub mode: Mode,
     pub limits: Limits,
     /// Which addresses count as one (for spend budgets, rate limits and held checks).
@@ -273,7 +280,8 @@ impl Config {
             public_url: None,
             https: false,
             trusted_proxies: TrustedProxies::default(),
-            access_log: false,
+            log_format: LogFormat::Off,
+            admin_listen: None,
             mode: Mode::Relay,
             limits: Limits::default(),
             prefixes: Prefixes::default(),
@@ -344,6 +352,7 @@ pub const FLAGS: &[&str] = &[
     "max-connections-per-address",
     "public-url",
     "redis-url-file",
+    "admin-listen",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
 const SWITCHES: &[&str] = &["https", "allow-advanced"];
@@ -542,11 +551,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
     if let Some(url) = &public_url {
         check_origin("public-url", url)?;
     }
-    let access_log = match settings.get("log-format").unwrap_or("json") {
-        "json" => true,
-        "off" => false,
-        other => return Err(format!("--log-format: json or off, not {other:?}")),
-    };
+    let log_format = LogFormat::parse(settings.get("log-format").unwrap_or("json"))?;
     let https =
         switch(settings, "https")? || public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
     let limits = Limits {
@@ -687,7 +692,8 @@ fn build(settings: &Settings) -> Result<Config, String> {
         https,
         trusted_proxies,
         public_url,
-        access_log,
+        log_format,
+        admin_listen: settings.get("admin-listen").map(str::to_owned),
         mode,
         limits,
         prefixes: Prefixes {
@@ -774,7 +780,8 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080");
         assert_eq!(config.upstream.to_string(), "http://127.0.0.1:9");
         assert!(run("", &[]).unwrap_err().contains("--upstream URL is required"));
-        assert!(config.access_log);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.admin_listen, None);
         assert!(matches!(parse(args("--help"), []), Ok(Command::Help)));
         let limits = &config.limits;
         assert_eq!(limits.write_timeout, Duration::from_secs(30));

@@ -313,10 +313,10 @@ fn put_num(n: f64) {
 }
 
 /// A step, as `index.js` reads it: `[0, method, url, body?, timeoutMs, prefer?,
-/// authorization?]` send (`prefer`, `authorization`: those headers' values), `[1, ms, creationId?, elapsedMs, checks,
-/// error?]` sleep (reporting progress when it has an id; `error`: the failure polling
-/// rides out), `[2, output, ...]` done (see [`put_output`]), `[3, ...]` failed (see
-/// [`error_value`]).
+/// authorization?]` send (`prefer`, `authorization`: those headers' values), `[1, ms,
+/// creationId?, elapsedMs, checks, error?]` sleep (reporting progress when it has an id;
+/// `error`: the failure polling rides out), `[2, output, ...]` done (see [`put_output`]),
+/// `[3, ...]` failed (see [`error_value`]).
 fn step_value(step: Step<'_>, id: &str) -> JsValue {
     match step {
         Step::Send { request, timeout } => return send_value(request, timeout),

@@ -38,7 +38,8 @@ pub fn allow(response: &mut Response, origin: Option<HeaderValue>) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, preference-applied"),
+            // The request's id too, for a page that reports a failure.
+            HeaderValue::from_static("retry-after, preference-applied, x-request-id"),
         );
     }
 }

@@ -9,6 +9,7 @@
 //! security headers ([`headers`]) and the access log ([`access_log`]).
 
 pub mod access_log;
+pub mod admin;
 pub mod api;
 pub mod connections;
 pub mod cors;
@@ -18,6 +19,7 @@ pub mod info;
 pub mod page;
 pub mod parse_refusals;
 pub mod public_url;
+pub mod readiness;
 pub mod server;
 pub mod state;
 pub mod statics;
