@@ -131,7 +131,8 @@ describe("bad input is refused before anything is sent, naming the option passed
         const { sent, fetch } = countingFetch();
         const cc = new ClipCloud({ apiKey: "demo-key", baseUrl: emulator.url, fetch, timeoutMs });
         assert.equal(typeof (await cc.balance({ timeoutMs })), "number", `timeoutMs ${timeoutMs}`);
-        assert.equal(sent.length, 1);
+        // The question where the key goes (the emulator is no gateway: in the URL), then the call.
+        assert.deepEqual(sent.map(({ url }) => new URL(url).pathname), ["/gateway/info", "/api/balance"]);
       }
       // A warning is emitted on a later tick.
       await new Promise((ok) => setImmediate(ok));
@@ -208,6 +209,35 @@ describe("an injected fetch", () => {
   });
 });
 
+describe("the key", () => {
+  it("goes to a gateway in Authorization, in no URL, once it knows (calls begun meanwhile wait)", async () => {
+    assert.ok(existsSync(gatewayBin), `no gateway binary at ${gatewayBin} (cargo build -p clipcloud-gateway)`);
+    const relay = await startGateway({ upstream: emulator.url }); // relay mode: visitors bring their key
+    try {
+      const apiKey = await emulator.freshKey(10);
+      const sent = [];
+      const fetch = (url, init) => {
+        sent.push({ url: String(url), authorization: init?.headers?.Authorization ?? null });
+        return realFetch(url, init);
+      };
+      const cc = new ClipCloud({ apiKey, baseUrl: relay.url, fetch });
+      // Two calls at once: the second waits for the first's question.
+      const [balance, styles] = await Promise.all([cc.balance(), cc.styles()]);
+      const done = await cc.generate({ prompt: "a red apple", style: "standard" });
+      assert.equal(balance, 10);
+      assert.ok(styles.length > 0 && done.images.length === 1);
+      assert.deepEqual(sent[0], { url: `${relay.url}/gateway/info`, authorization: null });
+      assert.ok(sent.length >= 5, JSON.stringify(sent));
+      for (const { url, authorization } of sent.slice(1)) {
+        assert.ok(!/apikey/i.test(url) && !url.includes(apiKey), url);
+        assert.equal(authorization, `Bearer ${apiKey}`);
+      }
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
 describe("held checks", () => {
   const apple = { prompt: "a red apple", style: "standard" };
   let key;
@@ -247,7 +277,7 @@ describe("held checks", () => {
     await cc.wait(id);
     const lines = summary();
     assert.equal(lines.filter((l) => l.includes("/gateway/info")).length, 1, lines.join("\n"));
-    assert.equal(lines[1], "GET /gateway/info null", "asked by the first call that waits");
+    assert.equal(lines[0], "GET /gateway/info null", "asked first: where the key goes depends on it");
     assert.ok(lines.filter((l) => l.startsWith("GET /api/creation/")).length >= 2, lines.join("\n"));
     assert.deepEqual(sent.filter((r) => r.prefer !== null), [], "no Prefer header");
   });
@@ -262,7 +292,12 @@ describe("held checks", () => {
     const apiKey = await emulator.freshKey(10);
     const on = recordingFetch();
     await new ClipCloud({ apiKey, baseUrl: emulator.url, fetch: on.fetch, heldChecks: true }).generate(apple);
-    assert.deepEqual(on.summary(), ["POST /api/creation null", "GET /api/creation/{id} wait=30"]);
+    // Asked all the same, as the client has a key: where it goes depends on the answer.
+    assert.deepEqual(on.summary(), [
+      "GET /gateway/info null",
+      "POST /api/creation null",
+      "GET /api/creation/{id} wait=30",
+    ]);
   });
 
   it("refuses a heldChecks that is not true or false, naming it", async () => {

@@ -65,20 +65,23 @@ export function run(command, args, env = {}) {
 export const gatewayBin = process.env.CLIPCLOUD_GATEWAY_BIN ?? join(root, "target", "debug", "clipcloud-gateway");
 
 /**
- * The gateway in operator-key mode in front of the emulator at `upstream`: it adds `key`
- * itself, lets pages of `origin` in (if given), and spends at most `dailyCap` credits a
+ * The gateway in operator-key mode in front of the emulator at `upstream` (in relay mode
+ * without `key`: visitors bring theirs): it adds `key` itself, lets pages of `origin` in (if given), and spends at most `dailyCap` credits a
  * day, all of it from one address if need be (the tests' one), reserving 1.1 per image
  * (the emulator's `standard` price) for a kind of create it has not seen yet. Resolves to
  * `{ url, stop, holds }`; `holds()` is its /healthz `holds` counts.
  */
 export async function startGateway({ upstream, key, origin, dailyCap }) {
   const dir = await mkdtemp(join(tmpdir(), "clipcloud-npm-gateway-"));
-  const keyFile = join(dir, "key.txt");
-  await writeFile(keyFile, `${key}\n`);
-  const args = ["--listen", "127.0.0.1:0", "--upstream", upstream, "--key-file", keyFile];
+  const args = ["--listen", "127.0.0.1:0", "--upstream", upstream, "--log-format", "off"];
   if (origin) args.push("--allow-origin", origin);
-  args.push("--ledger", ":memory:", "--daily-cap", String(dailyCap), "--log-format", "off");
-  args.push("--address-share", "100", "--max-price-per-image", "1.1");
+  // Without a key: relay mode, visitors bring theirs.
+  if (key !== undefined) {
+    const keyFile = join(dir, "key.txt");
+    await writeFile(keyFile, `${key}\n`);
+    args.push("--key-file", keyFile, "--ledger", ":memory:", "--daily-cap", String(dailyCap));
+    args.push("--address-share", "100", "--max-price-per-image", "1.1");
+  }
   // Only these flags: no setting from this process's environment.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLIPCLOUD_GATEWAY_")));
   const child = spawn(gatewayBin, args, { stdio: ["ignore", "pipe", "inherit"], env });

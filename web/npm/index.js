@@ -193,7 +193,7 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
       }
     };
     const follow = (step) => {
-      const [kind, a, b, c, d, e] = step;
+      const [kind, a, b, c, d, e, f] = step;
       // The steps the wasm asks for (crates/clipcloud-js/src/lib.rs): 0 send, 1 sleep,
       // 2 done, 3 failed.
       if (kind === 0) {
@@ -204,10 +204,11 @@ function drive(core, run, { signal, timeoutMs, onProgress }, send) {
           controller.abort();
         }, d);
         // A body (a create) is JSON; `e`: a held check's `Prefer`, sent only where the wasm
-        // knows holds are offered (not a CORS-safelisted header).
+        // knows holds are offered (not a CORS-safelisted header); `f`: the key, to a gateway.
         const headers = {};
         if (c !== undefined) headers["Content-Type"] = "application/json";
         if (e) headers.Prefer = e;
+        if (f) headers.Authorization = f;
         send(b, { method: a, body: c, headers, signal: controller.signal })
           .then((r) => r.text().then((body) => [r.status, r.headers.get("retry-after") ?? undefined, body]))
           .then(

@@ -3,9 +3,11 @@
 //! defaults below. Secrets come only from files. See [`USAGE`].
 
 use crate::forward::upstream::Origin;
+use crate::forwarded::TrustedProxies;
 use crate::secret::Secret;
+use crate::telemetry::LogFormat;
 use clipcloud::gateway::KeyNeed;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,8 +35,12 @@ GENERAL
                                 exact (https://example.com); repeat for more. Relay mode
                                 also takes `*`. The gateway's own origin is always allowed.
   --https                       the gateway sits behind https: HSTS, Secure cookies
-  --trust-proxy IP              a reverse proxy whose X-Forwarded-For is believed; repeat
-  --log-format json|off         access log on stderr (default json; no keys or tokens)
+  --trust-proxy IP|CIDR         a reverse proxy (address or range: 10.0.0.0/8, ::1) whose
+                                X-Forwarded-For/-Host/-Proto and Forwarded are believed;
+                                repeat
+  --log-format json|text|off    the log on stderr: one JSON object a line (default), text
+                                for a terminal, or off: JSON without the access log. No
+                                keys, tokens or queries in it
   --config FILE                 more settings, `name = value` per line (flags win)
 
 OPERATOR-KEY MODE
@@ -50,7 +56,8 @@ OPERATOR-KEY MODE
   --ledger FILE                 SQLite ledger of every create (default
                                 clipcloud-gateway.sqlite3; `:memory:` keeps none)
   --redis URL                   redis://HOST:PORT[/DB]: spend counters, creation owners, rate limits
-                                in Redis, shared by every replica
+                                in Redis, shared by every replica (no password here: see
+                                --redis-url-file)
   --admin-token-file FILE       enables GET /gateway/usage with `Authorization: Bearer`
 
 LIMITS (both modes)
@@ -103,6 +110,18 @@ CONNECTIONS (both modes)
                                 addresses excepted); beyond it, and beyond
                                 --max-connections, a connection is refused at once with a
                                 503 (default 64)
+
+IN PRODUCTION (behind a proxy, with Redis, watched)
+  --public-url URL              the origin visitors reach the gateway at
+                                (https://images.example.com): its own pages' origin,
+                                the base of image links, Secure cookies when https.
+                                Without it, a --trust-proxy's X-Forwarded-Host/-Proto
+                                (or Forwarded) say it, else the Host header. Operator-key
+                                mode on a non-loopback --listen needs one of the two
+  --redis-url-file FILE         --redis's URL read from a file, for one with a password
+                                (redis://:PASSWORD@HOST:PORT[/DB]); a flag shows in `ps`
+  --admin-listen HOST:PORT      a second listener for operators only: GET /metrics
+                                (Prometheus), /readyz, /healthz. Keep it off the internet
 
 Every flag can also be set as CLIPCLOUD_GATEWAY_<NAME> (--daily-cap → CLIPCLOUD_GATEWAY_DAILY_CAP).
 The first line on stdout is `clipcloud-gateway listening on http://HOST:PORT`.
@@ -222,9 +241,14 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Exact origins; `*` only in relay mode.
     pub allowed_origins: Vec<String>,
+    /// `--public-url`: `scheme://host[:port]`, the origin visitors reach this gateway at.
+    pub public_url: Option<String>,
+    /// Behind https: HSTS and `Secure` cookies (`--https`, or an https `--public-url`).
     pub https: bool,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub access_log: bool,
+    pub trusted_proxies: TrustedProxies,
+    pub log_format: LogFormat,
+    /// `--admin-listen`: where `/metrics` and `/readyz` are served, apart from visitors.
+    pub admin_listen: Option<String>,
     pub mode: Mode,
     pub limits: Limits,
     /// Which addresses count as one (for spend budgets, rate limits and held checks).
@@ -253,9 +277,11 @@ impl Config {
             upstream,
             static_dir: None,
             allowed_origins: Vec::new(),
+            public_url: None,
             https: false,
-            trusted_proxies: Vec::new(),
-            access_log: false,
+            trusted_proxies: TrustedProxies::default(),
+            log_format: LogFormat::Off,
+            admin_listen: None,
             mode: Mode::Relay,
             limits: Limits::default(),
             prefixes: Prefixes::default(),
@@ -324,6 +350,9 @@ pub const FLAGS: &[&str] = &[
     "write-timeout",
     "min-write-rate",
     "max-connections-per-address",
+    "public-url",
+    "redis-url-file",
+    "admin-listen",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
 const SWITCHES: &[&str] = &["https", "allow-advanced"];
@@ -469,7 +498,7 @@ pub fn parse_credits(text: &str) -> Option<i64> {
 }
 
 /// An origin as a browser sends it in `Origin`: scheme, host, optional port; nothing else.
-fn check_origin(origin: &str) -> Result<(), String> {
+fn check_origin(flag: &str, origin: &str) -> Result<(), String> {
     let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
     let ok = rest.is_some_and(|host| {
         !host.is_empty()
@@ -480,7 +509,22 @@ fn check_origin(origin: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("--allow-origin: not an origin (scheme://host[:port], no path): {origin:?}"))
+        Err(format!("--{flag}: not an origin (scheme://host[:port], no path): {origin:?}"))
+    }
+}
+
+/// Whether a `scheme://` URL has a `user:password@` part.
+fn has_credentials(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@'))
+}
+
+/// Whether `--listen` is on a loopback address only (`127.0.0.1:8080`, `[::1]:0`,
+/// `localhost:8080`), where only this machine (a proxy on it) can connect.
+fn is_loopback(listen: &str) -> bool {
+    match listen.parse::<SocketAddr>() {
+        Ok(addr) => addr.ip().is_loopback(),
+        Err(_) => listen.rsplit_once(':').is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
     }
 }
 
@@ -500,19 +544,16 @@ fn build(settings: &Settings) -> Result<Config, String> {
     let allowed_origins: Vec<String> =
         settings.all("allow-origin").iter().map(|o| o.trim().trim_end_matches('/').to_owned()).collect();
     for origin in allowed_origins.iter().filter(|o| *o != "*") {
-        check_origin(origin)?;
+        check_origin("allow-origin", origin)?;
     }
-    let trusted_proxies = settings
-        .all("trust-proxy")
-        .iter()
-        .map(|ip| ip.trim().parse().map_err(|_| format!("--trust-proxy: not an IP address: {ip:?}")))
-        .collect::<Result<_, _>>()?;
-    let access_log = match settings.get("log-format").unwrap_or("json") {
-        "json" => true,
-        "off" => false,
-        other => return Err(format!("--log-format: json or off, not {other:?}")),
-    };
-    let https = switch(settings, "https")?;
+    let trusted_proxies = TrustedProxies::parse(settings.all("trust-proxy"))?;
+    let public_url = settings.get("public-url").map(|url| url.trim().trim_end_matches('/').to_owned());
+    if let Some(url) = &public_url {
+        check_origin("public-url", url)?;
+    }
+    let log_format = LogFormat::parse(settings.get("log-format").unwrap_or("json"))?;
+    let https =
+        switch(settings, "https")? || public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
     let limits = Limits {
         max_body: number(settings, "max-body", 64 * 1024)?,
         max_image_bytes: number(settings, "max-image-bytes", 16 * 1024 * 1024)?,
@@ -555,6 +596,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
         "allow-advanced",
         "allow-style",
         "address-share",
+        "redis-url-file",
     ];
     let mode = match settings.get("key-file") {
         None => {
@@ -582,10 +624,30 @@ fn build(settings: &Settings) -> Result<Config, String> {
                 (None, Some(secret)) => Access::Tokens(secret),
                 (None, None) => Access::Open,
             };
-            let redis = settings.get("redis").map(Secret::new);
-            if redis.as_ref().is_some_and(|url| !url.expose_str().starts_with("redis://")) {
-                return Err("--redis: a redis://[:PASSWORD@]HOST[:PORT][/DB] URL".into());
-            }
+            let redis = match (settings.get("redis"), file("redis-url-file").transpose()?) {
+                (Some(_), Some(_)) => return Err("--redis and --redis-url-file: choose one".into()),
+                (Some(url), None) => {
+                    if !url.starts_with("redis://") {
+                        return Err("--redis: a redis://HOST[:PORT][/DB] URL".into());
+                    }
+                    if has_credentials(url) {
+                        return Err("--redis: this URL carries a password, which a flag shows to every \
+                                    user of the machine (`ps`): put the URL in a file and give \
+                                    --redis-url-file FILE"
+                            .into());
+                    }
+                    Some(Secret::new(url))
+                }
+                (None, Some(url)) => {
+                    if !url.expose_str().starts_with("redis://") {
+                        return Err("--redis-url-file: the file's first line is not a \
+                                    redis://[:PASSWORD@]HOST[:PORT][/DB] URL"
+                            .into());
+                    }
+                    Some(url)
+                }
+                (None, None) => None,
+            };
             Mode::Operator(Box::new(Operator {
                 api_key: Secret::from_file("--key-file", path)?,
                 access,
@@ -607,15 +669,31 @@ fn build(settings: &Settings) -> Result<Config, String> {
             }))
         }
     };
+    let listen = settings.get("listen").unwrap_or("127.0.0.1:8080").to_owned();
+    if matches!(mode, Mode::Operator(_))
+        && public_url.is_none()
+        && trusted_proxies.is_empty()
+        && !is_loopback(&listen)
+    {
+        return Err(format!(
+            "operator-key mode on {listen} (not a loopback address) needs --public-url URL (the \
+             address visitors reach, e.g. https://images.example.com) or --trust-proxy ADDRESS (the \
+             reverse proxy that sends X-Forwarded-Host and X-Forwarded-Proto): behind a proxy the Host \
+             header names the proxy's upstream, so the app's own pages would be refused and image links \
+             would point at an address no visitor can reach"
+        ));
+    }
     Ok(Config {
-        listen: settings.get("listen").unwrap_or("127.0.0.1:8080").to_owned(),
+        listen,
         upstream,
         images_upstream,
         static_dir: settings.get("static-dir").map(PathBuf::from),
         allowed_origins,
         https,
         trusted_proxies,
-        access_log,
+        public_url,
+        log_format,
+        admin_listen: settings.get("admin-listen").map(str::to_owned),
         mode,
         limits,
         prefixes: Prefixes {
@@ -702,7 +780,8 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:8080");
         assert_eq!(config.upstream.to_string(), "http://127.0.0.1:9");
         assert!(run("", &[]).unwrap_err().contains("--upstream URL is required"));
-        assert!(config.access_log);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.admin_listen, None);
         assert!(matches!(parse(args("--help"), []), Ok(Command::Help)));
         let limits = &config.limits;
         assert_eq!(limits.write_timeout, Duration::from_secs(30));
@@ -711,9 +790,13 @@ mod tests {
 
     #[test]
     fn flags_win_over_env_over_file() {
-        let file = temp_file("gw.conf", "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\n");
+        let file = temp_file(
+            "gw.conf",
+            "# settings\ndaily-cap = 5\nmonthly-cap = 7\nlisten = 0.0.0.0:1\npublic-url = https://gw.example\n",
+        );
         let key = temp_file("key", "# the key\n\n  sk-1  \n");
-        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u --redis redis://:pw123@h:1");
+        let redis = temp_file("redis-url", "redis://:pw123@h:1\n");
+        let line = format!("--key-file {key} --config {file} --daily-cap=3 --allow-origin https://a.example --upstream http://u --redis-url-file {redis}");
         let env =
             [("CLIPCLOUD_GATEWAY_MONTHLY_CAP", "9"), ("CLIPCLOUD_GATEWAY_ALLOW_ORIGIN", "https://b.example")];
         let config = run(&line, &env).unwrap();
@@ -721,6 +804,7 @@ mod tests {
         assert_eq!((operator.daily_cap, operator.monthly_cap), (300, 900));
         assert_eq!(config.listen, "0.0.0.0:1");
         assert_eq!(operator.api_key.expose(), b"sk-1");
+        assert_eq!(operator.redis.as_ref().map(Secret::expose_str), Some("redis://:pw123@h:1"));
         // A flag replaces, not extends, the environment's list.
         assert_eq!(config.allowed_origins, ["https://a.example"]);
         let debug = format!("{config:?}");
@@ -739,7 +823,12 @@ mod tests {
             ("--bogus 1".to_owned(), "unknown setting"),
             ("--header-timeout 0".to_owned(), "between 1 and 3600"),
             ("--trust-proxy nope".to_owned(), "not an IP"),
+            ("--public-url https://images.example/app".to_owned(), "--public-url: not an origin"),
+            (format!("--key-file {key} --listen 0.0.0.0:8080"), "needs --public-url URL"),
             (format!("--key-file {key} --redis http://x"), "redis://"),
+            (format!("--key-file {key} --redis redis://:pw@h:1/0"), "--redis-url-file FILE"),
+            (format!("--key-file {key} --redis redis://user:pw@h"), "carries a password"),
+            (format!("--key-file {key} --redis-url-file {key}"), "not a redis://"),
             ("--key-file /nonexistent/key".to_owned(), "cannot read"),
             ("--max-connections-per-address 0".to_owned(), "at least 1"),
             ("--min-write-rate 0".to_owned(), "at least 1"),
@@ -787,6 +876,30 @@ mod tests {
             assert!(err.contains(needle), "{flags}: {err}");
         }
         assert!(run("--allow-advanced", &[]).unwrap_err().contains("needs operator-key mode"));
+    }
+
+    #[test]
+    fn behind_a_proxy_the_public_url_or_a_trusted_proxy_is_needed() {
+        let key = temp_file("key3", "sk-3\n");
+        let config =
+            run("--public-url https://images.example/ --trust-proxy 10.0.0.0/8 --trust-proxy ::1", &[])
+                .unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://images.example"));
+        assert!(config.https, "an https public URL means Secure cookies and HSTS");
+        assert!(config.trusted_proxies.trusts("10.2.3.4".parse().unwrap()));
+        assert!(config.trusted_proxies.trusts("::1".parse().unwrap()));
+        for line in [
+            format!("--key-file {key} --listen 0.0.0.0:8080 --public-url https://images.example"),
+            format!("--key-file {key} --listen 0.0.0.0:8080 --trust-proxy 10.0.0.0/8"),
+            format!("--key-file {key} --listen [::1]:8080"),
+            format!("--key-file {key} --listen localhost:8080"),
+            // Relay mode spends no key of the operator's: nothing to refuse.
+            "--listen 0.0.0.0:8080".to_owned(),
+        ] {
+            assert!(run(&line, &[]).is_ok(), "{line}");
+        }
+        let err = run(&format!("--key-file {key} --listen [::]:8080"), &[]).unwrap_err();
+        assert!(err.contains("--public-url") && err.contains("--trust-proxy"), "{err}");
     }
 
     #[test]

@@ -19,48 +19,80 @@ pub mod config;
 pub mod edge;
 pub mod error_log;
 pub mod forward;
+pub mod forwarded;
+pub mod metrics;
 pub mod operator;
 pub mod pipeline;
 pub mod refusal;
+pub mod request_id;
 pub mod secret;
 pub mod store;
+pub mod telemetry;
 
 pub use config::{Config, Mode, USAGE};
 pub use edge::state::Gateway;
 
-use edge::server;
+use edge::{admin, server};
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
-/// Opens the gateway's state for `config` and serves on `listener` until `shutdown`.
-pub async fn run<F>(listener: TcpListener, config: Config, shutdown: F) -> Result<(), String>
+/// Serves `gateway` to visitors on `listener`, and its metrics and readiness on `admin`
+/// (`--admin-listen`) if given, until `shutdown`; then both stop accepting and finish what
+/// is in flight.
+pub async fn serve<F>(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let gateway = Arc::new(Gateway::open(config).await?);
-    let app = server::router(gateway.clone());
-    server::serve(listener, app, &gateway.config, shutdown).await.map_err(|e| e.to_string())
+    let (stop, stopped) = watch::channel(false);
+    let visitors = server::router(gateway.clone());
+    let main = server::serve(listener, visitors, &gateway.config, async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let admin = async {
+        let Some(admin) = admin else { return Ok(()) };
+        let mut stopped = stopped;
+        let stop = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        server::serve(admin, admin::router(gateway.clone()), &gateway.config, stop).await
+    };
+    tokio::try_join!(main, admin).map(drop)
 }
 
 /// A gateway on a background thread with its own runtime, for tests and tools; stops when
 /// dropped (requests in flight finish).
 pub struct Running {
     addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
-    /// Binds `config.listen` now, so the address is known and accepting on return.
+    /// Binds `config.listen` (and `config.admin_listen`) now, so the addresses are known
+    /// and accepting on return.
     pub fn start(config: Config) -> Result<Self, String> {
-        let listener = std::net::TcpListener::bind(&config.listen)
-            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let bind = |address: &str| -> Result<std::net::TcpListener, String> {
+            let listener = std::net::TcpListener::bind(address)
+                .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+            listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+            Ok(listener)
+        };
+        let listener = bind(&config.listen)?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let admin = config.admin_listen.as_deref().map(bind).transpose()?;
+        let admin_addr =
+            admin.as_ref().map(|admin| admin.local_addr()).transpose().map_err(|e| e.to_string())?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -72,8 +104,10 @@ impl Running {
             .name(format!("clipcloud-gateway {addr}"))
             .spawn(move || {
                 runtime.block_on(async move {
-                    let listener = match TcpListener::from_std(listener) {
-                        Ok(listener) => listener,
+                    let listeners = TcpListener::from_std(listener)
+                        .and_then(|listener| Ok((listener, admin.map(TcpListener::from_std).transpose()?)));
+                    let (listener, admin) = match listeners {
+                        Ok(listeners) => listeners,
                         Err(e) => return drop(opened_tx.send(Err(e.to_string()))),
                     };
                     let gateway = match Gateway::open(config).await {
@@ -84,19 +118,23 @@ impl Running {
                     let stop = async {
                         let _ = rx.await;
                     };
-                    let app = server::router(gateway.clone());
-                    if let Err(e) = server::serve(listener, app, &gateway.config, stop).await {
-                        eprintln!("clipcloud-gateway on {addr} stopped: {e}");
+                    if let Err(e) = serve(gateway, listener, admin, stop).await {
+                        tracing::error!(component = "server", detail = %e, "the gateway on {addr} stopped");
                     }
                 });
             })
             .map_err(|e| e.to_string())?;
         opened_rx.recv().map_err(|_| "the gateway thread ended early".to_owned())??;
-        Ok(Self { addr, shutdown: Some(tx), thread: Some(thread) })
+        Ok(Self { addr, admin_addr, shutdown: Some(tx), thread: Some(thread) })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The admin listener's address (`config.admin_listen`), if there is one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// `http://HOST:PORT`.

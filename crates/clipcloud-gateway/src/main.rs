@@ -3,8 +3,8 @@
 #![forbid(unsafe_code)]
 
 use clipcloud_gateway::config::{self, Command};
-use clipcloud_gateway::edge::server;
-use clipcloud_gateway::USAGE;
+use clipcloud_gateway::edge::{admin, server};
+use clipcloud_gateway::{telemetry, USAGE};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -25,15 +25,18 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(USAGE.as_bytes());
             return ExitCode::SUCCESS;
         }
+        // The settings are not known yet, nor is the log: plain words for the person who typed them.
         Err(e) => {
             eprintln!("clipcloud-gateway: {e}\n(see clipcloud-gateway --help)");
             return ExitCode::from(2);
         }
     };
+    // Kept to the end: dropping it writes out the log's last lines.
+    let _log = telemetry::init(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("clipcloud-gateway: cannot start the runtime: {e}");
+            tracing::error!(component = "startup", detail = %e, "cannot start the runtime");
             return ExitCode::FAILURE;
         }
     };
@@ -41,12 +44,18 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: clipcloud_gateway::Config) -> ExitCode {
-    let listener = match tokio::net::TcpListener::bind(&config.listen).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("clipcloud-gateway: cannot listen on {}: {e}", config.listen);
-            return ExitCode::FAILURE;
-        }
+    let bind = |address: String| async move {
+        tokio::net::TcpListener::bind(&address).await.map_err(|e| {
+            tracing::error!(component = "startup", address, detail = %e, "cannot listen");
+        })
+    };
+    let Ok(listener) = bind(config.listen.clone()).await else { return ExitCode::FAILURE };
+    let admin = match config.admin_listen.clone() {
+        Some(address) => match bind(address).await {
+            Ok(admin) => Some(admin),
+            Err(()) => return ExitCode::FAILURE,
+        },
+        None => None,
     };
     let Ok(addr) = listener.local_addr() else { return ExitCode::FAILURE };
     let mode = match config.operator() {
@@ -57,21 +66,23 @@ async fn run(config: clipcloud_gateway::Config) -> ExitCode {
     let gateway = match clipcloud_gateway::Gateway::open(config).await {
         Ok(gateway) => std::sync::Arc::new(gateway),
         Err(e) => {
-            eprintln!("clipcloud-gateway: {e}");
+            tracing::error!(component = "startup", detail = e, "cannot start");
             return ExitCode::FAILURE;
         }
     };
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", server::ready_line(addr));
+        if let Some(admin_addr) = admin.as_ref().and_then(|admin| admin.local_addr().ok()) {
+            let _ = writeln!(out, "{}", admin::ready_line(admin_addr));
+        }
         let _ = writeln!(out, "{mode}; upstream {upstream}");
         let _ = out.flush();
     }
-    let served = server::serve(listener, server::router(gateway.clone()), &gateway.config, shutdown_signal());
-    match served.await {
+    match clipcloud_gateway::serve(gateway, listener, admin, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("clipcloud-gateway: {e}");
+            tracing::error!(component = "server", detail = %e, "stopped");
             ExitCode::FAILURE
         }
     }
@@ -99,5 +110,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
-    eprintln!("clipcloud-gateway: shutting down, finishing requests in flight");
+    tracing::info!(component = "shutdown", "shutting down, finishing requests in flight");
 }

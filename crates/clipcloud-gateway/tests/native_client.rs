@@ -53,6 +53,8 @@ fn through_a_gateway_that_offers_holds_one_check_is_enough() {
             .unwrap();
         let info = clipcloud::gateway::decode_info(&info).expect("a gateway");
         client.set_hold(info.config_hold());
+        // A gateway takes the key in `Authorization` (relay mode needs one): in no URL.
+        client.set_key_as_bearer(true);
         let mut reports = Vec::new();
         let done =
             client.generate(StyleRequest::new("a red apple", "standard"), |p| reports.push(p.checks)).await;

@@ -48,7 +48,11 @@ fn no_key_or_token_reaches_the_log_or_an_answer() {
     ] {
         answers.push(get(gateway.addr, &target));
     }
+    // The way the project's clients send it to a gateway: in a header.
+    let bearer = format!("Authorization: Bearer {token}");
+    answers.push(request(gateway.addr, "GET", "/api/balance", &[&bearer], None));
     assert!(answers.iter().skip(1).take(3).all(|a| a.status == 200), "{answers:?}");
+    assert_eq!(answers.last().map(|a| a.status), Some(200), "{answers:?}");
     assert_eq!(gateway.terminate().code(), Some(0), "a graceful stop exits 0");
     let log = gateway.log();
     assert!(
@@ -56,6 +60,9 @@ fn no_key_or_token_reaches_the_log_or_an_answer() {
         "one line per request:\n{log}"
     );
     assert!(log.contains("\"visitor\":\"t:reader-7\""), "{log}");
+    // Each request's line names its id, as its answer did.
+    let id = answers[0].header("x-request-id").unwrap();
+    assert!(log.contains(&format!("\"request_id\":\"{id}\"")), "{log}");
     for secret in [key.as_str(), &token, &token[token.len() - 64..], "site-secret-abc"] {
         assert!(!log.contains(secret), "the log holds a secret:\n{log}");
         for answer in &answers {

@@ -21,6 +21,11 @@
 //! browser then sends `Prefer` (not a CORS-safelisted header) only to a server known to
 //! allow it.
 //!
+//! So is where the key goes: a client with an `apiKey` and a `baseUrl` that is not the
+//! service's own asks the same question before its first call of any kind, and sends the
+//! key as `Authorization: Bearer` to a gateway (out of every URL, which proxies log), as
+//! `?apikey=` anywhere else. Calls begun while the question is out wait for its answer.
+//!
 //! Size matters (what a page loads, printed by `cargo xtask package`, must not grow): no
 //! serde on the JS side, no `format!`, nothing that can panic on bad input, and no
 //! wasm-bindgen: the wasm's imports and exports are plain numbers and UTF-8 in its memory
@@ -53,17 +58,20 @@ thread_local! {
 struct Core {
     session: Session,
     probe: Probe,
+    /// `heldChecks` was unset: the probe's answer decides holds.
+    holds_probed: bool,
     /// The calls in progress, by the number [`begin`] gave them; `None`: ended, the number
     /// free again.
     runs: Vec<Option<Run>>,
 }
 
-/// Whether this client still has to ask its server whether it holds checks.
+/// Whether this client still has to ask its server whether it is a gateway (which holds
+/// checks and takes the key in a header).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Probe {
-    /// The next `generate` or `wait` asks `/gateway/info` first.
+    /// The next `generate` or `wait` (any call, with a key) asks `/gateway/info` first.
     Due,
-    /// A call is asking; others go on without holds until it knows.
+    /// A call is asking; others go on without holds until it knows (those with a key wait).
     Asking,
     /// Known (or set by `heldChecks`, or the service itself): never asked again.
     Settled,
@@ -78,7 +86,12 @@ struct Run {
     waits: bool,
     /// Its pending request is the `/gateway/info` probe, not the operation's.
     probing: bool,
+    /// Its first request waits for the probe's answer (its own or another call's).
+    held_back: bool,
 }
+
+/// How long a call with a key waits between looks at another call's probe.
+const PROBE_WAIT: Duration = Duration::from_millis(20);
 
 /// Why a client without `apiKey` was refused (no `baseUrl`, or the service's own).
 const KEY_NEEDED: &str =
@@ -127,10 +140,11 @@ pub(crate) fn new(seed: f64) -> i32 {
             config = config.held_checks(clipcloud::hold::MAX);
         }
         let session = Session::new(config, (seed * 9_007_199_254_740_992.0) as u64)?;
-        // Unset: ask, unless this is the service itself (which holds nothing).
+        // Ask, unless this is the service itself (which holds nothing and wants the key
+        // in the URL), or neither holds nor a key depend on the answer.
         let service = session.config().base_url.eq_ignore_ascii_case(clipcloud::model::DEFAULT_BASE_URL);
-        let probe = if held.is_some() || service { Probe::Settled } else { Probe::Due };
-        Ok(Core { session, probe, runs: Vec::new() })
+        let probe = if service || (held.is_some() && keyless) { Probe::Settled } else { Probe::Due };
+        Ok(Core { session, probe, holds_probed: held.is_none(), runs: Vec::new() })
     };
     match build() {
         Ok(core) => CORES.with_borrow_mut(|cores| slot(cores, core)) as i32,
@@ -172,7 +186,7 @@ pub(crate) fn begin(core: u32, op: u32) -> u32 {
         4 => Call::Generate(convert::create_request()),
         _ => Call::Wait(id.clone()),
     };
-    let run = Run { op: Operation::new(call), id, waits: op > 3, probing: false };
+    let run = Run { op: Operation::new(call), id, waits: op > 3, probing: false, held_back: false };
     CORES.with_borrow_mut(|cores| match cores.get_mut(core as usize) {
         Some(Some(core)) => slot(&mut core.runs, run) as u32,
         _ => u32::MAX,
@@ -189,9 +203,10 @@ pub(crate) fn begin(core: u32, op: u32) -> u32 {
 /// signal aborted), which gives the error value instead of a step; 5 end, once the call is
 /// over (its number is free again), which gives [`NO_STEP`].
 ///
-/// The first `generate` or `wait` of a client that asks whether its server holds checks
-/// sends that question first; any answer but a gateway's, or none, means no holds. A
-/// probe cut short is asked again by the next `generate` or `wait`.
+/// The first `generate` or `wait` (with a key, the first call) of a client that asks
+/// whether its server is a gateway sends that question first; any answer but a gateway's,
+/// or none, means no holds and the key in the URL. A probe cut short is asked again by the
+/// next call that would ask.
 pub(crate) fn next(core: u32, run: u32, event: u32, number: f64, now: f64) -> u32 {
     CORES.with_borrow_mut(|cores| {
         let Some(Some(core)) = cores.get_mut(core as usize) else { return NO_STEP };
@@ -203,14 +218,40 @@ pub(crate) fn next(core: u32, run: u32, event: u32, number: f64, now: f64) -> u3
         let Some(run) = slot else { return NO_STEP };
         let session = &mut core.session;
         let timed_out = number != 0.0;
-        let step = match event {
-            0 if run.waits && core.probe == Probe::Due => {
-                core.probe = Probe::Asking;
-                run.probing = true;
-                let request = clipcloud::gateway::info_request(&session.config().base_url);
-                return send_value(&request, session.config().request_timeout);
+        let mut event = event;
+        if event == 0 {
+            // The call's first request is made (input it refuses sends nothing), then held
+            // back while the server is asked whether it is a gateway, where the answer
+            // changes it: where the key goes, whether a check is held.
+            let first = run.op.start(session, clock(now));
+            let keyed = session.config().key().is_some();
+            let hold_back = matches!(first, Step::Send { .. })
+                && match core.probe {
+                    Probe::Due => run.waits || keyed,
+                    Probe::Asking => keyed,
+                    Probe::Settled => false,
+                };
+            if !hold_back {
+                return step_value(first, &run.id);
             }
-            0 => run.op.start(session, clock(now)),
+            run.held_back = true;
+            event = 3;
+        }
+        let step = match event {
+            3 if run.held_back => match core.probe {
+                // Another call is asking: wait for its answer.
+                Probe::Asking => Step::Sleep { duration: PROBE_WAIT, progress: None },
+                Probe::Due => {
+                    core.probe = Probe::Asking;
+                    run.probing = true;
+                    let config = session.config();
+                    return send_value(&clipcloud::gateway::info_request(&config.base_url), config.request_timeout);
+                }
+                Probe::Settled => {
+                    run.held_back = false;
+                    run.op.resend(session, clock(now))
+                }
+            },
             1 | 2 => {
                 let text = convert::string(0);
                 let answer = if event == 1 {
@@ -223,12 +264,16 @@ pub(crate) fn next(core: u32, run: u32, event: u32, number: f64, now: f64) -> u3
                     Err(TransportError::Network { message: text.unwrap_or_default(), not_sent: false })
                 };
                 if run.probing {
-                    // Holds as offered, from now on; then the call itself begins.
-                    run.probing = false;
+                    // Holds as offered and the key where a gateway takes it, from now on;
+                    // then the call's own request goes.
+                    (run.probing, run.held_back) = (false, false);
                     core.probe = Probe::Settled;
                     let info = answer.ok().and_then(|response| clipcloud::gateway::decode_info(&response));
-                    session.set_hold(info.and_then(|info| info.config_hold()));
-                    run.op.start(session, clock(now))
+                    session.set_key_as_bearer(info.is_some());
+                    if core.holds_probed {
+                        session.set_hold(info.and_then(|info| info.config_hold()));
+                    }
+                    run.op.resend(session, clock(now))
                 } else {
                     run.op.answer(session, answer, clock(now))
                 }
@@ -275,10 +320,10 @@ fn put_opt_num(n: Option<f64>) {
 // step, after its kind (an error value is a failed step): numbers and strings as they
 // are, no JS object or array made here.
 
-/// A step, as `index.js` reads it: `[0, method, url, body?, timeoutMs, prefer?]` send
-/// (`prefer`: the `Prefer` header's value), `[1, ms, creationId?, elapsedMs, checks,
-/// error?]` sleep (reporting progress when it has an id; `error`: the failure polling
-/// rides out), `[2, output, ...]` done (see [`put_output`]), `[3, ...]` failed (see
+/// A step, as `index.js` reads it: `[0, method, url, body?, timeoutMs, prefer?,
+/// authorization?]` send (`prefer`, `authorization`: those headers' values), `[1, ms,
+/// creationId?, elapsedMs, checks, error?]` sleep (reporting progress when it has an id;
+/// `error`: the failure polling rides out), `[2, output, ...]` done (see [`put_output`]), `[3, ...]` failed (see
 /// [`error_value`]). Gives the kind; the values after it are put.
 fn step_value(step: Step<'_>, id: &str) -> u32 {
     match step {
@@ -341,13 +386,14 @@ fn put_output(output: Output, id: &str) {
     }
 }
 
-/// `[0, method, url, body?, timeoutMs, prefer?]`.
+/// `[0, method, url, body?, timeoutMs, prefer?, authorization?]`.
 fn send_value(request: &HttpRequest, timeout: Duration) -> u32 {
     put_str(request.method.as_str());
     put_str(&request.url);
     put_opt_str(request.body.as_deref());
     put_num(convert::timer_millis(timeout).into());
     put_opt_str(request.prefer.as_deref());
+    put_opt_str(request.authorization.as_deref());
     0
 }
 

@@ -114,6 +114,12 @@ impl<T: Transport> Client<T> {
         self.session(|s| s.set_hold(max));
     }
 
+    /// The key in `Authorization: Bearer` from now on, not in URLs ([`Config::key_as_bearer`]),
+    /// e.g. once `/gateway/info` answered: the server is a gateway, which takes it there.
+    pub fn set_key_as_bearer(&self, yes: bool) {
+        self.session(|s| s.set_key_as_bearer(yes));
+    }
+
     /// What the polling schedule learned from this client's creations, as text to keep
     /// across page loads; [`Client::restore_learned`] takes it up again.
     pub fn learned_text(&self) -> String {

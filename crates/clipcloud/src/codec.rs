@@ -9,7 +9,8 @@ pub use crate::route::Method;
 use crate::route::{self, Route};
 use core::time::Duration;
 
-/// A request ready for a transport. The URL carries the key: never log it.
+/// A request ready for a transport. The URL or the `Authorization` header carries the
+/// key: never log either.
 #[derive(Clone, PartialEq)]
 pub struct HttpRequest {
     pub method: Method,
@@ -18,14 +19,19 @@ pub struct HttpRequest {
     pub body: Option<String>,
     /// The `Prefer` header's value, if any: a held check asks `wait=N` ([`crate::hold`]).
     pub prefer: Option<String>,
+    /// The `Authorization` header's value, `Bearer KEY`, when the key goes in a header
+    /// rather than the URL ([`crate::Config::key_as_bearer`]).
+    pub authorization: Option<String>,
 }
 
 impl HttpRequest {
-    /// The headers it is sent with: `Content-Type: application/json` with a body, and
-    /// `Prefer` when set.
+    /// The headers it is sent with: `Content-Type: application/json` with a body,
+    /// `Prefer` and `Authorization` when set.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let json = self.body.as_ref().map(|_| ("Content-Type", "application/json"));
-        json.into_iter().chain(self.prefer.as_deref().map(|prefer| ("Prefer", prefer)))
+        let prefer = self.prefer.as_deref().map(|prefer| ("Prefer", prefer));
+        let key = self.authorization.as_deref().map(|value| ("Authorization", value));
+        json.into_iter().chain(prefer).chain(key)
     }
 }
 
@@ -40,6 +46,7 @@ impl core::fmt::Debug for HttpRequest {
             .field("url", &format_args!("{path}{query}"))
             .field("body", &self.body)
             .field("prefer", &self.prefer)
+            .field("authorization", &self.authorization.as_ref().map(|_| "Bearer [redacted]"))
             .finish()
     }
 }
@@ -81,7 +88,13 @@ impl Endpoint<'_> {
     }
 
     fn request(&self, route: Route<'_>, body: Option<String>) -> HttpRequest {
-        HttpRequest { method: route.method(), url: self.url(&route.path()), body, prefer: None }
+        HttpRequest {
+            method: route.method(),
+            url: self.url(&route.path()),
+            body,
+            prefer: None,
+            authorization: None,
+        }
     }
 
     pub fn create(&self, req: &CreateRequest) -> HttpRequest {

@@ -47,6 +47,11 @@ pub struct Config {
     /// asks to be held until the creation is ready, instead of following the schedule.
     /// `None` (the default, and right for the plain service): the schedule.
     pub hold: Option<Duration>,
+    /// Send the key as `Authorization: Bearer KEY` instead of `?apikey=KEY`, so that it is
+    /// in no URL (which every proxy's access log keeps): for a ClipCloud gateway, which
+    /// takes either (its `/gateway/info` answers, see [`crate::gateway`]). `false` (the
+    /// default): the plain service, whose docs ask for `?apikey=`.
+    pub key_as_bearer: bool,
 }
 
 impl Config {
@@ -70,6 +75,7 @@ impl Config {
             retry: RetryPolicy::default(),
             poll: PollSchedule::default(),
             hold: None,
+            key_as_bearer: false,
         }
     }
 
@@ -86,6 +92,12 @@ impl Config {
     /// Held checks, up to `max` (at most [`crate::hold::MAX`]) each: see [`Config::hold`].
     pub fn held_checks(mut self, max: Duration) -> Self {
         self.hold = Some(max.min(crate::hold::MAX));
+        self
+    }
+
+    /// The key in `Authorization: Bearer`, not the URL: see [`Config::key_as_bearer`].
+    pub fn key_as_bearer(mut self, yes: bool) -> Self {
+        self.key_as_bearer = yes;
         self
     }
 

@@ -111,7 +111,7 @@ impl Info {
 /// the app served by a gateway: the page's origin).
 pub fn info_request(base_url: &str) -> HttpRequest {
     let url = [crate::codec::without_trailing_slashes(base_url), INFO_PATH].concat();
-    HttpRequest { method: Method::Get, url, body: None, prefer: None }
+    HttpRequest { method: Method::Get, url, body: None, prefer: None, authorization: None }
 }
 
 /// A gateway's answer, or `None` for anything else: another status, another service,

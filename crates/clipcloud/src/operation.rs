@@ -120,8 +120,26 @@ impl Session {
         self.learned = Learned::from_text(text);
     }
 
+    /// Whether the key goes in `Authorization` from now on ([`Config::key_as_bearer`]):
+    /// for a client that learns only after it was made that its server is a gateway.
+    pub fn set_key_as_bearer(&mut self, yes: bool) {
+        self.config.key_as_bearer = yes;
+    }
+
+    /// Where requests go, with the key in their URL ([`Session::place_key`] moves it).
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint { base_url: &self.config.base_url, api_key: self.config.key() }
+    }
+
+    /// The key where this session sends it now: the URL as built, or, for a gateway
+    /// ([`Config::key_as_bearer`]), moved to `Authorization` (the key is a URL's only
+    /// query: [`Endpoint`]'s base URL and paths carry none).
+    fn place_key(&self, http: &mut HttpRequest) {
+        let Some(key) = self.config.key().filter(|_| self.config.key_as_bearer) else { return };
+        if let Some(query) = http.url.find('?') {
+            http.url.truncate(query);
+        }
+        http.authorization = Some(["Bearer ", key].concat());
     }
 
     /// A creation `create` just made, remembered for a `wait`; the oldest is forgotten
@@ -381,6 +399,16 @@ impl Operation {
         }
     }
 
+    /// The request of the last [`Step::Send`] again, not yet sent: for a driver that held it
+    /// back while it learned something that changes it (whether the server is a gateway,
+    /// which takes the key in a header and may hold checks). `now` as in [`Self::start`].
+    pub fn resend(&mut self, session: &Session, now: Duration) -> Step<'_> {
+        match core::mem::replace(&mut self.state, State::Done) {
+            State::Sent(request) => self.send(session, request, now),
+            _ => Step::Done(Err(OUT_OF_ORDER)),
+        }
+    }
+
     /// After a [`Step::Sleep`].
     pub fn woke(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
         match core::mem::replace(&mut self.state, State::Done) {
@@ -410,6 +438,7 @@ impl Operation {
 
     fn send(&mut self, session: &Session, mut request: Request, now: Duration) -> Step<'_> {
         let mut timeout = session.config.request_timeout;
+        session.place_key(&mut request.http);
         if let Purpose::Poll(p) = &mut request.purpose {
             p.sent_at = now.saturating_sub(p.started);
             // Held checks, when the server offers them: at most until the deadline.

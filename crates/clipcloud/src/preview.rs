@@ -37,19 +37,20 @@ use crate::model::CreateRequest;
 pub const CREATION_ID: &str = "CREATION_ID";
 
 /// The create a client with `config` sends for `request` (with the config's `soft_id` when
-/// the request sets none), the key's placeholder in its URL in place of the key, as given:
-/// not percent-encoded, so that a shell variable such as `$KEY` stays one. Without a key in
-/// the config, the URL carries none, as the request would not. Its headers:
-/// [`HttpRequest::headers`].
+/// the request sets none), the key's placeholder in place of the key, as given: not
+/// percent-encoded, so that a shell variable such as `$KEY` stays one; in its URL, or in
+/// `Authorization: Bearer` for a config that sends it there ([`Config::key_as_bearer`]).
+/// Without a key in the config, the request carries none, as the client's would not. Its
+/// headers: [`HttpRequest::headers`].
 pub fn create(config: &Config, mut request: CreateRequest, key_placeholder: &str) -> HttpRequest {
     request.default_soft_id(config.soft_id);
-    shown(endpoint(config).create(&request), key_placeholder)
+    shown(config, endpoint(config).create(&request), key_placeholder)
 }
 
 /// The check a client with `config` sends for `creation_id` ([`CREATION_ID`] stands for
 /// one not known yet), the key shown as in [`create`].
 pub fn check(config: &Config, creation_id: &str, key_placeholder: &str) -> HttpRequest {
-    shown(endpoint(config).check(creation_id), key_placeholder)
+    shown(config, endpoint(config).check(creation_id), key_placeholder)
 }
 
 /// The key the preview's endpoint is given: URL-safe as it is, so it appears in the URL
@@ -58,13 +59,16 @@ const STAND_IN_KEY: &str = "clipcloud-preview-key";
 
 fn endpoint(config: &Config) -> Endpoint<'_> {
     // A client's URL is the config's, trimmed (`Config::validated`).
-    let api_key = config.api_key.as_ref().map(|_| STAND_IN_KEY);
+    let api_key = config.api_key.as_ref().filter(|_| !config.key_as_bearer).map(|_| STAND_IN_KEY);
     Endpoint { base_url: config.base_url.trim(), api_key }
 }
 
-fn shown(mut request: HttpRequest, key_placeholder: &str) -> HttpRequest {
+fn shown(config: &Config, mut request: HttpRequest, key_placeholder: &str) -> HttpRequest {
     if let Some(without_key) = request.url.strip_suffix(STAND_IN_KEY) {
         request.url = [without_key, key_placeholder].concat();
+    }
+    if config.key_as_bearer && config.api_key.is_some() {
+        request.authorization = Some(["Bearer ", key_placeholder].concat());
     }
     request
 }
@@ -88,7 +92,10 @@ mod tests {
         if let Some(without_key) = request.url.strip_suffix(key).filter(|_| !key.is_empty()) {
             request.url = [without_key, "$KEY"].concat();
         }
-        shown(request, "$KEY")
+        if let Some(value) = &mut request.authorization {
+            *value = value.replace(key, "$KEY");
+        }
+        request
     }
 
     #[test]
@@ -105,12 +112,13 @@ mod tests {
             Config::new("sk-1234567890").base_url(" http://127.0.0.1:8787/ ").soft_id(5),
             Config::new("KEY"),
             Config::keyless().base_url("https://images.example.org"),
+            Config::new("sk-1234567890").base_url("https://images.example.org").key_as_bearer(true),
         ];
         for config in &configs {
             for request in &requests {
                 let shown = create(config, request.clone(), "$KEY");
                 assert_eq!(shown, sent(config, Call::Create(request.clone())), "{config:?} {request:?}");
-                assert!(!shown.url.contains("1234"));
+                assert!(!shown.url.contains("1234") && !format!("{shown:?}").contains("1234"));
             }
             assert_eq!(check(config, CREATION_ID, "$KEY"), sent(config, Call::Check(CREATION_ID.into())));
         }
@@ -121,6 +129,14 @@ mod tests {
             Some(r#"{"prompt":"a red apple","styleName":"HD-HQ","soft_id":5}"#),
             "the config's soft_id, as the request sets none"
         );
+    }
+
+    #[test]
+    fn to_a_gateway_the_key_is_a_header() {
+        let config = Config::new("sk-1").base_url("https://images.example.org").key_as_bearer(true);
+        let shown = check(&config, CREATION_ID, "$KEY");
+        assert_eq!(shown.url, "https://images.example.org/api/creation/CREATION_ID");
+        assert_eq!(shown.headers().collect::<Vec<_>>(), [("Authorization", "Bearer $KEY")]);
     }
 
     #[test]

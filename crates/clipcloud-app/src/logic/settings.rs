@@ -36,6 +36,14 @@ impl Settings {
         Self { base_url: text("base_url"), soft_id: text("soft_id"), ..Self::default() }
     }
 
+    /// Whether the key goes in `Authorization: Bearer` rather than the URL (where every
+    /// proxy's log keeps it): to the gateway that served this page (`page_origin`), which
+    /// said so in `/gateway/info`. Anywhere else, `?apikey=`, as the service's docs ask.
+    pub fn key_as_bearer(&self, page_origin: &str) -> bool {
+        let base = self.base_url.trim().trim_end_matches('/');
+        self.gateway.is_some() && !page_origin.is_empty() && base.eq_ignore_ascii_case(page_origin)
+    }
+
     pub fn soft_id(&self) -> Result<Option<u64>, String> {
         let text = self.soft_id.trim();
         if text.is_empty() {
@@ -65,6 +73,20 @@ mod tests {
         assert_eq!((read.base_url.as_str(), read.soft_id.as_str()), ("http://127.0.0.1:8787", " 1742 "));
         assert!(read.key.is_empty() && !read.remember && read.gateway.is_none() && read.hold.is_none());
         assert!(Settings::from_json("{]") == Settings::default());
+    }
+
+    #[test]
+    fn the_key_is_a_header_only_for_the_gateway_that_served_the_page() {
+        let gateway = Some(clipcloud::gateway::KeyNeed::Required);
+        let settings =
+            |base_url: &str, gateway| Settings { base_url: base_url.into(), gateway, ..Settings::default() };
+        assert!(settings("https://images.example/", gateway).key_as_bearer("https://images.example"));
+        assert!(
+            !settings("https://images.example", None).key_as_bearer("https://images.example"),
+            "no gateway"
+        );
+        assert!(!settings("https://clipcloud.clipai.pro", gateway).key_as_bearer("https://images.example"));
+        assert!(!settings("", gateway).key_as_bearer(""));
     }
 
     #[test]

@@ -103,7 +103,12 @@ fn curl_command(request: &HttpRequest) -> String {
     out += "\"";
     for (name, value) in request.headers() {
         out += " \\\n  -H ";
-        out += &shell_quote(&[name, ": ", value].concat());
+        if name == "Authorization" {
+            // `Bearer $KEY`: in double quotes, so that the shell puts the key in.
+            out += &["\"", name, ": ", value, "\""].concat();
+        } else {
+            out += &shell_quote(&[name, ": ", value].concat());
+        }
     }
     if let Some(body) = &request.body {
         out += " \\\n  -d ";
@@ -113,9 +118,17 @@ fn curl_command(request: &HttpRequest) -> String {
 }
 
 /// Create, then check, with curl: the requests the app's client sends, the key in a shell
-/// variable (masked here). `key`: `None` for a gateway that adds its own.
-pub fn curl(request: &CreateRequest, base_url: &str, key: Option<&str>, soft_id: Option<u64>) -> String {
-    let mut config = key.map_or_else(Config::keyless, Config::new).base_url(base_url);
+/// variable (masked here). `key`: `None` for a gateway that adds its own; `key_as_bearer`:
+/// in `Authorization`, not the URL (to the gateway serving the page).
+pub fn curl(
+    request: &CreateRequest,
+    base_url: &str,
+    key: Option<&str>,
+    soft_id: Option<u64>,
+    key_as_bearer: bool,
+) -> String {
+    let mut config =
+        key.map_or_else(Config::keyless, Config::new).base_url(base_url).key_as_bearer(key_as_bearer);
     config.soft_id = soft_id;
     let create = preview::create(&config, request.clone(), "$KEY");
     let check = preview::check(&config, preview::CREATION_ID, "$KEY");
@@ -165,7 +178,7 @@ mod tests {
     #[test]
     fn curl_commands() {
         let r = StyleRequest::new("It's an apple", "standard");
-        let code = curl(&r.into(), "https://clipcloud.clipai.pro", Some("sk-1234567890"), Some(5));
+        let code = curl(&r.into(), "https://clipcloud.clipai.pro", Some("sk-1234567890"), Some(5), false);
         assert!(code.starts_with("KEY='sk-••••••'"), "{code}");
         assert!(!code.contains("1234567890"));
         assert!(code.contains(
@@ -176,8 +189,14 @@ mod tests {
         );
         // A gateway that adds its own key: none is sent.
         let r: CreateRequest = StyleRequest::new("x", "standard").into();
-        let keyless = curl(&r, "https://images.example.org/", None, None);
+        let keyless = curl(&r, "https://images.example.org/", None, None, false);
         assert!(!keyless.contains("KEY") && !keyless.contains("apikey"), "{keyless}");
         assert!(keyless.ends_with("curl -s \"https://images.example.org/api/creation/CREATION_ID\"\n"));
+        // To the gateway serving the page, the key in a header the shell fills in.
+        let bearer = curl(&r, "https://images.example.org", Some("sk-1234567890"), None, true);
+        assert!(!bearer.contains("apikey") && !bearer.contains("1234567890"), "{bearer}");
+        assert!(bearer.ends_with(
+            "curl -s \"https://images.example.org/api/creation/CREATION_ID\" \\\n  -H \"Authorization: Bearer $KEY\"\n"
+        ), "{bearer}");
     }
 }

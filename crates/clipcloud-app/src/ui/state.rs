@@ -126,8 +126,8 @@ pub struct Ctx {
 }
 
 /// What a client is made from: key (none for a gateway that adds its own), base URL, soft_id,
-/// the hold its gateway offers.
-type ClientSettings = (Option<String>, String, Option<u64>, Option<core::time::Duration>);
+/// the hold its gateway offers, the key in a header.
+type ClientSettings = (Option<String>, String, Option<u64>, Option<core::time::Duration>, bool);
 type SharedClient = Rc<Client<FetchTransport>>;
 
 impl Default for Ctx {
@@ -190,7 +190,8 @@ impl Ctx {
         let s = self.settings.get_untracked();
         let keyless = s.gateway == Some(clipcloud::gateway::KeyNeed::None);
         let key = (!keyless).then(|| s.key.trim().to_owned());
-        let wanted = (key, s.base_url.trim().to_owned(), s.soft_id().ok().flatten(), s.hold);
+        let bearer = s.key_as_bearer(&window().location().origin().unwrap_or_default());
+        let wanted = (key, s.base_url.trim().to_owned(), s.soft_id().ok().flatten(), s.hold, bearer);
         if let Some((made_with, client)) = self.client.get_value() {
             if made_with == wanted {
                 return Ok(client);
@@ -204,6 +205,7 @@ impl Ctx {
         if let Some(max) = wanted.3 {
             config = config.held_checks(max);
         }
+        config = config.key_as_bearer(wanted.4);
         let client = Rc::new(Client::new(config)?);
         if let Some(text) = storage::get(storage::local(), storage::LEARNED) {
             client.restore_learned(&text);

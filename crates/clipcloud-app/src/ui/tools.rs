@@ -122,7 +122,10 @@ pub fn Snippet() -> impl IntoView {
         let key = (!keyless).then_some(settings.key.as_str());
         request.map(|r| match lang.get() {
             Lang::Npm => snippet::npm(&r, &settings.base_url, &settings.key, soft_id),
-            Lang::Curl => snippet::curl(&r, &settings.base_url, key, soft_id),
+            Lang::Curl => {
+                let bearer = settings.key_as_bearer(&window().location().origin().unwrap_or_default());
+                snippet::curl(&r, &settings.base_url, key, soft_id, bearer)
+            }
         })
     };
     let tab = move |which: Lang, label: &'static str| {

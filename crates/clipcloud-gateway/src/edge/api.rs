@@ -4,9 +4,11 @@
 
 use crate::edge::access_log::LogNote;
 use crate::edge::cors;
+use crate::edge::public_url::own_origin;
 use crate::edge::state::Gateway;
 use crate::forward::call::{ApiRequest, Call};
-use crate::operator::visitor::{client_ip, network, VisitorId};
+use crate::forwarded::client_ip;
+use crate::operator::visitor::{network, VisitorId};
 use crate::pipeline::operator_mode::OperatorMode;
 use crate::pipeline::relay_mode::RelayMode;
 use crate::pipeline::{self, Caller};
@@ -29,7 +31,8 @@ pub async fn handle(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let origin = match cors::check(&parts.headers, &gateway.config.allowed_origins, gateway.config.https) {
+    let own_origin = own_origin(&gateway.config, &parts.headers, &parts.extensions);
+    let origin = match cors::check(&parts.headers, own_origin.as_deref(), &gateway.config.allowed_origins) {
         Ok(origin) => origin,
         Err(refusal) => return refusal.into_response(),
     };
@@ -39,7 +42,7 @@ pub async fn handle(
         Ok(None) => cors::preflight(origin.clone()),
         Ok(Some(route)) => {
             note.route = route.name();
-            match read(&gateway, peer, &parts, route, body).await {
+            match read(&gateway, peer, &parts, route, body, own_origin).await {
                 Err(refusal) => refusal.into_response(),
                 Ok(call) => {
                     let caller = Caller { peer, headers: &parts.headers };
@@ -103,6 +106,7 @@ async fn read<'a>(
     parts: &Parts,
     route: Route<'a>,
     body: Body,
+    own_origin: Option<String>,
 ) -> Result<Call<'a>, Refusal> {
     let given_key = given_key(parts.uri.query(), &parts.headers)?;
     let request = match route {
@@ -111,7 +115,6 @@ async fn read<'a>(
         Route::Balance => ApiRequest::Balance,
         Route::Styles => ApiRequest::Styles,
     };
-    let own_origin = own_origin(&parts.headers, gateway.config.https);
     let wait = match request {
         ApiRequest::Check(_) => parts
             .headers
@@ -125,15 +128,6 @@ async fn read<'a>(
     let config = &gateway.config;
     let network = network(client_ip(peer.ip(), &parts.headers, &config.trusted_proxies), config.prefixes);
     Ok(Call { request, given_key, own_origin, wait, network })
-}
-
-/// `scheme://host` from the `Host` header, if it is a plain host name or address.
-fn own_origin(headers: &HeaderMap, https: bool) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let plain = !host.is_empty()
-        && host.len() <= 255
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    plain.then(|| [if https { "https://" } else { "http://" }, host].concat())
 }
 
 /// The caller's key: `?apikey=` however its name is spelled or escaped, or

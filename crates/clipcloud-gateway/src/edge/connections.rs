@@ -11,6 +11,7 @@
 use crate::config::Prefixes;
 use crate::edge::headers::SecurityHeaders;
 use crate::edge::parse_refusals::raw_refusal;
+use crate::forwarded::TrustedProxies;
 use crate::operator::visitor::network;
 use axum::http::StatusCode;
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ pub struct Connections {
     max: usize,
     per_address: usize,
     prefixes: Prefixes,
-    exempt: Vec<IpAddr>,
+    exempt: TrustedProxies,
     open: Mutex<Open>,
     /// The refusals, written once at start.
     full: Vec<u8>,
@@ -53,13 +54,13 @@ pub struct Admitted {
 }
 
 impl Connections {
-    /// `prefixes`: what counts as one address; `exempt`: the trusted proxies' addresses, not
-    /// capped per address.
+    /// `prefixes`: what counts as one address; `exempt`: the trusted proxies, not capped per
+    /// address.
     pub fn new(
         max: usize,
         per_address: usize,
         prefixes: Prefixes,
-        exempt: Vec<IpAddr>,
+        exempt: TrustedProxies,
         security: &SecurityHeaders,
     ) -> Self {
         let refusal =
@@ -68,7 +69,7 @@ impl Connections {
             max,
             per_address,
             prefixes,
-            exempt: exempt.into_iter().map(|ip| ip.to_canonical()).collect(),
+            exempt,
             open: Mutex::new(Open::default()),
             full: refusal("this gateway has as many connections open as it allows; try again shortly"),
             address_full: refusal(
@@ -79,7 +80,7 @@ impl Connections {
 
     /// A place for a connection from `peer`, or why there is none.
     pub fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<Admitted, Refused> {
-        let exempt = self.exempt.contains(&peer.to_canonical());
+        let exempt = self.exempt.trusts(peer);
         let net = (!exempt).then(|| network(peer, self.prefixes));
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if open.total >= self.max {
@@ -139,9 +140,9 @@ mod tests {
     use super::*;
 
     fn connections(max: usize, per_address: usize) -> Arc<Connections> {
-        let proxy = "10.0.0.1".parse().unwrap();
+        let proxy = TrustedProxies::parse(&["10.0.0.1"]).unwrap();
         let security = SecurityHeaders::new(None, false);
-        Arc::new(Connections::new(max, per_address, Prefixes::default(), vec![proxy], &security))
+        Arc::new(Connections::new(max, per_address, Prefixes::default(), proxy, &security))
     }
 
     #[test]

@@ -1,21 +1,23 @@
-//! Which pages may call the API from a browser: the gateway's own origin, and the exact
-//! origins the operator listed (`*` in relay mode only). A browser names the calling page
-//! in `Origin`; a request without one is same-origin or not from a browser at all.
+//! Which pages may call the API from a browser: the gateway's own origin
+//! ([`crate::edge::public_url`]), and the exact origins the operator listed (`*` in relay
+//! mode only). A browser names the calling page in `Origin`; a request without one is
+//! same-origin or not from a browser at all.
 
 use crate::refusal::Refusal;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// What a request's `Origin` allows: `Ok(Some(value))` to echo in
-/// `Access-Control-Allow-Origin`, `Ok(None)` for same-origin or non-browser callers.
-pub fn check(headers: &HeaderMap, allowed: &[String], https: bool) -> Result<Option<HeaderValue>, Refusal> {
+/// What a request's `Origin` allows, given the gateway's `own` origin:
+/// `Ok(Some(value))` to echo in `Access-Control-Allow-Origin`, `Ok(None)` for same-origin
+/// or non-browser callers.
+pub fn check(
+    headers: &HeaderMap,
+    own: Option<&str>,
+    allowed: &[String],
+) -> Result<Option<HeaderValue>, Refusal> {
     let Some(origin) = headers.get(header::ORIGIN) else { return Ok(None) };
     let text = origin.to_str().unwrap_or_default();
-    let own = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(|host| {
-        let scheme = if https { "https://" } else { "http://" };
-        [scheme, host].concat()
-    });
-    if own.as_deref() == Some(text) {
+    if own.is_some_and(|own| own.eq_ignore_ascii_case(text)) {
         return Ok(None);
     }
     if allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(text)) {
@@ -36,7 +38,8 @@ pub fn allow(response: &mut Response, origin: Option<HeaderValue>) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, preference-applied"),
+            // The request's id too, for a page that reports a failure.
+            HeaderValue::from_static("retry-after, preference-applied, x-request-id"),
         );
     }
 }
@@ -59,9 +62,10 @@ pub fn preflight(origin: Option<HeaderValue>) -> Response {
 mod tests {
     use super::*;
 
+    const OWN: Option<&str> = Some("https://gw.example");
+
     fn headers(origin: Option<&'static str>) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("gw.example"));
         if let Some(origin) = origin {
             h.insert(header::ORIGIN, HeaderValue::from_static(origin));
         }
@@ -71,17 +75,18 @@ mod tests {
     #[test]
     fn own_and_listed_origins_only() {
         let allowed = vec!["https://blog.example".to_owned()];
-        assert_eq!(check(&headers(None), &allowed, true).unwrap(), None);
-        assert_eq!(check(&headers(Some("https://gw.example")), &allowed, true).unwrap(), None);
+        assert_eq!(check(&headers(None), OWN, &allowed).unwrap(), None);
+        assert_eq!(check(&headers(Some("https://gw.example")), OWN, &allowed).unwrap(), None);
         assert_eq!(
-            check(&headers(Some("https://blog.example")), &allowed, true).unwrap().unwrap(),
+            check(&headers(Some("https://blog.example")), OWN, &allowed).unwrap().unwrap(),
             "https://blog.example"
         );
-        let refused = check(&headers(Some("https://evil.example")), &allowed, true).unwrap_err();
+        let refused = check(&headers(Some("https://evil.example")), OWN, &allowed).unwrap_err();
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
         // The scheme counts: http on an https gateway is another origin.
-        assert!(check(&headers(Some("http://gw.example")), &allowed, true).is_err());
-        assert!(check(&headers(Some("null")), &allowed, false).is_err());
-        assert!(check(&headers(Some("https://any.example")), &["*".to_owned()], false).unwrap().is_some());
+        assert!(check(&headers(Some("http://gw.example")), OWN, &allowed).is_err());
+        assert!(check(&headers(Some("https://gw.example")), None, &allowed).is_err(), "own origin unknown");
+        assert!(check(&headers(Some("null")), OWN, &allowed).is_err());
+        assert!(check(&headers(Some("https://any.example")), OWN, &["*".to_owned()]).unwrap().is_some());
     }
 }

@@ -2,6 +2,7 @@
 //! by the forward layer ([`crate::forward::images`]).
 
 use crate::edge::cors;
+use crate::edge::public_url::own_origin;
 use crate::edge::state::Gateway;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
@@ -15,7 +16,8 @@ pub async fn relay(
 ) -> Response {
     // A name that is not UTF-8 once decoded names no image (not axum's plain-text 400).
     let name = name.map(|Path(name)| name).unwrap_or_default();
-    let origin = match cors::check(request.headers(), &gateway.config.allowed_origins, gateway.config.https) {
+    let own = own_origin(&gateway.config, request.headers(), request.extensions());
+    let origin = match cors::check(request.headers(), own.as_deref(), &gateway.config.allowed_origins) {
         Ok(origin) => origin,
         Err(refusal) => return refusal.into_response(),
     };

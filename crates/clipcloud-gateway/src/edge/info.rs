@@ -3,10 +3,11 @@
 //! `/openapi.json` for tools.
 
 use crate::edge::cors;
+use crate::edge::public_url::own_origin;
 use crate::edge::state::Gateway;
 use crate::refusal::Refusal;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,7 +24,7 @@ pub async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
 
 /// What a client sends as its key here, as the core spells it ([`clipcloud::gateway::Info`]).
 /// Readable by the pages of the origins the operator allows, like the API.
-pub async fn info(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+pub async fn info(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
     let (mode, apikey) = match &gateway.operator {
         None => (Mode::Relay, KeyNeed::Required),
         Some(operator) => (Mode::Operator, operator.settings.access.key_need()),
@@ -34,7 +35,9 @@ pub async fn info(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Re
     let mut response =
         ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body)
             .into_response();
-    let origin = cors::check(&headers, &gateway.config.allowed_origins, gateway.config.https).ok().flatten();
+    let own = own_origin(&gateway.config, request.headers(), request.extensions());
+    let origin =
+        cors::check(request.headers(), own.as_deref(), &gateway.config.allowed_origins).ok().flatten();
     cors::allow(&mut response, origin);
     response
 }

@@ -4,11 +4,12 @@
 //! state every handler shares ([`state`]), the `/api/...` handler that reads a call and
 //! runs it through the mode's policy ([`api`]), the images route ([`images`]), the
 //! gateway's own endpoints ([`info`]), the app's files ([`statics`], with the headers each
-//! page's `<head>` asks for: [`page`]), and what every answer passes through: the origin
-//! rules ([`cors`]), the security headers ([`headers`]) and the access log
-//! ([`access_log`]).
+//! page's `<head>` asks for: [`page`]), the gateway's own origin as visitors reach it
+//! ([`public_url`]), and what every answer passes through: the origin rules ([`cors`]), the
+//! security headers ([`headers`]) and the access log ([`access_log`]).
 
 pub mod access_log;
+pub mod admin;
 pub mod api;
 pub mod connections;
 pub mod cors;
@@ -17,6 +18,8 @@ pub mod images;
 pub mod info;
 pub mod page;
 pub mod parse_refusals;
+pub mod public_url;
+pub mod readiness;
 pub mod server;
 pub mod state;
 pub mod statics;

@@ -10,31 +10,36 @@
 //! [`parse_refusals`]: crate::edge::parse_refusals
 
 use crate::config::{Access, Config};
-use crate::edge::access_log::AccessLog;
 use crate::edge::connections::Connections;
 use crate::edge::headers::{PageCsp, SecurityHeaders};
 use crate::edge::parse_refusals::{OwnAnswers, Waiting, MAX_HEAD, MAX_HEADERS};
 use crate::edge::state::Gateway;
 use crate::edge::statics::CONNECT_PRELOAD;
 use crate::edge::write_deadline::WriteDeadline;
-use crate::edge::{access_log, api, headers, images, info};
+use crate::edge::{access_log, api, headers, images, info, readiness};
 use crate::pipeline::operator_mode::OperatorMode;
 use crate::refusal::Refusal;
+use crate::request_id::{self, RequestIds};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::trace::TraceLayer;
 
 /// The most hyper buffers for a connection: above [`MAX_HEAD`], so the head's own limit
 /// is the one that applies, exactly.
@@ -42,15 +47,15 @@ const MAX_BUFFER: usize = 2 * MAX_HEAD;
 /// How long a shutdown waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// Every route, with the layers, outermost first: access log → security headers → time
-/// limit → the handler (so refusals and time-outs carry the headers too).
+/// Every route, with the layers every answer passes through.
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    let timeout = gateway.config.limits.request_timeout;
-    let log = Arc::new(AccessLog(gateway.config.access_log));
-    let page_csp = gateway.site.as_ref().and_then(|site| site.page_csp()).map(str::to_owned);
-    let security = Arc::new(SecurityHeaders::new(page_csp, gateway.config.https));
+    with_layers(routes(gateway.clone()), &gateway)
+}
+
+fn routes(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", get(info::healthz))
+        .route("/readyz", get(readiness::readyz))
         .route("/gateway/info", get(info::info))
         .route("/gateway/usage", get(info::usage))
         .route(clipcloud::openapi::PATH, get(info::openapi))
@@ -59,9 +64,68 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/images/{name}", any(images::relay))
         .fallback(fallback)
         .with_state(gateway)
+}
+
+/// The layers, outermost first: the request's id (a trusted proxy's, else made; echoed in
+/// the answer) → credentials marked sensitive (never in Debug output) → the request's log
+/// span → the access log and metrics → security headers → the id for refusals' bodies →
+/// a panic answered with a 500 → the time limit → the handler. So refusals, time-outs and
+/// panics carry the headers, the id, a log line and a count too.
+fn with_layers(routes: Router, gateway: &Gateway) -> Router {
+    let timeout = gateway.config.limits.request_timeout;
+    let page_csp = gateway.site.as_ref().and_then(|site| site.page_csp()).map(str::to_owned);
+    let security = Arc::new(SecurityHeaders::new(page_csp, gateway.config.https));
+    let trusted = gateway.config.trusted_proxies.clone();
+    let id_header = HeaderName::from_static(request_id::HEADER);
+    let sensitive = [header::AUTHORIZATION, header::PROXY_AUTHORIZATION, header::COOKIE, header::SET_COOKIE];
+    let span = TraceLayer::new_for_http()
+        .make_span_with(request_span)
+        .on_request(())
+        .on_response(())
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(());
+    routes
         .layer(from_fn(move |request: Request, next: Next| time_limit(timeout, request, next)))
+        .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(from_fn(id_for_refusals))
         .layer(from_fn_with_state(security, headers::layer))
-        .layer(from_fn_with_state(log, access_log::layer))
+        .layer(from_fn_with_state(gateway.metrics.clone(), access_log::layer))
+        .layer(span)
+        .layer(SetSensitiveHeadersLayer::new(sensitive))
+        .layer(PropagateRequestIdLayer::new(id_header.clone()))
+        .layer(SetRequestIdLayer::new(id_header, RequestIds::new()))
+        .layer(from_fn(move |mut request: Request, next: Next| {
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            request_id::keep_only_trusted(request.headers_mut(), peer, &trusted);
+            next.run(request)
+        }))
+}
+
+/// The request's id, as the layers before made or kept it.
+fn id_of<B>(request: &axum::http::Request<B>) -> Option<&str> {
+    request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok())
+}
+
+/// The span every log line about a request is in: its id.
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::info_span!("request", request_id = id_of(request).unwrap_or_default())
+}
+
+/// The request's id as [`Refusal`]'s body names it, while the request is handled.
+async fn id_for_refusals(request: Request, next: Next) -> Response {
+    let id = id_of(&request).map(str::to_owned);
+    request_id::scope(id, next.run(request)).await
+}
+
+/// A handler that panicked: a 500 in the API's shape (the panic itself is logged by the
+/// hook `crate::telemetry` sets); the other requests go on.
+fn panic_answer(_: Box<dyn Any + Send + 'static>) -> Response {
+    Refusal::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the gateway failed on this request (its log has the details); try again",
+    )
+    .into_response()
 }
 
 /// The app's files, when there are any; in operator-key mode its pages with the visitor's
@@ -175,4 +239,64 @@ where
 /// The first line a started gateway prints (tests and scripts read the address from it).
 pub fn ready_line(addr: SocketAddr) -> String {
     format!("clipcloud-gateway listening on http://{addr}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::forward::upstream::Origin;
+    use tokio::sync::oneshot;
+
+    /// The gateway's own routes, layers and all, plus two of the test's: one that panics,
+    /// one that answers when told.
+    async fn with_test_routes(release: oneshot::Receiver<()>) -> Router {
+        let config = Config::relay(Origin::parse("http://127.0.0.1:9").unwrap());
+        let gateway = Arc::new(Gateway::open(config).await.unwrap());
+        let release = Arc::new(std::sync::Mutex::new(Some(release)));
+        let routes = routes(gateway.clone()).route("/test/panic", get(panics)).route(
+            "/test/slow",
+            get(move || {
+                let release = release.lock().unwrap().take();
+                async move {
+                    if let Some(release) = release {
+                        let _ = release.await;
+                    }
+                    "done"
+                }
+            }),
+        );
+        with_layers(routes, &gateway)
+    }
+
+    async fn panics() -> &'static str {
+        panic!("a handler's bug")
+    }
+
+    fn get_request(path: &str) -> Request {
+        let mut request = Request::new(Body::empty());
+        *request.uri_mut() = path.parse().unwrap();
+        request
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_in_the_apis_shape_and_the_others_go_on() {
+        let (release, released) = oneshot::channel();
+        let app = with_test_routes(released).await;
+        // A request in flight when another one's handler panics.
+        let slow = tokio::spawn(app.clone().oneshot(get_request("/test/slow")));
+        let panicked = app.clone().oneshot(get_request("/test/panic")).await.unwrap();
+        assert_eq!(panicked.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = panicked.headers()[request_id::HEADER].to_str().unwrap().to_owned();
+        let body = http_body_util::BodyExt::collect(panicked.into_body()).await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["success"], false);
+        assert!(body["message"].as_str().unwrap().contains("failed on this request"), "{body}");
+        assert_eq!(body["request_id"], id.as_str(), "the answer names the request");
+        release.send(()).unwrap();
+        let slow = slow.await.unwrap().unwrap();
+        assert_eq!(slow.status(), StatusCode::OK);
+        let after = app.oneshot(get_request("/healthz")).await.unwrap();
+        assert_eq!(after.status(), StatusCode::OK, "and later ones are served");
+    }
 }

@@ -1,5 +1,6 @@
 //! What every handler shares: the settings, the forward layer (the upstream clients and the
-//! held checks), the app's files, and in operator-key mode the limits and the accounts.
+//! held checks), the app's files, the metrics, and in operator-key mode the limits and the
+//! accounts.
 
 use crate::config::{Config, Mode};
 use crate::edge::statics::Site;
@@ -7,8 +8,12 @@ use crate::forward::hold::Holds;
 use crate::forward::scrub::Secrets;
 use crate::forward::upstream::Upstream;
 use crate::forward::Forwarder;
+use crate::metrics::{Metrics, Readings};
 use crate::operator::accounts::{Accounts, AccountsConfig};
 use crate::operator::OperatorState;
+use crate::store::ledger::Ledger;
+use crate::store::redis;
+use std::sync::Arc;
 
 pub struct Gateway {
     pub config: Config,
@@ -16,6 +21,26 @@ pub struct Gateway {
     /// The app's files (`--static-dir`).
     pub site: Option<Site>,
     pub operator: Option<OperatorState>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// What the metrics read at each scrape.
+struct Scraped {
+    holds: Holds,
+    ledger: Option<Ledger>,
+    redis: Option<Arc<redis::Client>>,
+}
+
+impl Readings for Scraped {
+    fn holds(&self) -> (u64, u64) {
+        let load = self.holds.load();
+        (load.held as u64, load.pollers as u64)
+    }
+
+    fn storage_errors(&self) -> (u64, u64) {
+        let ledger = self.ledger.as_ref().map_or(0, Ledger::errors);
+        (ledger, self.redis.as_ref().map_or(0, |redis| redis.errors()))
+    }
 }
 
 impl Gateway {
@@ -23,8 +48,11 @@ impl Gateway {
     /// operator if they cannot be opened.
     pub async fn open(config: Config) -> Result<Self, String> {
         let limits = &config.limits;
-        let upstream = Upstream::new(config.upstream.clone(), limits.upstream_timeout);
-        let images = Upstream::new(config.images_upstream.clone(), limits.upstream_timeout);
+        let mut metrics = Metrics::new();
+        let upstream =
+            Upstream::new(config.upstream.clone(), limits.upstream_timeout).timed(metrics.upstream_times());
+        let images = Upstream::new(config.images_upstream.clone(), limits.upstream_timeout)
+            .timed(metrics.upstream_times());
         let site = config.static_dir.as_deref().map(Site::open).transpose()?;
         let operator = match &config.mode {
             Mode::Relay => None,
@@ -43,7 +71,9 @@ impl Gateway {
         };
         // What the held checks learned is kept with the ledger, when there is one.
         let store = operator.as_ref().map(|o| o.accounts.ledger().clone());
-        let holds = Holds::open(limits.max_held, limits.max_pollers, store).await;
+        let holds = Holds::open(limits.max_held, limits.max_pollers, store.clone()).await;
+        let redis = operator.as_ref().and_then(|o| o.accounts.shared());
+        metrics.read_at_scrape(Arc::new(Scraped { holds: holds.clone(), ledger: store, redis }));
         let forwarder = Forwarder {
             upstream,
             images,
@@ -52,6 +82,6 @@ impl Gateway {
             image_timeout: limits.request_timeout,
             secrets: Secrets::of_upstream(&[&config.upstream, &config.images_upstream]),
         };
-        Ok(Self { config, forwarder, site, operator })
+        Ok(Self { config, forwarder, site, operator, metrics: Arc::new(metrics) })
     }
 }

@@ -44,7 +44,8 @@ pub const RECENT: usize = 4_096;
 /// A poller's latest upstream answer, shared with its waiters.
 type Latest = Option<Arc<Result<Answer, Failure>>>;
 
-/// The held checks' shared state. One per gateway.
+/// The held checks' shared state. One per gateway (clones share it).
+#[derive(Clone)]
 pub struct Holds {
     shared: Arc<Shared>,
     max_held: usize,

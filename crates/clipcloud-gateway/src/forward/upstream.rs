@@ -2,6 +2,7 @@
 //! shown), an HTTP client with bounded connect, answer and size, and the answer read back
 //! in a form that cannot leak a secret.
 
+use crate::metrics::UpstreamTimes;
 use crate::secret::Secret;
 use axum::body::Body;
 use http_body_util::{BodyExt, Limited};
@@ -12,7 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::rt::TokioExecutor;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `scheme://host[:port]` of the upstream, with any `user:password@` held apart as a
 /// secret. `Display` shows the origin without the credentials.
@@ -167,6 +168,7 @@ pub struct Upstream {
     origin: Origin,
     client: HyperClient<Connector, Body>,
     timeout: Duration,
+    times: UpstreamTimes,
 }
 
 impl fmt::Debug for Upstream {
@@ -196,7 +198,13 @@ impl Upstream {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(256)
             .build(connector);
-        Self { origin, client, timeout }
+        Self { origin, client, timeout, times: UpstreamTimes::default() }
+    }
+
+    /// Records how long each call's answer took in `times` (the gateway's metrics).
+    pub fn timed(mut self, times: UpstreamTimes) -> Self {
+        self.times = times;
+        self
     }
 
     pub fn origin(&self) -> &Origin {
@@ -222,12 +230,19 @@ impl Upstream {
             }
             None => Body::empty(),
         };
+        let call = call_name(request.method_ref(), path_and_query);
         let request = request.body(body).map_err(|_| Failure::Unreachable)?;
+        let sent = Instant::now();
         match tokio::time::timeout(self.timeout, self.client.request(request)).await {
             Err(_) => Err(Failure::Timeout),
             Ok(Err(e)) if e.is_connect() => Err(Failure::Unreachable),
             Ok(Err(_)) => Err(Failure::Broken),
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(response)) => {
+                if let Some(call) = call {
+                    self.times.observe(call, sent.elapsed());
+                }
+                Ok(response)
+            }
         }
     }
 
@@ -254,9 +269,27 @@ impl Upstream {
     }
 }
 
+/// What an upstream request is, as the metrics name it: one of the four calls or an image;
+/// `None` for anything else (the readiness probe).
+fn call_name(method: Option<&Method>, path_and_query: &str) -> Option<&'static str> {
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    if path.starts_with(clipcloud::gateway::IMAGES_PATH) {
+        return Some("image");
+    }
+    clipcloud::route::Route::parse(method?.as_str(), path).map(clipcloud::route::Route::name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_are_named_for_the_metrics() {
+        assert_eq!(call_name(Some(&Method::POST), "/api/creation?apikey=k"), Some("create"));
+        assert_eq!(call_name(Some(&Method::GET), "/api/balance"), Some("balance"));
+        assert_eq!(call_name(Some(&Method::GET), "/images/ab.webp"), Some("image"));
+        assert_eq!(call_name(Some(&Method::HEAD), "/"), None);
+    }
 
     #[test]
     fn credentials_are_kept_apart_and_never_shown() {

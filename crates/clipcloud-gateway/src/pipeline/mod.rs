@@ -46,6 +46,11 @@ impl From<(Response, HttpResponse)> for Forwarded {
     }
 }
 
+/// Beside a call's answer: whether it passed admit and key (and so went on to forward),
+/// for the metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted(pub bool);
+
 /// One mode's rules for an API call, phase by phase; [`run`] calls them in order.
 pub trait Policy: Sync {
     /// What the phases of one call learn and hand on.
@@ -82,7 +87,8 @@ pub trait Policy: Sync {
     ) -> impl Future<Output = Response> + Send;
 }
 
-/// One API call through `policy`: admit → key → forward → settle.
+/// One API call through `policy`: admit → key → forward → settle; the answer carries
+/// [`Admitted`].
 pub async fn run<P: Policy>(
     policy: &P,
     forwarder: &Forwarder,
@@ -90,12 +96,18 @@ pub async fn run<P: Policy>(
     caller: &Caller<'_>,
 ) -> Response {
     let mut context = P::Context::default();
+    let mut admitted = false;
     let outcome = match policy.admit(call, caller, &mut context).await {
         Ok(()) => match policy.key(call) {
-            Ok(key) => policy.forward(forwarder, call, key, &mut context).await,
+            Ok(key) => {
+                admitted = true;
+                policy.forward(forwarder, call, key, &mut context).await
+            }
             Err(refusal) => Err(refusal),
         },
         Err(refusal) => Err(refusal),
     };
-    policy.settle(call, context, outcome).await
+    let mut response = policy.settle(call, context, outcome).await;
+    response.extensions_mut().insert(Admitted(admitted));
+    response
 }

@@ -21,7 +21,8 @@ impl Policy for RelayMode {
         call.given_key.as_deref().ok_or_else(|| {
             Refusal::new(
                 StatusCode::UNAUTHORIZED,
-                "an API key is needed: this gateway relays your own ClipCloud key (?apikey=YOUR_KEY)",
+                "an API key is needed: this gateway relays your own ClipCloud key \
+                 (Authorization: Bearer YOUR_KEY, or ?apikey=YOUR_KEY)",
             )
         })
     }

@@ -14,6 +14,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Amounts in hundredths of a credit (the API's costs have two decimals, e.g. 1.1 per image → 110).
@@ -162,6 +164,8 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 #[derive(Clone)]
 pub struct Ledger {
     jobs: mpsc::Sender<Job>,
+    /// Jobs that failed since the start, all handles together.
+    errors: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -255,14 +259,36 @@ impl Ledger {
             })
             .map_err(|e| format!("--ledger {shown}: cannot start its thread: {e}"))?;
         match opened.await {
-            Ok(Ok(())) => Ok(Ledger { jobs }),
+            Ok(Ok(())) => Ok(Ledger { jobs, errors: Arc::default() }),
             Ok(Err(e)) => Err(format!("--ledger {shown}: {e}")),
             Err(_) => Err(format!("--ledger {shown}: its thread ended")),
         }
     }
 
+    /// Jobs that failed since the start.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Whether the ledger answers a query now (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), String> {
+        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+
     /// Runs `f` on the ledger's thread and waits for its answer.
     async fn run<R, F>(&self, f: F) -> Result<R, String>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        let result = self.run_job(f).await;
+        if result.is_err() {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    async fn run_job<R, F>(&self, f: F) -> Result<R, String>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,

@@ -11,7 +11,7 @@
 
 use crate::secret::Secret;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -182,6 +182,8 @@ pub struct Client {
     command_timeout: Duration,
     slots: Vec<Mutex<Option<Conn>>>,
     next: AtomicUsize,
+    /// Commands that got no reply (unreachable, timed out, unreadable) since the start.
+    errors: AtomicU64,
 }
 
 impl fmt::Debug for Client {
@@ -199,6 +201,7 @@ impl Client {
             command_timeout: Duration::from_secs(2),
             slots: (0..POOL).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
+            errors: AtomicU64::new(0),
         })
     }
 
@@ -212,8 +215,22 @@ impl Client {
         &self.target
     }
 
+    /// Commands that got no reply since the start (an error the server answered with, such
+    /// as `NOSCRIPT`, is a reply).
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
     /// Sends one command (its words as bulk strings) and reads its reply.
     pub async fn command(&self, args: &[&[u8]]) -> Result<Value, Error> {
+        let reply = self.reply_to(args).await;
+        if matches!(reply, Err(Error::Io(_) | Error::Timeout | Error::Protocol(_))) {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        reply
+    }
+
+    async fn reply_to(&self, args: &[&[u8]]) -> Result<Value, Error> {
         let frame = encode(args);
         let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
         let mut guard = slot.lock().await;

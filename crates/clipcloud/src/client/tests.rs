@@ -354,6 +354,28 @@ fn without_an_offer_no_check_asks_to_be_held() {
 }
 
 #[test]
+fn to_a_gateway_the_key_goes_in_a_header_and_in_no_url() {
+    let script = Script::new([created(), running(), done(), ok(r#"{"success":true,"balance":7}"#)]);
+    let c = client(&script);
+    // Before the client knows: the plain service's way, in the URL.
+    run(c.create(StyleRequest::new("x", "standard"))).unwrap();
+    c.set_key_as_bearer(true);
+    run(c.wait(ID, |_| {})).unwrap();
+    run(c.balance()).unwrap();
+    let sent = script.sent.borrow();
+    assert!(sent[0].url.contains(&["apikey=", KEY].concat()) && sent[0].authorization.is_none());
+    for request in &sent[1..] {
+        assert!(!request.url.contains("apikey") && !request.url.contains(KEY), "{}", request.url);
+        let bearer = ["Bearer ", KEY].concat();
+        assert_eq!(
+            request.headers().find(|(name, _)| *name == "Authorization"),
+            Some(("Authorization", bearer.as_str()))
+        );
+        assert!(!format!("{request:?}").contains(KEY), "{request:?}");
+    }
+}
+
+#[test]
 fn an_aborted_call_ends_with_aborted_and_a_time_limit_with_timeout() {
     let abort = Abort::new();
     abort.abort();
