@@ -1,6 +1,6 @@
-//! What the two wasm builds (the npm package, the app) share: wasm-opt's features and the
-//! names it shortens between the wasm and its JS (the app's wasm-bindgen glue renamed to
-//! follow them here; the npm package's own host in package.rs), and esbuild.
+//! What the two wasm builds (the npm package, the app) share: wasm-opt's features, the
+//! reading of its name map (the npm package's host follows the names it shortens, in
+//! package.rs), and esbuild.
 
 use crate::{root, run};
 use std::path::PathBuf;
@@ -39,69 +39,6 @@ pub fn output(command: &mut Command) -> Result<String, String> {
         return Err(format!("{command:?} failed ({})", out.status));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Renames, in the wasm-bindgen glue, what `--minify-imports-and-exports-and-modules`
-/// renamed in the wasm: import keys (`OLD: function`), the import module
-/// (`"./NAME_bg.js": import0`) and exports (`wasm.OLD`); what the wasm no longer imports
-/// leaves the glue.
-pub fn rename_wasm_names(glue: &str, map: &str) -> Result<String, String> {
-    let (imports, exports) = map.split_once("\"exports\"").ok_or("wasm-opt printed no name map")?;
-    let mut glue = glue.to_owned();
-    let mut module = None;
-    let mut new_imports = Vec::new();
-    for line in imports.lines() {
-        if let [old_module, old, new] = quoted_strings(line)[..] {
-            module = Some(old_module);
-            new_imports.push(new);
-            glue = replace_token(&glue, &[old, ":"].concat(), &[new, ":"].concat())?;
-        }
-    }
-    for line in exports.lines() {
-        // Not every export is used by the glue.
-        if let [old, new] = quoted_strings(line)[..] {
-            if let Ok(renamed) = replace_token(&glue, &["wasm.", old].concat(), &["wasm.", new].concat()) {
-                glue = renamed;
-            }
-        }
-    }
-    let module = module.ok_or("wasm-opt's name map lists no imports")?;
-    let glue = replace_token(&glue, &["\"", module, "\":"].concat(), "\"a\":")?;
-    without_unused_imports(&glue, &new_imports)
-}
-
-/// The glue without the functions it offers the wasm that the wasm no longer imports (not
-/// renamed by wasm-opt: its name map lists only the imports left). wasm-bindgen writes each
-/// as `        KEY: function(...) {` up to the next line starting `        }`.
-fn without_unused_imports(glue: &str, imports: &[&str]) -> Result<String, String> {
-    const INDENT: &str = "        ";
-    let start = glue.find("const import0 = {\n").ok_or("the glue has no `const import0 = {`")?;
-    let end = start + glue[start..].find("\n    };\n").ok_or("the import object is not closed")?;
-    let mut out = String::with_capacity(glue.len());
-    out.push_str(&glue[..start]);
-    let mut skipping = false;
-    for line in glue[start..end].split_inclusive('\n') {
-        if skipping {
-            skipping = !(line.starts_with(INDENT) && line[INDENT.len()..].starts_with('}'));
-            continue;
-        }
-        if let Some(entry) = line.strip_prefix(INDENT).filter(|l| !l.starts_with(' ')) {
-            let key = entry.split(':').next().unwrap_or("");
-            let is_key = entry.contains(':')
-                && !key.is_empty()
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-            if is_key && key != "__proto__" && !imports.contains(&key) {
-                if !entry.contains(": function(") {
-                    return Err(format!("an import of the glue has an unexpected form: {line}"));
-                }
-                skipping = !entry.trim_end().ends_with("},");
-                continue;
-            }
-        }
-        out.push_str(line);
-    }
-    out.push_str(&glue[end..]);
-    Ok(out)
 }
 
 /// The quoted strings of one line of wasm-opt's name map.

@@ -521,7 +521,6 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::glue::rename_wasm_names;
 
     const GLUE: &str = "export class Sink {\n    free() {\n        wasm.__wbg_sink_free(this.p, 0);\n    }\n    write(c) {\n        return wasm.sink_write(this.p, c);\n    }\n}\nif (Symbol.dispose) Sink.prototype[Symbol.dispose] = Sink.prototype.free;\nfunction __wbg_get_imports() {\n    const import0 = {\n        __proto__: null,\n        __wbg_a_1: function(arg0) {\n            return arg0;\n        },\n        __wbg_b_2: function() { return handleError(function (arg0) {\n            arg0.x();\n        }, arguments); },\n        __wbg_c_3: function(arg0) { return arg0 + 1; },\n    };\n    return { __proto__: null, \"./app_bg.js\": import0 };\n}\nconst SinkFinalization = (typeof FinalizationRegistry === 'undefined')\n    ? { register: () => {}, unregister: () => {} }\n    : new FinalizationRegistry(ptr => wasm.__wbg_sink_free(ptr, 1));\nfunction f() { wasm.__wbindgen_start(); }\n";
 
@@ -534,22 +533,6 @@ mod tests {
         assert!(glue.contains("function f() { wasm.__wbindgen_start(); }"));
         // No class: nothing to do.
         assert_eq!(without_classes(&glue).unwrap(), (glue.clone(), vec![]));
-    }
-
-    #[test]
-    fn names_follow_wasm_opts_map_and_unused_imports_leave() {
-        let map = "[\"./app_bg.js\", \"__wbg_a_1\", \"a\"],\n[\"./app_bg.js\", \"__wbg_c_3\", \"b\"],\n\"exports\"\n[\"__wbindgen_start\", \"c\"],\n[\"unused_export\", \"d\"],\n";
-        let (glue, _) = without_classes(GLUE).unwrap();
-        let out = rename_wasm_names(&glue, map).unwrap();
-        assert!(out.contains("        a: function(arg0) {\n            return arg0;\n        },\n"), "{out}");
-        assert!(out.contains("        b: function(arg0) { return arg0 + 1; },\n"), "{out}");
-        assert!(
-            !out.contains("__wbg_b_2") && !out.contains("x()"),
-            "the import the wasm dropped stays: {out}"
-        );
-        assert!(out.contains("\"a\": import0") && out.contains("wasm.c()"), "{out}");
-        // A name the glue lacks is a changed glue: fail rather than ship a broken page.
-        assert!(rename_wasm_names(&glue, "[\"./app_bg.js\", \"__wbg_zz\", \"a\"],\n\"exports\"\n").is_err());
     }
 
     /// A wasm module with only an export section (enough for `without_exports`).

@@ -245,7 +245,10 @@ pub(crate) fn next(core: u32, run: u32, event: u32, number: f64, now: f64) -> u3
                     core.probe = Probe::Asking;
                     run.probing = true;
                     let config = session.config();
-                    return send_value(&clipcloud::gateway::info_request(&config.base_url), config.request_timeout);
+                    return send_value(
+                        &clipcloud::gateway::info_request(&config.base_url),
+                        config.request_timeout,
+                    );
                 }
                 Probe::Settled => {
                     run.held_back = false;
