@@ -85,6 +85,18 @@ impl Mounted {
         el.unchecked_into::<web_sys::HtmlElement>().click();
     }
 
+    /// Opens the lazy card titled `title` (`ui::lazy`: its panels' module loads when it is
+    /// first opened) as a visitor does, and waits until `ready` is shown.
+    async fn open_lazy(&self, title: &str, ready: &str) {
+        let cards = self.root.query_selector_all("details.lazy").unwrap();
+        let card = (0..cards.length())
+            .filter_map(|i| cards.item(i))
+            .find(|card| card.text_content().unwrap_or_default().contains(title))
+            .unwrap_or_else(|| panic!("no lazy card titled {title}"));
+        card.unchecked_into::<web_sys::HtmlDetailsElement>().set_open(true);
+        self.until(ready, 5, |a| a.find(ready).is_some()).await;
+    }
+
     /// Waits (up to `secs`) until `ok` holds, letting the app run.
     async fn until(&self, what: &str, secs: u32, ok: impl Fn(&Self) -> bool) {
         for _ in 0..secs * 20 {
@@ -191,6 +203,7 @@ async fn the_form_shows_the_core_rules_as_you_type() {
     );
 
     // The code panel shows the same request, key masked.
+    app.open_lazy("Writing tools", ".snippet pre").await;
     app.type_into("input[name=apikey]", "sk-secret-key-123");
     leptos::task::tick().await;
     let code = app.text(".snippet pre");
@@ -202,7 +215,7 @@ async fn the_form_shows_the_core_rules_as_you_type() {
 async fn the_article_helper_checks_the_llm_answer() {
     prepare(None);
     let app = mount();
-    leptos::task::tick().await;
+    app.open_lazy("Writing tools", "input[name=article_title]").await;
     app.type_into("input[name=article_title]", "Apples on a balcony");
     leptos::task::tick().await;
     let request =

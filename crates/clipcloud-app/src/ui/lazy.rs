@@ -58,16 +58,17 @@ impl Panels {
     /// Fetches `panel`'s module unless it is loaded or on its way.
     fn load(self, panel: Panel) {
         let state = self.state(panel);
-        if matches!(state.get_untracked(), Load::Loading | Load::Ready(_)) {
-            return;
+        // `None`: the page is gone (a preload timer that fired after it was unmounted).
+        match state.try_get_untracked() {
+            None | Some(Load::Loading | Load::Ready(_)) => return,
+            Some(Load::Idle | Load::Failed) => state.set(Load::Loading),
         }
-        state.set(Load::Loading);
         leptos::task::spawn_local(async move {
             let loaded = match panel {
                 Panel::Tools => modules::tools().await,
                 Panel::Keep => modules::keep().await,
             };
-            state.set(loaded.map_or(Load::Failed, Load::Ready));
+            state.try_set(loaded.map_or(Load::Failed, Load::Ready));
         });
     }
 
