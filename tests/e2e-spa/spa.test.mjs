@@ -491,13 +491,15 @@ test("the app learns how long a style takes, and keeps it across a reload", asyn
   await create(page, "A blue apple");
   await page.locator('.job[data-state="done"]', { hasText: "A blue apple" }).waitFor({ timeout: DONE_TIMEOUT });
 
-  // 1.5 s creations: a cold schedule checks at 0.5, 1.25 and 2.4 s (3 checks); after the
-  // reload the app starts from what it learned and finds it ready sooner.
+  // 1.5 s creations: a cold schedule checks 0.5, 1.25 and 2.4 s after the create; after the
+  // reload the app starts from what it learned (running at 1.25 s, ready at 2.4 s) and sleeps
+  // past the earliest usual end at once. (Times, not counts: a busy machine delays checks,
+  // which changes how many a creation gets, never makes the first one early.)
   const creations = (await emulatorCreations(key)).sort((a, b) => a.created_ms - b.created_ms);
   assert.equal(creations.length, 4);
-  const checks = creations.map((c) => c.checks_ms.length);
-  assert.deepEqual(checks.slice(0, 3), [3, 3, 3], `cold: ${checks}`);
-  assert.ok(checks[3] < 3, `after the reload: ${checks}`);
+  const first = creations.map((c) => c.checks_ms[0] - c.created_ms);
+  assert.ok(Math.min(...first.slice(0, 3)) < 1000, `cold, first check after (ms): ${first}`);
+  assert.ok(first[3] >= 1250, `after the reload, first check after (ms): ${first}`);
   assert.deepEqual(page.problems, []);
 });
 
