@@ -241,3 +241,26 @@ async fn database_number_and_password() {
     // The server's words (NOAUTH), as the `redis` crate words them.
     assert!(err.contains("Authentication required"), "{err}");
 }
+
+/// A connection refused for another reason than the network (here `AUTH`, while the
+/// server's password is changed and changed back) does not stick: once the server takes the
+/// password again, so do the counters.
+#[tokio::test]
+async fn a_refused_login_is_retried_at_the_next_call() {
+    let redis = RedisServer::start(&["--requirepass", "first-pw"]);
+    let url = format!("redis://:first-pw@127.0.0.1:{}", redis.port);
+    let accounts = Accounts::open(config(&url, 10_000, 10_000, 10_000)).await.unwrap();
+    accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+
+    let admin = Client::new(&url).unwrap();
+    admin.query::<()>(cmd("CONFIG").arg("SET").arg("requirepass").arg("second-pw")).await.unwrap();
+    // Every connection closed: the gateway's next login uses the old password.
+    let _: i64 = admin.query(cmd("CLIENT").arg("KILL").arg("TYPE").arg("normal")).await.unwrap_or(0);
+    for _ in 0..2 {
+        assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), SpendRefusal::Unavailable);
+    }
+    let admin = Client::new(&format!("redis://:second-pw@127.0.0.1:{}", redis.port)).unwrap();
+    admin.query::<()>(cmd("CONFIG").arg("SET").arg("requirepass").arg("first-pw")).await.unwrap();
+    accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+    assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
+}

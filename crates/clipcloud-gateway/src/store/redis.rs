@@ -14,6 +14,7 @@ use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, TlsCertificates};
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
 use std::time::Duration;
 
 pub use redis::{cmd, Script, Value};
@@ -140,7 +141,11 @@ impl Default for Options {
 /// The client: one connection to one server, shared by every caller.
 pub struct Client {
     target: Target,
-    manager: ConnectionManager,
+    /// The connection every call shares; replaced whole when it cannot recover by itself.
+    manager: RwLock<ConnectionManager>,
+    /// What makes a new manager.
+    client: redis::Client,
+    config: ConnectionManagerConfig,
     /// The most one call may take, its resend and reconnection included.
     deadline: Duration,
     /// Whether `rediss://` certificates chain to the operator's CA, not the public roots.
@@ -187,10 +192,13 @@ impl Client {
             .set_response_timeout(Some(options.response_timeout))
             // No retries in the background: the next call reconnects, within its deadline.
             .set_number_of_retries(0);
-        let manager = ConnectionManager::new_lazy_with_config(client, config).map_err(failed)?;
+        let manager =
+            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(failed)?;
         Ok(Client {
             target,
-            manager,
+            manager: RwLock::new(manager),
+            client,
+            config,
             deadline: options.connect_timeout * 2 + options.response_timeout,
             own_ca,
             errors: AtomicU64::new(0),
@@ -243,9 +251,9 @@ impl Client {
         Fut: Future<Output = Result<T, RedisError>>,
     {
         let attempts = async {
-            match call(self.manager.clone()).await {
+            match call(self.connection()).await {
                 // The manager replaces a broken connection; the resend goes on the new one.
-                Err(e) if broken(&e) => call(self.manager.clone()).await,
+                Err(e) if broken(&e) => call(self.connection()).await,
                 other => other,
             }
         };
@@ -256,7 +264,24 @@ impl Client {
         if matches!(reply, Err(Error::Unreachable(_) | Error::Timeout | Error::Reply(_))) {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
+        if matches!(reply, Err(Error::Unreachable(_) | Error::Server(_))) {
+            self.renew();
+        }
         reply
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.manager.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// A fresh manager for the calls to come. The crate's manager reconnects after an I/O
+    /// error only: a connection attempt refused otherwise (`AUTH` refused while a password
+    /// changes, `SELECT` refused while a script runs) would be its answer to every later
+    /// call. A server's refusal of one command costs a reconnection, which is cheap.
+    fn renew(&self) {
+        if let Ok(fresh) = ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone()) {
+            *self.manager.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        }
     }
 
     /// `e` as an [`Error`], with what to do about a certificate no trusted CA signed.
