@@ -185,9 +185,13 @@ fn browsers() -> Result<(), String> {
     if output("firefox-esr", &["--version"]).is_none() {
         missing.push("firefox-esr");
     }
-    // Not a browser: the gateway's shared-budget tests start a real Redis.
+    // Not a browser: the gateway's shared-budget tests start a real Redis, and make the
+    // certificates of its TLS port with openssl.
     if output("redis-server", &["--version"]).is_none() {
         missing.push("redis-server");
+    }
+    if output("openssl", &["version"]).is_none() {
+        missing.push("openssl");
     }
     if missing.is_empty() {
         return Ok(());

@@ -55,9 +55,11 @@ OPERATOR-KEY MODE
   --cookie-secret-file FILE     signs the visitor cookie (default: random per start)
   --ledger FILE                 SQLite ledger of every create (default
                                 clipcloud-gateway.sqlite3; `:memory:` keeps none)
-  --redis URL                   redis://HOST:PORT[/DB]: spend counters, creation owners, rate limits
-                                in Redis, shared by every replica (no password here: see
-                                --redis-url-file)
+  --redis URL                   redis://HOST:PORT[/DB] (rediss:// for TLS): spend counters,
+                                creation owners, rate limits in Redis, shared by every
+                                replica (no password here: see --redis-url-file)
+  --redis-ca-file FILE          the CA (PEM) that signed a rediss:// server's certificate,
+                                when it is not a public one
   --admin-token-file FILE       enables GET /gateway/usage with `Authorization: Bearer`
 
 LIMITS (both modes)
@@ -119,7 +121,8 @@ IN PRODUCTION (behind a proxy, with Redis, watched)
                                 (or Forwarded) say it, else the Host header. Operator-key
                                 mode on a non-loopback --listen needs one of the two
   --redis-url-file FILE         --redis's URL read from a file, for one with a password
-                                (redis://:PASSWORD@HOST:PORT[/DB]); a flag shows in `ps`
+                                (redis[s]://[USER]:PASSWORD@HOST:PORT[/DB]); a flag shows
+                                in `ps`
   --admin-listen HOST:PORT      a second listener for operators only: GET /metrics
                                 (Prometheus), /readyz, /healthz. Keep it off the internet
 
@@ -148,8 +151,10 @@ pub struct Operator {
     pub monthly_cap: i64,
     pub cookie_secret: Secret,
     pub ledger: PathBuf,
-    /// `redis://[:PASSWORD@]HOST[:PORT][/DB]`: a secret, since it may hold a password.
+    /// `redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]`: a secret, since it may hold a password.
     pub redis: Option<Secret>,
+    /// `--redis-ca-file`: the CA a `rediss://` server's certificate must chain to.
+    pub redis_ca_file: Option<PathBuf>,
     pub admin_token: Option<Secret>,
     /// Hundredths of a credit per image, for a kind of create whose price is not known yet.
     pub max_price_per_image: i64,
@@ -352,6 +357,7 @@ pub const FLAGS: &[&str] = &[
     "max-connections-per-address",
     "public-url",
     "redis-url-file",
+    "redis-ca-file",
     "admin-listen",
 ];
 const REPEATABLE: &[&str] = &["allow-origin", "trust-proxy", "allow-style"];
@@ -513,6 +519,11 @@ fn check_origin(flag: &str, origin: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `url` is one the `redis` client takes: plain or TLS.
+fn is_redis_url(url: &str) -> bool {
+    url.starts_with("redis://") || url.starts_with("rediss://")
+}
+
 /// Whether a `scheme://` URL has a `user:password@` part.
 fn has_credentials(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -597,6 +608,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
         "allow-style",
         "address-share",
         "redis-url-file",
+        "redis-ca-file",
     ];
     let mode = match settings.get("key-file") {
         None => {
@@ -627,8 +639,8 @@ fn build(settings: &Settings) -> Result<Config, String> {
             let redis = match (settings.get("redis"), file("redis-url-file").transpose()?) {
                 (Some(_), Some(_)) => return Err("--redis and --redis-url-file: choose one".into()),
                 (Some(url), None) => {
-                    if !url.starts_with("redis://") {
-                        return Err("--redis: a redis://HOST[:PORT][/DB] URL".into());
+                    if !is_redis_url(url) {
+                        return Err("--redis: a redis://HOST[:PORT][/DB] (or rediss://) URL".into());
                     }
                     if has_credentials(url) {
                         return Err("--redis: this URL carries a password, which a flag shows to every \
@@ -639,15 +651,21 @@ fn build(settings: &Settings) -> Result<Config, String> {
                     Some(Secret::new(url))
                 }
                 (None, Some(url)) => {
-                    if !url.expose_str().starts_with("redis://") {
-                        return Err("--redis-url-file: the file's first line is not a \
-                                    redis://[:PASSWORD@]HOST[:PORT][/DB] URL"
+                    if !is_redis_url(url.expose_str()) {
+                        return Err("--redis-url-file: the file's first line is not a redis:// \
+                                    (or rediss://) URL: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"
                             .into());
                     }
                     Some(url)
                 }
                 (None, None) => None,
             };
+            let redis_ca_file = settings.get("redis-ca-file").map(PathBuf::from);
+            if redis_ca_file.is_some()
+                && !redis.as_ref().is_some_and(|url| url.expose_str().starts_with("rediss://"))
+            {
+                return Err("--redis-ca-file: only for a rediss:// (TLS) --redis URL".into());
+            }
             Mode::Operator(Box::new(Operator {
                 api_key: Secret::from_file("--key-file", path)?,
                 access,
@@ -661,6 +679,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
                 },
                 ledger: PathBuf::from(settings.get("ledger").unwrap_or("clipcloud-gateway.sqlite3")),
                 redis,
+                redis_ca_file,
                 admin_token: file("admin-token-file").transpose()?,
                 max_price_per_image: credits(settings, "max-price-per-image", 550)?,
                 allow_advanced: switch(settings, "allow-advanced")?,
@@ -829,6 +848,8 @@ mod tests {
             (format!("--key-file {key} --redis redis://:pw@h:1/0"), "--redis-url-file FILE"),
             (format!("--key-file {key} --redis redis://user:pw@h"), "carries a password"),
             (format!("--key-file {key} --redis-url-file {key}"), "not a redis://"),
+            (format!("--key-file {key} --redis redis://h --redis-ca-file {key}"), "only for a rediss://"),
+            ("--redis-ca-file /ca.pem".to_owned(), "needs operator-key mode"),
             ("--key-file /nonexistent/key".to_owned(), "cannot read"),
             ("--max-connections-per-address 0".to_owned(), "at least 1"),
             ("--min-write-rate 0".to_owned(), "at least 1"),

@@ -1,7 +1,8 @@
 //! Secrets (the operator's API key, the signing keys, the passphrase, the admin token):
 //! read from files only (a flag would show in `ps`), never shown by `Debug`, compared in
-//! constant time, and used as HMAC-SHA256 keys.
+//! constant time, and used as HMAC-SHA256 keys (the `hmac` crate).
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -55,23 +56,21 @@ impl Secret {
 
     /// HMAC-SHA256 (RFC 2104) of `message` under this secret.
     pub fn sign(&self, message: &[u8]) -> [u8; 32] {
-        const BLOCK: usize = 64;
-        let mut key = [0u8; BLOCK];
-        if self.0.len() > BLOCK {
-            key[..32].copy_from_slice(&Sha256::digest(&self.0));
-        } else {
-            key[..self.0.len()].copy_from_slice(&self.0);
-        }
-        let pad = |byte: u8| key.map(|k| k ^ byte);
-        let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
-        Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
+        self.mac(message).finalize().into_bytes().into()
     }
 
-    /// Whether `signature` (lowercase hex) is this secret's HMAC of `message`.
+    /// Whether `signature` (lowercase hex) is this secret's HMAC of `message`, compared in
+    /// constant time.
     pub fn verify(&self, message: &[u8], signature_hex: &str) -> bool {
-        let expected = hex(&self.sign(message));
-        expected.len() == signature_hex.len()
-            && expected.bytes().zip(signature_hex.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        lower_hex_bytes(signature_hex)
+            .is_some_and(|signature| self.mac(message).verify_slice(&signature).is_ok())
+    }
+
+    fn mac(&self, message: &[u8]) -> Hmac<Sha256> {
+        // HMAC takes a key of any length (a longer one is hashed first): this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(message);
+        mac
     }
 }
 
@@ -79,6 +78,18 @@ impl Secret {
 /// in shared storage that does not show who or what it is.
 pub fn short_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes())[..16])
+}
+
+/// Lowercase hex (what [`hex`] writes) as bytes; `None` for anything else, capitals
+/// included, so that a signature has one spelling.
+fn lower_hex_bytes(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let pairs = text.as_bytes().chunks(2);
+    pairs.map(|pair| Some(digit(*pair.first()?)? << 4 | digit(*pair.get(1)?)?)).collect()
 }
 
 /// Digests and signatures as text: the core's one hex encoder.

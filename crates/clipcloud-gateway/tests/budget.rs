@@ -7,7 +7,7 @@ mod common;
 use clipcloud_gateway::operator::accounts::{
     Accounts, AccountsConfig, Cents, PendingCreate, SpendRefusal, TokenGrant,
 };
-use clipcloud_gateway::store::redis::{Client, Value};
+use clipcloud_gateway::store::redis::{cmd, Client};
 use common::RedisServer;
 use std::sync::Arc;
 
@@ -19,6 +19,7 @@ fn config(redis: &str, visitor: Cents, daily: Cents, monthly: Cents) -> Accounts
     AccountsConfig {
         ledger: ":memory:".into(),
         redis: Some(redis.to_owned()),
+        redis_ca_file: None,
         visitor_daily_spend: visitor,
         address_daily: daily,
         daily_cap: daily,
@@ -41,10 +42,11 @@ fn create(visitor: &str, estimate: Cents, now: u64) -> PendingCreate {
 }
 
 async fn keys(client: &Client) -> Vec<String> {
-    match client.command(&[b"KEYS", b"*"]).await.unwrap() {
-        Value::Array(items) => items.iter().map(|v| v.as_str().unwrap().to_owned()).collect(),
-        other => panic!("KEYS answered {other:?}"),
-    }
+    client.query(cmd("KEYS").arg("*")).await.unwrap()
+}
+
+async fn ttl(client: &Client, key: &str) -> i64 {
+    client.query(cmd("TTL").arg(key)).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -140,7 +142,7 @@ async fn one_address_one_budget_across_replicas() {
     let client = Client::new(&redis.url()).unwrap();
     let address = keys(&client).await.into_iter().find(|k| k.starts_with("ccgw:a:")).expect("an address key");
     assert!(!address.contains("2001"), "{address}");
-    let ttl = client.command(&[b"TTL", address.as_bytes()]).await.unwrap().as_i64().unwrap();
+    let ttl = ttl(&client, &address).await;
     assert!(ttl > 0 && ttl <= 2 * DAY as i64, "TTL {ttl}");
 }
 
@@ -158,7 +160,7 @@ async fn every_key_expires_and_refusals_write_none() {
     let before = keys(&client).await;
     assert_eq!(before.len(), 5, "{before:?}"); // day, month, visitor, marker, creation
     for key in &before {
-        let ttl = client.command(&[b"TTL", key.as_bytes()]).await.unwrap().as_i64().unwrap();
+        let ttl = ttl(&client, key).await;
         let most = if key.starts_with("ccgw:m:") { 32 * DAY } else { 7 * DAY } as i64;
         assert!(ttl > 0 && ttl <= most, "{key}: TTL {ttl}");
     }
@@ -227,14 +229,38 @@ async fn database_number_and_password() {
     let accounts = Accounts::open(config(&url, 10_000, 10_000, 10_000)).await.unwrap();
     accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
     let db0 = Client::new(&format!("redis://:s3cret-pw@127.0.0.1:{}", redis.port)).unwrap();
-    assert_eq!(db0.command(&[b"DBSIZE"]).await.unwrap(), Value::Int(0));
+    assert_eq!(db0.query::<i64>(&cmd("DBSIZE")).await.unwrap(), 0);
     let db3 = Client::new(&url).unwrap();
-    assert_eq!(db3.command(&[b"DBSIZE"]).await.unwrap(), Value::Int(4));
+    assert_eq!(db3.query::<i64>(&cmd("DBSIZE")).await.unwrap(), 4);
 
     let wrong = format!("redis://:not-it@127.0.0.1:{}/3", redis.port);
     let err = Accounts::open(config(&wrong, 1, 1, 1)).await.unwrap_err();
     assert!(err.contains("--redis") && !err.contains("not-it") && !err.contains("s3cret"), "{err}");
     let none = format!("redis://127.0.0.1:{}/3", redis.port);
     let err = Accounts::open(config(&none, 1, 1, 1)).await.unwrap_err();
-    assert!(err.contains("NOAUTH"), "{err}");
+    // The server's words (NOAUTH), as the `redis` crate words them.
+    assert!(err.contains("Authentication required"), "{err}");
+}
+
+/// A connection refused for another reason than the network (here `AUTH`, while the
+/// server's password is changed and changed back) does not stick: once the server takes the
+/// password again, so do the counters.
+#[tokio::test]
+async fn a_refused_login_is_retried_at_the_next_call() {
+    let redis = RedisServer::start(&["--requirepass", "first-pw"]);
+    let url = format!("redis://:first-pw@127.0.0.1:{}", redis.port);
+    let accounts = Accounts::open(config(&url, 10_000, 10_000, 10_000)).await.unwrap();
+    accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+
+    let admin = Client::new(&url).unwrap();
+    admin.query::<()>(cmd("CONFIG").arg("SET").arg("requirepass").arg("second-pw")).await.unwrap();
+    // Every connection closed: the gateway's next login uses the old password.
+    let _: i64 = admin.query(cmd("CLIENT").arg("KILL").arg("TYPE").arg("normal")).await.unwrap_or(0);
+    for _ in 0..2 {
+        assert_eq!(accounts.reserve(create("c:a", 110, NOW)).await.unwrap_err(), SpendRefusal::Unavailable);
+    }
+    let admin = Client::new(&format!("redis://:second-pw@127.0.0.1:{}", redis.port)).unwrap();
+    admin.query::<()>(cmd("CONFIG").arg("SET").arg("requirepass").arg("first-pw")).await.unwrap();
+    accounts.reserve(create("c:a", 110, NOW)).await.unwrap();
+    assert_eq!(accounts.spent(NOW).await.unwrap().0, 220);
 }

@@ -6,7 +6,6 @@ mod common;
 
 use clipcloud_gateway::operator::visitor::Token;
 use clipcloud_gateway::secret::Secret;
-use clipcloud_gateway::store::redis::Value;
 use clipcloud_gateway::Running;
 use common::*;
 
@@ -318,12 +317,11 @@ fn two_replicas_on_one_redis_share_one_rate_limit() {
     }
     assert_eq!(statuses, [200, 200, 429, 429], "2 a minute across both replicas, not 2 each");
     // The buckets live in Redis, under names that do not show the address.
-    let client = clipcloud_gateway::store::redis::Client::new(&url).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let Value::Array(keys) = runtime.block_on(client.command(&[b"KEYS", b"ccgw:rate:*"])).unwrap() else {
-        panic!("KEYS gives an array")
-    };
-    let keys: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
+    let keys: Vec<String> = runtime.block_on(async {
+        let client = clipcloud_gateway::store::redis::Client::new(&url).unwrap();
+        client.query(clipcloud_gateway::store::redis::cmd("KEYS").arg("ccgw:rate:*")).await.unwrap()
+    });
     assert!(keys.iter().any(|k| k.starts_with("ccgw:rate:visitor:")), "{keys:?}");
     assert!(keys.iter().all(|k| !k.contains("203.0.113.20")), "{keys:?}");
 }
@@ -374,4 +372,71 @@ fn a_second_client_from_the_same_address_cannot_check_the_firsts_creation() {
         .filter(|_| Visitor::from("203.0.113.79").send(addr, "GET", "/", None).header("set-cookie").is_some())
         .count();
     assert!((20..25).contains(&given), "{given} cookies");
+}
+
+/// `rediss://` against a real `redis-server` that speaks only TLS, with a CA this test made
+/// and an ACL user whose password is only in the `--redis-url-file`: the gateway binary
+/// admits a create and counts it in Redis; given another CA it refuses to start, saying
+/// why, without the password.
+#[test]
+fn counts_in_a_tls_redis_with_an_acl_user_and_refuses_a_wrong_ca() {
+    let pki = TestPki::make();
+    let password = "tls-pw-5f0c9e";
+    let acl =
+        ["--user", "default", "off", "--user", "gateway", "on", &format!(">{password}"), "~ccgw:*", "+@all"];
+    let redis = RedisServer::start_tls(&pki, &acl);
+    let url_file =
+        secret_file("redis-url", &format!("rediss://gateway:{password}@127.0.0.1:{}/2\n", redis.port));
+    let emulator = emulator(100);
+    let key = fresh_key(&emulator, 100.0);
+    let key_file = secret_file("key", &key);
+    let ledger = temp_dir("ledger").join("l.sqlite3");
+    let upstream = emulator.base_url();
+    let args = |ca: &str| {
+        [
+            "--upstream",
+            &upstream,
+            "--key-file",
+            &key_file,
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--max-price-per-image",
+            "1.1",
+            "--redis-url-file",
+            &url_file,
+            "--redis-ca-file",
+            ca,
+        ]
+        .map(str::to_owned)
+    };
+
+    let mut gateway = GatewayProcess::start(&args(&pki.ca).each_ref().map(String::as_str), &[]);
+    let created = post(gateway.addr, "/api/creation", r#"{"prompt":"a","styleName":"standard"}"#);
+    assert_eq!(created.status, 200, "{created:?}");
+    // Read back over TLS, as the same ACL user: today's counter holds the estimate.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (keys, spent): (Vec<String>, Vec<i64>) = runtime.block_on(async {
+        use clipcloud_gateway::store::redis::{cmd, Client, Options};
+        let ca_pem = Some(std::fs::read(&pki.ca).unwrap());
+        let url = format!("rediss://gateway:{password}@127.0.0.1:{}/2", redis.port);
+        let client = Client::open(&url, Options { ca_pem, ..Options::default() }).unwrap();
+        let days: Vec<String> = client.query(cmd("KEYS").arg("ccgw:d:*")).await.unwrap();
+        let spent = client.query(cmd("MGET").arg(&days)).await.unwrap();
+        (days, spent)
+    });
+    assert_eq!((keys.len(), spent), (1, vec![110]), "one day counter, 1.10 credits: {keys:?}");
+    assert_eq!(gateway.terminate().code(), Some(0));
+    assert!(!gateway.log().contains(password), "{}", gateway.log());
+
+    // A CA that did not sign the server's certificate: no start, and the reason.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args(&pki.other_ca))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("certificate") && said.contains("--redis-ca-file"), "{said}");
+    assert!(said.contains("rediss://gateway:[redacted]@127.0.0.1"), "{said}");
+    assert!(!said.contains(password), "{said}");
 }

@@ -39,7 +39,7 @@ pub async fn unreachable(gateway: &Gateway) -> Vec<&'static str> {
     };
     let redis = async {
         match accounts.and_then(|accounts| accounts.shared()) {
-            Some(redis) => redis.command(&[b"PING"]).await.is_ok(),
+            Some(redis) => redis.ping().await.is_ok(),
             None => true,
         }
     };

@@ -60,6 +60,7 @@ impl Gateway {
                 let accounts = Accounts::open(AccountsConfig {
                     ledger: settings.ledger.clone(),
                     redis: settings.redis.as_ref().map(|url| url.expose_str().to_owned()),
+                    redis_ca_file: settings.redis_ca_file.clone(),
                     visitor_daily_spend: settings.visitor_daily_spend,
                     address_daily: settings.address_daily(),
                     daily_cap: settings.daily_cap,

@@ -33,8 +33,10 @@ pub use crate::store::ledger::Cents;
 pub struct AccountsConfig {
     /// The SQLite file; `:memory:` keeps nothing.
     pub ledger: PathBuf,
-    /// `redis://[:PASSWORD@]HOST:PORT[/DB]`: the counters shared by every replica.
+    /// `redis[s]://[[USER]:PASSWORD@]HOST:PORT[/DB]`: the counters shared by every replica.
     pub redis: Option<String>,
+    /// The CA (PEM) that signed a `rediss://` server's certificate, when not a public one.
+    pub redis_ca_file: Option<PathBuf>,
     /// Per visitor per UTC day.
     pub visitor_daily_spend: Cents,
     /// Per network address per UTC day (visitor tokens exempt).
@@ -55,6 +57,7 @@ impl fmt::Debug for AccountsConfig {
         f.debug_struct("AccountsConfig")
             .field("ledger", &self.ledger)
             .field("redis", &redis)
+            .field("redis_ca_file", &self.redis_ca_file)
             .field("visitor_daily_spend", &self.visitor_daily_spend)
             .field("address_daily", &self.address_daily)
             .field("daily_cap", &self.daily_cap)
@@ -196,8 +199,14 @@ impl Accounts {
         let (counters, shared): (Box<dyn Counters>, _) = match &config.redis {
             None => (Box::new(LedgerCounters::new(ledger.clone())), None),
             Some(url) => {
-                let client = redis::Client::new(url)?;
-                client.command(&[b"PING"]).await.map_err(|e| format!("--redis {}: {e}", client.target()))?;
+                let read_ca = |path: &PathBuf| {
+                    std::fs::read(path)
+                        .map_err(|e| format!("--redis-ca-file {}: cannot read it: {e}", path.display()))
+                };
+                let ca_pem = config.redis_ca_file.as_ref().map(read_ca).transpose()?;
+                let client =
+                    redis::Client::open(url, redis::Options { ca_pem, ..redis::Options::default() })?;
+                client.ping().await.map_err(|e| format!("--redis {}: {e}", client.target()))?;
                 let client = Arc::new(client);
                 (Box::new(RedisCounters::new(client.clone(), ledger.clone())), Some(client))
             }
@@ -400,6 +409,7 @@ mod tests {
         AccountsConfig {
             ledger: ledger.into(),
             redis: None,
+            redis_ca_file: None,
             visitor_daily_spend: visitor,
             address_daily: daily,
             daily_cap: daily,

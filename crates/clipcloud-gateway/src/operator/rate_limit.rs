@@ -9,7 +9,7 @@
 use crate::secret::short_hash;
 use crate::store::redis::{self, Script, KEY_PREFIX};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy)]
@@ -105,12 +105,11 @@ impl Limiter {
             return Ok(Verdict::Wait(Duration::from_secs(60)));
         }
         let key = format!("{KEY_PREFIX}rate:{name}:{}", short_hash(visitor));
-        let per_minute = per_minute.to_string();
-        let wait = client.eval(&TAKE, &[key.as_bytes()], &[per_minute.as_bytes()]).await?;
-        match wait.as_i64() {
-            Some(0) => Ok(Verdict::Allowed),
-            Some(ms) if ms > 0 => Ok(Verdict::Wait(Duration::from_millis(ms.unsigned_abs()))),
-            _ => Err(redis::Error::Protocol("the rate script gave no wait".into())),
+        let wait: i64 = client.eval(&TAKE, &[key], &[per_minute.to_string()]).await?;
+        match wait {
+            0 => Ok(Verdict::Allowed),
+            ms if ms > 0 => Ok(Verdict::Wait(Duration::from_millis(ms.unsigned_abs()))),
+            _ => Err(redis::Error::Reply("the rate script gave a negative wait".into())),
         }
     }
 }
@@ -118,7 +117,7 @@ impl Limiter {
 /// KEYS: the bucket. ARGV: creates per minute (also the burst). 0 = allowed, else the
 /// milliseconds until a token is back. Redis's clock, so replicas' clocks need not agree.
 /// Sent twice after a broken connection, it takes two tokens: stricter, never looser.
-static TAKE: Script = Script::new(include_str!("lua/take_token.lua"));
+static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/take_token.lua")));
 
 #[cfg(test)]
 mod tests {

@@ -189,6 +189,29 @@ mod tests {
         assert_eq!(cookie_visitor(&headers, &secret), None);
     }
 
+    /// A token and a cookie signed before the gateway used the `hmac` crate (computed by
+    /// the hand-written HMAC it replaced): what sites and browsers hold stays valid.
+    #[test]
+    fn tokens_and_cookies_issued_earlier_stay_valid() {
+        let token = "v1.user-42.2000.550.fa9115f70d1822c0787fbab2ac2e8713d8b87059071b7eba6dbefa7606e01ff4";
+        assert_eq!(Token::sign(&Secret::new("site-secret"), "user-42", 2_000, 550), token);
+        let ok = Token::verify(token, &Secret::new("site-secret"), 1_000).unwrap();
+        assert_eq!((ok.subject.as_str(), ok.id.as_str()), ("user-42", "fa9115f70d1822c0"));
+        // The same signature in capitals was never accepted, and is not now.
+        let shouted = token.replace("fa9115f70d", "FA9115F70D");
+        assert_eq!(
+            Token::verify(&shouted, &Secret::new("site-secret"), 1_000),
+            Err(TokenError::BadSignature)
+        );
+
+        let id = "00112233445566778899aabbccddeeff";
+        let signature = "9145e345318c1a2b20826136cb72c3d8f109b8fd6e2d90bdf63505c4db096acc";
+        let mut headers = HeaderMap::new();
+        let cookie = format!("{COOKIE_NAME}={id}.{signature}");
+        headers.insert(header::COOKIE, HeaderValue::try_from(cookie).unwrap());
+        assert_eq!(cookie_visitor(&headers, &Secret::new("cookie-secret")).as_deref(), Some(id));
+    }
+
     #[test]
     fn addresses_count_by_network() {
         let of = |ip: &str, v4, v6| network(ip.parse().unwrap(), Prefixes { v4, v6 });

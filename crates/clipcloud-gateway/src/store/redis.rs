@@ -1,188 +1,156 @@
-//! A minimal Redis client: RESP2 over tokio's `TcpStream`, enough for the shared spend
-//! counters (`EVALSHA` of a few scripts, plain commands for the rest).
+//! The gateway's Redis, for the counters several replicas share: the `redis` crate's
+//! [`ConnectionManager`] (one multiplexed connection that every request shares, replaced
+//! when it breaks) behind a deadline per call and an address that never shows the password.
 //!
-//! `redis://[:PASSWORD@]HOST[:PORT][/DB]` (port 6379, database 0 by default; the password
-//! goes out with `AUTH` and never appears in an error or `Debug`). A handful of
-//! connections, each behind its own mutex, are opened lazily and shared round-robin. Every
-//! connect and every command has a timeout. A connection found closed (the server
-//! restarted, or dropped it idle) is replaced before use, and a command that fails on a
-//! broken connection is sent once more on a fresh one — so callers send only commands that
-//! are safe to repeat (the gateway's scripts are written to be).
+//! `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`, or `rediss://…` for TLS (rustls: the
+//! public roots, or the operator's CA given by `--redis-ca-file`). The password goes out
+//! with `AUTH` (with the ACL user when the URL names one). Nothing is connected until the
+//! first call. A call that fails on a broken connection is sent once more on a fresh one,
+//! within the same deadline — so callers send only commands that are safe to repeat (the
+//! gateway's scripts are written to be).
 
-use crate::secret::Secret;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, ErrorKind, FromRedisValue, RedisError, TlsCertificates};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
 use std::time::Duration;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-use tokio::sync::Mutex;
+
+pub use redis::{cmd, Script, Value};
 
 /// What every key the gateway writes starts with.
 pub const KEY_PREFIX: &str = "ccgw:";
 
-/// A reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    Nil,
-    /// `+OK` and the like.
-    Status(String),
-    /// `-ERR ...` inside an array (a top-level error is [`Error::Server`]).
-    Error(String),
-    Int(i64),
-    Bulk(Vec<u8>),
-    Array(Vec<Value>),
-}
-
-impl Value {
-    /// An integer reply, or a bulk/status string holding one.
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::Int(i) => Some(*i),
-            Value::Bulk(b) => std::str::from_utf8(b).ok()?.parse().ok(),
-            Value::Status(s) => s.parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// A bulk or status string as text.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::Bulk(b) => std::str::from_utf8(b).ok(),
-            Value::Status(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-/// Why a command did not get a reply. The text never holds the password.
+/// Why a call got no usable reply. The text never holds the password.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Cannot connect, or the connection broke.
-    Io(String),
+    /// Cannot connect (refused, TLS, authentication), or the connection broke.
+    Unreachable(String),
     /// No connection or no reply in time.
     Timeout,
-    /// The server answered with an error (`-ERR ...`).
+    /// The server refused the command (`-ERR ...`).
     Server(String),
-    /// The reply was not RESP2, or exceeded the client's bounds.
-    Protocol(String),
+    /// The reply was not what the command gives.
+    Reply(String),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io(e) => write!(f, "redis: {e}"),
+            Error::Unreachable(e) => write!(f, "redis: {e}"),
             Error::Timeout => f.write_str("redis: timed out"),
             Error::Server(e) => write!(f, "redis answered: {e}"),
-            Error::Protocol(e) => write!(f, "redis: unreadable reply: {e}"),
+            Error::Reply(e) => write!(f, "redis: unexpected reply: {e}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
 
-/// Where to connect: the parsed `redis://` URL.
+impl From<RedisError> for Error {
+    fn from(e: RedisError) -> Self {
+        // The crate's texts name the failure (a refused connection, an unknown issuer,
+        // WRONGPASS), never the URL it was given.
+        let text = e.to_string();
+        if e.is_timeout() {
+            return Error::Timeout;
+        }
+        match e.kind() {
+            ErrorKind::Server(_) => Error::Server(text),
+            ErrorKind::Parse | ErrorKind::UnexpectedReturnType => Error::Reply(text),
+            _ => Error::Unreachable(text),
+        }
+    }
+}
+
+/// Where to connect, shown without the password: safe to log.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Target {
-    pub host: String,
-    pub port: u16,
-    pub db: u32,
-    password: Option<Secret>,
+pub struct Target(String);
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
-    }
-}
-
-impl fmt::Display for Target {
-    /// The URL without the password: safe to log.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = if self.password.is_some() { ":[redacted]@" } else { "" };
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        write!(f, "redis://{auth}{host}:{}/{}", self.port, self.db)
+        f.write_str(&self.0)
     }
 }
 
 impl Target {
-    /// Parses `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` (IPv6 hosts in brackets).
+    /// Checks a `redis://` or `rediss://` URL (host, port, database number) and gives it
+    /// back without its password; the error names what is wrong, never the password.
     pub fn parse(url: &str) -> Result<Target, String> {
-        let bad = |why: &str| format!("--redis: {why} (expected redis://HOST:PORT[/DB])");
-        let rest = url.strip_prefix("redis://").ok_or_else(|| bad("not a redis:// URL"))?;
-        let (authority, path) = match rest.find(['/', '?', '#']) {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let (password, hostport) = match authority.rfind('@') {
-            Some(i) => {
-                let userinfo = &authority[..i];
-                let password = userinfo.split_once(':').map_or(userinfo, |(_, p)| p);
-                if password.is_empty() {
-                    (None, &authority[i + 1..])
-                } else {
-                    (Some(Secret::new(clipcloud::percent::decode(password))), &authority[i + 1..])
-                }
-            }
-            None => (None, authority),
-        };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed [ in the host"))?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match hostport.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("no host"));
+        let bad =
+            |why: &str| format!("--redis: {why} (expected redis[s]://[USER[:PASSWORD]@]HOST[:PORT][/DB])");
+        let parsed = redis::parse_redis_url(url).ok_or_else(|| bad("not a redis:// or rediss:// URL"))?;
+        let scheme = parsed.scheme();
+        if !matches!(scheme, "redis" | "rediss") {
+            return Err(bad("not a redis:// or rediss:// URL"));
         }
-        if !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':')) {
-            return Err(bad("a host name has only letters, digits, '.', '-' and ':'"));
+        if parsed.fragment().is_some() {
+            // `#insecure` would skip checking the server's certificate: not offered.
+            return Err(bad("no #fragment: a rediss:// server's certificate is always checked"));
         }
-        let port = match port {
-            None | Some("") => 6379,
-            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad("a bad port"))?,
-        };
-        let db = match path.trim_start_matches('/') {
+        // IPv6 in brackets, as in the URL.
+        let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("no host"))?;
+        let port = parsed.port().unwrap_or(6379);
+        if port == 0 {
+            return Err(bad("a bad port"));
+        }
+        let db = match parsed.path().trim_matches('/') {
             "" => 0,
             p => p.parse::<u32>().map_err(|_| bad("the path is a database number"))?,
         };
-        Ok(Target { host: host.to_owned(), port, db, password })
+        let user = parsed.username();
+        let auth = match (user.is_empty(), parsed.password().is_some()) {
+            (true, false) => String::new(),
+            (true, true) => ":[redacted]@".to_owned(),
+            (false, false) => format!("{user}@"),
+            (false, true) => format!("{user}:[redacted]@"),
+        };
+        Ok(Target(format!("{scheme}://{auth}{host}:{port}/{db}")))
     }
 }
 
-/// A Lua script, sent by its SHA-1 (`EVALSHA`) once the server knows it.
-pub struct Script {
-    source: &'static str,
-    sha: OnceLock<String>,
+/// How the client connects; [`Options::default`] is what the gateway uses.
+#[derive(Clone)]
+pub struct Options {
+    /// The CA certificates (PEM) a `rediss://` server's certificate must chain to, instead
+    /// of the public roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// For one connection attempt (TCP, TLS, `AUTH`).
+    pub connect_timeout: Duration,
+    /// For one reply.
+    pub response_timeout: Duration,
 }
 
-impl Script {
-    pub const fn new(source: &'static str) -> Script {
-        Script { source, sha: OnceLock::new() }
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            ca_pem: None,
+            connect_timeout: Duration::from_secs(2),
+            response_timeout: Duration::from_secs(2),
+        }
     }
 }
 
-type Conn = BufReader<TcpStream>;
-
-/// Connections at most.
-const POOL: usize = 4;
-/// Reply bounds: the gateway's replies are tiny; these only stop a confused peer.
-const MAX_LINE: usize = 64 * 1024;
-const MAX_BULK: usize = 1024 * 1024;
-const MAX_ITEMS: usize = 64 * 1024;
-const MAX_DEPTH: usize = 16;
-
-/// The client: a small pool of connections to one server.
+/// The client: one connection to one server, shared by every caller.
 pub struct Client {
     target: Target,
-    connect_timeout: Duration,
-    command_timeout: Duration,
-    slots: Vec<Mutex<Option<Conn>>>,
-    next: AtomicUsize,
-    /// Commands that got no reply (unreachable, timed out, unreadable) since the start.
+    /// The connection every call shares; replaced whole when it cannot recover by itself.
+    manager: RwLock<ConnectionManager>,
+    /// What makes a new manager.
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    /// The most one call may take, its resend and reconnection included.
+    deadline: Duration,
+    /// Whether `rediss://` certificates chain to the operator's CA, not the public roots.
+    own_ca: bool,
+    /// Calls that got no reply (unreachable, timed out, unreadable) since the start.
     errors: AtomicU64,
 }
 
@@ -193,349 +161,176 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `url` (nothing is connected yet), with 2-second timeouts.
+    /// A client for `url` with the default [`Options`]. Connects at the first call; must
+    /// be made inside the tokio runtime.
     pub fn new(url: &str) -> Result<Client, String> {
-        Ok(Client {
-            target: Target::parse(url)?,
-            connect_timeout: Duration::from_secs(2),
-            command_timeout: Duration::from_secs(2),
-            slots: (0..POOL).map(|_| Mutex::new(None)).collect(),
-            next: AtomicUsize::new(0),
-            errors: AtomicU64::new(0),
-        })
+        Client::open(url, Options::default())
     }
 
-    pub fn with_timeouts(mut self, connect: Duration, command: Duration) -> Client {
-        self.connect_timeout = connect;
-        self.command_timeout = command;
-        self
+    /// A client for `url`. Connects at the first call; must be made inside the tokio runtime.
+    pub fn open(url: &str, options: Options) -> Result<Client, String> {
+        let target = Target::parse(url)?;
+        let own_ca = options.ca_pem.is_some();
+        let failed = |e: RedisError| format!("--redis {target}: {}", Error::from(e));
+        let client = match options.ca_pem {
+            Some(ca) => {
+                if !url.starts_with("rediss://") {
+                    return Err(format!("--redis-ca-file: {target} is not a rediss:// (TLS) URL"));
+                }
+                let certificates = TlsCertificates { client_tls: None, root_cert: Some(ca) };
+                redis::Client::build_with_tls(url, certificates).map_err(failed)?
+            }
+            None => redis::Client::open(url).map_err(failed)?,
+        };
+        if url.starts_with("rediss://") {
+            // rustls picks its crypto from the process default: ring, as for https
+            // upstreams. Already installed (by an earlier client) is as good.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(options.connect_timeout))
+            .set_response_timeout(Some(options.response_timeout))
+            // No retries in the background: the next call reconnects, within its deadline.
+            .set_number_of_retries(0);
+        let manager =
+            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(failed)?;
+        Ok(Client {
+            target,
+            manager: RwLock::new(manager),
+            client,
+            config,
+            deadline: options.connect_timeout * 2 + options.response_timeout,
+            own_ca,
+            errors: AtomicU64::new(0),
+        })
     }
 
     pub fn target(&self) -> &Target {
         &self.target
     }
 
-    /// Commands that got no reply since the start (an error the server answered with, such
-    /// as `NOSCRIPT`, is a reply).
+    /// Calls that got no reply since the start (an error the server answered with is a reply).
     pub fn errors(&self) -> u64 {
         self.errors.load(Ordering::Relaxed)
     }
 
-    /// Sends one command (its words as bulk strings) and reads its reply.
-    pub async fn command(&self, args: &[&[u8]]) -> Result<Value, Error> {
-        let reply = self.reply_to(args).await;
-        if matches!(reply, Err(Error::Io(_) | Error::Timeout | Error::Protocol(_))) {
+    /// Sends one command and reads its reply as `T`.
+    pub async fn query<T: FromRedisValue>(&self, command: &Cmd) -> Result<T, Error> {
+        self.bounded(|mut connection| async move { command.query_async(&mut connection).await }).await
+    }
+
+    /// `PING`: whether the server answers now.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.query::<String>(&cmd("PING")).await.map(drop)
+    }
+
+    /// Runs `script` with `keys` and `args`: `EVALSHA`, loading the script first when this
+    /// server does not know it yet.
+    pub async fn eval<T: FromRedisValue>(
+        &self,
+        script: &Script,
+        keys: &[String],
+        args: &[String],
+    ) -> Result<T, Error> {
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(key);
+        }
+        for arg in args {
+            invocation.arg(arg);
+        }
+        let invocation = &invocation;
+        self.bounded(|mut connection| async move { invocation.invoke_async(&mut connection).await }).await
+    }
+
+    /// Runs `call` on the shared connection, once more if the connection was broken, all
+    /// within the deadline.
+    async fn bounded<T, F, Fut>(&self, call: F) -> Result<T, Error>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        let attempts = async {
+            match call(self.connection()).await {
+                // The manager replaces a broken connection; the resend goes on the new one.
+                Err(e) if broken(&e) => call(self.connection()).await,
+                other => other,
+            }
+        };
+        let reply = match tokio::time::timeout(self.deadline, attempts).await {
+            Ok(reply) => reply.map_err(|e| self.explained(e)),
+            Err(_) => Err(Error::Timeout),
+        };
+        if matches!(reply, Err(Error::Unreachable(_) | Error::Timeout | Error::Reply(_))) {
             self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if matches!(reply, Err(Error::Unreachable(_) | Error::Server(_))) {
+            self.renew();
         }
         reply
     }
 
-    async fn reply_to(&self, args: &[&[u8]]) -> Result<Value, Error> {
-        let frame = encode(args);
-        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
-        let mut guard = slot.lock().await;
-        for attempt in 0..2 {
-            let fresh = match guard.as_mut() {
-                Some(conn) if alive(conn) => false,
-                _ => {
-                    *guard = None;
-                    *guard = Some(self.connect().await?);
-                    true
-                }
-            };
-            let Some(conn) = guard.as_mut() else {
-                return Err(Error::Io("no connection".into()));
-            };
-            match tokio::time::timeout(self.command_timeout, exchange(conn, &frame)).await {
-                Ok(Ok(Reply::Value(v))) => return Ok(v),
-                // The connection is fine; the command was refused.
-                Ok(Ok(Reply::Error(e))) => return Err(Error::Server(e)),
-                Ok(Err(Error::Io(e))) => {
-                    *guard = None;
-                    // Once more on a fresh connection, unless this one was fresh already.
-                    if fresh || attempt == 1 {
-                        return Err(Error::Io(e));
-                    }
-                }
-                Ok(Err(e)) => {
-                    *guard = None;
-                    return Err(e);
-                }
-                Err(_) => {
-                    // Half a reply may be on its way: this connection cannot be reused.
-                    *guard = None;
-                    return Err(Error::Timeout);
-                }
+    fn connection(&self) -> ConnectionManager {
+        self.manager.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// A fresh manager for the calls to come. The crate's manager reconnects after an I/O
+    /// error only: a connection attempt refused otherwise (`AUTH` refused while a password
+    /// changes, `SELECT` refused while a script runs) would be its answer to every later
+    /// call. A server's refusal of one command costs a reconnection, which is cheap.
+    fn renew(&self) {
+        if let Ok(fresh) = ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone()) {
+            *self.manager.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        }
+    }
+
+    /// `e` as an [`Error`], with what to do about a certificate no trusted CA signed.
+    fn explained(&self, e: RedisError) -> Error {
+        match Error::from(e) {
+            Error::Unreachable(text) if text.contains("UnknownIssuer") => {
+                Error::Unreachable(if self.own_ca {
+                    format!("{text} (the CA in --redis-ca-file did not sign the server's certificate)")
+                } else {
+                    format!(
+                        "{text} (no public CA signed the server's certificate: give the one that did \
+                         with --redis-ca-file)"
+                    )
+                })
             }
+            other => other,
         }
-        Err(Error::Io("the connection broke twice".into()))
-    }
-
-    /// Runs `script` with `keys` and `args`: `EVALSHA`, loading the script first when
-    /// this server does not know it yet.
-    pub async fn eval(&self, script: &Script, keys: &[&[u8]], args: &[&[u8]]) -> Result<Value, Error> {
-        let numkeys = keys.len().to_string();
-        let run = |sha: &str| {
-            let mut words: Vec<Vec<u8>> =
-                vec![b"EVALSHA".to_vec(), sha.as_bytes().to_vec(), numkeys.clone().into_bytes()];
-            words.extend(keys.iter().chain(args).map(|w| w.to_vec()));
-            words
-        };
-        if let Some(sha) = script.sha.get() {
-            let words = run(sha);
-            match self.command(&words.iter().map(Vec::as_slice).collect::<Vec<_>>()).await {
-                Err(Error::Server(e)) if e.starts_with("NOSCRIPT") => {}
-                other => return other,
-            }
-        }
-        let loaded = self.command(&[b"SCRIPT", b"LOAD", script.source.as_bytes()]).await?;
-        let sha =
-            loaded.as_str().ok_or_else(|| Error::Protocol("SCRIPT LOAD gave no SHA".into()))?.to_owned();
-        let words = run(&sha);
-        let _ = script.sha.set(sha);
-        self.command(&words.iter().map(Vec::as_slice).collect::<Vec<_>>()).await
-    }
-
-    async fn connect(&self) -> Result<Conn, Error> {
-        let t = &self.target;
-        let stream =
-            tokio::time::timeout(self.connect_timeout, TcpStream::connect((t.host.as_str(), t.port)))
-                .await
-                .map_err(|_| Error::Timeout)?
-                .map_err(|e| Error::Io(format!("cannot connect to {}:{}: {e}", t.host, t.port)))?;
-        let _ = stream.set_nodelay(true);
-        let mut conn = BufReader::new(stream);
-        let mut hello = Vec::new();
-        if let Some(password) = &t.password {
-            hello.push(encode(&[b"AUTH", password.expose()]));
-        }
-        if t.db != 0 {
-            hello.push(encode(&[b"SELECT", t.db.to_string().as_bytes()]));
-        }
-        for frame in hello {
-            match tokio::time::timeout(self.command_timeout, exchange(&mut conn, &frame)).await {
-                Ok(Ok(Reply::Value(_))) => {}
-                // The server's own words (e.g. WRONGPASS, DB index out of range) hold no secret.
-                Ok(Ok(Reply::Error(e))) => return Err(Error::Server(e)),
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Err(Error::Timeout),
-            }
-        }
-        Ok(conn)
     }
 }
 
-/// Whether a pooled connection still looks usable: nothing unread, and the peer has not
-/// closed it (a read would block rather than return end-of-file or stray bytes).
-fn alive(conn: &Conn) -> bool {
-    if !conn.buffer().is_empty() {
-        return false;
-    }
-    let mut probe = [0u8; 1];
-    matches!(conn.get_ref().try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
-}
-
-enum Reply {
-    Value(Value),
-    Error(String),
-}
-
-async fn exchange(conn: &mut Conn, frame: &[u8]) -> Result<Reply, Error> {
-    conn.get_mut().write_all(frame).await.map_err(|e| Error::Io(format!("send: {e}")))?;
-    read_reply(conn).await
-}
-
-/// A command as RESP2: an array of bulk strings.
-pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Vec<u8>, Error> {
-    let mut line = Vec::new();
-    loop {
-        let buf = r.fill_buf().await.map_err(|e| Error::Io(format!("receive: {e}")))?;
-        if buf.is_empty() {
-            return Err(Error::Io("the server closed the connection".into()));
-        }
-        let (taken, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        line.extend_from_slice(&buf[..taken]);
-        r.consume(taken);
-        if line.len() > MAX_LINE {
-            return Err(Error::Protocol("a line too long".into()));
-        }
-        if done {
-            break;
-        }
-    }
-    if !line.ends_with(b"\r\n") {
-        return Err(Error::Protocol("a line without CRLF".into()));
-    }
-    line.truncate(line.len() - 2);
-    Ok(line)
-}
-
-fn number(digits: &[u8]) -> Result<i64, Error> {
-    std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| Error::Protocol("a bad number".into()))
-}
-
-/// Reads one reply; a top-level error reply is `Reply::Error`.
-async fn read_reply<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Reply, Error> {
-    // Arrays being filled: (expected length, items so far).
-    let mut stack: Vec<(usize, Vec<Value>)> = Vec::new();
-    loop {
-        let line = read_line(r).await?;
-        let (&kind, rest) = line.split_first().ok_or_else(|| Error::Protocol("an empty line".into()))?;
-        let text = || String::from_utf8_lossy(rest).into_owned();
-        let mut value = match kind {
-            b'+' => Value::Status(text()),
-            b'-' if stack.is_empty() => return Ok(Reply::Error(text())),
-            b'-' => Value::Error(text()),
-            b':' => Value::Int(number(rest)?),
-            b'$' => match number(rest)? {
-                -1 => Value::Nil,
-                n if n < 0 || n as usize > MAX_BULK => {
-                    return Err(Error::Protocol("a bad bulk length".into()))
-                }
-                n => {
-                    let mut data = vec![0; n as usize + 2];
-                    r.read_exact(&mut data).await.map_err(|e| Error::Io(format!("receive: {e}")))?;
-                    if !data.ends_with(b"\r\n") {
-                        return Err(Error::Protocol("a bulk string without CRLF".into()));
-                    }
-                    data.truncate(n as usize);
-                    Value::Bulk(data)
-                }
-            },
-            b'*' => match number(rest)? {
-                -1 => Value::Nil,
-                0 => Value::Array(Vec::new()),
-                n if n < 0 || n as usize > MAX_ITEMS => {
-                    return Err(Error::Protocol("a bad array length".into()))
-                }
-                n => {
-                    if stack.len() >= MAX_DEPTH {
-                        return Err(Error::Protocol("arrays nested too deep".into()));
-                    }
-                    stack.push((n as usize, Vec::with_capacity((n as usize).min(64))));
-                    continue;
-                }
-            },
-            _ => return Err(Error::Protocol("an unknown reply type".into())),
-        };
-        loop {
-            match stack.last_mut() {
-                None => return Ok(Reply::Value(value)),
-                Some((want, items)) => {
-                    items.push(value);
-                    if items.len() < *want {
-                        break;
-                    }
-                    let Some((_, items)) = stack.pop() else {
-                        return Err(Error::Protocol("an array ended twice".into()));
-                    };
-                    value = Value::Array(items);
-                }
-            }
-        }
-    }
+/// Whether `e` says the connection is gone (not that the server was slow, or refused the
+/// command): worth one resend on a fresh connection.
+fn broken(e: &RedisError) -> bool {
+    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn parse(bytes: &[u8]) -> Result<Value, Error> {
-        let mut r = bytes;
-        match read_reply(&mut r).await? {
-            Reply::Value(v) => Ok(v),
-            Reply::Error(e) => Err(Error::Server(e)),
-        }
-    }
-
-    #[tokio::test]
-    async fn reads_every_reply_type() {
-        assert_eq!(parse(b"+OK\r\n").await, Ok(Value::Status("OK".into())));
-        assert_eq!(parse(b"-ERR nope\r\n").await, Err(Error::Server("ERR nope".into())));
-        assert_eq!(parse(b":-42\r\n").await, Ok(Value::Int(-42)));
-        assert_eq!(parse(b"$5\r\nhe\r\no\r\n").await, Ok(Value::Bulk(b"he\r\no".to_vec())));
-        assert_eq!(parse(b"$0\r\n\r\n").await, Ok(Value::Bulk(Vec::new())));
-        assert_eq!(parse(b"$-1\r\n").await, Ok(Value::Nil));
-        assert_eq!(parse(b"*-1\r\n").await, Ok(Value::Nil));
-        assert_eq!(parse(b"*0\r\n").await, Ok(Value::Array(vec![])));
-        assert_eq!(
-            parse(b"*3\r\n:1\r\n*2\r\n$1\r\na\r\n-ERR inner\r\n$-1\r\n").await,
-            Ok(Value::Array(vec![
-                Value::Int(1),
-                Value::Array(vec![Value::Bulk(b"a".to_vec()), Value::Error("ERR inner".into())]),
-                Value::Nil,
-            ]))
-        );
-        assert_eq!(Value::Bulk(b"17".to_vec()).as_i64(), Some(17));
-    }
-
-    #[tokio::test]
-    async fn refuses_broken_or_oversized_replies() {
-        for bad in [
-            &b"+OK\n"[..],
-            b"?x\r\n",
-            b":12a\r\n",
-            b"$3\r\nabcd\r\n",
-            b"$99999999\r\n",
-            b"*99999999\r\n",
-            b"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
-        ] {
-            assert!(matches!(parse(bad).await, Err(Error::Protocol(_))), "{:?}", String::from_utf8_lossy(bad));
-        }
-        // Cut short: the connection's end, not a value.
-        assert!(matches!(parse(b"*2\r\n:1\r\n").await, Err(Error::Io(_))));
-        assert!(matches!(parse(b"$5\r\nab").await, Err(Error::Io(_))));
-        let long = [b"+".as_slice(), &vec![b'a'; MAX_LINE + 10], b"\r\n"].concat();
-        assert!(matches!(parse(&long).await, Err(Error::Protocol(_))));
-    }
-
-    #[test]
-    fn encodes_arrays_of_bulk_strings() {
-        assert_eq!(encode(&[b"GET", b"k\r\n"]), b"*2\r\n$3\r\nGET\r\n$3\r\nk\r\n\r\n");
-        assert_eq!(encode(&[]), b"*0\r\n");
-    }
-
     #[test]
     fn parses_urls_and_hides_the_password() {
-        let t = Target::parse("redis://127.0.0.1:6380/2").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.db, t.password.is_none()), ("127.0.0.1", 6380, 2, true));
-        let t = Target::parse("redis://cache.internal").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.db), ("cache.internal", 6379, 0));
-        let t = Target::parse("redis://[::1]:7000").unwrap();
-        assert_eq!((t.host.as_str(), t.port), ("::1", 7000));
-        assert_eq!(t.to_string(), "redis://[::1]:7000/0");
-        let t = Target::parse("redis://:s3cr%21t@h:1/").unwrap();
-        assert_eq!(t.password.as_ref().map(|p| p.expose().to_vec()), Some(b"s3cr!t".to_vec()));
-        assert_eq!(format!("{t:?}"), "redis://:[redacted]@h:1/0");
-        let t = Target::parse("redis://default:pw@h").unwrap();
-        assert_eq!(t.password.as_ref().map(|p| p.expose().to_vec()), Some(b"pw".to_vec()));
-        let client = Client::new("redis://:hunter2@h:1").unwrap();
-        assert!(!format!("{client:?}").contains("hunter2"));
+        let shown = |url: &str| Target::parse(url).unwrap().to_string();
+        assert_eq!(shown("redis://127.0.0.1:6380/2"), "redis://127.0.0.1:6380/2");
+        assert_eq!(shown("redis://cache.internal"), "redis://cache.internal:6379/0");
+        assert_eq!(shown("redis://[::1]:7000"), "redis://[::1]:7000/0");
+        assert_eq!(shown("redis://:s3cr%21t@h:1/"), "redis://:[redacted]@h:1/0");
+        assert_eq!(shown("rediss://gateway:pw@h"), "rediss://gateway:[redacted]@h:6379/0");
+        assert_eq!(shown("rediss://gateway@h:6380/1"), "rediss://gateway@h:6380/1");
         for bad in [
             "http://h",
+            "unix:///run/redis.sock",
             "redis://",
             "redis://h:0",
             "redis://h:99999",
             "redis://h/x",
             "redis://:pw@",
             "redis://h h",
+            "rediss://h#insecure",
         ] {
             let err = Target::parse(bad).unwrap_err();
             assert!(err.starts_with("--redis:"), "{bad}: {err}");
@@ -544,12 +339,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_closed_port_is_an_io_error_quickly() {
+    async fn never_shows_the_password() {
+        let client = Client::new("redis://admin:hunter2@h:1").unwrap();
+        assert_eq!(format!("{client:?}"), "redis::Client(redis://admin:[redacted]@h:1/0)");
+        let err =
+            Client::open("redis://:hunter2@h:1", Options { ca_pem: Some(Vec::new()), ..Options::default() })
+                .unwrap_err();
+        assert!(err.contains("not a rediss://") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_quickly() {
         // A port nobody listens on: bind one, learn it, close it.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let client = Client::new(&format!("redis://127.0.0.1:{port}")).unwrap();
-        let err = client.command(&[b"PING"]).await.unwrap_err();
-        assert!(matches!(err, Error::Io(_)), "{err:?}");
+        let err = client.ping().await.unwrap_err();
+        assert!(matches!(err, Error::Unreachable(_)), "{err:?}");
+        assert_eq!(client.errors(), 1);
     }
 
     #[tokio::test]
@@ -562,12 +368,13 @@ mod tests {
                 held.push(s);
             }
         });
-        let client = Client::new(&format!("redis://127.0.0.1:{port}"))
-            .unwrap()
-            .with_timeouts(Duration::from_secs(1), Duration::from_millis(200));
-        let started = std::time::Instant::now();
-        assert_eq!(client.command(&[b"PING"]).await, Err(Error::Timeout));
-        assert!(started.elapsed() < Duration::from_secs(2));
+        let options = Options {
+            connect_timeout: Duration::from_millis(200),
+            response_timeout: Duration::from_millis(200),
+            ..Options::default()
+        };
+        let client = Client::open(&format!("redis://127.0.0.1:{port}"), options).unwrap();
+        assert_eq!(client.ping().await, Err(Error::Timeout));
         hold.abort();
     }
 }

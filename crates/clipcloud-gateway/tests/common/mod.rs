@@ -217,8 +217,39 @@ impl RedisServer {
 
     /// `None` if the server exited at once (the port was taken meanwhile).
     pub fn start_on(port: u16, extra: &[&str]) -> Option<RedisServer> {
+        Self::launch(port, &["--port", &port.to_string()], extra)
+    }
+
+    /// A server that speaks TLS only (`--port 0` turns plain TCP off), with `tls`'s
+    /// certificate and key; clients need no certificate of their own.
+    pub fn start_tls(tls: &TestPki, extra: &[&str]) -> RedisServer {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let listen = [
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--tls-cert-file",
+                &tls.server_cert,
+                "--tls-key-file",
+                &tls.server_key,
+                "--tls-ca-cert-file",
+                &tls.ca,
+                "--tls-auth-clients",
+                "no",
+            ];
+            if let Some(server) = Self::launch(port, &listen, extra) {
+                return server;
+            }
+        }
+        panic!("redis-server (TLS) did not start on any of 5 free ports");
+    }
+
+    fn launch(port: u16, listen: &[&str], extra: &[&str]) -> Option<RedisServer> {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(listen)
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--dir", std::env::temp_dir().to_str().unwrap()])
             .args(extra)
             .stdout(Stdio::null())
@@ -261,6 +292,68 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A certificate authority made for one test, a server certificate it signed for
+/// `127.0.0.1`, and a second CA that signed nothing here: PEM files, made with the
+/// `openssl` command (`cargo xtask setup` installs it).
+pub struct TestPki {
+    pub ca: String,
+    pub server_cert: String,
+    pub server_key: String,
+    pub other_ca: String,
+}
+
+impl TestPki {
+    pub fn make() -> TestPki {
+        let dir = temp_dir("pki");
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl").args(args).current_dir(&dir).output().unwrap_or_else(|e| {
+                panic!("cannot run openssl ({e}): run `cargo xtask setup` (or `apt-get install -y openssl`)")
+            });
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        for (name, subject) in [("ca", "/CN=clipcloud test CA"), ("other-ca", "/CN=some other CA")] {
+            let (key_out, cert_out) = (format!("{name}.key"), format!("{name}.pem"));
+            let files = ["-keyout", &key_out, "-out", &cert_out, "-days", "2", "-subj", subject];
+            openssl(&[&["req", "-x509"], &key[..], &files[..]].concat());
+        }
+        openssl(
+            &[&["req"], &key[..], &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]]
+                .concat(),
+        );
+        std::fs::write(
+            dir.join("server.ext"),
+            "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nkeyUsage=digitalSignature\n\
+             extendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        TestPki {
+            ca: path("ca.pem"),
+            server_cert: path("server.pem"),
+            server_key: path("server.key"),
+            other_ca: path("other-ca.pem"),
+        }
     }
 }
 

@@ -4,15 +4,16 @@
 //! owners after 7), and only admitted creates write any, so Redis memory is bounded by the
 //! caps, not by traffic.
 //! Every script is safe to run twice (a reservation carries a random id), so the client may
-//! resend one after a broken connection. The scripts are the `.lua` files in
+//! resend one after a broken connection. Scripts go by `EVALSHA` (`redis::Script`), loaded
+//! once per server. The scripts are the `.lua` files in
 //! `operator/lua/`.
 
 use crate::error_log;
 use crate::operator::counters::{BoxFuture, Counters, NotReserved, Reservation};
 use crate::secret::hex;
 use crate::store::ledger::{day_of, Caps, Cents, Entry, Ledger, Over, Spender, SpentBy, DAY};
-use crate::store::redis::{self, Script, Value};
-use std::sync::Arc;
+use crate::store::redis::{self, cmd, Script, Value};
+use std::sync::{Arc, LazyLock};
 
 /// Redis key names. Visitors, tokens and creation ids are hashed: keys have a fixed size
 /// whatever a caller sends.
@@ -63,21 +64,21 @@ mod keys {
 /// ARGV: estimate, visitor limit, daily cap, monthly cap, day TTL, month TTL, marker TTL,
 /// then for each optional key its cap, its TTL and the code for it.
 /// 0 = reserved (or already reserved under this marker); else which cap (see [`OVER`]).
-static RESERVE: Script = Script::new(include_str!("../lua/reserve.lua"));
+static RESERVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/reserve.lua")));
 
 /// The caps the reserve script names by code, from 1.
 const OVER: [Over; 5] = [Over::Visitor, Over::Daily, Over::Monthly, Over::Token, Over::Address];
 
 /// KEYS: marker, counters…. ARGV: estimate, marker TTL. Gives the estimate back once.
-static REFUND: Script = Script::new(include_str!("../lua/refund.lua"));
+static REFUND: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/refund.lua")));
 
 /// KEYS: creation, marker. ARGV: visitor, estimate, owner TTL, marker TTL, the counters
 /// (space-separated). Records the owner and what a settle must adjust; ends refunds.
-static ACCEPTED: Script = Script::new(include_str!("../lua/accepted.lua"));
+static ACCEPTED: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/accepted.lua")));
 
 /// KEYS: creation. ARGV: real cost. Replaces the estimate in every counter still alive,
 /// once: 1 = settled now, 0 = already settled, -1 = unknown creation.
-static SETTLE: Script = Script::new(include_str!("../lua/settle.lua"));
+static SETTLE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/settle.lua")));
 
 pub struct RedisCounters {
     client: Arc<redis::Client>,
@@ -90,15 +91,15 @@ impl RedisCounters {
         Self { client, ledger }
     }
 
-    async fn eval(&self, script: &Script, keys: &[String], args: &[String]) -> Result<Value, redis::Error> {
-        let k: Vec<&[u8]> = keys.iter().map(|s| s.as_bytes()).collect();
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        self.client.eval(script, &k, &a).await
+    /// Runs a script whose reply only says it ran.
+    async fn eval(&self, script: &Script, keys: &[String], args: &[String]) -> Result<(), redis::Error> {
+        self.client.eval::<Value>(script, keys, args).await.map(drop)
     }
 
+    /// A counter; one that does not exist (expired, or never added to) is 0.
     async fn get(&self, key: String) -> Result<Cents, String> {
-        let v = self.client.command(&[b"GET", key.as_bytes()]).await.map_err(|e| e.to_string())?;
-        Ok(v.as_i64().unwrap_or(0))
+        let spent: Option<Cents> = self.client.query(cmd("GET").arg(key)).await.map_err(|e| e.to_string())?;
+        Ok(spent.unwrap_or(0))
     }
 
     async fn refund_shared(&self, reservation: &Reservation) {
@@ -161,9 +162,9 @@ impl Counters for RedisCounters {
                 a.push(keys::DAY_TTL.to_string());
                 a.push("5".into());
             }
-            match self.eval(&RESERVE, &k, &a).await.map(|v| v.as_i64()) {
-                Ok(Some(0)) => {}
-                Ok(Some(code @ 1..=5)) => return Err(NotReserved::Over(OVER[code as usize - 1])),
+            match self.client.eval::<i64>(&RESERVE, &k, &a).await {
+                Ok(0) => {}
+                Ok(code @ 1..=5) => return Err(NotReserved::Over(OVER[code as usize - 1])),
                 Ok(other) => {
                     log("reserve", &format!("the reserve script answered {other:?}"));
                     return Err(NotReserved::Unavailable);
@@ -218,9 +219,8 @@ impl Counters for RedisCounters {
 
     fn owner<'a>(&'a self, creation_id: &'a str) -> BoxFuture<'a, Option<String>> {
         Box::pin(async move {
-            match self.client.command(&[b"HGET", keys::creation(creation_id).as_bytes(), b"v"]).await {
-                Ok(Value::Bulk(v)) => String::from_utf8(v).ok(),
-                Ok(_) => None,
+            match self.client.query(cmd("HGET").arg(keys::creation(creation_id)).arg("v")).await {
+                Ok(owner) => owner,
                 Err(e) => {
                     log("owner", &e.to_string());
                     None
