@@ -112,6 +112,11 @@ CONNECTIONS (both modes)
                                 addresses excepted); beyond it, and beyond
                                 --max-connections, a connection is refused at once with a
                                 503 (default 64)
+  --request-rate-per-address N  requests a second from one address (or network, as for
+                                connections; behind --trust-proxy, the visitor's own), in
+                                bursts of up to 5 seconds' worth; beyond it a request is
+                                answered 429 and its connection closed (default 100;
+                                0: no limit)
 
 IN PRODUCTION (behind a proxy, with Redis, watched)
   --public-url URL              the origin visitors reach the gateway at
@@ -216,6 +221,8 @@ pub struct Limits {
     /// Open connections from one address or network (`Config::prefixes`; trusted proxies
     /// excepted).
     pub max_connections_per_address: usize,
+    /// Requests a second from one address or network (bursts of 5 s' worth); 0: no limit.
+    pub request_rate_per_address: u32,
 }
 
 impl Default for Limits {
@@ -233,6 +240,7 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(30),
             min_write_rate: 1024,
             max_connections_per_address: 64,
+            request_rate_per_address: 100,
         }
     }
 }
@@ -355,6 +363,7 @@ pub const FLAGS: &[&str] = &[
     "write-timeout",
     "min-write-rate",
     "max-connections-per-address",
+    "request-rate-per-address",
     "public-url",
     "redis-url-file",
     "redis-ca-file",
@@ -578,6 +587,7 @@ fn build(settings: &Settings) -> Result<Config, String> {
         write_timeout: seconds(settings, "write-timeout", 30)?,
         min_write_rate: number(settings, "min-write-rate", 1024)?,
         max_connections_per_address: number(settings, "max-connections-per-address", 64)?,
+        request_rate_per_address: number(settings, "request-rate-per-address", 100)?,
     };
     if limits.hold_max > clipcloud::hold::MAX {
         return Err("--hold-max: at most 30 seconds".into());

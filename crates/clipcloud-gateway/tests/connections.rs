@@ -275,3 +275,27 @@ async fn slowloris_from_one_address_does_not_starve_another() {
     assert!(held <= per_address + 1, "{held} connections held for one address");
     assert!(p99 < P99_BOUND, "slowloris: the visitor's p99 was {p99:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_flood_from_one_address_costs_one_burst() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (rate, burst) = (20, 100); // --request-rate-per-address 20: bursts of 5 s' worth
+    let (gateway, _) = start(&["--request-rate-per-address", &rate.to_string()]);
+    let mut stream = connect(ATTACKER, gateway.addr, false).await.unwrap();
+    let sent = 1_000;
+    stream.write_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(sent).as_bytes()).await.unwrap();
+    let mut answers = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answers)).await;
+    assert!(read.is_ok(), "the gateway kept the connection open");
+    let answers = String::from_utf8_lossy(&answers);
+    let ok = answers.matches("HTTP/1.1 200 ").count();
+    let refused = answers.matches("HTTP/1.1 429 ").count();
+    println!("{sent} pipelined requests from one address: {ok} answered, {refused} refused, then the connection closed");
+    // The burst (and what refilled while it was answered), one refusal, and nothing more read.
+    assert!((burst..burst + 10).contains(&ok), "{ok} answered");
+    assert_eq!(refused, 1, "{answers}");
+    assert!(answers.contains("retry-after: ") && answers.contains("connection: close"), "{answers}");
+    // Another address is not affected.
+    let (status, _) = visit(gateway.addr, "/healthz").await;
+    assert_eq!(status, 200);
+}

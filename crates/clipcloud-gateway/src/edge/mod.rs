@@ -1,5 +1,6 @@
 //! The HTTP edge: what faces the browser. The routes and the connection loop with its
-//! bounds ([`server`]: who may connect, [`connections`]; answers that must be read,
+//! bounds ([`server`]: who may connect, [`connections`]; how often an address may ask,
+//! [`request_rate`]; answers that must be read,
 //! [`write_deadline`]; hyper's own refusals made the gateway's, [`parse_refusals`]), the
 //! state every handler shares ([`state`]), the `/api/...` handler that reads a call and
 //! runs it through the mode's policy ([`api`]), the images route ([`images`]), the
@@ -20,6 +21,7 @@ pub mod page;
 pub mod parse_refusals;
 pub mod public_url;
 pub mod readiness;
+pub mod request_rate;
 pub mod server;
 pub mod state;
 pub mod statics;

@@ -13,6 +13,7 @@ use crate::config::{Access, Config};
 use crate::edge::connections::Connections;
 use crate::edge::headers::{PageCsp, SecurityHeaders};
 use crate::edge::parse_refusals::{OwnAnswers, Waiting, MAX_HEAD, MAX_HEADERS};
+use crate::edge::request_rate::{self, RequestRate};
 use crate::edge::state::Gateway;
 use crate::edge::statics::CONNECT_PRELOAD;
 use crate::edge::write_deadline::WriteDeadline;
@@ -69,7 +70,7 @@ fn routes(gateway: Arc<Gateway>) -> Router {
 /// The layers, outermost first: the request's id (a trusted proxy's, else made; echoed in
 /// the answer) → credentials marked sensitive (never in Debug output) → the request's log
 /// span → the access log and metrics → security headers → the id for refusals' bodies →
-/// a panic answered with a 500 → the time limit → the handler. So refusals, time-outs and
+/// a panic answered with a 500 → the rate per address → the time limit → the handler. So refusals, time-outs and
 /// panics carry the headers, the id, a log line and a count too.
 fn with_layers(routes: Router, gateway: &Gateway) -> Router {
     let timeout = gateway.config.limits.request_timeout;
@@ -78,6 +79,11 @@ fn with_layers(routes: Router, gateway: &Gateway) -> Router {
     let trusted = gateway.config.trusted_proxies.clone();
     let id_header = HeaderName::from_static(request_id::HEADER);
     let sensitive = [header::AUTHORIZATION, header::PROXY_AUTHORIZATION, header::COOKIE, header::SET_COOKIE];
+    let request_rate = Arc::new(RequestRate::new(
+        gateway.config.limits.request_rate_per_address,
+        gateway.config.prefixes,
+        trusted.clone(),
+    ));
     let span = TraceLayer::new_for_http()
         .make_span_with(request_span)
         .on_request(())
@@ -87,6 +93,7 @@ fn with_layers(routes: Router, gateway: &Gateway) -> Router {
         .on_failure(());
     routes
         .layer(from_fn(move |request: Request, next: Next| time_limit(timeout, request, next)))
+        .layer(from_fn_with_state(request_rate, request_rate::layer))
         .layer(CatchPanicLayer::custom(panic_answer))
         .layer(from_fn(id_for_refusals))
         .layer(from_fn_with_state(security, headers::layer))

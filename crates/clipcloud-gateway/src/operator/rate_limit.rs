@@ -20,6 +20,8 @@ struct Bucket {
 
 pub struct RateLimiter {
     per_minute: f64,
+    /// The most a bucket holds.
+    burst: f64,
     capacity: usize,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
@@ -36,12 +38,22 @@ impl RateLimiter {
     /// `per_minute` creates a minute, in bursts of up to as many; at most `capacity`
     /// visitors tracked at once.
     pub fn new(per_minute: u32, capacity: usize) -> Self {
-        Self { per_minute: f64::from(per_minute), capacity, buckets: Mutex::new(HashMap::new()) }
+        Self::with_burst(per_minute, per_minute, capacity)
+    }
+
+    /// `per_minute`, in bursts of up to `burst`.
+    pub fn with_burst(per_minute: u32, burst: u32, capacity: usize) -> Self {
+        Self {
+            per_minute: f64::from(per_minute),
+            burst: f64::from(burst),
+            capacity,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     fn refilled(&self, bucket: Bucket, now: Instant) -> f64 {
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        (bucket.tokens + elapsed * self.per_minute / 60.0).min(self.per_minute)
+        (bucket.tokens + elapsed * self.per_minute / 60.0).min(self.burst)
     }
 
     /// Takes one token from `visitor`'s bucket if it has one.
@@ -51,12 +63,12 @@ impl RateLimiter {
         }
         let Ok(mut buckets) = self.buckets.lock() else { return Verdict::Wait(Duration::from_secs(1)) };
         if !buckets.contains_key(visitor) && buckets.len() >= self.capacity {
-            buckets.retain(|_, bucket| self.refilled(*bucket, now) < self.per_minute);
+            buckets.retain(|_, bucket| self.refilled(*bucket, now) < self.burst);
             if buckets.len() >= self.capacity {
                 return Verdict::Wait(Duration::from_secs(60));
             }
         }
-        let bucket = buckets.entry(visitor.to_owned()).or_insert(Bucket { tokens: self.per_minute, at: now });
+        let bucket = buckets.entry(visitor.to_owned()).or_insert(Bucket { tokens: self.burst, at: now });
         let tokens = self.refilled(*bucket, now);
         if tokens >= 1.0 {
             *bucket = Bucket { tokens: tokens - 1.0, at: now };
