@@ -81,6 +81,8 @@ fn gateway_overhead_and_throughput() {
     config.limits.max_connections = 4 * VISITORS;
     // Every visitor comes from loopback: one address may hold them all.
     config.limits.max_connections_per_address = 4 * VISITORS;
+    // ...and send as many requests a second as they can.
+    config.limits.request_rate_per_address = 0;
     let gateway = Running::start(config).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {

@@ -68,7 +68,7 @@ impl GatewayProcess {
             // The 200 visitors all come from loopback, one address: its share of the held
             // checks (an eighth of --max-held) and its connections must hold them all.
             .args(["--max-connections", "4096", "--max-held", "2048"])
-            .args(["--max-connections-per-address", "4096"])
+            .args(["--max-connections-per-address", "4096", "--request-rate-per-address", "0"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the gateway");

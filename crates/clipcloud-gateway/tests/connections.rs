@@ -108,6 +108,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
+/// The visitor's latencies during `attack`, for `cargo xtask bench` (which runs this file in
+/// a release build: the issue's goal, a p99 under 100 ms, is a benchmark figure, not a
+/// timed assertion).
+fn bench_line(attack: &str, p50: Duration, p99: Duration, max: Duration) {
+    let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
+    let line = serde_json::json!({
+        "kind": "gateway_attack", "attack": attack, "visitor_ms": { "p50": ms(p50), "p99": ms(p99), "max": ms(max) },
+    });
+    println!("BENCH {line}");
+}
+
 /// Waits until the gateway holds no more descriptors than `baseline` + `slack`: every
 /// attacking connection closed. How long after `since` that was.
 async fn until_closed(gateway: &GatewayProcess, baseline: usize, slack: usize, since: Instant) -> Duration {
@@ -177,6 +188,7 @@ async fn unread_attack(name: &str, gateway: GatewayProcess, baseline: usize, cou
          (--write-timeout 2 s); visitor /healthz over {} requests: p50 {p50:?}, p99 {p99:?}, max {max:?}",
         latencies.len()
     );
+    bench_line(name, p50, p99, max);
     all_closed(streams).await;
     assert!(p99 < FLOOD_P99_BOUND, "{name}: the visitor's p99 was {p99:?}");
 }
@@ -272,6 +284,7 @@ async fn slowloris_from_one_address_does_not_starve_another() {
         count - still_held,
         latencies.len()
     );
+    bench_line("slowloris", p50, p99, max_latency);
     assert!(held <= per_address + 1, "{held} connections held for one address");
     assert!(p99 < P99_BOUND, "slowloris: the visitor's p99 was {p99:?}");
 }

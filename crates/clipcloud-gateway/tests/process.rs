@@ -74,7 +74,13 @@ fn no_key_or_token_reaches_the_log_or_an_answer() {
 #[test]
 fn strangers_cannot_grow_its_memory() {
     let upstream = Recorder::start(401, "application/json", r#"{"success":false,"message":"bad key"}"#);
-    let gateway = GatewayProcess::start(&["--upstream", &upstream.url, "--log-format", "off"], &[]);
+    // Many strangers, all on loopback: without the rate per address, each request reaches
+    // the key's path.
+    let unlimited = ["--request-rate-per-address", "0"];
+    let gateway = GatewayProcess::start(
+        &[&["--upstream", &upstream.url, "--log-format", "off"][..], &unlimited].concat(),
+        &[],
+    );
     let send_junk = |from: usize, to: usize| {
         for i in from..to {
             let key = format!("junk-key-{i:06}-{}", "x".repeat(200));

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 /// A burst: this many seconds' worth of requests.
 const BURST_SECS: u32 = 5;
-/// Addresses tracked at once (about 100 bytes each).
-const TRACKED: usize = 100_000;
+/// Addresses tracked at once (some 100 bytes each); when all of them asked within the last
+/// five seconds, a new address is refused until one has waited that long.
+const TRACKED: usize = 20_000;
 
 pub struct RequestRate {
     limiter: Option<RateLimiter>,
