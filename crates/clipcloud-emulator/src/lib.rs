@@ -36,7 +36,7 @@ pub mod routes;
 pub mod state;
 
 pub use clock::Clock;
-pub use config::{parse_args, Command, Config, DEMO_KEY, USAGE};
+pub use config::{parse_args, Config, DEMO_KEY};
 pub use error::ApiError;
 pub use faults::{Fault, FaultPlan};
 pub use money::Money;

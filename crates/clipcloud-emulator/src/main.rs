@@ -2,30 +2,15 @@
 
 #![forbid(unsafe_code)]
 
-use clipcloud_emulator::{parse_args, serve_with_shutdown, Command, Config, DEMO_KEY, USAGE};
+use clipcloud_emulator::{parse_args, serve_with_shutdown, Config, DEMO_KEY};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// `--version`: the version and the git commit it was built from (git_commit_build.rs).
-const VERSION: &str =
-    concat!("clipcloud-emulator ", env!("CARGO_PKG_VERSION"), " (commit ", env!("CLIPCLOUD_COMMIT"), ")\n");
-
 fn main() -> ExitCode {
-    if std::env::args_os().skip(1).any(|a| a == "--version") {
-        let _ = std::io::stdout().write_all(VERSION.as_bytes());
-        return ExitCode::SUCCESS;
-    }
-    let args = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned());
-    let config = match parse_args(args) {
-        Ok(Command::Run(config)) => *config,
-        Ok(Command::Help) => {
-            let _ = std::io::stdout().write_all(USAGE.as_bytes());
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("clipcloud-emulator: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let config = match parse_args(std::env::args_os().skip(1)) {
+        Ok(config) => config,
+        // `--help`, `--version` or a bad flag, printed by clap (exit status 0 or 2).
+        Err(e) => e.exit(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -493,7 +493,17 @@ fn help_and_bad_flags() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--delay-ms"));
     let bad = Command::new(bin).arg("--bogus").output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument: --bogus"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unexpected argument '--bogus'"));
+    let repeated = Command::new(bin).args(["--port", "0", "--port=1"]).output().unwrap();
+    assert_eq!(repeated.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&repeated.stderr);
+    assert!(stderr.contains("the argument '--port <PORT>' cannot be used multiple times"), "{stderr}");
+    let version = Command::new(bin).arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        version.starts_with(&format!("clipcloud-emulator {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
 }
 
 #[tokio::test]

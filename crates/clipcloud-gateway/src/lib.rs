@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod error_log;
+pub mod flags;
 pub mod forward;
 pub mod forwarded;
 pub mod metrics;
@@ -29,7 +30,7 @@ pub mod secret;
 pub mod store;
 pub mod telemetry;
 
-pub use config::{Config, Mode, USAGE};
+pub use config::{Config, Mode};
 pub use edge::state::Gateway;
 
 use edge::{admin, server};

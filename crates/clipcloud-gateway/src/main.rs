@@ -2,34 +2,18 @@
 
 #![forbid(unsafe_code)]
 
-use clipcloud_gateway::config::{self, Command};
+use clipcloud_gateway::config;
 use clipcloud_gateway::edge::{admin, server};
-use clipcloud_gateway::{telemetry, USAGE};
+use clipcloud_gateway::telemetry;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// `--version`: the version and the git commit it was built from (git_commit_build.rs).
-const VERSION: &str =
-    concat!("clipcloud-gateway ", env!("CARGO_PKG_VERSION"), " (commit ", env!("CLIPCLOUD_COMMIT"), ")\n");
-
 fn main() -> ExitCode {
-    if std::env::args_os().skip(1).any(|a| a == "--version") {
-        let _ = std::io::stdout().write_all(VERSION.as_bytes());
-        return ExitCode::SUCCESS;
-    }
-    let args = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned());
-    let env = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    let config = match config::parse(args, env) {
-        Ok(Command::Run(config)) => *config,
-        Ok(Command::Help) => {
-            let _ = std::io::stdout().write_all(USAGE.as_bytes());
-            return ExitCode::SUCCESS;
-        }
-        // The settings are not known yet, nor is the log: plain words for the person who typed them.
-        Err(e) => {
-            eprintln!("clipcloud-gateway: {e}\n(see clipcloud-gateway --help)");
-            return ExitCode::from(2);
-        }
+    let config = match config::from_process() {
+        Ok(config) => config,
+        // `--help`, `--version`, or settings that do not work, printed by clap (exit status 0
+        // or 2) before there is a log: plain words for the person who typed them.
+        Err(e) => e.exit(),
     };
     // Kept to the end: dropping it writes out the log's last lines.
     let _log = telemetry::init(config.log_format);

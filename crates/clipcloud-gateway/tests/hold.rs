@@ -5,7 +5,7 @@
 
 mod common;
 
-use clipcloud_gateway::config::{self, Command, Config};
+use clipcloud_gateway::config::{self, Config};
 use clipcloud_gateway::Running;
 use common::*;
 use std::io::Write;
@@ -18,10 +18,7 @@ fn relay(emulator: &clipcloud_emulator::Emulator, extra: &[&str]) -> Running {
             .map(|s| s.to_string())
             .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
-    let Command::Run(config) = config::parse(args, std::iter::empty()).expect("settings") else {
-        unreachable!("not --help")
-    };
-    Running::start(*config).expect("gateway")
+    Running::start(config::parse(args).expect("settings")).expect("gateway")
 }
 
 /// A creation through the gateway (relay mode, `key`), its id.
@@ -159,10 +156,7 @@ fn operator(upstream: &str, ledger: &str) -> Config {
             .chain(["--log-format", "off", "--creates-per-minute", "100"])
             .map(str::to_owned)
             .collect::<Vec<_>>();
-    match config::parse(args, std::iter::empty()).expect("settings") {
-        Command::Run(config) => *config,
-        Command::Help => unreachable!(),
-    }
+    config::parse(args).expect("settings")
 }
 
 #[test]

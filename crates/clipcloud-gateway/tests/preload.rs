@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request};
-use clipcloud_gateway::config::{self, Command};
+use clipcloud_gateway::config;
 use clipcloud_gateway::edge::server;
 use clipcloud_gateway::edge::statics::CONNECT_PRELOAD;
 use clipcloud_gateway::Gateway;
@@ -53,11 +53,8 @@ async fn router(flags: &[&str]) -> axum::Router {
     let mut args = vec!["--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9", "--log-format", "off"];
     args.extend(["--static-dir", &dist]);
     args.extend(flags);
-    let Command::Run(config) = config::parse(args.iter().map(|s| s.to_string()), std::iter::empty()).unwrap()
-    else {
-        unreachable!()
-    };
-    server::router(Arc::new(Gateway::open(*config).await.unwrap()))
+    let config = config::parse(args).unwrap();
+    server::router(Arc::new(Gateway::open(config).await.unwrap()))
 }
 
 /// Every `Link` header field of the answer to `method path`, joined as one list, and the

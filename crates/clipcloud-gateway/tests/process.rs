@@ -115,19 +115,142 @@ fn a_stop_lets_requests_in_flight_finish() {
     assert!(std::net::TcpStream::connect(addr).is_err(), "no longer accepting");
 }
 
+/// Every setting's flag, as operators' scripts, unit files and docs name them.
+const FLAGS: [&str; 43] = [
+    "listen",
+    "upstream",
+    "images-upstream",
+    "static-dir",
+    "allow-origin",
+    "https",
+    "trust-proxy",
+    "log-format",
+    "config",
+    "key-file",
+    "creates-per-minute",
+    "visitor-daily-spend",
+    "daily-cap",
+    "monthly-cap",
+    "passphrase-file",
+    "token-secret-file",
+    "cookie-secret-file",
+    "ledger",
+    "redis",
+    "admin-token-file",
+    "max-body",
+    "max-image-bytes",
+    "header-timeout",
+    "request-timeout",
+    "upstream-timeout",
+    "max-connections",
+    "hold-max",
+    "max-held",
+    "max-pollers",
+    "max-price-per-image",
+    "allow-advanced",
+    "allow-style",
+    "address-share",
+    "ipv4-prefix",
+    "ipv6-prefix",
+    "write-timeout",
+    "min-write-rate",
+    "max-connections-per-address",
+    "request-rate-per-address",
+    "public-url",
+    "redis-url-file",
+    "redis-ca-file",
+    "admin-listen",
+];
+
+fn gateway_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"));
+    // Only what the test gives: no setting from the environment the tests run in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CLIPCLOUD_GATEWAY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 #[test]
-fn help_documents_every_flag_and_bad_settings_exit_2() {
-    let help = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway")).arg("--help").output().unwrap();
+fn help_documents_every_flag_and_its_variable_and_bad_settings_exit_2() {
+    let help = gateway_command().arg("--help").env("CLIPCLOUD_GATEWAY_DAILY_CAP", "77.5").output().unwrap();
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
-    for flag in clipcloud_gateway::config::FLAGS {
-        assert!(text.contains(&format!("--{flag} ")), "--help does not document --{flag}");
+    // One entry a flag: its line, then its description's lines, indented further.
+    let mut entries: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match entries.last_mut() {
+            Some(entry) if line.starts_with("          ") => entry.push_str(line),
+            _ => entries.push(line.trim_start().to_owned()),
+        }
     }
-    let bad = Command::new(env!("CARGO_BIN_EXE_clipcloud-gateway"))
+    for flag in FLAGS {
+        let variable = format!("CLIPCLOUD_GATEWAY_{}", flag.to_ascii_uppercase().replace('-', "_"));
+        let entry = entries
+            .iter()
+            .find(|entry| [' ', '['].iter().any(|next| entry.starts_with(&format!("--{flag}{next}"))))
+            .unwrap_or_else(|| panic!("--help does not document --{flag}:\n{text}"));
+        assert!(entry.contains(&format!("[env: {variable}]")), "--{flag} without {variable}: {entry}");
+    }
+    assert!(!text.contains("77.5"), "--help shows the environment's values");
+    let bad = gateway_command()
         .args(["--upstream", "http://x", "--allow-origin", "*", "--key-file", "/dev/null"])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--allow-origin *: refused in operator-key mode"));
+    let version = gateway_command().arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        version.starts_with(&format!("clipcloud-gateway {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+}
+
+#[test]
+fn a_repeated_flag_is_refused() {
+    for args in [
+        &["--upstream", "http://a", "--upstream", "http://b"][..],
+        &["--upstream", "http://a", "--https", "--https"],
+        &["--upstream", "http://a", "--max-held=4", "--max-held", "5"],
+    ] {
+        let out = gateway_command().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let flag = args[2];
+        let flag = flag.split('=').next().unwrap();
+        assert!(stderr.contains(&format!("error: the argument '{flag}")), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot be used multiple times"), "{args:?}: {stderr}");
+    }
+}
+
+/// A flag beats its environment variable, which beats the `--config` file: the ready lines
+/// say which address and upstream the gateway took.
+#[test]
+fn a_flag_beats_the_environment_which_beats_the_config_file() {
+    let file = temp_dir("config").join("gateway.conf");
+    let settings = "# listen and log-format only here; upstream here and in the environment\n\
+                    listen = 127.0.0.1:0\nlog-format = off\nupstream = http://file.example:1\n";
+    std::fs::write(&file, settings).unwrap();
+    let mut child = gateway_command()
+        .args(["--config", file.to_str().unwrap(), "--max-held", "8"])
+        .env("CLIPCLOUD_GATEWAY_UPSTREAM", "http://env.example:2")
+        // Were the environment read for a setting a flag gives, this would refuse to start.
+        .env("CLIPCLOUD_GATEWAY_MAX_HELD", "many")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let lines: Vec<String> = std::io::BufRead::lines(stdout).take(2).map(Result::unwrap).collect();
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(lines.len(), 2, "{lines:?} {stderr}");
+    assert!(lines[0].starts_with("clipcloud-gateway listening on http://127.0.0.1:"), "{lines:?}");
+    assert!(lines[1].ends_with("; upstream http://env.example:2"), "{lines:?}");
 }
 
 #[test]

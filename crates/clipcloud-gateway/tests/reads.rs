@@ -4,7 +4,7 @@
 
 mod common;
 
-use clipcloud_gateway::config::{self, Command};
+use clipcloud_gateway::config;
 use clipcloud_gateway::Running;
 use common::*;
 use std::io::Write;
@@ -29,8 +29,7 @@ fn one_address_holds_at_most_its_share_of_the_held_checks() {
         .into_iter()
         .chain(["--trust-proxy", "127.0.0.1", "--max-held", "32"])
         .map(str::to_owned);
-    let Command::Run(config) = config::parse(args, std::iter::empty()).unwrap() else { unreachable!() };
-    let gateway = Running::start(*config).unwrap();
+    let gateway = Running::start(config::parse(args).unwrap()).unwrap();
     let addr = gateway.addr();
     let created =
         post(addr, &format!("/api/creation?apikey={key}"), r#"{"prompt":"a","styleName":"standard"}"#);

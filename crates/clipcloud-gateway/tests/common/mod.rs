@@ -393,10 +393,7 @@ pub fn operator(upstream: &str, key: &str, extra: &[&str]) -> (Config, String) {
     .map(|s| s.to_string())
     .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
-    match config::parse(args, std::iter::empty()).expect("settings") {
-        config::Command::Run(config) => (*config, ledger),
-        config::Command::Help => unreachable!(),
-    }
+    (config::parse(args).expect("settings"), ledger)
 }
 
 /// For the tests written when every image was reserved at 1.1: the emulator's price of a
