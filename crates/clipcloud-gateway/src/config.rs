@@ -212,7 +212,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let command = flags::command_without_env();
+    let command = flags::args_only();
     let settings = flags::read(command.clone(), args)?;
     build(settings).map_err(|message| flags::fail(&command, message))
 }
@@ -541,7 +541,7 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_refused() {
-        let command = flags::command_without_env();
+        let command = flags::args_only();
         let names = |names: &[&str]| names.iter().map(OsString::from).collect::<Vec<_>>();
         let err = flags::check_variables(&command, names(&["PATH", "CLIPCLOUD_GATEWAY_NOPE"])).unwrap_err();
         assert!(err.to_string().contains("CLIPCLOUD_GATEWAY_NOPE: unknown setting `nope`"), "{err}");

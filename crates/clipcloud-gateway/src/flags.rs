@@ -309,7 +309,7 @@ pub fn command() -> clap::Command {
 }
 
 /// The same without the environment: settings from `args` alone (tests, embedding).
-pub fn command_without_env() -> clap::Command {
+pub fn args_only() -> clap::Command {
     Flags::command().mut_args(|arg| arg.env(None)).no_binary_name(true)
 }
 
@@ -444,7 +444,7 @@ fn ipv6_prefix(text: &str) -> Result<u8, String> {
 /// A prefix length from 1 to `most` (the address's length in bits).
 fn prefix_length(text: &str, most: u8) -> Result<u8, String> {
     match text.trim().parse::<u8>() {
-        Ok(length) if length >= 1 && length <= most => Ok(length),
+        Ok(length) if (1..=most).contains(&length) => Ok(length),
         _ => Err(format!("between 1 and {most} bits")),
     }
 }
