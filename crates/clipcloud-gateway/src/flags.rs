@@ -44,7 +44,8 @@ const SPENDING: &str = "Spending (operator-key mode; see docs/gateway.md)";
 const CONNECTIONS: &str = "Connections (both modes)";
 const PRODUCTION: &str = "In production (behind a proxy, with Redis, watched)";
 
-/// Every setting as given.
+/// Every setting as given. The fields' docs are `--help`'s text (URLs in it as typed).
+#[allow(rustdoc::bare_urls)]
 #[derive(Parser, Default)]
 #[command(
     name = "clipcloud-gateway",
