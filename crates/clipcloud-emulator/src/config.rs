@@ -14,6 +14,8 @@ pub const DEMO_BALANCE: Money = Money::from_cents(10_000);
 /// Longest generation time accepted (CLI or `emulator_delay_ms`): one day.
 pub const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// What `--version` prints after the name: the version and the git commit it was built from
+/// (git_commit_build.rs).
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("CLIPCLOUD_COMMIT"), ")");
 
 const AFTER_HELP: &str = "\
