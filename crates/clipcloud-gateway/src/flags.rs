@@ -44,8 +44,8 @@ const SPENDING: &str = "Spending (operator-key mode; see docs/gateway.md)";
 const CONNECTIONS: &str = "Connections (both modes)";
 const PRODUCTION: &str = "In production (behind a proxy, with Redis, watched)";
 
-/// Every setting as given. The fields' docs are `--help`'s text (URLs in it as typed).
-#[allow(rustdoc::bare_urls)]
+/// Every setting as given. The fields' docs are `--help`'s text (URLs and brackets as typed).
+#[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 #[derive(Parser, Default)]
 #[command(
     name = "clipcloud-gateway",
