@@ -124,6 +124,8 @@ fn schemathesis_run(
         .arg("run")
         .arg(document)
         .args(["--url", url, "--checks", CHECKS, "--workers", "2", "--no-shrink"])
+        // A check with `Prefer: wait=30` may rightly be held 30 s (schemathesis waits 10 s).
+        .args(["--request-timeout", "40"])
         .args(["--max-examples", if long { LONG_EXAMPLES } else { QUICK_EXAMPLES }])
         .args(extra);
     if !long {
