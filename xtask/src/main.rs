@@ -17,6 +17,8 @@
 
 #![forbid(unsafe_code)]
 
+mod access_logs;
+mod behind_proxies;
 mod bench;
 mod bench_hold;
 mod bench_lines;
@@ -39,6 +41,7 @@ mod lint;
 mod metadata;
 mod outside_paths;
 mod package;
+mod proxies;
 mod release_wasm;
 mod rust_version;
 mod setup;
