@@ -116,6 +116,24 @@ fn nginx(dir: &Path, gateway_port: u16, http: u16, https: u16) -> Result<Proxy, 
     Ok(Proxy { kind: Kind::Nginx, child, url, certificate, access_log })
 }
 
+/// The shipped nginx site's `upstream` and proxying `location` in a plain-HTTP server on
+/// loopback port `listen`, in front of `127.0.0.1:upstream_port` (the bench's nginx).
+pub fn plain_http_site(listen: u16, upstream_port: u16) -> Result<String, String> {
+    let shipped = read(&crate::root().join("deploy").join("nginx").join("clipcloud.conf"))?;
+    let block = |start: &str, end: &str| {
+        let from = shipped.find(start).ok_or_else(|| format!("the shipped nginx site has no `{start}`"))?;
+        let to =
+            from + shipped[from..].find(end).ok_or_else(|| format!("`{start}` is not closed"))? + end.len();
+        Ok::<_, String>(&shipped[from..to])
+    };
+    let upstream = substituted(
+        block("upstream clipcloud_gateway {", "\n}\n")?,
+        &[(SHIPPED_GATEWAY, format!("127.0.0.1:{upstream_port}"))],
+    )?;
+    let location = block("    location / {\n        proxy_pass", "\n    }\n")?;
+    Ok(format!("{upstream}\nserver {{\n    listen 127.0.0.1:{listen};\n{location}}}\n"))
+}
+
 /// nginx's main configuration as Debian's `/etc/nginx/nginx.conf` has it (as many workers as
 /// cores, its default access log format), with every path under `dir`, around `http_block`.
 pub fn main_config(dir: &Path, access_log: &Path, http_block: &str) -> String {
@@ -285,6 +303,15 @@ mod tests {
         assert_eq!(out, "x b x");
         let err = substituted("a b", &[("c", "x".into())]).unwrap_err();
         assert!(err.contains("no longer has `c`"), "{err}");
+    }
+
+    #[test]
+    fn the_bench_proxies_as_the_shipped_site_does() {
+        let site = plain_http_site(4000, 5000).unwrap();
+        assert!(site.starts_with("upstream clipcloud_gateway {\n    server 127.0.0.1:5000;"), "{site}");
+        assert!(site.contains("server {\n    listen 127.0.0.1:4000;\n    location / {\n        proxy_pass http://clipcloud_gateway;"), "{site}");
+        assert!(site.ends_with("proxy_read_timeout 75s;\n    }\n}\n"), "{site}");
+        assert!(!site.contains("ssl") && !site.contains("acme"), "{site}");
     }
 
     #[test]
