@@ -7,7 +7,7 @@ use crate::access_logs::{self, Secret};
 use crate::browser::Browser;
 use crate::browsers::Browsers;
 use crate::proxies::{self, Proxy};
-use crate::spa::{self, Urls};
+use crate::scenarios::{self, Urls};
 use crate::{gateway, root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,8 +35,8 @@ pub fn end_to_end(
     dist: &Path,
 ) -> Result<(), String> {
     let dir = root().join("target").join("proxies");
-    crate::dist::fresh_dir(&dir)?;
-    let key_file = spa::operator_key_file()?;
+    crate::files::fresh_dir(&dir)?;
+    let key_file = scenarios::operator_key_file()?;
     for browser in ENGINES {
         for kind in proxies::BOTH {
             let name = format!("{}-{}", kind.id(), browser.id());
@@ -49,7 +49,7 @@ pub fn end_to_end(
             };
             let relay = gateway("relay", &[])?;
             // A fresh one per run: its day's budget is one image.
-            let operator = gateway("operator", &spa::operator_flags(&key_file))?;
+            let operator = gateway("operator", &scenarios::operator_flags(&key_file))?;
             let relay_proxy = proxies::start(kind, &format!("relay-{}", browser.id()), &relay.url)?;
             let operator_proxy = proxies::start(kind, &format!("operator-{}", browser.id()), &operator.url)?;
             println!(
@@ -85,7 +85,7 @@ pub fn end_to_end(
                 ("CLIPCLOUD_ARTIFACTS", &dir.join("artifacts")),
             ];
             browsers.timed(browser, &format!("app through {}", kind.name()), |b| {
-                let tally = spa::scenarios(b, browser, &urls, &name, Some(SCENARIOS), &env)?;
+                let tally = scenarios::run(b, browser, &urls, &name, Some(SCENARIOS), &env)?;
                 if tally.passed != SCENARIO_COUNT {
                     return Err(format!(
                         "{} scenarios passed through {}, not {SCENARIO_COUNT}",

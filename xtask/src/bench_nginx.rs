@@ -43,7 +43,7 @@ pub fn run(dist: &Path) -> Result<Value, String> {
     let root = root();
     let gateway_binary = crate::dist::release_build(None)?.join("clipcloud-gateway");
     let dir = root.join("target").join("bench-nginx");
-    crate::dist::fresh_dir(&dir)?;
+    crate::files::fresh_dir(&dir)?;
     let emulator = emulator::start(&emulator::build()?, &["--quiet"], &dir.join("emulator.log"))?;
     let gateway_log = std::fs::File::create(dir.join("gateway.log")).map_err(|e| e.to_string())?;
     let gateway =

@@ -75,7 +75,7 @@ impl Drop for Proxy {
 pub fn start(kind: Kind, name: &str, gateway: &str) -> Result<Proxy, String> {
     let gateway_port = port_of(gateway)?;
     let dir = crate::root().join("target").join("proxies").join(format!("{}-{name}", kind.id()));
-    crate::dist::fresh_dir(&dir)?;
+    crate::files::fresh_dir(&dir)?;
     let (http, https) = (free_port()?, free_port()?);
     let proxy = match kind {
         Kind::Nginx => nginx(&dir, gateway_port, http, https)?,

@@ -4,7 +4,7 @@
 use crate::browser::{Browser, ALL};
 use crate::browsers::Browsers;
 use crate::glue::{esbuild, output, WASM_FEATURES};
-use crate::{emulator, gateway, root, run, setup};
+use crate::{emulator, gateway, root, run, scenarios, setup};
 use sha2::{Digest, Sha256, Sha384};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,9 +12,6 @@ use std::process::{Command, Stdio};
 /// Generation time of the emulator for the end-to-end test: long enough to reload
 /// the page while a creation runs.
 const E2E_DELAY_MS: &str = "3000";
-/// The key the operator-mode gateway adds: the emulator's demo key (balance 100; the other
-/// tests use fresh keys of their own).
-const E2E_OPERATOR_KEY: &str = "demo-key";
 
 /// `dist/` after a release build (opt-level z, LTO, wasm-opt -Oz from binaryen 132).
 pub fn build() -> Result<PathBuf, String> {
@@ -448,13 +445,13 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
         "spec",
         "zip.test.mjs",
     ]))?;
-    let key_file = operator_key_file()?;
+    let key_file = scenarios::operator_key_file()?;
     for browser in ALL {
         // Operator-key mode, a fresh one per browser (its ledger in memory).
         let operator_log = target.join(format!("gateway-operator-{}.log", browser.id()));
         let operator_log_file = std::fs::File::create(&operator_log)
             .map_err(|e| format!("cannot create {}: {e}", operator_log.display()))?;
-        let operator_flags = operator_flags(&key_file);
+        let operator_flags = scenarios::operator_flags(&key_file);
         let operator_flags: Vec<&str> = operator_flags.iter().map(String::as_str).collect();
         let operator = gateway::start(
             &gateway_binary,
@@ -472,10 +469,10 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
             gateway_log.display(),
             log.display()
         );
-        let urls = Urls { spa: &served.url, operator: &operator.url, emulator: &emulator.url };
+        let urls = scenarios::Urls { spa: &served.url, operator: &operator.url, emulator: &emulator.url };
         let mut tally = None;
         browsers.timed(browser, "app end to end", |b| {
-            let counted = scenarios(b, browser, &urls, browser.id(), None, &[])?;
+            let counted = scenarios::run(b, browser, &urls, browser.id(), None, &[])?;
             let detail = format!("{} scenarios, axe-core among them", counted.passed);
             tally = Some(counted);
             Ok(Some(detail))
@@ -487,79 +484,6 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
     crate::behind_proxies::end_to_end(browsers, &gateway_binary, &emulator.url, &dist)?;
     println!("screenshots of the gallery: tests/artifacts/gallery*.png");
     Ok(())
-}
-
-/// The key file of the operator-key gateways (the emulator's demo key).
-pub fn operator_key_file() -> Result<PathBuf, String> {
-    let key_file = root().join("target").join("e2e-operator-key.txt");
-    std::fs::write(&key_file, format!("{}\n", E2E_OPERATOR_KEY))
-        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
-    Ok(key_file)
-}
-
-/// The operator-key gateway the scenarios expect, its key in `key_file`: one image a day,
-/// from the one address the browser has, reserved at its price before it is seen.
-pub fn operator_flags(key_file: &Path) -> Vec<String> {
-    let flags = [
-        "--ledger",
-        ":memory:",
-        "--daily-cap",
-        "1.1",
-        "--creates-per-minute",
-        "30",
-        "--address-share",
-        "100",
-        "--max-price-per-image",
-        "1.1",
-    ];
-    ["--key-file".to_owned(), key_file.to_string_lossy().into_owned()]
-        .into_iter()
-        .chain(flags.map(str::to_owned))
-        .collect()
-}
-
-/// Where `spa.test.mjs` finds the app: served in relay mode and in operator-key mode, and the
-/// emulator behind them (the tests' fresh keys).
-pub struct Urls<'a> {
-    pub spa: &'a str,
-    pub operator: &'a str,
-    pub emulator: &'a str,
-}
-
-/// Runs `tests/e2e-spa/spa.test.mjs` in `browser` against `urls` (only the scenarios whose
-/// names match `only`, if given), its TAP report as `target/e2e-<report>.tap`, with `env`
-/// added to its environment; returns what passed and what was skipped.
-pub fn scenarios(
-    b: &Browsers,
-    browser: Browser,
-    urls: &Urls,
-    report: &str,
-    only: Option<&str>,
-    env: &[(&str, &Path)],
-) -> Result<crate::supported::Tally, String> {
-    let root = root();
-    let report = root.join("target").join(format!("e2e-{report}.tap"));
-    let mut node = Command::new("node");
-    node.current_dir(root.join("tests").join("e2e-spa"))
-        .args(["--test", "--test-reporter", "spec", "--test-reporter-destination", "stdout"])
-        .args(["--test-reporter", "tap", "--test-reporter-destination"])
-        .arg(&report);
-    if let Some(pattern) = only {
-        node.arg(format!("--test-name-pattern={pattern}"));
-    }
-    node.arg("spa.test.mjs")
-        .env("CLIPCLOUD_E2E_BROWSER", browser.id())
-        .env("CLIPCLOUD_SPA_URL", urls.spa)
-        .env("CLIPCLOUD_EMULATOR_URL", urls.emulator)
-        .env("CLIPCLOUD_OPERATOR_URL", urls.operator)
-        .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts"));
-    for (name, value) in env {
-        node.env(name, value);
-    }
-    run(b.node_env(&mut node))?;
-    let report =
-        std::fs::read_to_string(&report).map_err(|e| format!("cannot read {}: {e}", report.display()))?;
-    crate::supported::tap(&report, None)
 }
 
 #[cfg(test)]
