@@ -14,10 +14,12 @@
 //! - a visitor's latency while the gateway is attacked (unread pipelined answers, unread
 //!   large files, slowloris): `crates/clipcloud-gateway/tests/connections.rs`, release;
 //! - held checks: five ways of waiting side by side on six profiles, and 200 visitors
-//!   waiting at once through one gateway (`bench_hold`).
+//!   waiting at once through one gateway (`bench_hold`);
+//! - the gateway as shipped beside nginx `proxy_pass`, both loaded by `wrk` (`bench_nginx`).
 //!
 //! `--quick`: two short profiles and fewer creations, to try the pipeline in a minute.
 //! `--held`: only the held checks, kept as `<UTC time>-held-checks.json`.
+//! `--versus-nginx`: only the gateway beside nginx, kept as `<UTC time>-versus-nginx.json`.
 
 use crate::browser::{wasm_test, Browser};
 use crate::{emulator, root, setup, spa};
@@ -40,7 +42,8 @@ pub fn command(args: &[String]) -> Result<(), String> {
         [flag] if flag == "--quick" => true,
         [flag] if flag == "--slow-phone" => return slow_phone_only(),
         [flag] if flag == "--held" => return held_only(),
-        _ => return Err("usage: cargo xtask bench [--quick | --slow-phone | --held]".into()),
+        [flag] if flag == "--versus-nginx" => return versus_nginx_only(),
+        _ => return Err("usage: cargo xtask bench [--quick | --slow-phone | --held | --versus-nginx]".into()),
     };
     let began = Instant::now();
     setup::all()?;
@@ -119,9 +122,14 @@ pub fn command(args: &[String]) -> Result<(), String> {
 
     // Held checks through the gateway, side by side with fixed polling (its own table).
     let held_checks = crate::bench_hold::run(quick).unwrap_or_else(|e| json!({ "error": e }));
+    // The app `sizes` built, served as deployed.
+    let versus_nginx = crate::bench_nginx::run(&root.join("dist")).unwrap_or_else(|e| json!({ "error": e }));
 
     let report = report(&sizes, &results);
     println!("{}{}", report.text, crate::slow_phone::report(&slow_phone));
+    if versus_nginx.get("error").is_none() {
+        println!("{}", crate::bench_nginx::report(&versus_nginx));
+    }
     let dir = root.join("tests").join("bench").join("results");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let stamp = utc_stamp();
@@ -139,6 +147,7 @@ pub fn command(args: &[String]) -> Result<(), String> {
         "overhead": results.iter().filter(|r| r["kind"] == "overhead").collect::<Vec<_>>(),
         "gateway": results.iter().filter(|r| r["kind"].as_str().is_some_and(|k| k.starts_with("gateway_"))).collect::<Vec<_>>(),
         "held_checks": held_checks,
+        "versus_nginx": versus_nginx,
     });
     let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
@@ -155,14 +164,7 @@ fn slow_phone_only() -> Result<(), String> {
     let began = Instant::now();
     let result = crate::slow_phone::measure(&spa::build()?)?;
     println!("{}", crate::slow_phone::report(&result));
-    let stamp = utc_stamp();
-    let dir = root().join("tests").join("bench").join("results");
-    let file = dir.join(format!("{stamp}-slow-phone.json"));
-    let saved = json!({"time_utc": stamp, "machine": machine(), "seconds": began.elapsed().as_secs(), "slow_phone": result});
-    let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
-    std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    println!("saved: {}", file.strip_prefix(root()).unwrap_or(&file).display());
-    Ok(())
+    save_part("slow-phone", began, vec![], result)
 }
 
 /// `--held`: only the held checks, kept as `<time>-held-checks.json`, with the machine's
@@ -171,15 +173,31 @@ fn held_only() -> Result<(), String> {
     let began = Instant::now();
     let load_before = load_average();
     let held_checks = crate::bench_hold::run(false)?;
+    save_part("held-checks", began, load_before, held_checks)
+}
+
+/// `--versus-nginx`: only the gateway beside nginx, kept as `<time>-versus-nginx.json`, with
+/// the machine's load before and after.
+fn versus_nginx_only() -> Result<(), String> {
+    let began = Instant::now();
+    crate::setup::proxies()?;
+    let dist = spa::build()?;
+    let load_before = load_average();
+    let versus_nginx = crate::bench_nginx::run(&dist)?;
+    save_part("versus-nginx", began, load_before, versus_nginx)
+}
+
+/// One part's figures as `tests/bench/results/<time>-<part>.json`, under the part's name with
+/// underscores, with the machine and (when `load_before` is given) its load before and after.
+fn save_part(part: &str, began: Instant, load_before: Vec<f64>, figures: Value) -> Result<(), String> {
     let stamp = utc_stamp();
-    let file = root().join("tests").join("bench").join("results").join(format!("{stamp}-held-checks.json"));
-    let saved = json!({
-        "time_utc": stamp,
-        "machine": machine(),
-        "load_average_1_5_15": {"before": load_before, "after": load_average()},
-        "seconds": began.elapsed().as_secs(),
-        "held_checks": held_checks,
-    });
+    let mut saved = json!({"time_utc": stamp, "machine": machine()});
+    if !load_before.is_empty() {
+        saved["load_average_1_5_15"] = json!({"before": load_before, "after": load_average()});
+    }
+    saved["seconds"] = json!(began.elapsed().as_secs());
+    saved[part.replace('-', "_")] = figures;
+    let file = root().join("tests").join("bench").join("results").join(format!("{stamp}-{part}.json"));
     let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     println!("saved: {}", file.strip_prefix(root()).unwrap_or(&file).display());

@@ -15,6 +15,7 @@
 //! unpacked gateway its `--version` (this version and commit), starts it in front of an
 //! emulator on a free port and fetches `/` (the packed page) and `/healthz`.
 
+use crate::files::{create_dir, fresh_dir};
 use crate::{emulator, gateway, root, run};
 use clipcloud_healthcheck::get;
 use sha2::{Digest, Sha256};
@@ -220,18 +221,6 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// `dir`, emptied (or created).
-pub fn fresh_dir(dir: &Path) -> Result<(), String> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
-    }
-    create_dir(dir)
-}
-
-fn create_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
 pub fn copy_file(from: &Path, to: &Path) -> Result<(), String> {

@@ -11,7 +11,8 @@
 //! the packed app at `/` and answers `/healthz`, and its own HEALTHCHECK passes
 //! (`podman healthcheck run`).
 
-use crate::dist::{check_serves_app, check_version, copy_file, copy_tree, fresh_dir, git, release_build};
+use crate::dist::{check_serves_app, check_version, copy_file, copy_tree, git, release_build};
+use crate::files::fresh_dir;
 use crate::{emulator, root, run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -11,15 +11,18 @@
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
 //!   cargo xtask browsers only the browser suites, in the three engines; writes the supported-browsers record
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium, Firefox ESR, WebKitGTK)
-//!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead
+//!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead, the gateway beside nginx
 //!   cargo xtask dist    the release tarball (gateway, app, deploy files) in target/dist/, checked
 //!   cargo xtask image   the container image (deploy/Containerfile), built offline, run, checked
 
 #![forbid(unsafe_code)]
 
+mod access_logs;
+mod behind_proxies;
 mod bench;
 mod bench_hold;
 mod bench_lines;
+mod bench_nginx;
 mod browser;
 mod browsers;
 mod circles;
@@ -30,6 +33,7 @@ mod csp;
 mod display;
 mod dist;
 mod emulator;
+mod files;
 mod fresh_home;
 mod fuzz;
 mod gateway;
@@ -39,8 +43,10 @@ mod lint;
 mod metadata;
 mod outside_paths;
 mod package;
+mod proxies;
 mod release_wasm;
 mod rust_version;
+mod scenarios;
 mod setup;
 mod slow_phone;
 mod spa;
@@ -53,7 +59,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package [--test] | spa-size | browsers | e2e | bench [--quick | --slow-phone | --held] | fuzz [SECONDS] | contract [--long] | dist | image>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package [--test] | spa-size | browsers | e2e | bench [--quick | --slow-phone | --held | --versus-nginx] | fuzz [SECONDS] | contract [--long] | dist | image>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

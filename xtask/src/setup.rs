@@ -24,6 +24,7 @@ pub fn all() -> Result<(), String> {
     browsers()?;
     geckodriver()?;
     webkit()?;
+    proxies()?;
     node_tools()?;
     trunk()?;
     cargo_deny()
@@ -193,6 +194,25 @@ fn browsers() -> Result<(), String> {
     if output("openssl", &["version"]).is_none() {
         missing.push("openssl");
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
+/// The proxies the app is tested behind and the bench's load tool: Debian's nginx and Caddy,
+/// `wrk`, and what makes and trusts their test certificates (openssl, NSS's certutil, curl).
+pub fn proxies() -> Result<(), String> {
+    let tools = [
+        ("/usr/sbin/nginx", "nginx-light"),
+        ("/usr/bin/caddy", "caddy"),
+        ("/usr/bin/wrk", "wrk"),
+        ("/usr/bin/openssl", "openssl"),
+        ("/usr/bin/certutil", "libnss3-tools"),
+        ("/usr/bin/curl", "curl"),
+    ];
+    let missing: Vec<&str> =
+        tools.iter().filter(|(path, _)| !PathBuf::from(path).exists()).map(|(_, package)| *package).collect();
     if missing.is_empty() {
         return Ok(());
     }

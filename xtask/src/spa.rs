@@ -4,7 +4,7 @@
 use crate::browser::{Browser, ALL};
 use crate::browsers::Browsers;
 use crate::glue::{esbuild, output, WASM_FEATURES};
-use crate::{emulator, gateway, root, run, setup};
+use crate::{emulator, gateway, root, run, scenarios, setup};
 use sha2::{Digest, Sha256, Sha384};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,9 +12,6 @@ use std::process::{Command, Stdio};
 /// Generation time of the emulator for the end-to-end test: long enough to reload
 /// the page while a creation runs.
 const E2E_DELAY_MS: &str = "3000";
-/// The key the operator-mode gateway adds: the emulator's demo key (balance 100; the other
-/// tests use fresh keys of their own).
-const E2E_OPERATOR_KEY: &str = "demo-key";
 
 /// `dist/` after a release build (opt-level z, LTO, wasm-opt -Oz from binaryen 132).
 pub fn build() -> Result<PathBuf, String> {
@@ -448,30 +445,14 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
         "spec",
         "zip.test.mjs",
     ]))?;
-    let key_file = target.join("e2e-operator-key.txt");
-    std::fs::write(&key_file, format!("{}\n", E2E_OPERATOR_KEY))
-        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
+    let key_file = scenarios::operator_key_file()?;
     for browser in ALL {
-        // Operator-key mode, a fresh one per browser (its ledger in memory): one image a day,
-        // from the one address the browser has, reserved at its price before it is seen.
+        // Operator-key mode, a fresh one per browser (its ledger in memory).
         let operator_log = target.join(format!("gateway-operator-{}.log", browser.id()));
         let operator_log_file = std::fs::File::create(&operator_log)
             .map_err(|e| format!("cannot create {}: {e}", operator_log.display()))?;
-        let key_file = key_file.to_string_lossy();
-        let operator_flags = [
-            "--key-file",
-            &key_file,
-            "--ledger",
-            ":memory:",
-            "--daily-cap",
-            "1.1",
-            "--creates-per-minute",
-            "30",
-            "--address-share",
-            "100",
-            "--max-price-per-image",
-            "1.1",
-        ];
+        let operator_flags = scenarios::operator_flags(&key_file);
+        let operator_flags: Vec<&str> = operator_flags.iter().map(String::as_str).collect();
         let operator = gateway::start(
             &gateway_binary,
             "127.0.0.1:0",
@@ -488,24 +469,10 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
             gateway_log.display(),
             log.display()
         );
-        let report = target.join(format!("e2e-{}.tap", browser.id()));
+        let urls = scenarios::Urls { spa: &served.url, operator: &operator.url, emulator: &emulator.url };
         let mut tally = None;
         browsers.timed(browser, "app end to end", |b| {
-            let mut node = Command::new("node");
-            node.current_dir(&project)
-                .args(["--test", "--test-reporter", "spec", "--test-reporter-destination", "stdout"])
-                .args(["--test-reporter", "tap", "--test-reporter-destination"])
-                .arg(&report)
-                .arg("spa.test.mjs")
-                .env("CLIPCLOUD_E2E_BROWSER", browser.id())
-                .env("CLIPCLOUD_SPA_URL", &served.url)
-                .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
-                .env("CLIPCLOUD_OPERATOR_URL", &operator.url)
-                .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts"));
-            run(b.node_env(&mut node))?;
-            let report = std::fs::read_to_string(&report)
-                .map_err(|e| format!("cannot read {}: {e}", report.display()))?;
-            let counted = crate::supported::tap(&report, None)?;
+            let counted = scenarios::run(b, browser, &urls, browser.id(), None, &[])?;
             let detail = format!("{} scenarios, axe-core among them", counted.passed);
             tally = Some(counted);
             Ok(Some(detail))
@@ -514,6 +481,7 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
             browsers.record.could_not(browser, &tally);
         }
     }
+    crate::behind_proxies::end_to_end(browsers, &gateway_binary, &emulator.url, &dist)?;
     println!("screenshots of the gallery: tests/artifacts/gallery*.png");
     Ok(())
 }
