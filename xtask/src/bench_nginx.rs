@@ -46,8 +46,16 @@ pub fn run(dist: &Path) -> Result<Value, String> {
     crate::files::fresh_dir(&dir)?;
     let emulator = emulator::start(&emulator::build()?, &["--quiet"], &dir.join("emulator.log"))?;
     let gateway_log = std::fs::File::create(dir.join("gateway.log")).map_err(|e| e.to_string())?;
-    let gateway =
-        gateway::start(&gateway_binary, "127.0.0.1:0", &emulator.url, dist, &[], Stdio::from(gateway_log))?;
+    // wrk's 32 connections come from one address: the rate per address would refuse them.
+    let unlimited = ["--request-rate-per-address", "0"];
+    let gateway = gateway::start(
+        &gateway_binary,
+        "127.0.0.1:0",
+        &emulator.url,
+        dist,
+        &unlimited,
+        Stdio::from(gateway_log),
+    )?;
     let listen = free_port()?;
     let site = plain_http_site(listen, port_of(&emulator.url)?)?;
     std::fs::write(dir.join("site.conf"), site).map_err(|e| e.to_string())?;
