@@ -186,9 +186,9 @@ export async function zipCall(module, name, arg) {
 /** Offline use: keeps the page's own files (those its `<link>`s name with an `integrity` hash,
  * and the page) in the cache `name`, each fetched only when missing (their names change with their content, so a
  * file kept is current; the page is fetched again when its files are new: a new deploy),
- * drops an earlier deploy's, then registers the service worker at `worker`. The page fills
- * the cache, not the worker: the CSP the worker's script is served with forbids its own
- * requests. Offline use is a bonus: any failure just leaves it out. */
+ * drops an earlier deploy's, then registers the service worker at `worker`, which opens the
+ * app from this copy when the site cannot be reached. The page fills the cache, the worker
+ * only reads it. Offline use is a bonus: any failure just leaves it out. */
 export function keepOffline(name, worker) {
   (async () => {
     // Service workers and caches exist only in secure contexts (https, localhost).
