@@ -501,6 +501,8 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
                 .env("CLIPCLOUD_SPA_URL", &served.url)
                 .env("CLIPCLOUD_EMULATOR_URL", &emulator.url)
                 .env("CLIPCLOUD_OPERATOR_URL", &operator.url)
+                .env("CLIPCLOUD_GATEWAY_BIN", &gateway_binary)
+                .env("CLIPCLOUD_SPA_DIST", &dist)
                 .env("CLIPCLOUD_ARTIFACTS", root.join("tests").join("artifacts"));
             run(b.node_env(&mut node))?;
             let report = std::fs::read_to_string(&report)
