@@ -5,7 +5,8 @@
 // (a few seconds per creation) and the gateway (`--static-dir dist --upstream EMULATOR`, relay
 // mode) on free ports, and passes the gateway's URL as CLIPCLOUD_SPA_URL (the page and `/api`)
 // and the emulator's as CLIPCLOUD_EMULATOR_URL (its own `/emulator/...` endpoints, which the
-// gateway does not relay).
+// gateway does not relay); the offline scenario starts and stops a gateway of its own
+// (CLIPCLOUD_GATEWAY_BIN, serving CLIPCLOUD_SPA_DIST).
 //
 //   CLIPCLOUD_SPA_URL=http://127.0.0.1:8787 CLIPCLOUD_EMULATOR_URL=http://127.0.0.1:PORT node --test tests/e2e-spa/
 
@@ -16,6 +17,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { chromium, firefox } from "playwright-core";
 import * as webkit from "../webdriver/webkit.mjs";
 
@@ -76,14 +80,17 @@ async function apiBalance(key) {
   return (await r.json()).balance;
 }
 
-/** A new browser with its own empty profile, and a page that fails the test on any page error. */
-async function open(t, viewport = { width: 1280, height: 900 }, url = BASE + "/", before = async () => {}) {
+/**
+ * A new browser with its own empty profile, and a page that fails the test on any page error.
+ * `firefoxUserPrefs`: preferences for Firefox's profile (the other engines ignore them).
+ */
+async function open(t, viewport = { width: 1280, height: 900 }, url = BASE + "/", before = async () => {}, firefoxUserPrefs = {}) {
   const profile = mkdtempSync(join(tmpdir(), "clipcloud-e2e-"));
   const context = WEBKIT
     ? await webkit.launch({ viewport })
     : FIREFOX
     ? await firefox.launchPersistentContext(profile, {
-        channel: "moz-firefox", executablePath: "/usr/bin/firefox-esr", headless: true, viewport,
+        channel: "moz-firefox", executablePath: "/usr/bin/firefox-esr", headless: true, viewport, firefoxUserPrefs,
       })
     : await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, viewport,
@@ -723,20 +730,22 @@ test("pictures are kept: links expired, page reloaded, every picture still shows
 });
 
 test("storage made small: a clear message, and the oldest unpinned pictures offered for removal", {
-  // No quota of a few KB can be set without DevTools: Firefox's is a profile setting Playwright
-  // does not pass, WebKitGTK's a setting of the embedding app that MiniBrowser does not offer.
-  skip: !CHROMIUM && "only Chromium's DevTools protocol sets a site's quota",
+  // WebKitGTK's quota is set through WebKitWebsiteDataManager, as a share of the disk.
+  skip: WEBKIT && "WebKitGTK's quota is a share of the disk set by the embedding app: MiniBrowser has no switch for it, WebDriver no command",
 }, async (t) => {
   // The browser's quota for this site: room for one picture (60 to 70 KB each here), not two.
-  // Set before the page opens: Chromium applies it to the writes that follow. The app's
-  // offline copy of its own files (a bonus, skipped without the Cache API) is left out, so
-  // that the room depends on the pictures alone.
+  // Chromium: through DevTools, set before the page opens (it applies to the writes that
+  // follow). Firefox: its profile's whole temporary storage, in KB (a fresh profile: all of it
+  // this site's), where the database takes some 65 KB of its own (measured). The app's offline
+  // copy of its own files (a bonus, skipped without the Cache API) is left out, so that the room
+  // depends on the pictures alone.
   let cdp;
   const page = await open(t, undefined, undefined, async (page) => {
     await page.addInitScript(() => Object.defineProperty(window, "caches", { value: undefined }));
+    if (!CHROMIUM) return;
     cdp = await page.context().newCDPSession(page);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: BASE, quotaSize: 100_000 });
-  });
+  }, { "dom.quotaManager.temporaryStorage.fixedLimit": 180 });
   await connect(page, await freshKey(50));
   await page.locator("#balance", { hasText: "50" }).waitFor();
   await create(page, "An old picture to make room from");
@@ -756,7 +765,7 @@ test("storage made small: a clear message, and the oldest unpinned pictures offe
   await problem.waitFor({ state: "hidden" });
   assert.equal(await page.locator(".history .entry").count(), 1);
   assert.equal((await savedLinks(page)).length, 1);
-  await cdp.send("Storage.overrideQuotaForOrigin", { origin: BASE });
+  await cdp?.send("Storage.overrideQuotaForOrigin", { origin: BASE });
   assert.deepEqual(page.problems, []);
 });
 
@@ -838,27 +847,90 @@ test("a picture kept as its bytes, not a Blob, shows and exports", async (t) => 
   assert.deepEqual(page.problems.filter((p) => !p.includes("404")), []);
 });
 
-test("offline: with the network gone the app opens and the gallery shows every saved picture", {
-  // The app's worker answers from its cache when the browser says it is offline
-  // (`navigator.onLine`): only Playwright's switch in Chromium says so. Firefox's, over WebDriver
-  // BiDi, fails a navigation before any service worker is asked (NS_ERROR_OFFLINE); WebDriver has
-  // none for WebKit; and a stopped server leaves a browser online, so the worker stays out of the way.
-  skip: !CHROMIUM && "no way to take this browser offline from its driver (the worker waits for navigator.onLine)",
-}, async (t) => {
-  const { page } = await connected(t, 10);
+// The app's own site unreachable: a gateway of this test's own serves it (the other tests' stays
+// up), then stops; the same origin then answers nothing, then only 502s (a proxy in front of
+// the stopped gateway). Each time the app opens from its offline copy (web/sw.js).
+const GATEWAY_BIN = process.env.CLIPCLOUD_GATEWAY_BIN;
+const SPA_DIST = process.env.CLIPCLOUD_SPA_DIST;
+
+/** A gateway serving the app in relay mode in front of the emulator, on a free port; `stop()` ends it. */
+async function ownGateway(t) {
+  assert.ok(GATEWAY_BIN && SPA_DIST, "set CLIPCLOUD_GATEWAY_BIN and CLIPCLOUD_SPA_DIST (cargo xtask test does)");
+  // Only these flags: no setting from this process's environment.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("CLIPCLOUD_GATEWAY_")));
+  const child = spawn(GATEWAY_BIN, [
+    "--listen", "127.0.0.1:0", "--upstream", EMULATOR, "--static-dir", SPA_DIST, "--log-format", "off",
+  ], { stdio: ["ignore", "pipe", "pipe"], env });
+  let said = "";
+  child.stderr.on("data", (d) => (said += d));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+    await exited;
+  };
+  t.after(stop);
+  const first = await new Promise((resolve, reject) => {
+    child.once("error", reject);
+    exited.then((code) => reject(new Error(`the gateway exited (${code}) before listening: ${said}`)));
+    createInterface({ input: child.stdout }).once("line", resolve);
+  });
+  const prefix = "clipcloud-gateway listening on ";
+  assert.ok(first.startsWith(prefix), first);
+  const url = first.slice(prefix.length).trim();
+  return { url, port: Number(new URL(url).port), stop };
+}
+
+/** Listens on `port` of 127.0.0.1 until the test ends: `answer(socket)` for each connection. */
+async function listenOn(t, port, answer) {
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket.once("close", () => sockets.delete(socket)).on("error", () => {}));
+    answer(socket);
+  });
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve));
+  const close = () => new Promise((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(resolve);
+  });
+  t.after(close);
+  return close;
+}
+
+test("offline: with the site unreachable the app opens and the gallery shows every saved picture", async (t) => {
+  const site = await ownGateway(t);
+  const page = await open(t, undefined, site.url + "/");
+  await connect(page, await freshKey(10));
+  await page.locator("#balance", { hasText: "10" }).waitFor();
   await create(page, "A lantern for a night without network");
   await page.locator('.job figure[data-saved="true"]').waitFor({ timeout: DONE_TIMEOUT });
-  // The service worker has kept the app's files once it controls the page.
+  // The app has kept its files once its worker controls the page.
   await page.waitForFunction(() => navigator.serviceWorker?.controller);
-  await page.context().setOffline(true);
-  await page.reload();
-  await page.locator(".history .entry", { hasText: "A lantern" }).waitFor();
-  await allDecoded(page, ".history", 1);
-  assert.equal(await page.locator(".history .thumbs img").getAttribute("src").then((s) => s.slice(0, 5)), "blob:");
-  // The site unreachable is said as such; no panel opens to ask for a key.
-  await page.getByText("Not connected").waitFor();
-  assert.equal(await page.locator("#connect").isVisible(), false);
-  await page.context().setOffline(false);
-  // Offline, the calls to the gateway and the API fail (and say so); nothing else.
-  assert.deepEqual(page.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|NetworkError|Failed to fetch|net::/.test(p)), []);
+  await site.stop();
+
+  const opensOffline = async (what) => {
+    await page.reload();
+    await page.locator(".history .entry", { hasText: "A lantern" }).waitFor();
+    await allDecoded(page, ".history", 1);
+    assert.match(await page.locator(".history .thumbs img").getAttribute("src"), /^blob:/, what);
+    // Said as such; no panel opens by itself to ask for a key.
+    await page.locator(".label.bad", { hasText: "Not connected" }).waitFor();
+    assert.equal(await page.locator("#connect").isVisible(), false, what);
+    await page.getByRole("button", { name: "Connection" }).click();
+    await page.locator("#connect-error", { hasText: "This site cannot be reached" }).waitFor();
+  };
+  // Nothing listens there (the connection is refused at once).
+  await opensOffline("nothing listening");
+  // Something takes the connection and never answers (a dead network, a hung server): the
+  // worker stops waiting for the network after a few seconds.
+  const closeSilent = await listenOn(t, site.port, () => {});
+  await opensOffline("no answer");
+  await closeSilent();
+  // A proxy in front of the stopped gateway answers every request with a 502.
+  await listenOn(t, site.port, (socket) => socket.once("data", () =>
+    socket.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")));
+  await opensOffline("502");
+  // The app's calls refused, cut (the silent stand-in closing the connections it held) and
+  // answered 502, as Chromium logs them; nothing else.
+  const unreachable = /net::ERR_CONNECTION_(REFUSED|RESET)|status of 502/;
+  assert.deepEqual(page.problems.filter((p) => !unreachable.test(p)), []);
 });

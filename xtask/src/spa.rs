@@ -472,7 +472,10 @@ fn end_to_end(emulator_binary: &Path, browsers: &mut Browsers) -> Result<(), Str
         let urls = scenarios::Urls { spa: &served.url, operator: &operator.url, emulator: &emulator.url };
         let mut tally = None;
         browsers.timed(browser, "app end to end", |b| {
-            let counted = scenarios::run(b, browser, &urls, browser.id(), None, &[])?;
+            // The offline scenario starts and stops a gateway of its own, serving this build.
+            let own_gateway =
+                [("CLIPCLOUD_GATEWAY_BIN", gateway_binary.as_path()), ("CLIPCLOUD_SPA_DIST", dist.as_path())];
+            let counted = scenarios::run(b, browser, &urls, browser.id(), None, &own_gateway)?;
             let detail = format!("{} scenarios, axe-core among them", counted.passed);
             tally = Some(counted);
             Ok(Some(detail))

@@ -29,6 +29,8 @@ const NOT_WEB = "NotWeb";
 const UNLOADED = "Unloaded";
 
 let db;
+/** The database's name, for a new connection (see `write`). */
+let dbName;
 
 const done = (request) => new Promise((resolve, reject) => {
   request.onsuccess = () => resolve(request.result);
@@ -49,10 +51,20 @@ const picture = (value) =>
 // One write transaction on the stores `names`: all of it is written, or none (a full quota
 // aborts it whole). Resolves on its `complete`, not on its requests' success: only then does a
 // reload find it (a page unloaded earlier aborts it).
+// After a full quota, Firefox lets the connection's next write transaction only delete (a put
+// there throws InvalidStateError; measured in Firefox 153 ESR): the writes go on through a new
+// connection, so that removing pictures and keeping the history stay one transaction.
 const write = async (names, fill) => {
   const tx = db.transaction(names, "readwrite");
   fill(tx);
-  await committed(tx);
+  await committed(tx).catch(async (e) => {
+    if (e?.name === "QuotaExceededError") {
+      const old = db;
+      db = await connect(dbName).catch(() => old);
+      if (db !== old) old.close();
+    }
+    throw e;
+  });
 };
 
 /** Opens the database `name` (creating it on first use; once), then reads the history's JSON
@@ -73,6 +85,14 @@ export function idbLoad(name) {
 
 function open(name) {
   if (db) return Promise.resolve();
+  dbName = name;
+  return connect(name).then((opened) => {
+    db = opened;
+  });
+}
+
+/** A connection to the database `name`, with its stores (created on the first open). */
+function connect(name) {
   let request;
   try {
     request = indexedDB.open(name, 1);
@@ -85,9 +105,7 @@ function open(name) {
       if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
     }
   };
-  return done(request).then((opened) => {
-    db = opened;
-  });
+  return done(request);
 }
 
 const ready = () => (db ? Promise.resolve() : Promise.reject(UNAVAILABLE));
@@ -186,9 +204,9 @@ export async function zipCall(module, name, arg) {
 /** Offline use: keeps the page's own files (those its `<link>`s name with an `integrity` hash,
  * and the page) in the cache `name`, each fetched only when missing (their names change with their content, so a
  * file kept is current; the page is fetched again when its files are new: a new deploy),
- * drops an earlier deploy's, then registers the service worker at `worker`. The page fills
- * the cache, not the worker: the CSP the worker's script is served with forbids its own
- * requests. Offline use is a bonus: any failure just leaves it out. */
+ * drops an earlier deploy's, then registers the service worker at `worker`, which opens the
+ * app from this copy when the site cannot be reached. The page fills the cache, the worker
+ * only reads it. Offline use is a bonus: any failure just leaves it out. */
 export function keepOffline(name, worker) {
   (async () => {
     // Service workers and caches exist only in secure contexts (https, localhost).

@@ -51,6 +51,7 @@ impl Fixture {
         write(&format!("dist/{HASHED_JS}.br"), "BR:app");
         write(&format!("dist/{HASHED_JS}.gz"), "GZ:app");
         write("dist/robots.txt", "PLAIN:robots");
+        write("dist/sw.js", "PLAIN:worker");
         write("dist/plain.txt", "PLAIN:plain");
         write("dist/sub/real.txt", "PLAIN:sub");
         write("dist/sub/.hidden.txt", DOT_SECRET);
@@ -372,6 +373,7 @@ async fn every_answer_carries_the_security_headers_and_hsts_only_behind_https() 
             ("GET", "/history", true),
             ("HEAD", "/", true),
             ("GET", "/robots.txt", true),
+            ("GET", "/sw.js", true),
             ("GET", "/missing.js", true),
             ("GET", "/../outside/secret.txt", true),
             ("POST", "/", true),
@@ -394,6 +396,8 @@ async fn every_answer_carries_the_security_headers_and_hsts_only_behind_https() 
             let page = reply.header("content-type").is_some_and(|t| t.starts_with("text/html"));
             if page {
                 assert_eq!(csp, format!("{POLICY}; frame-ancestors 'none'"), "{what}");
+            } else if target == headers::WORKER_PATH {
+                assert_eq!(csp, headers::WORKER_CSP, "{what}");
             } else {
                 assert_eq!(csp, STRICT_CSP, "{what}");
             }

@@ -1,9 +1,10 @@
-//! Offline use: the app keeps its own files (the page, its glue, wasm, stylesheet and icon)
-//! in a cache and registers a service worker (`web/sw.js`) that answers from that cache when
-//! the network is gone. Done by `keepOffline` in `web/browser.js` (fewer bytes than through
-//! web-sys); the page fills the cache, not the worker: the CSP the worker's script is served
-//! with forbids the worker's own requests. Offline use is a bonus, so every failure there is
-//! ignored (the app works as before).
+//! Offline use: the app keeps its own files (the page, its glue, wasm, stylesheet, icon and
+//! lazy modules) in a cache and registers a service worker (`web/sw.js`) that opens the app
+//! from that copy whenever the site cannot be reached (no network, the site down, or no
+//! answer within a few seconds), and otherwise takes the page from the network and the
+//! hashed files from the cache. Done by `keepOffline` in `web/browser.js` (fewer bytes than
+//! through web-sys); the page fills the cache, the worker only reads it. Offline use is a
+//! bonus, so every failure there is ignored (the app works as before).
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -11,8 +11,8 @@ use clipcloud::gateway::{self, KeyNeed};
 use clipcloud::Transport;
 use leptos::prelude::*;
 
-const UNREACHABLE: &str =
-    "This site cannot be reached (offline?): saved pictures are still here. Reload the page when online.";
+const UNREACHABLE: &str = "This site cannot be reached (offline, or the site is down): saved pictures are \
+     still here. Reload the page once it is back.";
 
 /// Asks the page's origin what it wants as the key, then connects (or opens the
 /// connection panel when a key is still to be typed).
@@ -21,9 +21,11 @@ pub fn start(ctx: Ctx) {
         let origin = window().location().origin().unwrap_or_default();
         let answer =
             FetchTransport.send(&gateway::info_request(&origin), core::time::Duration::from_secs(5)).await;
-        let Ok(answer) = answer else {
-            // The page's own origin unreachable (offline, opened from the offline copy): say
-            // so, rather than ask for a key this site may not want. What is saved still shows.
+        // A 5xx: a proxy in front of a site that is down (a gateway answers this itself).
+        let Some(answer) = answer.ok().filter(|answer| answer.status < 500) else {
+            // The page's own origin unreachable (offline, the site down; opened from the
+            // offline copy): say so, rather than ask for a key this site may not want. What is
+            // saved still shows.
             ctx.connection.try_set(Connection::Failed(UNREACHABLE.to_owned()));
             return;
         };

@@ -4,7 +4,9 @@
 //! - `Content-Security-Policy`: for a page, the policy of its own
 //!   `<meta http-equiv="Content-Security-Policy">` (the build writes it into `index.html`;
 //!   the meta tag stays) with `frame-ancestors 'none'` added, which a meta policy cannot
-//!   carry. Anything else gets [`STRICT_CSP`]: a JSON answer or an image runs nothing.
+//!   carry. The app's service worker ([`WORKER_PATH`]) gets [`WORKER_CSP`]: it asks its own
+//!   origin for the page and the app's files. Anything else gets [`STRICT_CSP`]: a JSON
+//!   answer or an image runs nothing.
 //! - `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` (the key can travel
 //!   in a query string), `X-Frame-Options: DENY`, `Cross-Origin-Opener-Policy: same-origin`.
 //! - `Cross-Origin-Resource-Policy: same-origin` for the app's files only: the API's
@@ -20,8 +22,19 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 
-/// The policy of every answer that is not a page.
+/// The policy of every answer that is not a page (nor the service worker).
 pub const STRICT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Where the app registers its service worker (`crates/clipcloud-app/src/device/offline.rs`).
+pub const WORKER_PATH: &str = "/sw.js";
+
+/// The service worker's policy: [`STRICT_CSP`] and requests to its own origin. The worker
+/// asks the network for the page before its offline copy, and for an app file its cache
+/// lacks; WebKit counts even the browser's own Navigation Preload against the worker's
+/// `connect-src`. Safe: only the worker's own code runs under it (`script-src` stays
+/// `'none'`: no `importScripts`, no `eval`), and its origin is one it already controls;
+/// no other origin is reachable from it.
+pub const WORKER_CSP: &str = "default-src 'none'; connect-src 'self'; frame-ancestors 'none'";
 
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
@@ -37,6 +50,8 @@ pub struct PageCsp(pub Option<HeaderValue>);
 pub enum Answer<'a> {
     /// An HTML page of the app, with its policy (`None`: the strict default).
     Page(Option<&'a HeaderValue>),
+    /// The app's service worker's script.
+    Worker,
     /// Any other file of the app (script, wasm, style, icon, a 404 for a missing file).
     File,
     /// The API's answers, images, and the gateway's own routes: read across origins.
@@ -48,6 +63,7 @@ pub enum Answer<'a> {
 pub struct SecurityHeaders {
     page_csp: Option<HeaderValue>,
     strict_csp: HeaderValue,
+    worker_csp: HeaderValue,
     https: bool,
 }
 
@@ -60,6 +76,7 @@ impl SecurityHeaders {
         Self {
             page_csp: page_csp.as_deref().and_then(csp_header),
             strict_csp: HeaderValue::from_static(STRICT_CSP),
+            worker_csp: HeaderValue::from_static(WORKER_CSP),
             https,
         }
     }
@@ -69,6 +86,7 @@ impl SecurityHeaders {
     pub fn apply(&self, answer: Answer<'_>, headers: &mut HeaderMap) {
         let csp = match answer {
             Answer::Page(Some(policy)) => policy.clone(),
+            Answer::Worker => self.worker_csp.clone(),
             Answer::Page(None) | Answer::File | Answer::Service => self.strict_csp.clone(),
         };
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -95,18 +113,24 @@ impl SecurityHeaders {
     }
 
     /// What an answer is, from the request's path and the response: a service path
-    /// ([`is_service_path`]), else an HTML page (by `Content-Type`), else a file.
+    /// ([`is_service_path`]), else an HTML page (by `Content-Type`), else the service worker
+    /// (JavaScript at [`WORKER_PATH`]: a browser runs a worker's script only as JavaScript),
+    /// else a file.
     pub fn apply_to(&self, request_path: &str, response: &mut Response) {
         let page = PageCsp(self.page_csp.clone());
         let page = response.extensions_mut().remove::<PageCsp>().unwrap_or(page);
-        let html =
-            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-                v.trim_start().get(..9).is_some_and(|t| t.eq_ignore_ascii_case("text/html"))
-            });
+        let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let is = |kind: &str| {
+            content_type.is_some_and(|v| {
+                v.trim_start().get(..kind.len()).is_some_and(|t| t.eq_ignore_ascii_case(kind))
+            })
+        };
         let answer = if is_service_path(request_path) {
             Answer::Service
-        } else if html {
+        } else if is("text/html") {
             Answer::Page(page.0.as_ref())
+        } else if request_path == WORKER_PATH && is("text/javascript") {
+            Answer::Worker
         } else {
             Answer::File
         };
@@ -174,9 +198,13 @@ mod tests {
         let corp = "cross-origin-resource-policy";
         for https in [false, true] {
             let headers = SecurityHeaders::new(Some(POLICY.into()), https);
-            for answer in
-                [Answer::Page(Some(&page_policy)), Answer::Page(None), Answer::File, Answer::Service]
-            {
+            for answer in [
+                Answer::Page(Some(&page_policy)),
+                Answer::Page(None),
+                Answer::Worker,
+                Answer::File,
+                Answer::Service,
+            ] {
                 let mut map = HeaderMap::new();
                 map.insert(corp, HeaderValue::from_static("cross-origin"));
                 map.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src *"));
@@ -189,6 +217,8 @@ mod tests {
                 let csp = get("content-security-policy").unwrap();
                 if answer == Answer::Page(Some(&page_policy)) {
                     assert!(csp.starts_with(POLICY) && csp.ends_with("; frame-ancestors 'none'"), "{csp}");
+                } else if answer == Answer::Worker {
+                    assert_eq!(csp, WORKER_CSP);
                 } else {
                     assert_eq!(csp, STRICT_CSP);
                 }
@@ -219,6 +249,12 @@ mod tests {
         assert_eq!(respond("/history", "TEXT/HTML", Some(own)).0, "img-src 'self'; frame-ancestors 'none'");
         assert_eq!(respond("/x", "text/html", Some(PageCsp(None))).0, STRICT_CSP);
         assert_eq!(respond("/app.js", "text/javascript", None), (STRICT_CSP.into(), true));
+        // The service worker may ask its own origin, and no other; only its script gets that.
+        assert_eq!(respond("/sw.js", "text/javascript; charset=utf-8", None), (WORKER_CSP.into(), true));
+        assert_eq!(respond("/sw.js", "application/json", None).0, STRICT_CSP);
+        assert_eq!(respond("/lazy/sw.js", "text/javascript", None).0, STRICT_CSP);
+        assert!(WORKER_CSP.starts_with("default-src 'none'; connect-src 'self';"));
+        assert!(!WORKER_CSP.contains("script-src") && !WORKER_CSP.contains('*'));
         // An HTML answer on a service path is not the app's page.
         assert_eq!(respond("/api/balance", "text/html", None), (STRICT_CSP.into(), false));
         assert_eq!(respond("/images/a.webp", "image/webp", None), (STRICT_CSP.into(), false));
