@@ -86,9 +86,11 @@ fn largest_first(mut sizes: Vec<(String, usize)>) -> Vec<(String, usize)> {
     sizes
 }
 
-/// `clipcloud::codec::read::h…` → `clipcloud`; `<alloc::vec::Vec<T> as …>::clone` → `alloc`.
+/// `clipcloud::codec::read::h…` → `clipcloud`; `<alloc::vec::Vec<T> as …>::clone` → `alloc`;
+/// `<(tachys::…, …) as …>::build` (a tuple of views) → `tachys`.
 fn crate_of(name: &str) -> String {
-    let name = name.trim_start_matches(['<', '&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ");
+    let name =
+        name.trim_start_matches(['<', '&', '*', '(']).trim_start_matches("mut ").trim_start_matches("dyn ");
     let end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
     if end == 0 {
         "?".into()
@@ -223,6 +225,7 @@ mod tests {
         assert_eq!(without_crate_hashes("tail["), "tail[");
         assert_eq!(crate_of(&without_crate_hashes(name)), "core");
         assert_eq!(crate_of("clipcloud::codec::read"), "clipcloud");
+        assert_eq!(crate_of("<(tachys::html::Header, ()) as tachys::view::Render>::build"), "tachys");
         assert_eq!(crate_of("?"), "?");
     }
 }

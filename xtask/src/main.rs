@@ -42,6 +42,7 @@ mod package;
 mod release_wasm;
 mod rust_version;
 mod setup;
+mod short_names;
 mod slow_phone;
 mod spa;
 mod split;

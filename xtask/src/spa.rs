@@ -40,7 +40,9 @@ pub fn build() -> Result<PathBuf, String> {
 
 /// After Trunk: what Trunk cannot do safely, each step checked so that a change in
 /// Trunk's or wasm-bindgen's output fails the build instead of the page.
-/// - wasm-opt drops what nothing uses any more (wasm-streams' classes);
+/// - wasm-opt shortens the names between the main wasm module and its JS to one to three
+///   letters (`--minify-imports-and-exports-and-modules`), and the glue and the split's link
+///   module follow its name map (short_names.rs);
 /// - esbuild minifies the glue and the stylesheet (Trunk's own minifier breaks the glue), and
 ///   bundles the app's JS modules (wasm-bindgen's snippets, `crates/clipcloud-app/web/`) into
 ///   the glue: one file to download, not a module request each;
@@ -65,15 +67,18 @@ fn shrink(dist: &Path, cargo_wasm: &Path) -> Result<(), String> {
     std::fs::write(dist.join(&wasm), module).map_err(|e| format!("cannot write {wasm}: {e}"))?;
     // Names kept (`-g`) in a copy for `code_size::print`; the shipped module has none.
     let named = crate::split::named_main_module();
-    output(
+    let map = output(
         Command::new(setup::node_tools_bin().join("wasm-opt"))
             .arg(dist.join(&wasm))
-            .args(["--remove-unused-module-elements", "-g"])
+            .args(["--remove-unused-module-elements", "--minify-imports-and-exports-and-modules", "-g"])
             .args(WASM_FEATURES)
             .arg("-o")
             .arg(&named),
     )?;
     crate::split::without_names(&named, &dist.join(&wasm))?;
+    let names = crate::short_names::Names::parse(&map)?;
+    let glue = crate::short_names::in_glue(&glue, &names)?;
+    crate::split::rename_in_link_module(dist, &names)?;
     std::fs::write(dist.join(&js), glue).map_err(|e| format!("cannot write the glue: {e}"))?;
     minify(&dist.join(&js))?;
     crate::split::remove_link_module(dist)?;

@@ -120,6 +120,14 @@ fn work_dir() -> PathBuf {
     root().join("target").join("app-split").join("out")
 }
 
+/// The link module taking the main module's exports by the names wasm-opt gave them.
+pub fn rename_in_link_module(dist: &Path, names: &crate::short_names::Names) -> Result<(), String> {
+    let file = dist.join(LINK_MODULE);
+    let link = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let link = crate::short_names::in_link_module(&link, names)?;
+    std::fs::write(&file, link).map_err(|e| format!("cannot write {}: {e}", file.display()))
+}
+
 /// The link module, once bundled into the glue.
 pub fn remove_link_module(dist: &Path) -> Result<(), String> {
     let file = dist.join(LINK_MODULE);
