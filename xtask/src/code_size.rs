@@ -1,11 +1,11 @@
-//! Where a wasm's code goes: the size of each function body, from the code section,
-//! summed by the crate its name (name section) starts with. Reads the module as bytes;
+//! Where a wasm's code goes: the size of each function body, from the code section, by
+//! function and summed by the crate its name (name section) starts with. Reads the module as bytes;
 //! twiggy 0.7 cannot parse the bulk-memory opcodes rustc emits.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// `cargo xtask code-size FILE.wasm`: [`print`] for any module with names (wasm-opt `-g`).
+/// `cargo xtask code-size FILE.wasm`: [`print()`] for any module with names (wasm-opt `-g`).
 pub fn command(args: &[String]) -> Result<(), String> {
     match args {
         [file] => {
