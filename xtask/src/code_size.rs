@@ -1,13 +1,55 @@
-//! Where a wasm's code goes: the size of each function body, from the code section,
-//! summed by the crate its name (name section) starts with. Reads the module as bytes;
+//! Where a wasm's code goes: the size of each function body, from the code section, by
+//! function and summed by the crate its name (name section) starts with. Reads the module as bytes;
 //! twiggy 0.7 cannot parse the bulk-memory opcodes rustc emits.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// `cargo xtask code-size FILE.wasm`: [`print()`] for any module with names (wasm-opt `-g`).
+pub fn command(args: &[String]) -> Result<(), String> {
+    match args {
+        [file] => {
+            print(&PathBuf::from(file), file);
+            Ok(())
+        }
+        _ => Err("usage: cargo xtask code-size FILE.wasm".into()),
+    }
+}
+
+/// What `wasm` holds, by crate and its largest functions (bytes of function bodies;
+/// functions of one name summed).
+pub fn print(wasm: &Path, title: &str) {
+    const ROWS: usize = 40;
+    let found = by_crate(wasm).and_then(|crates| Ok((crates, by_function(wasm)?)));
+    let ((crates, total), functions) = match found {
+        Ok(found) => found,
+        Err(e) => return println!("\n(no code breakdown of {title}: {e})"),
+    };
+    println!("\n{title}, code by crate (bytes of function bodies; {total} in all):");
+    for (name, bytes) in crates.iter().take(12) {
+        println!("  {name:<44} {bytes:>8}");
+    }
+    println!("\n{title}, the {ROWS} largest functions:");
+    for (name, bytes) in functions.iter().take(ROWS) {
+        let name: String = name.chars().take(110).collect();
+        println!("  {bytes:>8}  {name}");
+    }
+}
 
 /// Code bytes per crate, largest first, and the total; `Err` when the module cannot be read
 /// or has no function names.
 pub fn by_crate(wasm: &Path) -> Result<(Vec<(String, usize)>, usize), String> {
+    let functions = by_function(wasm)?;
+    let mut sums: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, size) in &functions {
+        *sums.entry(crate_of(name)).or_default() += size;
+    }
+    Ok((largest_first(sums.into_iter().collect()), functions.iter().map(|(_, size)| size).sum()))
+}
+
+/// Each function body's size with its demangled name (without its `::h…` hash), largest
+/// first; functions of one name (generic instances, closures) are summed.
+pub fn by_function(wasm: &Path) -> Result<Vec<(String, usize)>, String> {
     let bytes = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
     let bad = || format!("{} is not a wasm module this reader understands", wasm.display());
     let mut at = 8; // magic and version
@@ -34,23 +76,47 @@ pub fn by_crate(wasm: &Path) -> Result<(Vec<(String, usize)>, usize), String> {
     let mut sums: BTreeMap<String, usize> = BTreeMap::new();
     for (i, size) in bodies.iter().enumerate() {
         let name = names.get(&(imported + i)).map_or("?", String::as_str);
-        *sums.entry(crate_of(name)).or_default() += size;
+        *sums.entry(name.to_owned()).or_default() += size;
     }
-    let mut sums: Vec<(String, usize)> = sums.into_iter().collect();
-    sums.sort_by_key(|&(_, bytes)| core::cmp::Reverse(bytes));
-    Ok((sums, bodies.iter().sum()))
+    Ok(largest_first(sums.into_iter().collect()))
+}
+
+fn largest_first(mut sizes: Vec<(String, usize)>) -> Vec<(String, usize)> {
+    sizes.sort_by_key(|&(_, bytes)| core::cmp::Reverse(bytes));
+    sizes
 }
 
 /// `clipcloud::codec::read::h…` → `clipcloud`; `<alloc::vec::Vec<T> as …>::clone` → `alloc`;
-/// `core[c5930c85a12de822]::fmt::write` → `core`.
+/// `<(tachys::…, …) as …>::build` (a tuple of views) → `tachys`.
 fn crate_of(name: &str) -> String {
-    let name = name.trim_start_matches(['<', '&', '*']).trim_start_matches("mut ").trim_start_matches("dyn ");
+    let name =
+        name.trim_start_matches(['<', '&', '*', '(']).trim_start_matches("mut ").trim_start_matches("dyn ");
     let end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
     if end == 0 {
         "?".into()
     } else {
         name[..end].into()
     }
+}
+
+/// `core[1c06cdc706c022ca]::fmt` → `core::fmt`: the v0 scheme's crate hashes, which say
+/// nothing to a reader and make rows too long.
+fn without_crate_hashes(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find('[') {
+        let hash = rest[at + 1..].split(']').next().unwrap_or("");
+        let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) && rest.len() > at + 17;
+        out.push_str(&rest[..at]);
+        if is_hash {
+            rest = &rest[at + 18..];
+        } else {
+            out.push('[');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An unsigned LEB128 number at `at`: its value and where it ends.
@@ -138,11 +204,28 @@ fn function_names(section: &[u8]) -> Option<BTreeMap<usize, String>> {
                 let (index, after) = leb(section, p)?;
                 let (end, text) = name(section, after)?;
                 // Demangled (`clipcloud::codec::read`); wasm-bindgen's output already is.
-                names.insert(index, format!("{:#}", rustc_demangle::demangle(&text)));
+                names.insert(index, without_crate_hashes(&format!("{:#}", rustc_demangle::demangle(&text))));
                 p = end;
             }
         }
         at = start + size;
     }
     Some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_their_crate_hashes_and_crates_are_found() {
+        let name = "<core[1c06cdc706c022ca]::iter::Map<[u8; 4]>>::next";
+        assert_eq!(without_crate_hashes(name), "<core::iter::Map<[u8; 4]>>::next");
+        assert_eq!(without_crate_hashes("a[0123456789abcdefX]"), "a[0123456789abcdefX]");
+        assert_eq!(without_crate_hashes("tail["), "tail[");
+        assert_eq!(crate_of(&without_crate_hashes(name)), "core");
+        assert_eq!(crate_of("clipcloud::codec::read"), "clipcloud");
+        assert_eq!(crate_of("<(tachys::html::Header, ()) as tachys::view::Render>::build"), "tachys");
+        assert_eq!(crate_of("?"), "?");
+    }
 }

@@ -48,6 +48,7 @@ mod release_wasm;
 mod rust_version;
 mod scenarios;
 mod setup;
+mod short_names;
 mod slow_phone;
 mod spa;
 mod split;
@@ -59,7 +60,7 @@ use std::process::{Command, ExitCode, Stdio};
 /// The emulator's key that works out of the box (`clipcloud_emulator::DEMO_KEY`).
 const DEMO_KEY: &str = "demo-key";
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package [--test] | spa-size | browsers | e2e | bench [--quick | --slow-phone | --held | --versus-nginx] | fuzz [SECONDS] | contract [--long] | dist | image>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] | test | lint | fresh-home | package [--test] | spa-size | code-size FILE.wasm | browsers | e2e | bench [--quick | --slow-phone | --held | --versus-nginx] | fuzz [SECONDS] | contract [--long] | dist | image>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
         Some("contract") => contract::command(&args[1..]),
         Some("package") => package::command(&args[1..]),
         Some("spa-size") => spa::size_command(),
+        Some("code-size") => code_size::command(&args[1..]),
         Some("browsers") => test::browsers_command(),
         Some("e2e") => spa::e2e_command(),
         Some("bench") => bench::command(&args[1..]),

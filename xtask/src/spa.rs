@@ -31,13 +31,15 @@ pub fn build() -> Result<PathBuf, String> {
     crate::csp::apply(&dist.join("index.html"))?;
     crate::compress::write_copies(&dist)?;
     print_sizes(&dist)?;
+    crate::code_size::print(&crate::split::named_main_module(), "SPA main module");
     Ok(dist)
 }
 
 /// After Trunk: what Trunk cannot do safely, each step checked so that a change in
 /// Trunk's or wasm-bindgen's output fails the build instead of the page.
-/// - wasm-opt shortens the names between the wasm and its glue to one or two letters
-///   (`--minify-imports-and-exports-and-modules`), and the glue follows its name map;
+/// - wasm-opt shortens the names between the main wasm module and its JS to one to three
+///   letters (`--minify-imports-and-exports-and-modules`), and the glue and the split's link
+///   module follow its name map (short_names.rs);
 /// - esbuild minifies the glue and the stylesheet (Trunk's own minifier breaks the glue), and
 ///   bundles the app's JS modules (wasm-bindgen's snippets, `crates/clipcloud-app/web/`) into
 ///   the glue: one file to download, not a module request each;
@@ -60,15 +62,20 @@ fn shrink(dist: &Path, cargo_wasm: &Path) -> Result<(), String> {
     let module = std::fs::read(dist.join(&wasm)).map_err(|e| format!("cannot read {wasm}: {e}"))?;
     let module = without_exports(&module, &unused)?;
     std::fs::write(dist.join(&wasm), module).map_err(|e| format!("cannot write {wasm}: {e}"))?;
-    // The lazy modules import the main module's exports by name: no renaming here.
-    output(
+    // Names kept (`-g`) in a copy for `code_size::print`; the shipped module has none.
+    let named = crate::split::named_main_module();
+    let map = output(
         Command::new(setup::node_tools_bin().join("wasm-opt"))
             .arg(dist.join(&wasm))
-            .arg("--remove-unused-module-elements")
+            .args(["--remove-unused-module-elements", "--minify-imports-and-exports-and-modules", "-g"])
             .args(WASM_FEATURES)
             .arg("-o")
-            .arg(dist.join(&wasm)),
+            .arg(&named),
     )?;
+    crate::split::without_names(&named, &dist.join(&wasm))?;
+    let names = crate::short_names::Names::parse(&map)?;
+    let glue = crate::short_names::in_glue(&glue, &names)?;
+    crate::split::rename_in_link_module(dist, &names)?;
     std::fs::write(dist.join(&js), glue).map_err(|e| format!("cannot write the glue: {e}"))?;
     minify(&dist.join(&js))?;
     crate::split::remove_link_module(dist)?;

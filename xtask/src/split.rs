@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// rustc flags of the build the split runs on: the lazy panels' `cfg`, and the relocations
-/// the split follows.
-pub const RUSTFLAGS: [&str; 3] = ["--cfg", "clipcloud_split", "-Clink-args=--emit-relocs"];
+/// rustc flags of the build the split runs on: the lazy panels' `cfg`, the relocations
+/// the split follows, and the function names (over the profile's `strip`) that `spa-size`
+/// reports the main module's code by; wasm-opt drops them from the shipped modules.
+pub const RUSTFLAGS: [&str; 4] = ["--cfg", "clipcloud_split", "-Clink-args=--emit-relocs", "-Cstrip=none"];
 
 /// The JS module the wasm imports its loaders from; esbuild bundles it into the glue.
 const LINK_MODULE: &str = "__wasm_split.js";
@@ -35,7 +36,7 @@ const OPT_PASSES: [&str; 6] =
 /// `wasm`, same names), the wasm-bindgen snippets, the link module, and each lazy module
 /// named by its content. Returns the lazy modules' file names.
 pub fn apply(cargo_wasm: &Path, dist: &Path, js: &str, wasm: &str) -> Result<Vec<String>, String> {
-    let work = root().join("target").join("app-split").join("out");
+    let work = work_dir();
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(|e| format!("cannot clear {}: {e}", work.display()))?;
     }
@@ -65,6 +66,7 @@ pub fn apply(cargo_wasm: &Path, dist: &Path, js: &str, wasm: &str) -> Result<Vec
         .arg(&bindgen)
         .args(["--out-name", stem])
         .arg(&main))?;
+    // Still with names: spa.rs keeps a copy with them and ships one without.
     optimize(&bindgen.join(format!("{stem}_bg.wasm")), &dist.join(wasm))?;
     copy(&bindgen.join(js), &dist.join(js))?;
     let snippets = dist.join("snippets");
@@ -82,8 +84,11 @@ pub fn apply(cargo_wasm: &Path, dist: &Path, js: &str, wasm: &str) -> Result<Vec
     let mut lazy = Vec::new();
     for module in &split.split_modules {
         let name = module.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // A copy with names for `cargo xtask code-size`, then the shipped one without.
+        let named = work.join(format!("named-{name}"));
+        optimize(module, &named)?;
         let optimized = work.join(format!("opt-{name}"));
-        optimize(module, &optimized)?;
+        without_names(&named, &optimized)?;
         let bytes =
             std::fs::read(&optimized).map_err(|e| format!("cannot read {}: {e}", optimized.display()))?;
         // Named by the main module too: a module fits only the main module it was split from.
@@ -104,6 +109,23 @@ pub fn apply(cargo_wasm: &Path, dist: &Path, js: &str, wasm: &str) -> Result<Vec
     std::fs::write(dist.join(LINK_MODULE), link).map_err(|e| format!("cannot write {LINK_MODULE}: {e}"))?;
     lazy.sort();
     Ok(lazy)
+}
+
+/// Where spa.rs keeps a copy of the final main module with its function names.
+pub fn named_main_module() -> PathBuf {
+    work_dir().join("main-named.wasm")
+}
+
+fn work_dir() -> PathBuf {
+    root().join("target").join("app-split").join("out")
+}
+
+/// The link module taking the main module's exports by the names wasm-opt gave them.
+pub fn rename_in_link_module(dist: &Path, names: &crate::short_names::Names) -> Result<(), String> {
+    let file = dist.join(LINK_MODULE);
+    let link = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let link = crate::short_names::in_link_module(&link, names)?;
+    std::fs::write(&file, link).map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
 /// The link module, once bundled into the glue.
@@ -130,13 +152,27 @@ pub fn lazy_modules(page: &str) -> Vec<String> {
         .collect()
 }
 
+/// wasm-opt's passes, names kept (`-g`).
 fn optimize(input: &Path, output_file: &Path) -> Result<(), String> {
     output(
         Command::new(setup::node_tools_bin().join("wasm-opt"))
             .arg(input)
             .args(WASM_FEATURES)
             .args(OPT_PASSES)
+            .arg("-g")
             .arg("-o")
+            .arg(output_file),
+    )
+    .map(drop)
+}
+
+/// `named` without its names and the custom sections a browser does not read.
+pub fn without_names(named: &Path, output_file: &Path) -> Result<(), String> {
+    output(
+        Command::new(setup::node_tools_bin().join("wasm-opt"))
+            .arg(named)
+            .args(WASM_FEATURES)
+            .args(["--strip-producers", "--strip-target-features", "-o"])
             .arg(output_file),
     )
     .map(drop)
