@@ -9,6 +9,7 @@
 //!   cargo xtask contract schemathesis against the emulator and the gateway (--long: many more requests)
 //!   cargo xtask package build the npm package (target/npm/) and print its sizes (--test: then its tests)
 //!   cargo xtask spa-size build the SPA (release) and print what a first visit downloads
+//!   cargo xtask code-size FILE.wasm  a wasm module's code by crate and by function (names kept)
 //!   cargo xtask browsers only the browser suites, in the three engines; writes the supported-browsers record
 //!   cargo xtask e2e     only the SPA's end-to-end tests (release build, Chromium, Firefox ESR, WebKitGTK)
 //!   cargo xtask bench   build release artifacts, measure sizes, time-to-result, concurrency, overhead, the gateway beside nginx
