@@ -76,32 +76,14 @@ pub fn command(args: &[String]) -> Result<(), String> {
 
     // The release profile: the gateway as `cargo xtask dist` ships it (built for speed).
     println!("\n== bench: the gateway's added latency and throughput (release, loopback) ==");
-    results.extend(crate::bench_lines::run(Command::new("cargo").current_dir(&root).args([
-        "test",
-        "--release",
-        "-p",
-        "clipcloud-gateway",
-        "--test",
-        "bench",
-        "--",
-        "--ignored",
-        "--nocapture",
-    ]))?);
+    results.extend(crate::bench_lines::run(&mut gateway_test("bench", &["--ignored", "--nocapture"]))?);
 
     // The connection attacks of tests/connections.rs, the visitor's latencies meanwhile.
     println!("\n== bench: a visitor's latency while the gateway is attacked (release, loopback) ==");
-    results.extend(crate::bench_lines::run(Command::new("cargo").current_dir(&root).args([
-        "test",
-        "--release",
-        "-p",
-        "clipcloud-gateway",
-        "--test",
+    results.extend(crate::bench_lines::run(&mut gateway_test(
         "connections",
-        "--",
-        "--nocapture",
-        "--test-threads",
-        "1",
-    ]))?);
+        &["--nocapture", "--test-threads", "1"],
+    ))?);
 
     let binary = emulator::build()?;
     let log = root.join("target").join("emulator-bench.log");
@@ -157,6 +139,17 @@ pub fn command(args: &[String]) -> Result<(), String> {
         began.elapsed().as_secs()
     );
     Ok(())
+}
+
+/// `cargo test --release -p clipcloud-gateway --test <test> -- <args>`: the gateway as
+/// `cargo xtask dist` ships it (the release profile, built for speed).
+fn gateway_test(test: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(root())
+        .args(["test", "--release", "-p", "clipcloud-gateway", "--test", test, "--"])
+        .args(args);
+    command
 }
 
 /// `--slow-phone`: only the first visit on a slow phone, kept as `<time>-slow-phone.json`.
