@@ -11,6 +11,9 @@ pub const STYLE: &str = "clipcloud.style";
 pub const FORM: &str = "clipcloud.form";
 pub const PENDING: &str = "clipcloud.pending";
 pub const HISTORY: &str = "clipcloud.history";
+/// Set while this device keeps a history (in IndexedDB, `ui::gallery`): the page then fetches
+/// the gallery's module at once, not once it is idle.
+pub const KEPT: &str = "clipcloud.kept";
 /// What the polling schedule learned (`Client::learned_text`), so a reload is not a cold start.
 pub const LEARNED: &str = "clipcloud.learned";
 

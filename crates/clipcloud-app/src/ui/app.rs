@@ -4,15 +4,14 @@
 use crate::device::storage;
 use crate::logic::settings::Settings;
 use crate::ui::compose::Compose;
-use crate::ui::creations::{download_button, History, Queue};
+use crate::ui::creations::Queue;
 use crate::ui::gateway::{key_label, keyless};
-use crate::ui::lazy::{Lazy, Panel, Panels};
+use crate::ui::lazy::{History, Lazy, Panel, Panels, Viewer};
 use crate::ui::state::{ctx, now_ms, Connection, Ctx};
-use crate::ui::util::{bool_attr, click, copy, handler, money, reactive};
+use crate::ui::util::{bool_attr, click, handler, money, reactive};
 use clipcloud::model::DEFAULT_BASE_URL;
 use leptos::either::Either;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// How long after the first connection the page fetches what a first visit leaves out.
 const AFTER_FIRST_VISIT: core::time::Duration = core::time::Duration::from_secs(3);
@@ -21,8 +20,15 @@ const AFTER_FIRST_VISIT: core::time::Duration = core::time::Duration::from_secs(
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
-    let panels = Panels::new();
+    let panels = Panels::new(ctx.gallery);
     provide_context(panels);
+    // The gallery's module at once when it is wanted (this device keeps a history, or a
+    // creation finished) or a picture is opened; else with the others, below.
+    Effect::new(move |_| {
+        if ctx.gallery.wanted.get() || ctx.viewed.with(Option::is_some) {
+            panels.load_gallery();
+        }
+    });
     set_interval(
         move || {
             ctx.now.try_set(now_ms());
@@ -225,41 +231,5 @@ fn ConnectPanel() -> impl IntoView {
                 </div>
             </form>
         </section>
-    }
-}
-
-/// The image viewer: a modal dialog (Escape closes it; focus stays inside).
-#[component]
-fn Viewer() -> impl IntoView {
-    let ctx = ctx();
-    // Found by id rather than a `NodeRef`, whose machinery costs the wasm more.
-    Effect::new(move |_| {
-        let open = ctx.viewed.with(Option::is_some);
-        if let Some(d) = document().get_element_by_id("viewer") {
-            let d = d.unchecked_into::<web_sys::HtmlDialogElement>();
-            if open && !d.open() {
-                let _ = d.show_modal();
-            } else if !open && d.open() {
-                d.close();
-            }
-        }
-    });
-    view! {
-        <dialog id="viewer" class="viewer" aria-label="Image" on:close=move |_| ctx.viewed.set(None)>
-            {move || ctx.viewed.get().map(|v| {
-                let url = v.url.clone();
-                // The saved copy when there is one: it outlives the link.
-                let shown = ctx.gallery.src(&v.url).unwrap_or_else(|| v.url.clone());
-                view! {
-                    <img src=shown alt=v.alt.clone()/>
-                    <div class="viewer-bar">
-                        <p class="prompt">{v.alt.clone()}</p>
-                        {download_button(v.url.clone(), v.file_name.clone(), "Download WebP", "download")}
-                        <button type="button" on:click=click(move |_| copy(ctx, url.clone(), "Link"))>"Copy link"</button>
-                        <button type="button" class="primary" autofocus on:click=click(move |_| ctx.viewed.set(None))>"Close"</button>
-                    </div>
-                }
-            })}
-        </dialog>
     }
 }

@@ -3,6 +3,10 @@
 //! browser restart or the service's link expiring loses nothing. The history is kept there
 //! too (moved once from localStorage, where it used to be). Storage running out is never
 //! silent: it is said, and the oldest unpinned pictures are offered for removal.
+//!
+//! A first Create needs none of that, so in the release build only the state, what the
+//! thumbnails read of it and [`Gallery::add`] are in the main module; the rest is in the
+//! gallery's lazy module (`ui::lazy`), which [`Gallery::open`] starts once it is there.
 
 use crate::device::idb::{self, StoreError, FETCH_FAILED};
 use crate::device::storage;
@@ -52,6 +56,11 @@ pub struct Gallery {
     /// Deletions whose transaction is not complete yet: until then a reload would bring the
     /// entries back, so the history does not say it is empty.
     pub deleting: RwSignal<u32>,
+    /// Whether the page should fetch the gallery's module now (`ui::lazy`): this device keeps
+    /// a history, or a creation finished before the module was there.
+    pub wanted: RwSignal<bool>,
+    /// How a finished creation is saved, once the module is there ([`Gallery::open`]).
+    saver: StoredValue<Option<fn(Gallery, Vec<String>)>>,
 }
 
 impl Default for Gallery {
@@ -62,18 +71,52 @@ impl Default for Gallery {
 
 impl Gallery {
     pub fn new() -> Self {
+        // A history kept here (or by an earlier version, in localStorage): its module is
+        // wanted at once, and its pictures are shown once the store is read (no expired link
+        // tried in between). Else nothing is saved yet, and a new picture shows from its link.
+        let local = storage::local();
+        let kept = storage::get(local.clone(), storage::KEPT).is_some()
+            || storage::get(local, storage::HISTORY).is_some();
         Self {
             history: RwSignal::new(Vec::new()),
-            saved: RwSignal::new(None),
+            saved: RwSignal::new((!kept).then(Saved::new)),
             info: RwSignal::new(StoreInfo::default()),
             via_gateway: RwSignal::new(false),
             deleting: RwSignal::new(0),
+            wanted: RwSignal::new(kept),
+            saver: StoredValue::new(None),
         }
+    }
+
+    /// Adds a finished creation to the history, and saves it with its pictures: at once when
+    /// the gallery's module is there, else once it is (asked for here; [`Gallery::open`]
+    /// then reads the store, merges this in and saves the pictures missing).
+    pub fn add(self, entry: Entry) {
+        let links = entry.images.clone();
+        self.history.try_update(|h| history::add(h, entry));
+        match self.saver.try_get_value().flatten() {
+            Some(save) => save(self, links),
+            None => {
+                self.wanted.try_set(true);
+            }
+        }
+    }
+
+    /// The gallery's module is there: from now on a finished creation is saved at once,
+    /// and what is kept is read (see [`Gallery::start`]).
+    pub fn open(self) {
+        self.saver.set_value(Some(Self::save_added));
+        self.start();
+    }
+
+    fn save_added(self, links: Vec<String>) {
+        self.save_history();
+        self.keep(links);
     }
 
     /// Opens the store, moves an old localStorage history into it (once), reads the history
     /// and every saved picture, then saves what is missing while its links still load.
-    pub fn start(self) {
+    fn start(self) {
         spawn_local(async move {
             if let Err(e) = self.load().await {
                 self.info.try_update(|i| i.problem = Some(e));
@@ -117,6 +160,7 @@ impl Gallery {
         if grew {
             write_history(&list).await?;
         }
+        mark_kept(!list.is_empty());
         self.history.try_set(list);
         self.saved.try_set(Some(pictures));
         Ok(())
@@ -147,14 +191,6 @@ impl Gallery {
 
     pub fn is_saved(self, link: &str) -> bool {
         self.saved.with(|s| s.as_ref().is_some_and(|s| find(s, link).is_some()))
-    }
-
-    /// Adds a finished creation to the history and saves it with its pictures.
-    pub fn add(self, entry: Entry) {
-        let links = entry.images.clone();
-        self.history.try_update(|h| history::add(h, entry));
-        self.save_history();
-        self.keep(links);
     }
 
     /// Saves the history as it is now.
@@ -260,11 +296,14 @@ impl Gallery {
     /// the history as it is now, in one transaction started at once, so a history saved
     /// later (a creation finishing meanwhile) is written after it, never overtaken by it.
     fn write_deletion(self, gone: Vec<String>, all: bool) {
-        let text = history::to_json(&self.history.get_untracked());
+        let (text, kept) = self.history.with_untracked(|h| (history::to_json(h), !h.is_empty()));
         self.deleting.update(|n| *n += 1);
         spawn_local(async move {
             let result = idb::delete(&gone, all, &text).await;
             let failed = result.is_err();
+            if !failed {
+                mark_kept(kept);
+            }
             self.report(result);
             if failed {
                 // Nothing was deleted: show what the store still holds, not an empty list.
@@ -340,7 +379,18 @@ impl Gallery {
 }
 
 async fn write_history(list: &[Entry]) -> Result<(), StoreError> {
-    idb::save_history(&history::to_json(list)).await
+    idb::save_history(&history::to_json(list)).await?;
+    mark_kept(!list.is_empty());
+    Ok(())
+}
+
+/// Notes whether this device keeps a history, for the next visit ([`Gallery::new`]).
+fn mark_kept(kept: bool) {
+    if kept {
+        storage::save(storage::KEPT, "1");
+    } else {
+        storage::remove(storage::local(), storage::KEPT);
+    }
 }
 
 /// Where to fetch a picture from: through this page's gateway (`/images/NAME`, same origin,

@@ -162,9 +162,9 @@ impl Ctx {
         if form.style.is_empty() {
             form.style = storage::get(storage::local(), storage::STYLE).unwrap_or_else(|| "standard".into());
         }
-        // The history and its pictures are read from IndexedDB (see `gallery`).
+        // The history and its pictures are read from IndexedDB once the gallery's module is
+        // there (see `gallery`).
         let gallery = Gallery::new();
-        gallery.start();
         Self {
             settings: RwSignal::new(settings),
             connection: RwSignal::new(Connection::Idle),
@@ -370,7 +370,7 @@ impl Ctx {
         self.gallery.delete_all();
     }
 
-    /// Adds a finished creation to the history; its pictures are saved at once.
+    /// Adds a finished creation to the history; its pictures are saved (`Gallery::add`).
     fn add_history(self, entry: Entry) {
         self.gallery.add(entry);
     }
