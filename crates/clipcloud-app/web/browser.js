@@ -69,6 +69,12 @@ const write = async (names, fill) => {
 
 /** Opens the database `name` (creating it on first use; once), then reads the history's JSON
  * text ("" when there is none) and every saved picture: `[text, link, object URL, link, …]`. */
+/** Opens the database `name` (creating its stores on first use) and reads nothing; a failure is
+ * told by the next call that needs it. */
+export function idbOpen(name) {
+  open(name).catch(() => {});
+}
+
 export function idbLoad(name) {
   return open(name)
     .then(() => {

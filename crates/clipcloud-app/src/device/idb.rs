@@ -13,6 +13,8 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/web/browser.js")]
 extern "C" {
+    #[wasm_bindgen(js_name = idbOpen)]
+    fn js_open(name: &str);
     #[wasm_bindgen(js_name = idbLoad)]
     fn js_load(name: &str) -> Promise;
     #[wasm_bindgen(js_name = idbSaveHistory)]
@@ -75,6 +77,13 @@ pub const FETCH_FAILED: &str = "FetchFailed";
 
 async fn settle(promise: Promise) -> Result<JsValue, StoreError> {
     JsFuture::from(promise).await.map_err(StoreError::from_code)
+}
+
+/// Opens the database (creating its stores on first use) without reading it: done when the
+/// page starts, as the gallery's module may come later (`ui::lazy`), so that the store has its
+/// shape from then on, whoever opens it meanwhile.
+pub fn open() {
+    js_open(NAME);
 }
 
 /// What is kept: the history's JSON text and every saved picture, its link and an object

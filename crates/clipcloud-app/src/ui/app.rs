@@ -6,7 +6,7 @@ use crate::logic::settings::Settings;
 use crate::ui::compose::Compose;
 use crate::ui::creations::Queue;
 use crate::ui::gateway::{key_label, keyless};
-use crate::ui::lazy::{History, Lazy, Panel, Panels, Viewer};
+use crate::ui::lazy::{Lazy, Panel, Panels, Viewer};
 use crate::ui::state::{ctx, now_ms, Connection, Ctx};
 use crate::ui::util::{bool_attr, click, handler, money, reactive};
 use clipcloud::model::DEFAULT_BASE_URL;
@@ -81,7 +81,7 @@ pub fn App() -> impl IntoView {
             </div>
             <div class="col">
                 <Queue/>
-                <History/>
+                <Lazy panel=Panel::History/>
                 <Lazy panel=Panel::Keep/>
             </div>
         </main>

@@ -22,6 +22,9 @@ fn find<'a>(saved: &'a Saved, link: &str) -> Option<&'a String> {
     saved.iter().find(|(l, _)| l == link).map(|(_, url)| url)
 }
 
+/// Saves a finished creation (the history as it is, and the pictures at these links).
+type Saver = fn(Gallery, Vec<String>);
+
 /// At most this many unsaved pictures are fetched again when the app starts.
 const RETRIED: usize = 20;
 
@@ -60,7 +63,7 @@ pub struct Gallery {
     /// a history, or a creation finished before the module was there.
     pub wanted: RwSignal<bool>,
     /// How a finished creation is saved, once the module is there ([`Gallery::open`]).
-    saver: StoredValue<Option<fn(Gallery, Vec<String>)>>,
+    saver: StoredValue<Option<Saver>>,
 }
 
 impl Default for Gallery {
@@ -77,6 +80,7 @@ impl Gallery {
         let local = storage::local();
         let kept = storage::get(local.clone(), storage::KEPT).is_some()
             || storage::get(local, storage::HISTORY).is_some();
+        idb::open();
         Self {
             history: RwSignal::new(Vec::new()),
             saved: RwSignal::new((!kept).then(Saved::new)),
@@ -102,8 +106,8 @@ impl Gallery {
         }
     }
 
-    /// The gallery's module is there: from now on a finished creation is saved at once,
-    /// and what is kept is read (see [`Gallery::start`]).
+    /// The gallery's module is there: from now on a finished creation is saved at once; the
+    /// store is opened and read, and the pictures still missing are saved (`start`).
     pub fn open(self) {
         self.saver.set_value(Some(Self::save_added));
         self.start();

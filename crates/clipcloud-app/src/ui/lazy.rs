@@ -53,6 +53,8 @@ impl<T> Load<T> {
 pub enum Panel {
     /// The article helper and the code panel.
     Tools,
+    /// The history.
+    History,
     /// The Storage panel.
     Keep,
 }
@@ -60,8 +62,10 @@ pub enum Panel {
 impl Panel {
     fn title(self) -> &'static str {
         match self {
-            // Not the panels' own titles: a search for those finds the loaded panel.
+            // Not the article helper's and code panel's own titles: a search for those finds the
+            // loaded panels.
             Panel::Tools => "Writing tools",
+            Panel::History => "History",
             Panel::Keep => "Storage",
         }
     }
@@ -85,7 +89,7 @@ impl Panels {
     fn load(self, panel: Panel) {
         match panel {
             Panel::Tools => self.load_tools(),
-            Panel::Keep => self.load_gallery(),
+            Panel::History | Panel::Keep => self.load_gallery(),
         }
     }
 
@@ -110,6 +114,7 @@ impl Panels {
     fn render(self, panel: Panel) -> Load<Render> {
         match panel {
             Panel::Tools => self.tools.get(),
+            Panel::History => self.gallery.get().map(|parts| parts.history),
             Panel::Keep => self.gallery.get().map(|parts| parts.keep),
         }
     }
@@ -171,30 +176,14 @@ pub fn Lazy(panel: Panel) -> impl IntoView {
     }
 }
 
-/// The history where it stands on the page; until the gallery's module is there, a card
-/// saying it is loading.
-#[component]
-pub fn History() -> impl IntoView {
-    let panels = expect_context::<Panels>();
-    move || match panels.gallery.get() {
-        Load::Ready(parts) => (parts.history)(),
-        load => view! {
-            <section class="card history lazy" aria-labelledby="history-title">
-                <h2 id="history-title">"History"</h2>
-                {waiting(matches!(load, Load::Failed), move || panels.load_gallery())}
-            </section>
-        }
-        .into_any(),
-    }
-}
-
 /// The image viewer, from the gallery's module (a picture opened before it is there is
 /// shown once it is); a dialog saying so when it could not be loaded.
 #[component]
 pub fn Viewer() -> impl IntoView {
     let panels = expect_context::<Panels>();
     let viewed = ctx().viewed;
-    move || match panels.gallery.get() {
+    move || {
+        match panels.gallery.get() {
         Load::Ready(parts) => Some((parts.viewer)()),
         Load::Failed if viewed.with(Option::is_some) => Some(
             view! {
@@ -208,6 +197,7 @@ pub fn Viewer() -> impl IntoView {
             .into_any(),
         ),
         _ => None,
+    }
     }
 }
 
