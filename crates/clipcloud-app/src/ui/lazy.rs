@@ -14,6 +14,7 @@
 use crate::ui::gallery::Gallery;
 use crate::ui::state::ctx;
 use crate::ui::util::click;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// A lazy panel's view, from its module once it is loaded.
@@ -144,18 +145,14 @@ fn fetch<T: Copy + Send + Sync + 'static, E>(
 }
 
 /// What a panel shows until its module is there: that it is loading, or that it could not
-/// be loaded, with a retry.
-fn waiting(failed: bool, retry: impl Fn() + Copy + 'static) -> AnyView {
-    if failed {
-        view! {
-            <p class="hint" role="alert">
-                "This panel could not be loaded (is the network down?). "
-                <button type="button" on:click=click(move |_| retry())>"Retry"</button>
-            </p>
-        }
-        .into_any()
-    } else {
-        view! { <p class="hint" aria-busy="true">"Loading this panel…"</p> }.into_any()
+/// be loaded, with a retry. One view for both (the retry hidden while loading): less code
+/// in the main module than two.
+fn waiting(failed: bool, retry: impl Fn() + Copy + 'static) -> impl IntoView {
+    view! {
+        <p class="hint" role=failed.then_some("alert") aria-busy=(!failed).then_some("true")>
+            {if failed { "This panel could not be loaded (is the network down?). " } else { "Loading this panel…" }}
+            <button type="button" hidden=!failed on:click=click(move |_| retry())>"Retry"</button>
+        </p>
     }
 }
 
@@ -165,14 +162,13 @@ fn waiting(failed: bool, retry: impl Fn() + Copy + 'static) -> AnyView {
 pub fn Lazy(panel: Panel) -> impl IntoView {
     let panels = expect_context::<Panels>();
     move || match panels.render(panel) {
-        Load::Ready(render) => render(),
-        load => view! {
+        Load::Ready(render) => Either::Left(render()),
+        load => Either::Right(view! {
             <details class="card tool lazy" on:toggle=move |_| panels.load(panel)>
                 <summary><h2>{panel.title()}</h2></summary>
                 {waiting(matches!(load, Load::Failed), move || panels.load(panel))}
             </details>
-        }
-        .into_any(),
+        }),
     }
 }
 
@@ -182,22 +178,17 @@ pub fn Lazy(panel: Panel) -> impl IntoView {
 pub fn Viewer() -> impl IntoView {
     let panels = expect_context::<Panels>();
     let viewed = ctx().viewed;
-    move || {
-        match panels.gallery.get() {
-        Load::Ready(parts) => Some((parts.viewer)()),
-        Load::Failed if viewed.with(Option::is_some) => Some(
-            view! {
-                <dialog class="viewer" open aria-label="Image">
-                    <div class="viewer-bar">
-                        {waiting(true, move || panels.load_gallery())}
-                        <button type="button" class="primary" on:click=click(move |_| viewed.set(None))>"Close"</button>
-                    </div>
-                </dialog>
-            }
-            .into_any(),
-        ),
+    move || match panels.gallery.get() {
+        Load::Ready(parts) => Some(Either::Left((parts.viewer)())),
+        Load::Failed if viewed.with(Option::is_some) => Some(Either::Right(view! {
+            <dialog class="viewer" open aria-label="Image">
+                <div class="viewer-bar">
+                    {waiting(true, move || panels.load_gallery())}
+                    <button type="button" class="primary" on:click=click(move |_| viewed.set(None))>"Close"</button>
+                </div>
+            </dialog>
+        })),
         _ => None,
-    }
     }
 }
 
