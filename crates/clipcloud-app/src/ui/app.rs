@@ -21,7 +21,6 @@ pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
     let panels = Panels::new(ctx.gallery);
-    provide_context(panels);
     // The gallery's module at once when it is wanted (this device keeps a history, or a
     // creation finished) or a picture is opened; else with the others, below.
     Effect::new(move |_| {
@@ -77,15 +76,15 @@ pub fn App() -> impl IntoView {
         <main class="layout">
             <div class="col">
                 <Compose/>
-                <Lazy panel=Panel::Tools/>
+                <Lazy panels=panels panel=Panel::Tools/>
             </div>
             <div class="col">
                 <Queue/>
-                <Lazy panel=Panel::History/>
-                <Lazy panel=Panel::Keep/>
+                <Lazy panels=panels panel=Panel::History/>
+                <Lazy panels=panels panel=Panel::Keep/>
             </div>
         </main>
-        <Viewer/>
+        <Viewer panels=panels/>
         <div class="notice" role="status" aria-live="polite">
             <p hidden=reactive(move || ctx.notice.with(Option::is_none))>
                 {reactive(move || ctx.notice.get().unwrap_or_default())}

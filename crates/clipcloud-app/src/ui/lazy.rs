@@ -72,7 +72,8 @@ impl Panel {
     }
 }
 
-/// Each module's load state, shared by the page (the preload) and the panels.
+/// Each module's load state, shared by the page (the preload) and the panels (as a prop, not
+/// through context: less code).
 #[derive(Clone, Copy)]
 pub struct Panels {
     tools: RwSignal<Load<Render>>,
@@ -159,8 +160,7 @@ fn waiting(failed: bool, retry: impl Fn() + Copy + 'static) -> impl IntoView {
 /// `panel` where it stands on the page: its own view once loaded, until then a card of
 /// the same title that loads it when opened.
 #[component]
-pub fn Lazy(panel: Panel) -> impl IntoView {
-    let panels = expect_context::<Panels>();
+pub fn Lazy(panels: Panels, panel: Panel) -> impl IntoView {
     move || match panels.render(panel) {
         Load::Ready(render) => Either::Left(render()),
         load => Either::Right(view! {
@@ -175,8 +175,7 @@ pub fn Lazy(panel: Panel) -> impl IntoView {
 /// The image viewer, from the gallery's module (a picture opened before it is there is
 /// shown once it is); a dialog saying so when it could not be loaded.
 #[component]
-pub fn Viewer() -> impl IntoView {
-    let panels = expect_context::<Panels>();
+pub fn Viewer(panels: Panels) -> impl IntoView {
     let viewed = ctx().viewed;
     move || match panels.gallery.get() {
         Load::Ready(parts) => Some(Either::Left((parts.viewer)())),
