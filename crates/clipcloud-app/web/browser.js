@@ -67,14 +67,14 @@ const write = async (names, fill) => {
   });
 };
 
-/** Opens the database `name` (creating it on first use; once), then reads the history's JSON
- * text ("" when there is none) and every saved picture: `[text, link, object URL, link, …]`. */
 /** Opens the database `name` (creating its stores on first use) and reads nothing; a failure is
  * told by the next call that needs it. */
 export function idbOpen(name) {
   open(name).catch(() => {});
 }
 
+/** Opens the database `name` (creating it on first use; once), then reads the history's JSON
+ * text ("" when there is none) and every saved picture: `[text, link, object URL, link, …]`. */
 export function idbLoad(name) {
   return open(name)
     .then(() => {
@@ -89,12 +89,20 @@ export function idbLoad(name) {
     .catch(code);
 }
 
+/** The connection on its way, if any: a second call meanwhile waits for it (one connection). */
+let opening;
+
 function open(name) {
   if (db) return Promise.resolve();
   dbName = name;
-  return connect(name).then((opened) => {
-    db = opened;
-  });
+  opening ??= connect(name)
+    .then((opened) => {
+      db = opened;
+    })
+    .finally(() => {
+      opening = undefined;
+    });
+  return opening;
 }
 
 /** A connection to the database `name`, with its stores (created on the first open). */
