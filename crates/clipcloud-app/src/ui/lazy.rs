@@ -17,39 +17,19 @@ use crate::ui::util::click;
 use leptos::either::Either;
 use leptos::prelude::*;
 
-/// A lazy panel's view, from its module once it is loaded.
-type Render = fn() -> AnyView;
-
-/// What the gallery's module hands the page.
-#[derive(Clone, Copy)]
-pub struct GalleryParts {
-    /// Starts the storage side (`Gallery::open`).
-    open: fn(Gallery),
-    history: Render,
-    viewer: Render,
-    keep: Render,
-}
+/// What a module hands the page: its view of the part asked for (each module is asked only
+/// for its own). One type for every module: one set of generic instances in the main module.
+type Module = fn(Panel) -> AnyView;
 
 #[derive(Clone, Copy)]
-enum Load<T> {
+enum Load {
     Idle,
     Loading,
     Failed,
-    Ready(T),
+    Ready(Module),
 }
 
-impl<T> Load<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Load<U> {
-        match self {
-            Load::Idle => Load::Idle,
-            Load::Loading => Load::Loading,
-            Load::Failed => Load::Failed,
-            Load::Ready(t) => Load::Ready(f(t)),
-        }
-    }
-}
-
-/// The lazy panels that are cards of their own on the page.
+/// The parts of the page in lazy modules.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
     /// The article helper and the code panel.
@@ -58,6 +38,8 @@ pub enum Panel {
     History,
     /// The Storage panel.
     Keep,
+    /// The image viewer (no card: see [`Viewer`]).
+    Viewer,
 }
 
 impl Panel {
@@ -68,6 +50,7 @@ impl Panel {
             Panel::Tools => "Writing tools",
             Panel::History => "History",
             Panel::Keep => "Storage",
+            Panel::Viewer => "Image viewer",
         }
     }
 }
@@ -76,8 +59,8 @@ impl Panel {
 /// through context: less code).
 #[derive(Clone, Copy)]
 pub struct Panels {
-    tools: RwSignal<Load<Render>>,
-    gallery: RwSignal<Load<GalleryParts>>,
+    tools: RwSignal<Load>,
+    gallery: RwSignal<Load>,
     /// What the gallery's module starts.
     store: Gallery,
 }
@@ -87,62 +70,43 @@ impl Panels {
         Self { tools: RwSignal::new(Load::Idle), gallery: RwSignal::new(Load::Idle), store }
     }
 
-    /// Fetches `panel`'s module unless it is loaded or on its way.
-    fn load(self, panel: Panel) {
+    fn state(self, panel: Panel) -> RwSignal<Load> {
         match panel {
-            Panel::Tools => self.load_tools(),
-            Panel::History | Panel::Keep => self.load_gallery(),
+            Panel::Tools => self.tools,
+            Panel::History | Panel::Keep | Panel::Viewer => self.gallery,
         }
     }
 
-    fn load_tools(self) {
-        fetch(self.tools, modules::tools(), |_| {});
+    /// Fetches `panel`'s module unless it is loaded or on its way.
+    fn load(self, panel: Panel) {
+        let state = self.state(panel);
+        // `None`: the page is gone (a preload timer that fired after it was unmounted).
+        match state.try_get_untracked() {
+            None | Some(Load::Loading | Load::Ready(_)) => return,
+            Some(Load::Idle | Load::Failed) => state.set(Load::Loading),
+        }
+        let store = self.store;
+        leptos::task::spawn_local(async move {
+            let loaded = match panel {
+                Panel::Tools => modules::tools().await,
+                _ => modules::gallery(store).await,
+            };
+            state.try_set(loaded.map_or(Load::Failed, Load::Ready));
+        });
     }
 
-    /// Fetches the gallery's module unless it is loaded or on its way; once there, it starts.
+    /// Fetches the gallery's module unless it is loaded or on its way; once there, it starts
+    /// (`Gallery::open`).
     pub fn load_gallery(self) {
-        let store = self.store;
-        fetch(self.gallery, modules::gallery(), move |parts: GalleryParts| (parts.open)(store));
+        self.load(Panel::History);
     }
 
     /// Every module (the page calls this a little after its first connection, when the
     /// first visit's own requests are done).
     pub fn preload(self) {
-        self.load_tools();
+        self.load(Panel::Tools);
         self.load_gallery();
     }
-
-    /// `panel`'s view from its module, once there.
-    fn render(self, panel: Panel) -> Load<Render> {
-        match panel {
-            Panel::Tools => self.tools.get(),
-            Panel::History => self.gallery.get().map(|parts| parts.history),
-            Panel::Keep => self.gallery.get().map(|parts| parts.keep),
-        }
-    }
-}
-
-/// Fetches a module into `state` unless it is loaded or on its way; `arrived` runs once it is.
-fn fetch<T: Copy + Send + Sync + 'static, E>(
-    state: RwSignal<Load<T>>,
-    module: impl core::future::Future<Output = Result<T, E>> + 'static,
-    arrived: impl FnOnce(T) + 'static,
-) {
-    // `None`: the page is gone (a preload timer that fired after it was unmounted).
-    match state.try_get_untracked() {
-        None | Some(Load::Loading | Load::Ready(_)) => return,
-        Some(Load::Idle | Load::Failed) => state.set(Load::Loading),
-    }
-    leptos::task::spawn_local(async move {
-        let loaded = match module.await {
-            Ok(parts) => {
-                arrived(parts);
-                Load::Ready(parts)
-            }
-            Err(_) => Load::Failed,
-        };
-        state.try_set(loaded);
-    });
 }
 
 /// What a panel shows until its module is there: that it is loading, or that it could not
@@ -161,8 +125,8 @@ fn waiting(failed: bool, retry: impl Fn() + Copy + 'static) -> impl IntoView {
 /// the same title that loads it when opened.
 #[component]
 pub fn Lazy(panels: Panels, panel: Panel) -> impl IntoView {
-    move || match panels.render(panel) {
-        Load::Ready(render) => Either::Left(render()),
+    move || match panels.state(panel).get() {
+        Load::Ready(module) => Either::Left(module(panel)),
         load => Either::Right(view! {
             <details class="card tool lazy" on:toggle=move |_| panels.load(panel)>
                 <summary><h2>{panel.title()}</h2></summary>
@@ -178,7 +142,7 @@ pub fn Lazy(panels: Panels, panel: Panel) -> impl IntoView {
 pub fn Viewer(panels: Panels) -> impl IntoView {
     let viewed = ctx().viewed;
     move || match panels.gallery.get() {
-        Load::Ready(parts) => Some(Either::Left((parts.viewer)())),
+        Load::Ready(module) => Some(Either::Left(module(Panel::Viewer))),
         Load::Failed if viewed.with(Option::is_some) => Some(Either::Right(view! {
             <dialog class="viewer" open aria-label="Image">
                 <div class="viewer-bar">
@@ -194,44 +158,48 @@ pub fn Viewer(panels: Panels) -> impl IntoView {
 /// The modules as the release build splits them.
 #[cfg(clipcloud_split)]
 mod modules {
-    use super::{GalleryParts, Render};
+    use super::Module;
+    use crate::ui::gallery::Gallery;
     use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
     #[wasm_split(tools, wasm_split_path = ::leptos::wasm_split, fallible)]
-    pub fn tools() -> Result<Render, SplitLoaderError> {
-        Ok(super::render_tools)
+    pub fn tools() -> Result<Module, SplitLoaderError> {
+        Ok(super::tools)
     }
 
+    /// Starts the gallery's storage side too (once: a module is fetched until it is there).
     #[wasm_split(gallery, wasm_split_path = ::leptos::wasm_split, fallible)]
-    pub fn gallery() -> Result<GalleryParts, SplitLoaderError> {
-        Ok(super::gallery_parts())
+    pub fn gallery(store: Gallery) -> Result<Module, SplitLoaderError> {
+        store.open();
+        Ok(super::gallery)
     }
 }
 
 /// Without the split step: the same, already there.
 #[cfg(not(clipcloud_split))]
 mod modules {
-    use super::{GalleryParts, Render};
+    use super::Module;
+    use crate::ui::gallery::Gallery;
 
-    pub async fn tools() -> Result<Render, ()> {
-        Ok(super::render_tools)
+    pub async fn tools() -> Result<Module, ()> {
+        Ok(super::tools)
     }
 
-    pub async fn gallery() -> Result<GalleryParts, ()> {
-        Ok(super::gallery_parts())
+    pub async fn gallery(store: Gallery) -> Result<Module, ()> {
+        store.open();
+        Ok(super::gallery)
     }
 }
 
-fn render_tools() -> AnyView {
+fn tools(_: Panel) -> AnyView {
     use crate::ui::tools::{ArticleHelper, Snippet};
     view! { <ArticleHelper/> <Snippet/> }.into_any()
 }
 
-fn gallery_parts() -> GalleryParts {
-    GalleryParts {
-        open: Gallery::open,
-        history: || view! { <crate::ui::history::History/> }.into_any(),
-        viewer: || view! { <crate::ui::viewer::Viewer/> }.into_any(),
-        keep: || view! { <crate::ui::keep::Keep/> }.into_any(),
+fn gallery(panel: Panel) -> AnyView {
+    match panel {
+        Panel::History => view! { <crate::ui::history::History/> }.into_any(),
+        Panel::Viewer => view! { <crate::ui::viewer::Viewer/> }.into_any(),
+        _ => view! { <crate::ui::keep::Keep/> }.into_any(),
     }
 }
