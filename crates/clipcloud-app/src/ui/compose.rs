@@ -17,7 +17,7 @@ pub fn send(ctx: Ctx) -> bool {
     let Ok(request) = request else { return false };
     if ctx.settings.with_untracked(|s| s.key.trim().is_empty()) {
         ctx.show_settings.set(true);
-        ctx.notify("Enter your API key first");
+        ctx.notify("Enter your API key first".into());
         return false;
     }
     ctx.submit(request);

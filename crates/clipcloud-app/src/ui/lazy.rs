@@ -112,11 +112,11 @@ impl Panels {
 /// What a panel shows until its module is there: that it is loading, or that it could not
 /// be loaded, with a retry. One view for both (the retry hidden while loading): less code
 /// in the main module than two.
-fn waiting(failed: bool, retry: impl Fn() + Copy + 'static) -> impl IntoView {
+fn waiting(failed: bool, panels: Panels, panel: Panel) -> impl IntoView {
     view! {
         <p class="hint" role=failed.then_some("alert") aria-busy=(!failed).then_some("true")>
             {if failed { "This panel could not be loaded (is the network down?). " } else { "Loading this panel…" }}
-            <button type="button" hidden=!failed on:click=click(move |_| retry())>"Retry"</button>
+            <button type="button" hidden=!failed on:click=click(move |_| panels.load(panel))>"Retry"</button>
         </p>
     }
 }
@@ -130,7 +130,7 @@ pub fn Lazy(panels: Panels, panel: Panel) -> impl IntoView {
         load => Either::Right(view! {
             <details class="card tool lazy" on:toggle=move |_| panels.load(panel)>
                 <summary><h2>{panel.title()}</h2></summary>
-                {waiting(matches!(load, Load::Failed), move || panels.load(panel))}
+                {waiting(matches!(load, Load::Failed), panels, panel)}
             </details>
         }),
     }
@@ -146,7 +146,7 @@ pub fn Viewer(panels: Panels) -> impl IntoView {
         Load::Failed if viewed.with(Option::is_some) => Some(Either::Right(view! {
             <dialog class="viewer" open aria-label="Image">
                 <div class="viewer-bar">
-                    {waiting(true, move || panels.load_gallery())}
+                    {waiting(true, panels, Panel::Viewer)}
                     <button type="button" class="primary" on:click=click(move |_| viewed.set(None))>"Close"</button>
                 </div>
             </dialog>

@@ -214,8 +214,9 @@ impl Ctx {
         Ok(client)
     }
 
-    pub fn notify(&self, text: impl Into<String>) {
-        self.notice.try_set(Some(text.into()));
+    /// Shows `text` for a moment (a `String`, not `impl Into<String>`: one copy of this code).
+    pub fn notify(&self, text: String) {
+        self.notice.try_set(Some(text));
         let notice = self.notice;
         let shown = notice.try_get_untracked().flatten();
         set_timeout(

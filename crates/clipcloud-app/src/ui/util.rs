@@ -63,7 +63,9 @@ pub fn copy(ctx: Ctx, text: String, what: &'static str) {
     leptos::task::spawn_local(async move {
         match crate::device::browser::copy_text(&text).await {
             Ok(_) => ctx.notify(what.to_owned() + " copied"),
-            Err(_) => ctx.notify("Copying was refused by the browser: select the text and copy it by hand"),
+            Err(_) => {
+                ctx.notify("Copying was refused by the browser: select the text and copy it by hand".into())
+            }
         }
     });
 }
