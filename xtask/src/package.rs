@@ -32,6 +32,18 @@ const ENTRIES: [(&str, &str, &str); 3] = [
 /// The version in web/npm/package.json, replaced by the workspace's.
 const VERSION_PLACEHOLDER: &str = "\"version\": \"0.0.0-set-by-xtask\"";
 
+/// wasm-opt's passes for the shipped wasm: -Oz, then the control flow flattened and rebuilt
+/// (as for the app) and two more rounds, then functions ordered by use (shorter call
+/// indices): 0.13 KB gz less than -Oz -Oz. No `--low-memory-unused` (its 0.25 KB would rest
+/// on an assumption about the stack), nor `--traps-never-happen` (an abort would become
+/// undefined).
+const OPT_PASSES: [&str; 6] = ["-Oz", "--flatten", "--rereloop", "-Oz", "-Oz", "--reorder-functions"];
+
+/// The package's wasm as shipped but with its function names, for `cargo xtask code-size`.
+pub fn named_wasm() -> PathBuf {
+    root().join("target").join("npm").join("clipcloud-named.wasm")
+}
+
 pub struct Built {
     pub tarball: PathBuf,
 }
@@ -96,17 +108,24 @@ pub fn build() -> Result<Built, String> {
     let mut wasm_opt = Command::new(setup::node_tools_bin().join("wasm-opt"));
     wasm_opt
         .arg(&wasm)
-        // -Oz, then the control flow flattened and rebuilt (as for the app) and two more
-        // rounds, then functions ordered by use (shorter call indices): 0.13 KB gz less
-        // than -Oz -Oz. No `--low-memory-unused` (its 0.25 KB would rest on an assumption
-        // about the stack), nor `--traps-never-happen` (an abort would become undefined).
-        .args(["-Oz", "--flatten", "--rereloop", "-Oz", "-Oz", "--reorder-functions"])
+        .args(OPT_PASSES)
         .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
         .arg("--minify-imports-and-exports-and-modules")
         .args(WASM_FEATURES)
         .arg("-o")
         .arg(out.join("clipcloud_bg.wasm"));
     let map = output(&mut wasm_opt)?;
+    // The same passes again with names kept (`-g`), for the code table below and `cargo
+    // xtask code-size`: function bodies as shipped. (Stripping this copy instead gives a
+    // module 32 B larger: the names would be minified after the functions were reordered.)
+    let named = named_wasm();
+    run(Command::new(setup::node_tools_bin().join("wasm-opt"))
+        .arg(&wasm)
+        .args(OPT_PASSES)
+        .args(["-g", "--strip-producers", "--strip-target-features"])
+        .args(WASM_FEATURES)
+        .arg("-o")
+        .arg(&named))?;
     let templates = root.join("web").join("npm");
     let host_path = templates.join("wasm.js");
     let host = std::fs::read_to_string(&host_path)
@@ -138,7 +157,7 @@ pub fn build() -> Result<Built, String> {
         return Err(format!("npm pack did not write {}", tarball.display()));
     }
     print_sizes(&out)?;
-    print_code_by_crate(&wasm);
+    crate::code_size::print(&named, "npm package wasm");
     Ok(Built { tarball })
 }
 
@@ -283,20 +302,6 @@ fn stamp_package_json(root: &Path, package_json: &Path) -> Result<String, String
     std::fs::write(package_json, text.replace(VERSION_PLACEHOLDER, &stamped))
         .map_err(|e| format!("cannot write {}: {e}", package_json.display()))?;
     Ok(version)
-}
-
-/// Where the wasm's code goes, before wasm-opt (whose output has no names): a guide to
-/// what to cut, not the shipped size.
-fn print_code_by_crate(wasm: &Path) {
-    match crate::code_size::by_crate(wasm) {
-        Ok((crates, total)) => {
-            println!("\ncode by crate, before wasm-opt (bytes of function bodies; {total} in all):");
-            for (name, bytes) in crates.iter().take(10) {
-                println!("  {name:<20} {bytes:>8}");
-            }
-        }
-        Err(e) => println!("\n(no code breakdown: {e})"),
-    }
 }
 
 /// What a page loads, each file as a server sends it (gzip -9), and the sum.
