@@ -117,14 +117,7 @@ impl PollSchedule {
     /// The sleep before check number `checks_done + 1`, given the time since the
     /// creation was accepted; `None` once the deadline has passed.
     pub fn next_delay(&self, checks_done: u32, elapsed: Duration) -> Option<Duration> {
-        let left = self.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
-        let max = self.max_interval.max(self.min_interval);
-        // In f64 seconds: a long wait grows past what a Duration can hold.
-        let grown = self.first_delay.as_secs_f64() * self.growth.max(1.0).powi(checks_done.min(1_000) as i32);
-        // `max(min).min(max)`, not `clamp`: the same (min ≤ max here) without its assertion.
-        let delay = from_secs(grown, max).max(self.min_interval).min(max);
-        // The last check lands on the deadline rather than past it.
-        Some(delay.min(left))
+        self.cold_delay(checks_done, nanos(elapsed)).map(Duration::from_nanos)
     }
 
     /// [`Self::next_delay`], using what earlier creations of this kind took when the
@@ -136,37 +129,55 @@ impl PollSchedule {
         elapsed: Duration,
         learned: Option<&mut Durations>,
     ) -> Option<Duration> {
-        let learned = learned.filter(|_| self.learn);
-        let learned_ref = learned.as_deref();
-        let Some((start, end)) = learned_ref.and_then(Durations::window) else {
-            return self.next_delay(checks_done, elapsed);
+        let elapsed = nanos(elapsed);
+        let delay = match learned.filter(|_| self.learn) {
+            Some(learned) if learned.seen.len() >= Durations::ENOUGH => self.learned_delay(elapsed, learned),
+            _ => self.cold_delay(checks_done, elapsed),
         };
-        let left = self.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
-        if let Some((lo, hi)) = learned_ref.and_then(Durations::steady) {
+        delay.map(Duration::from_nanos)
+    }
+
+    /// Time left until the deadline, `None` when it has passed.
+    fn left(&self, elapsed: Nanos) -> Option<Nanos> {
+        nanos(self.deadline).checked_sub(elapsed).filter(|left| *left != 0)
+    }
+
+    /// [`Self::next_delay`].
+    fn cold_delay(&self, checks_done: u32, elapsed: Nanos) -> Option<Nanos> {
+        let left = self.left(elapsed)?;
+        let min = nanos(self.min_interval);
+        let max = nanos(self.max_interval).max(min);
+        // In f64 seconds: a long wait grows past what a Duration can hold.
+        let grown = self.first_delay.as_secs_f64() * self.growth.max(1.0).powi(checks_done.min(1_000) as i32);
+        // `max(min).min(max)`, not `clamp`: the same (min ≤ max here) without its assertion.
+        // The last check lands on the deadline rather than past it.
+        Some(from_secs_nanos(grown, max).max(min).min(max).min(left))
+    }
+
+    /// [`Self::next_delay_learned`] with at least [`Durations::ENOUGH`] creations learned.
+    fn learned_delay(&self, elapsed: Nanos, learned: &mut Durations) -> Option<Nanos> {
+        let left = self.left(elapsed)?;
+        let min = nanos(self.min_interval);
+        if let Some((lo, hi)) = learned.steady_nanos() {
             // One duration so far: check where all were ready (`hi`), after a probe between
             // the bounds while they are loose — found or not, it tightens them for the
             // creations after it, so the checks close in on the duration itself. The first
             // probe since the last finished creation goes halfway; creations running at
             // the same time probe at 1/4, 3/4, 1/8... of the way, so n of them narrow the
             // bounds n + 1 times, where the same probe would narrow them twice.
-            let probes = learned_ref.map_or(0, |d| d.probes);
+            let probes = learned.probes;
             let width = hi.saturating_sub(lo);
-            let offset = from_secs(width.as_secs_f64() * spread(probes), width);
-            let probe = lo.saturating_add(offset);
+            let probe = lo.saturating_add(from_secs_nanos(secs_f64(width) * spread(probes), width));
+            let precision = nanos(self.steady_precision);
             // (Not when the probe is closer than min_interval: then `hi` comes first.)
             // (Nor when none was ever seen running: nothing says it could end sooner.)
-            if width > self.steady_precision
-                && !lo.is_zero()
-                && elapsed.saturating_add(self.min_interval) <= probe
-            {
-                if let Some(d) = learned {
-                    d.probes = probes.saturating_add(1);
-                }
+            if width > precision && lo != 0 && elapsed.saturating_add(min) <= probe {
+                learned.probes = probes.saturating_add(1);
                 return Some(probe.saturating_sub(elapsed).min(left));
             }
             // Where all were ready; when the bounds crossed by a few ms, just past the
             // latest "running".
-            let end = if lo < hi { hi } else { lo.saturating_add(self.steady_precision) };
+            let end = if lo < hi { hi } else { lo.saturating_add(precision) };
             if elapsed < end {
                 // Straight there, even sooner than min_interval after the probe: one
                 // check, once per creation, is no hammering; waiting would be the delay.
@@ -175,22 +186,23 @@ impl PollSchedule {
             // Just past it and still running: if it is one duration after all, it ends
             // within the tolerance (its create arrived a few ms later): checked again
             // there, every `steady_retry`.
-            let tolerated = end.saturating_add(STEADY_TOLERANCE);
+            let tolerated = end.saturating_add(nanos(STEADY_TOLERANCE));
             if elapsed < tolerated {
-                let next = elapsed.saturating_add(self.steady_retry).min(tolerated);
+                let next = elapsed.saturating_add(nanos(self.steady_retry)).min(tolerated);
                 return Some(next.saturating_sub(elapsed).min(left));
             }
             // Past it and still running: not one duration after all; the window decides.
         }
-        let max = self.max_interval.max(self.min_interval);
+        let (start, end) = learned.window_nanos();
+        let max = nanos(self.max_interval).max(min);
         // Half the window's width (two or three checks cover it), at most dense_interval.
         // Saturating arithmetic: the same values (end ≥ start, and each subtraction below is
-        // guarded), without Duration's overflow panics in the shipped wasm.
+        // guarded), without overflow panics in the shipped wasm.
         let width = end.saturating_sub(start);
         let wide = width > end / 2;
-        let dense = if wide { self.wide_interval } else { self.dense_interval };
-        let gap = (width / 2).min(dense).max(self.min_interval);
-        let start = if wide && self.wide_from_start { Duration::ZERO } else { start };
+        let dense = nanos(if wide { self.wide_interval } else { self.dense_interval });
+        let gap = (width / 2).min(dense).max(min);
+        let start = if wide && self.wide_from_start { 0 } else { start };
         let delay = if elapsed < start {
             // Sparse before: one sleep to a gap past the earliest usual end (a check right
             // at it would rarely find anything).
@@ -200,10 +212,36 @@ impl PollSchedule {
         } else {
             // Past anything seen: back off gently, in proportion to how far past (a
             // creation just past the window is as likely as any to end soon).
-            let past = elapsed.saturating_sub(end).as_secs_f64() * (self.growth.max(1.0) - 1.0) / 2.0;
-            gap.saturating_add(from_secs(past, max)).min(max.max(gap))
+            let past = secs_f64(elapsed.saturating_sub(end)) * (self.growth.max(1.0) - 1.0) / 2.0;
+            gap.saturating_add(from_secs_nanos(past, max)).min(max.max(gap))
         };
-        Some(delay.max(self.min_interval).min(left))
+        Some(delay.max(min).min(left))
+    }
+}
+
+/// Nanoseconds: the schedule's arithmetic in one `u64` rather than `Duration`'s pairs of
+/// seconds and nanoseconds, whose saturating operations and conversions cost the npm
+/// package's wasm about 1 KB. The same values, up to about 584 years (where `u64`
+/// saturates), beyond any schedule.
+type Nanos = u64;
+
+const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+fn nanos(d: Duration) -> Nanos {
+    d.as_secs().saturating_mul(NANOS_PER_SEC).saturating_add(u64::from(d.subsec_nanos()))
+}
+
+/// As `Duration::as_secs_f64` computes it.
+fn secs_f64(n: Nanos) -> f64 {
+    (n / NANOS_PER_SEC) as f64 + (n % NANOS_PER_SEC) as f64 / NANOS_PER_SEC as f64
+}
+
+/// [`from_secs`] in [`Nanos`].
+fn from_secs_nanos(secs: f64, otherwise: Nanos) -> Nanos {
+    if (0.0..1e12).contains(&secs) {
+        ((secs * 1e6 + 0.5) as u64).saturating_mul(1_000)
+    } else {
+        otherwise
     }
 }
 
@@ -234,7 +272,7 @@ pub const STEADY_TOLERANCE: Duration = Duration::from_millis(30);
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Durations {
     /// `(not_ready_at, ready_at)` per creation, oldest first, at most [`Durations::KEEP`].
-    seen: Vec<(Option<Duration>, Duration)>,
+    seen: Vec<(Option<Nanos>, Nanos)>,
     /// Probes of a steady duration scheduled since the last record: where the next one
     /// goes ([`PollSchedule::next_delay_learned`]).
     probes: u32,
@@ -269,7 +307,7 @@ impl Durations {
         if self.seen.len() == Self::KEEP {
             self.seen.remove(0);
         }
-        self.seen.push((not_ready_at, ready_at));
+        self.seen.push((not_ready_at.map(nanos), nanos(ready_at)));
         self.probes = 0;
     }
 
@@ -278,22 +316,25 @@ impl Durations {
     /// the window move earlier when creations got faster (the 2nd-smallest estimate opens
     /// the window, so one such outlier does not move it), without dragging it far below a
     /// steady duration.
-    fn estimate((not_ready_at, ready_at): (Option<Duration>, Duration)) -> Duration {
+    fn estimate((not_ready_at, ready_at): (Option<Nanos>, Nanos)) -> Nanos {
         match not_ready_at {
-            Some(lo) if lo < ready_at => lo.saturating_add(ready_at.saturating_sub(lo) / 2),
+            Some(lo) if lo < ready_at => lo + (ready_at - lo) / 2,
             Some(_) => ready_at,
-            None => ready_at.saturating_sub(ready_at / 4),
+            None => ready_at - ready_at / 4,
         }
     }
 
     /// Where creations of this kind usually end: from the second smallest recent
     /// estimate (one early outlier does not open it) to the largest.
     pub fn window(&self) -> Option<(Duration, Duration)> {
-        if self.seen.len() < Self::ENOUGH {
-            return None;
-        }
+        let (start, end) = self.window_nanos();
+        (self.seen.len() >= Self::ENOUGH).then(|| (Duration::from_nanos(start), Duration::from_nanos(end)))
+    }
+
+    /// [`Self::window`], with at least [`Self::ENOUGH`] creations seen.
+    fn window_nanos(&self) -> (Nanos, Nanos) {
         // One pass, no sort (the npm package's size budget): the two smallest and the largest.
-        let (mut least, mut second, mut most) = (Duration::MAX, Duration::MAX, Duration::ZERO);
+        let (mut least, mut second, mut most) = (Nanos::MAX, Nanos::MAX, 0);
         for &seen in &self.seen {
             let e = Self::estimate(seen);
             if e < least {
@@ -304,7 +345,7 @@ impl Durations {
             }
             most = most.max(e);
         }
-        Some((second, most))
+        (second, most)
     }
 
     /// When every recent creation of this kind fits one and the same duration — every
@@ -312,15 +353,18 @@ impl Durations {
     /// at most [`STEADY_TOLERANCE`] after (the time a create takes to arrive varies a
     /// little) — the latest "running" and the earliest "ready" send time, `(lo, hi)`.
     pub fn steady(&self) -> Option<(Duration, Duration)> {
-        if self.seen.len() < Self::ENOUGH {
-            return None;
-        }
-        let (mut lo, mut hi) = (Duration::ZERO, Duration::MAX);
+        let (lo, hi) = self.steady_nanos().filter(|_| self.seen.len() >= Self::ENOUGH)?;
+        Some((Duration::from_nanos(lo), Duration::from_nanos(hi)))
+    }
+
+    /// [`Self::steady`], with at least [`Self::ENOUGH`] creations seen.
+    fn steady_nanos(&self) -> Option<(Nanos, Nanos)> {
+        let (mut lo, mut hi) = (0, Nanos::MAX);
         for &(not_ready_at, ready_at) in &self.seen {
             lo = lo.max(not_ready_at.unwrap_or_default());
             hi = hi.min(ready_at);
         }
-        (lo < hi.saturating_add(STEADY_TOLERANCE)).then_some((lo, hi))
+        (lo < hi.saturating_add(nanos(STEADY_TOLERANCE))).then_some((lo, hi))
     }
 
     pub fn len(&self) -> usize {
@@ -370,7 +414,7 @@ impl Learned {
     /// space-separated.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
-        let ms = |d: Duration| crate::error::decimal(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let ms = |n: Nanos| crate::error::decimal(n / 1_000_000);
         for (kind, durations) in &self.kinds {
             // A kind with a tab or line break in it could not be read back: not kept.
             if kind.bytes().any(|b| b == b'\t' || b == b'\n') {
@@ -671,7 +715,8 @@ mod tests {
         #[test]
         fn window_is_second_smallest_to_largest(history in prop::collection::vec(0u64..10_000, 0..80)) {
             let d = learned(&history);
-            let mut sorted: Vec<Duration> = d.seen.iter().map(|&s| Durations::estimate(s)).collect();
+            let mut sorted: Vec<Duration> =
+                d.seen.iter().map(|&s| Duration::from_nanos(Durations::estimate(s))).collect();
             sorted.sort_unstable();
             let expected = (sorted.len() >= Durations::ENOUGH).then(|| (sorted[1], sorted[sorted.len() - 1]));
             prop_assert_eq!(d.window(), expected);
@@ -746,6 +791,162 @@ mod tests {
                 }
                 None => prop_assert!(elapsed >= s.deadline),
             }
+        }
+
+        /// The schedule in nanoseconds gives what it gave in `Duration`s ([`in_durations`]),
+        /// probes counted alike, for any settings and history below 584 years.
+        #[test]
+        fn nanoseconds_schedule_as_durations_did(
+            checks in 0u32..40,
+            elapsed_us in 0u64..20_000_000,
+            history in prop::collection::vec((prop::option::of(0u64..10_000_000), 0u64..10_000_000), 0..12),
+            steady_at in prop::option::of(1u64..10_000_000),
+            settings in prop::collection::vec(0u64..6_000_000, 8),
+            growth in 0.5f64..4.0,
+            learn in any::<bool>(),
+            wide_from_start in any::<bool>(),
+        ) {
+            let us = Duration::from_micros;
+            let s = PollSchedule {
+                first_delay: us(settings[0]),
+                growth,
+                min_interval: us(settings[1] / 8),
+                max_interval: us(settings[2]),
+                deadline: us(settings[3] * 4),
+                learn,
+                dense_interval: us(settings[4]),
+                wide_interval: us(settings[5]),
+                steady_precision: us(settings[6] / 64),
+                steady_retry: us(settings[7] / 64),
+                wide_from_start,
+            };
+            let mut d = Durations::default();
+            for (lo, hi) in history {
+                match steady_at {
+                    // One duration: "running" before it, "ready" after, both within a second.
+                    Some(at) => d.record(lo.map(|lo| us(at.saturating_sub(lo % 1_000_000))), us(at + hi % 1_000_000)),
+                    None => d.record(lo.map(us), us(hi)),
+                }
+            }
+            let mut before = d.clone();
+            let elapsed = us(elapsed_us) + Duration::from_nanos(u64::from(checks) * 7);
+            // Probes counted alike: the next call goes where the old one's would.
+            for _ in 0..3 {
+                let expected = in_durations::next_delay_learned(&s, checks, elapsed, Some(&mut before));
+                prop_assert_eq!(s.next_delay_learned(checks, elapsed, Some(&mut d)), expected);
+                prop_assert_eq!(&d, &before);
+            }
+            prop_assert_eq!(s.next_delay(checks, elapsed), in_durations::next_delay(&s, checks, elapsed));
+        }
+    }
+
+    /// The schedule as it was written in `Duration`s (before 2026-12-07), to hold the
+    /// nanoseconds arithmetic to the same values.
+    mod in_durations {
+        use super::super::{from_secs, spread, Durations, PollSchedule, STEADY_TOLERANCE};
+        use core::time::Duration;
+
+        pub fn next_delay(s: &PollSchedule, checks_done: u32, elapsed: Duration) -> Option<Duration> {
+            let left = s.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
+            let max = s.max_interval.max(s.min_interval);
+            let grown = s.first_delay.as_secs_f64() * s.growth.max(1.0).powi(checks_done.min(1_000) as i32);
+            let delay = from_secs(grown, max).max(s.min_interval).min(max);
+            Some(delay.min(left))
+        }
+
+        fn seen(d: &Durations) -> Vec<(Option<Duration>, Duration)> {
+            d.seen.iter().map(|&(lo, hi)| (lo.map(Duration::from_nanos), Duration::from_nanos(hi))).collect()
+        }
+
+        fn estimate((not_ready_at, ready_at): (Option<Duration>, Duration)) -> Duration {
+            match not_ready_at {
+                Some(lo) if lo < ready_at => lo.saturating_add(ready_at.saturating_sub(lo) / 2),
+                Some(_) => ready_at,
+                None => ready_at.saturating_sub(ready_at / 4),
+            }
+        }
+
+        fn window(d: &Durations) -> Option<(Duration, Duration)> {
+            if d.seen.len() < Durations::ENOUGH {
+                return None;
+            }
+            let (mut least, mut second, mut most) = (Duration::MAX, Duration::MAX, Duration::ZERO);
+            for &seen in &seen(d) {
+                let e = estimate(seen);
+                if e < least {
+                    second = least;
+                    least = e;
+                } else if e < second {
+                    second = e;
+                }
+                most = most.max(e);
+            }
+            Some((second, most))
+        }
+
+        fn steady(d: &Durations) -> Option<(Duration, Duration)> {
+            if d.seen.len() < Durations::ENOUGH {
+                return None;
+            }
+            let (mut lo, mut hi) = (Duration::ZERO, Duration::MAX);
+            for &(not_ready_at, ready_at) in &seen(d) {
+                lo = lo.max(not_ready_at.unwrap_or_default());
+                hi = hi.min(ready_at);
+            }
+            (lo < hi.saturating_add(STEADY_TOLERANCE)).then_some((lo, hi))
+        }
+
+        pub fn next_delay_learned(
+            s: &PollSchedule,
+            checks_done: u32,
+            elapsed: Duration,
+            learned: Option<&mut Durations>,
+        ) -> Option<Duration> {
+            let learned = learned.filter(|_| s.learn);
+            let learned_ref = learned.as_deref();
+            let Some((start, end)) = learned_ref.and_then(window) else {
+                return next_delay(s, checks_done, elapsed);
+            };
+            let left = s.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;
+            if let Some((lo, hi)) = learned_ref.and_then(steady) {
+                let probes = learned_ref.map_or(0, |d| d.probes);
+                let width = hi.saturating_sub(lo);
+                let offset = from_secs(width.as_secs_f64() * spread(probes), width);
+                let probe = lo.saturating_add(offset);
+                if width > s.steady_precision
+                    && !lo.is_zero()
+                    && elapsed.saturating_add(s.min_interval) <= probe
+                {
+                    if let Some(d) = learned {
+                        d.probes = probes.saturating_add(1);
+                    }
+                    return Some(probe.saturating_sub(elapsed).min(left));
+                }
+                let end = if lo < hi { hi } else { lo.saturating_add(s.steady_precision) };
+                if elapsed < end {
+                    return Some(end.saturating_sub(elapsed).min(left));
+                }
+                let tolerated = end.saturating_add(STEADY_TOLERANCE);
+                if elapsed < tolerated {
+                    let next = elapsed.saturating_add(s.steady_retry).min(tolerated);
+                    return Some(next.saturating_sub(elapsed).min(left));
+                }
+            }
+            let max = s.max_interval.max(s.min_interval);
+            let width = end.saturating_sub(start);
+            let wide = width > end / 2;
+            let dense = if wide { s.wide_interval } else { s.dense_interval };
+            let gap = (width / 2).min(dense).max(s.min_interval);
+            let start = if wide && s.wide_from_start { Duration::ZERO } else { start };
+            let delay = if elapsed < start {
+                start.saturating_add(gap).saturating_sub(elapsed)
+            } else if elapsed < end.saturating_add(gap) {
+                gap
+            } else {
+                let past = elapsed.saturating_sub(end).as_secs_f64() * (s.growth.max(1.0) - 1.0) / 2.0;
+                gap.saturating_add(from_secs(past, max)).min(max.max(gap))
+            };
+            Some(delay.max(s.min_interval).min(left))
         }
     }
 }
