@@ -53,7 +53,7 @@ use crate::codec::{self, Endpoint, HttpRequest, HttpResponse};
 use crate::config::Config;
 use crate::error::{Error, ErrorCode};
 use crate::model::{CreateRequest, Finished, Status, Style};
-use crate::poll::Learned;
+use crate::poll::{nanos, Learned, Nanos};
 use crate::retry::{CallKind, Decision};
 use crate::transport::TransportError;
 use crate::validate;
@@ -80,7 +80,7 @@ pub struct Session {
 struct Created {
     id: String,
     kind: String,
-    started: Duration,
+    started: Nanos,
 }
 
 impl Session {
@@ -155,10 +155,10 @@ impl Session {
     /// begins `now`, before the schedule's first check (a batch: create several, then wait
     /// for each): from there on the wait sees it as `generate` would. Later it may be
     /// ready already: the wait checks at once and does not learn from it.
-    fn take_created(&mut self, id: &str, now: Duration) -> Option<Created> {
+    fn take_created(&mut self, id: &str, now: Nanos) -> Option<Created> {
         let i = self.created.iter().position(|c| c.id == id)?;
         let created = self.created.remove(i);
-        (now.saturating_sub(created.started) < self.config.poll.first_delay).then_some(created)
+        (now.saturating_sub(created.started) < nanos(self.config.poll.first_delay)).then_some(created)
     }
 
     /// Uniform in [0, 1).
@@ -239,7 +239,8 @@ pub enum Interrupt {
 /// A step the operation's state does not expect: a bug in its driver.
 const OUT_OF_ORDER: Error = Error::Internal("an operation was driven out of order");
 
-/// Where an operation is. Each state holds what it needs, and nothing else.
+/// Where an operation is. Each state holds what it needs, and nothing else. Times are
+/// [`Nanos`] (as the polling schedule computes), `Duration`s only where a driver sees them.
 #[derive(Debug)]
 enum State {
     /// Not started yet.
@@ -279,7 +280,7 @@ enum Purpose {
 #[derive(Debug)]
 struct Creating {
     /// On the driver's clock.
-    started: Duration,
+    started: Nanos,
     /// What the schedule learns its duration as ([`kind_of`]).
     kind: String,
     /// `generate`: wait for the images once it is accepted.
@@ -291,7 +292,7 @@ struct Creating {
 struct Waiting {
     id: String,
     /// On the driver's clock: when the creation was started (`generate`) or the wait began.
-    started: Duration,
+    started: Nanos,
     /// For a creation started here: the kind of creation, whose learned durations the
     /// schedule follows, and which its duration is learned as (it was watched from its
     /// start). `None` for a `wait` on a creation made elsewhere or long ago: checked at
@@ -300,8 +301,8 @@ struct Waiting {
     checks: u32,
     /// Since `started`: when the last check was sent (each retry anew), and the last one
     /// that found it running.
-    sent_at: Duration,
-    not_ready_at: Option<Duration>,
+    sent_at: Nanos,
+    not_ready_at: Option<Nanos>,
     /// The last failure polling rode out; reported if the deadline passes.
     last_error: Option<Error>,
     /// The hold the last check asked for ([`crate::hold`]), when the server offers them.
@@ -321,6 +322,7 @@ impl Operation {
 
     /// The first step. `now`: the driver's clock (any fixed origin, e.g. `Date.now()`).
     pub fn start(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
+        let now = nanos(now);
         let State::New(call) = core::mem::replace(&mut self.state, State::Done) else {
             return Step::Done(Err(OUT_OF_ORDER));
         };
@@ -359,6 +361,7 @@ impl Operation {
         answer: Result<HttpResponse, TransportError>,
         now: Duration,
     ) -> Step<'_> {
+        let now = nanos(now);
         let State::Sent(request) = core::mem::replace(&mut self.state, State::Done) else {
             return Step::Done(Err(OUT_OF_ORDER));
         };
@@ -373,7 +376,8 @@ impl Operation {
         };
         let time_left = match &request.purpose {
             Purpose::Poll(p) => {
-                Some(p.started.saturating_add(session.config.poll.deadline).saturating_sub(now))
+                let end = p.started.saturating_add(nanos(session.config.poll.deadline));
+                Some(Duration::from_nanos(end.saturating_sub(now)))
             }
             _ => None,
         };
@@ -404,13 +408,14 @@ impl Operation {
     /// which takes the key in a header and may hold checks). `now` as in [`Self::start`].
     pub fn resend(&mut self, session: &Session, now: Duration) -> Step<'_> {
         match core::mem::replace(&mut self.state, State::Done) {
-            State::Sent(request) => self.send(session, request, now),
+            State::Sent(request) => self.send(session, request, nanos(now)),
             _ => Step::Done(Err(OUT_OF_ORDER)),
         }
     }
 
     /// After a [`Step::Sleep`].
     pub fn woke(&mut self, session: &mut Session, now: Duration) -> Step<'_> {
+        let now = nanos(now);
         match core::mem::replace(&mut self.state, State::Done) {
             State::Retrying(request) => self.send(session, request, now),
             State::Sleeping { check, poll } => {
@@ -436,13 +441,13 @@ impl Operation {
         }
     }
 
-    fn send(&mut self, session: &Session, mut request: Request, now: Duration) -> Step<'_> {
+    fn send(&mut self, session: &Session, mut request: Request, now: Nanos) -> Step<'_> {
         let mut timeout = session.config.request_timeout;
         session.place_key(&mut request.http);
         if let Purpose::Poll(p) = &mut request.purpose {
             p.sent_at = now.saturating_sub(p.started);
             // Held checks, when the server offers them: at most until the deadline.
-            let left = session.config.poll.deadline.saturating_sub(p.sent_at);
+            let left = Duration::from_nanos(nanos(session.config.poll.deadline).saturating_sub(p.sent_at));
             p.wait = session.config.hold.map(|max| max.min(left)).filter(|w| *w >= Duration::from_secs(1));
             request.http.prefer = p.wait.map(crate::hold::prefer);
             timeout = timeout.saturating_add(p.wait.unwrap_or_default());
@@ -459,13 +464,7 @@ impl Operation {
         Step::Done(result)
     }
 
-    fn decoded(
-        &mut self,
-        session: &mut Session,
-        request: Request,
-        output: Output,
-        now: Duration,
-    ) -> Step<'_> {
+    fn decoded(&mut self, session: &mut Session, request: Request, output: Output, now: Nanos) -> Step<'_> {
         match (request.purpose, output) {
             // `generate`: the creation was accepted; from here on it polls.
             (Purpose::Create(Creating { started, kind, then_wait: true }), Output::Created(id)) => {
@@ -485,7 +484,7 @@ impl Operation {
                     // A held check's send time says nothing about when the creation ended:
                     // the server that held it learns durations, not this client.
                     if let (Some(kind), None) = (&poll.kind, poll.wait) {
-                        session.learned.record(kind, poll.not_ready_at, poll.sent_at);
+                        session.learned.record_nanos(kind, poll.not_ready_at, poll.sent_at);
                     }
                     self.finish(Ok(Output::Finished(finished)))
                 }
@@ -505,7 +504,7 @@ impl Operation {
         session: &mut Session,
         check: HttpRequest,
         mut poll: Waiting,
-        now: Duration,
+        now: Nanos,
         answered: bool,
         transient: Option<ErrorCode>,
     ) -> Step<'_> {
@@ -520,18 +519,18 @@ impl Operation {
         let held_again = match poll.wait {
             None => !answered,
             Some(wait) => {
-                let answered_after = elapsed.saturating_sub(poll.sent_at);
+                let answered_after = Duration::from_nanos(elapsed.saturating_sub(poll.sent_at));
                 transient.is_none() && crate::hold::was_held(wait, answered_after)
             }
         };
-        let left = schedule.deadline.saturating_sub(elapsed);
+        let time_left = elapsed < nanos(schedule.deadline);
         let learned = poll.kind.as_deref().and_then(|k| session.learned.get_mut(k));
         // A `wait` on a creation made elsewhere made its first check at once, off the schedule.
         let scheduled_checks = poll.checks.saturating_sub(u32::from(poll.kind.is_none()));
-        let next = if session.config.hold.is_some() && held_again && !left.is_zero() {
-            Some(Duration::ZERO)
+        let next = if session.config.hold.is_some() && held_again && time_left {
+            Some(0)
         } else {
-            schedule.next_delay_learned(scheduled_checks, elapsed, learned)
+            schedule.next_delay_nanos(scheduled_checks, elapsed, learned)
         };
         let Some(duration) = next else {
             // Out of time: the last transient failure explains more than "timeout".
@@ -545,10 +544,10 @@ impl Operation {
                 let progress = Progress {
                     creation_id: &poll.id,
                     checks: poll.checks,
-                    elapsed,
+                    elapsed: Duration::from_nanos(elapsed),
                     transient_error: transient,
                 };
-                Step::Sleep { duration, progress: Some(progress) }
+                Step::Sleep { duration: Duration::from_nanos(duration), progress: Some(progress) }
             }
             _ => Step::Done(Err(OUT_OF_ORDER)),
         }
@@ -559,7 +558,7 @@ impl Operation {
 fn create(
     session: &Session,
     mut request: CreateRequest,
-    now: Duration,
+    now: Nanos,
     then_wait: bool,
 ) -> Result<Request, Error> {
     validate::create(&request, session.known_styles.as_deref())?;
@@ -598,17 +597,8 @@ impl Request {
 }
 
 impl Waiting {
-    fn new(id: String, started: Duration, kind: Option<String>) -> Self {
-        Self {
-            id,
-            started,
-            kind,
-            checks: 0,
-            sent_at: Duration::ZERO,
-            not_ready_at: None,
-            last_error: None,
-            wait: None,
-        }
+    fn new(id: String, started: Nanos, kind: Option<String>) -> Self {
+        Self { id, started, kind, checks: 0, sent_at: 0, not_ready_at: None, last_error: None, wait: None }
     }
 }
 

@@ -129,12 +129,20 @@ impl PollSchedule {
         elapsed: Duration,
         learned: Option<&mut Durations>,
     ) -> Option<Duration> {
-        let elapsed = nanos(elapsed);
-        let delay = match learned.filter(|_| self.learn) {
+        self.next_delay_nanos(checks_done, nanos(elapsed), learned).map(Duration::from_nanos)
+    }
+
+    /// [`Self::next_delay_learned`] in [`Nanos`].
+    pub(crate) fn next_delay_nanos(
+        &self,
+        checks_done: u32,
+        elapsed: Nanos,
+        learned: Option<&mut Durations>,
+    ) -> Option<Nanos> {
+        match learned.filter(|_| self.learn) {
             Some(learned) if learned.seen.len() >= Durations::ENOUGH => self.learned_delay(elapsed, learned),
             _ => self.cold_delay(checks_done, elapsed),
-        };
-        delay.map(Duration::from_nanos)
+        }
     }
 
     /// Time left until the deadline, `None` when it has passed.
@@ -223,11 +231,11 @@ impl PollSchedule {
 /// seconds and nanoseconds, whose saturating operations and conversions cost the npm
 /// package's wasm about 1 KB. The same values, up to about 584 years (where `u64`
 /// saturates), beyond any schedule.
-type Nanos = u64;
+pub(crate) type Nanos = u64;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
-fn nanos(d: Duration) -> Nanos {
+pub(crate) fn nanos(d: Duration) -> Nanos {
     d.as_secs().saturating_mul(NANOS_PER_SEC).saturating_add(u64::from(d.subsec_nanos()))
 }
 
@@ -304,10 +312,15 @@ impl Durations {
     /// `not_ready_at` (`None` if the first check found it ready), and the check that
     /// found it ready at `ready_at`, both since it was started.
     pub fn record(&mut self, not_ready_at: Option<Duration>, ready_at: Duration) {
+        self.record_nanos(not_ready_at.map(nanos), nanos(ready_at));
+    }
+
+    /// [`Self::record`] in [`Nanos`].
+    fn record_nanos(&mut self, not_ready_at: Option<Nanos>, ready_at: Nanos) {
         if self.seen.len() == Self::KEEP {
             self.seen.remove(0);
         }
-        self.seen.push((not_ready_at.map(nanos), nanos(ready_at)));
+        self.seen.push((not_ready_at, ready_at));
         self.probes = 0;
     }
 
@@ -397,11 +410,16 @@ impl Learned {
 
     /// Records a finished creation of this kind (see [`Durations::record`]).
     pub fn record(&mut self, kind: &str, not_ready_at: Option<Duration>, ready_by: Duration) {
+        self.record_nanos(kind, not_ready_at.map(nanos), nanos(ready_by));
+    }
+
+    /// [`Self::record`] in [`Nanos`].
+    pub(crate) fn record_nanos(&mut self, kind: &str, not_ready_at: Option<Nanos>, ready_by: Nanos) {
         let mut entry = match self.kinds.iter().position(|(k, _)| k == kind) {
             Some(i) => self.kinds.remove(i),
             None => (kind.to_owned(), Durations::default()),
         };
-        entry.1.record(not_ready_at, ready_by);
+        entry.1.record_nanos(not_ready_at, ready_by);
         if self.kinds.len() == Self::KINDS {
             self.kinds.remove(0);
         }
