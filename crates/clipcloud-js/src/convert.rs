@@ -44,7 +44,18 @@ pub fn millis(i: u32) -> Option<Duration> {
 
 /// A duration for `setTimeout`, which cannot hold more than [`MAX_TIMER_MS`].
 pub fn timer_millis(d: Duration) -> u32 {
-    u32::try_from(d.as_millis().min(u128::from(MAX_TIMER_MS))).unwrap_or(0)
+    millis32(d).min(MAX_TIMER_MS as u32)
+}
+
+/// `d.as_millis()`, or `u32::MAX` when it is more (49.7 days: past any timer). Without
+/// `u128` arithmetic, which the wasm would carry for this alone.
+pub fn millis32(d: Duration) -> u32 {
+    match d.as_secs() {
+        secs @ 0..=4_294_967 => {
+            u32::try_from(secs * 1_000 + u64::from(d.subsec_millis())).unwrap_or(u32::MAX)
+        }
+        _ => u32::MAX,
+    }
 }
 
 /// `[prompt, negativePrompt, count, softId, style, model, width, height, quality, steps,

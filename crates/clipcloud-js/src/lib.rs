@@ -335,7 +335,7 @@ fn step_value(step: Step<'_>, id: &str) -> u32 {
             put_num(convert::timer_millis(duration).into());
             if let Some(p) = progress {
                 put_str(p.creation_id);
-                put_num(u32::try_from(p.elapsed.as_millis()).unwrap_or(u32::MAX).into());
+                put_num(convert::millis32(p.elapsed).into());
                 put_num(p.checks.into());
                 put_opt_str(p.transient_error.map(clipcloud::ErrorCode::as_str));
             }

@@ -236,29 +236,27 @@ pub(crate) type Nanos = u64;
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 pub(crate) fn nanos(d: Duration) -> Nanos {
-    d.as_secs().saturating_mul(NANOS_PER_SEC).saturating_add(u64::from(d.subsec_nanos()))
+    match d.as_secs() {
+        secs @ 0..=18_446_744_072 => secs * NANOS_PER_SEC + u64::from(d.subsec_nanos()),
+        _ => Nanos::MAX,
+    }
 }
 
 /// As `Duration::as_secs_f64` computes it.
-fn secs_f64(n: Nanos) -> f64 {
+pub(crate) fn secs_f64(n: Nanos) -> f64 {
     (n / NANOS_PER_SEC) as f64 + (n % NANOS_PER_SEC) as f64 / NANOS_PER_SEC as f64
-}
-
-/// [`from_secs`] in [`Nanos`].
-fn from_secs_nanos(secs: f64, otherwise: Nanos) -> Nanos {
-    if (0.0..1e12).contains(&secs) {
-        ((secs * 1e6 + 0.5) as u64).saturating_mul(1_000)
-    } else {
-        otherwise
-    }
 }
 
 /// `secs` seconds to the microsecond, or `otherwise` when that is negative, not a number
 /// or beyond any schedule (std's `Duration::try_from_secs_f64` does the same with more
 /// code, which the npm package's wasm carries).
-pub(crate) fn from_secs(secs: f64, otherwise: Duration) -> Duration {
+pub(crate) fn from_secs_nanos(secs: f64, otherwise: Nanos) -> Nanos {
     if (0.0..1e12).contains(&secs) {
-        Duration::from_micros((secs * 1e6 + 0.5) as u64)
+        // Saturating, without `saturating_mul`'s 128-bit product in the wasm.
+        match (secs * 1e6 + 0.5) as u64 {
+            micros @ 0..=18_446_744_073_709_551 => micros * 1_000,
+            _ => Nanos::MAX,
+        }
     } else {
         otherwise
     }
@@ -861,8 +859,16 @@ mod tests {
     /// The schedule as it was written in `Duration`s (before 2026-12-07), to hold the
     /// nanoseconds arithmetic to the same values.
     mod in_durations {
-        use super::super::{from_secs, spread, Durations, PollSchedule, STEADY_TOLERANCE};
+        use super::super::{spread, Durations, PollSchedule, STEADY_TOLERANCE};
         use core::time::Duration;
+
+        fn from_secs(secs: f64, otherwise: Duration) -> Duration {
+            if (0.0..1e12).contains(&secs) {
+                Duration::from_micros((secs * 1e6 + 0.5) as u64)
+            } else {
+                otherwise
+            }
+        }
 
         pub fn next_delay(s: &PollSchedule, checks_done: u32, elapsed: Duration) -> Option<Duration> {
             let left = s.deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?;

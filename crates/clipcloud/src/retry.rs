@@ -6,6 +6,7 @@
 //! that may have been accepted would start (and charge) a second creation.
 
 use crate::error::Error;
+use crate::poll::{from_secs_nanos, nanos, secs_f64, Nanos};
 use core::time::Duration;
 
 /// What kind of call failed.
@@ -60,11 +61,13 @@ impl RetryPolicy {
         let delay = match error {
             Error::Api { retry_after: Some(wait), .. } => *wait,
             _ => {
-                let ceiling =
-                    self.base_delay.saturating_mul(1u32 << retries_done.min(16)).min(self.max_delay);
+                // In nanoseconds, as the polling schedule computes (less code in the wasm).
+                let (base, doublings) = (nanos(self.base_delay), retries_done.min(16));
+                let doubled = if base > Nanos::MAX >> doublings { Nanos::MAX } else { base << doublings };
+                let ceiling = doubled.min(nanos(self.max_delay));
                 // Full jitter. Not `mul_f64`: it panics on NaN, and the wasm would die with it.
-                let jittered = ceiling.as_secs_f64() * random.clamp(0.0, 1.0);
-                crate::poll::from_secs(jittered, ceiling)
+                let jittered = secs_f64(ceiling) * random.clamp(0.0, 1.0);
+                Duration::from_nanos(from_secs_nanos(jittered, ceiling))
             }
         };
         if delay > self.max_delay || time_left.is_some_and(|left| delay >= left) {
@@ -170,6 +173,27 @@ mod tests {
                 Decision::RetryAfter(d) => prop_assert!(d <= p.base_delay * (1 << retries)),
                 Decision::GiveUp => prop_assert!(false, "should retry"),
             }
+        }
+
+        /// The back-off in nanoseconds is what it was in `Duration`s (before 2026-12-07).
+        #[test]
+        fn backoff_as_durations_gave_it(
+            retries in 0u32..20,
+            base_us in 0u64..100_000_000,
+            max_us in 0u64..1_000_000_000,
+            random in proptest::num::f64::ANY,
+        ) {
+            let (base_delay, max_delay) = (Duration::from_micros(base_us), Duration::from_micros(max_us));
+            let p = RetryPolicy { max_retries: 30, base_delay, max_delay };
+            let ceiling = base_delay.saturating_mul(1u32 << retries.min(16)).min(max_delay);
+            let jittered = ceiling.as_secs_f64() * random.clamp(0.0, 1.0);
+            let expected = if (0.0..1e12).contains(&jittered) {
+                Duration::from_micros((jittered * 1e6 + 0.5) as u64)
+            } else {
+                ceiling
+            };
+            let expected = if expected > max_delay { Decision::GiveUp } else { Decision::RetryAfter(expected) };
+            prop_assert_eq!(p.decide(CallKind::Read, retries, &api(500, None), None, random), expected);
         }
 
         #[test]
