@@ -145,6 +145,16 @@ impl PollSchedule {
         }
     }
 
+    /// `growth`, at least 1: `growth.max(1.0)` (a NaN gives 1 too) without the call to
+    /// libm's `fmax` that `f64::max` is in wasm.
+    fn growth(&self) -> f64 {
+        if self.growth > 1.0 {
+            self.growth
+        } else {
+            1.0
+        }
+    }
+
     /// Time left until the deadline, `None` when it has passed.
     fn left(&self, elapsed: Nanos) -> Option<Nanos> {
         nanos(self.deadline).checked_sub(elapsed).filter(|left| *left != 0)
@@ -156,7 +166,7 @@ impl PollSchedule {
         let min = nanos(self.min_interval);
         let max = nanos(self.max_interval).max(min);
         // In f64 seconds: a long wait grows past what a Duration can hold.
-        let grown = self.first_delay.as_secs_f64() * self.growth.max(1.0).powi(checks_done.min(1_000) as i32);
+        let grown = self.first_delay.as_secs_f64() * self.growth().powi(checks_done.min(1_000) as i32);
         // `max(min).min(max)`, not `clamp`: the same (min ≤ max here) without its assertion.
         // The last check lands on the deadline rather than past it.
         Some(from_secs_nanos(grown, max).max(min).min(max).min(left))
@@ -220,7 +230,7 @@ impl PollSchedule {
         } else {
             // Past anything seen: back off gently, in proportion to how far past (a
             // creation just past the window is as likely as any to end soon).
-            let past = secs_f64(elapsed.saturating_sub(end)) * (self.growth.max(1.0) - 1.0) / 2.0;
+            let past = secs_f64(elapsed.saturating_sub(end)) * (self.growth() - 1.0) / 2.0;
             gap.saturating_add(from_secs_nanos(past, max)).min(max.max(gap))
         };
         Some(delay.max(min).min(left))
@@ -818,7 +828,7 @@ mod tests {
             history in prop::collection::vec((prop::option::of(0u64..10_000_000), 0u64..10_000_000), 0..12),
             steady_at in prop::option::of(1u64..10_000_000),
             settings in prop::collection::vec(0u64..6_000_000, 8),
-            growth in 0.5f64..4.0,
+            growth in prop_oneof![0.5f64..4.0, proptest::num::f64::ANY],
             learn in any::<bool>(),
             wide_from_start in any::<bool>(),
         ) {
