@@ -357,7 +357,7 @@ fn bad(resp: &HttpResponse, reason: &str) -> Error {
 /// `Wed, 21 Oct 2015 07:28:00 GMT`) read against the arrival time.
 pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
     let value = trim(value);
-    if let Some(seconds) = crate::error::parse_decimal(value) {
+    if let Some(seconds) = crate::error::parse_decimal(value.as_bytes()) {
         return Some(Duration::from_secs(seconds));
     }
     let at = crate::http_date::parse(value)?;

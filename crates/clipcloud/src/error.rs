@@ -391,9 +391,9 @@ pub(crate) fn decimal(n: u64) -> String {
 /// there are none or the number passes `u64::MAX`. Without std's generic integer parser
 /// and its 128-bit overflow checks, which the npm package's wasm would carry for
 /// `Retry-After` alone.
-pub(crate) fn parse_decimal(text: &str) -> Option<u64> {
+pub(crate) fn parse_decimal(text: &[u8]) -> Option<u64> {
     const LIMIT: u64 = u64::MAX / 10;
-    let digits = match text.as_bytes() {
+    let digits = match text {
         [b'+', rest @ ..] => rest,
         all => all,
     };
@@ -581,22 +581,22 @@ mod tests {
 
         #[test]
         fn parse_decimal_is_str_parse(text in "[+-]?[0-9 a]{0,21}|[+]?1844674407370955161[0-9]") {
-            proptest::prop_assert_eq!(parse_decimal(&text), text.parse::<u64>().ok());
+            proptest::prop_assert_eq!(parse_decimal(text.as_bytes()), text.parse::<u64>().ok());
         }
 
         #[test]
         fn parse_decimal_reads_decimal(n in proptest::num::u64::ANY) {
-            proptest::prop_assert_eq!(parse_decimal(&decimal(n)), Some(n));
+            proptest::prop_assert_eq!(parse_decimal(decimal(n).as_bytes()), Some(n));
         }
     }
 
     #[test]
     fn parse_decimal_stops_at_the_largest_u64() {
-        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_decimal("18446744073709551616"), None);
-        assert_eq!(parse_decimal("+007"), Some(7));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_decimal(b"18446744073709551616"), None);
+        assert_eq!(parse_decimal(b"+007"), Some(7));
         for bad in ["", "+", "-1", "1 ", "++1", "0x1"] {
-            assert_eq!(parse_decimal(bad), None, "{bad}");
+            assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad}");
         }
     }
 }

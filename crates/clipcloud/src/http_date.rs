@@ -9,8 +9,8 @@ pub fn parse(value: &str) -> Option<u64> {
     // day, month, year and time each followed by a space, then "GMT" (what follows a
     // further space is not read); the time as hours, minutes and seconds, each but the
     // last followed by a colon.
-    let (_, rest) = cut(value, b',')?;
-    let rest = rest.strip_prefix(" ")?;
+    let (_, rest) = cut(value.as_bytes(), b',')?;
+    let rest = rest.strip_prefix(b" ")?;
     let (day, rest) = cut(rest, b' ')?;
     let (month, rest) = cut(rest, b' ')?;
     let (year, rest) = cut(rest, b' ')?;
@@ -20,10 +20,10 @@ pub fn parse(value: &str) -> Option<u64> {
     let number = crate::error::parse_decimal;
     let (day, year, h, m, s) =
         (number(day)?, number(year)?, number(h)?, number(m)?, number(first(clock, b':'))?);
-    let month = MONTHS.chunks(3).position(|name| name == month.as_bytes())? as u64 + 1;
+    let month = MONTHS.chunks(3).position(|name| name == month)? as u64 + 1;
     // A pattern, not `RangeInclusive::contains`: no range constants in the wasm's data.
     let in_range = matches!((year, day, h, m, s), (1970..=9999, 1..=31, 0..=23, 0..=59, 0..=60));
-    if first(rest, b' ') != "GMT" || !in_range {
+    if first(rest, b' ') != b"GMT" || !in_range {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
@@ -32,16 +32,16 @@ pub fn parse(value: &str) -> Option<u64> {
 /// The months' names, in order, three letters each.
 const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
 
-/// `text` up to the first `at` (an ASCII byte) and what follows it; `None` when there is
-/// none. Bytes, not `str::split_once`: no char searcher in the wasm.
-fn cut(text: &str, at: u8) -> Option<(&str, &str)> {
-    let i = text.bytes().position(|b| b == at)?;
-    // An ASCII byte: both cuts are on character boundaries.
-    Some((text.get(..i)?, text.get(i + 1..)?))
+/// `text` up to the first `at` and what follows it; `None` when there is none. Bytes, not
+/// `str::split_once`: no char searcher nor char boundary checks in the wasm (every
+/// separator and everything read is ASCII).
+fn cut(text: &[u8], at: u8) -> Option<(&[u8], &[u8])> {
+    let (before, after) = text.split_at_checked(text.iter().position(|b| *b == at)?)?;
+    Some((before, after.get(1..)?))
 }
 
 /// `text` up to the first `at`, or all of it.
-fn first(text: &str, at: u8) -> &str {
+fn first(text: &[u8], at: u8) -> &[u8] {
     cut(text, at).map_or(text, |(first, _)| first)
 }
 

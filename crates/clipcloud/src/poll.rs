@@ -61,23 +61,27 @@ pub struct PollSchedule {
 
 impl Default for PollSchedule {
     fn default() -> Self {
-        Self {
-            first_delay: Duration::from_millis(500),
-            growth: 1.5,
-            min_interval: Duration::from_millis(200),
-            max_interval: Duration::from_secs(3),
-            deadline: Duration::from_secs(300),
-            learn: true,
-            dense_interval: Duration::from_millis(400),
-            wide_interval: Duration::from_millis(400),
-            steady_precision: STEADY_PRECISION,
-            steady_retry: STEADY_TOLERANCE,
-            wide_from_start: false,
-        }
+        Self::DEFAULT
     }
 }
 
 impl PollSchedule {
+    /// [`PollSchedule::default`], as a constant: the wasm copies it whole from its data
+    /// rather than storing each field.
+    const DEFAULT: Self = Self {
+        first_delay: Duration::from_millis(500),
+        growth: 1.5,
+        min_interval: Duration::from_millis(200),
+        max_interval: Duration::from_secs(3),
+        deadline: Duration::from_secs(300),
+        learn: true,
+        dense_interval: Duration::from_millis(400),
+        wide_interval: Duration::from_millis(400),
+        steady_precision: STEADY_PRECISION,
+        steady_retry: STEADY_TOLERANCE,
+        wide_from_start: false,
+    };
+
     /// Polling at a fixed interval, the way peers do it (no learning).
     pub fn fixed(every: Duration) -> Self {
         Self {
