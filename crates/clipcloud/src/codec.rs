@@ -279,8 +279,10 @@ pub(crate) fn without_trailing_slashes(url: &str) -> &str {
 
 /// Only links a browser can safely fetch or show.
 pub fn is_http_url(url: &str) -> bool {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
+    // Bytes compared in place: no lowercased copy.
+    let starts =
+        |scheme: &[u8]| url.as_bytes().get(..scheme.len()).is_some_and(|b| b.eq_ignore_ascii_case(scheme));
+    starts(b"https://") || starts(b"http://")
 }
 
 const NOT_THE_API_JSON: &str = "not the JSON the API sends";
@@ -639,6 +641,13 @@ mod tests {
         fn trim_is_str_trim(text in "[ \t\n\u{85}\u{a0}\u{2000}\u{3000}\u{feff}aé\u{1f600}]{0,12}", any in ".*") {
             proptest::prop_assert_eq!(trim(&text), text.trim());
             proptest::prop_assert_eq!(trim(&any), any.trim());
+        }
+
+        #[test]
+        fn http_urls_as_a_lowercased_copy_tells_them(url in "(?i)(h|é)(ttps?|ttp)(:|é)//?[a-zé]{0,3}") {
+            // The rule as it was written first (before 2026-12-07).
+            let lower = url.get(..8).unwrap_or(&url).to_ascii_lowercase();
+            proptest::prop_assert_eq!(is_http_url(&url), lower.starts_with("https://") || lower.starts_with("http://"));
         }
     }
 }
