@@ -233,24 +233,23 @@ impl Error {
     /// Replaces every occurrence of `secret` in the texts this error carries. Texts
     /// that come from outside (server messages, body excerpts, browser errors) could
     /// echo the request URL and with it the key.
-    pub(crate) fn redact(self, secret: &str) -> Self {
-        let scrub = |s: String| redact_text(s, secret);
-        match self {
-            Self::InvalidInput(InvalidInput { field, message }) => {
-                Self::InvalidInput(InvalidInput { field, message: scrub(message) })
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        match &mut self {
+            Self::InvalidInput(InvalidInput { message: text, .. })
+            | Self::Api { message: text, .. }
+            | Self::Network { message: text, .. } => redact_in_place(text, secret),
+            Self::BadResponse { reason, excerpt, .. } => {
+                redact_in_place(reason, secret);
+                redact_in_place(excerpt, secret);
             }
-            Self::Api { status, message, retry_after, may_have_started } => {
-                Self::Api { status, message: scrub(message), retry_after, may_have_started }
-            }
-            Self::BadResponse { status, reason, excerpt, may_have_started } => {
-                Self::BadResponse { status, reason: scrub(reason), excerpt: scrub(excerpt), may_have_started }
-            }
-            Self::Network { message, may_have_started } => {
-                Self::Network { message: scrub(message), may_have_started }
-            }
-            other => other,
+            Self::Timeout { .. } | Self::Aborted | Self::Internal(_) => {}
         }
+        self
     }
+}
+
+fn redact_in_place(text: &mut String, secret: &str) {
+    *text = redact_text(core::mem::take(text), secret);
 }
 
 pub(crate) fn redact_text(text: String, secret: &str) -> String {

@@ -631,19 +631,15 @@ pub fn kind_of(request: &CreateRequest) -> String {
 
 /// A server error or an unreadable answer to a create does not prove the creation was
 /// refused, unless the server named a time to come back (a refusal, and retried).
-fn server_error_on_create(kind: CallKind, error: Error) -> Error {
-    if kind != CallKind::Create {
-        return error;
-    }
-    match error {
-        Error::Api { status: status @ 500..=599, message, retry_after: None, .. } => {
-            Error::Api { status, message, retry_after: None, may_have_started: true }
+fn server_error_on_create(kind: CallKind, mut error: Error) -> Error {
+    if kind == CallKind::Create {
+        if let Error::Api { status: 500..=599, retry_after: None, may_have_started, .. }
+        | Error::BadResponse { may_have_started, .. } = &mut error
+        {
+            *may_have_started = true;
         }
-        Error::BadResponse { status, reason, excerpt, .. } => {
-            Error::BadResponse { status, reason, excerpt, may_have_started: true }
-        }
-        other => other,
     }
+    error
 }
 
 fn transport_error(kind: CallKind, error: TransportError) -> Error {
@@ -792,6 +788,38 @@ mod tests {
         let done = op.answer(&mut s, reply(200, r#"{"success":true,"balance":5}"#), ms(1));
         assert_eq!(done, Step::Done(Ok(Output::Balance(5.0))));
         assert_eq!(op.answer(&mut s, reply(200, "{}"), ms(2)), Step::Done(Err(OUT_OF_ORDER)));
+    }
+
+    #[test]
+    fn only_a_create_answered_by_a_server_error_or_unreadably_may_have_started() {
+        let api = |status, retry_after| Error::Api {
+            status,
+            message: "m".into(),
+            retry_after,
+            may_have_started: false,
+        };
+        let bad = Error::BadResponse {
+            status: 200,
+            reason: "r".into(),
+            excerpt: "e".into(),
+            may_have_started: false,
+        };
+        let wait = Some(Duration::from_secs(1));
+        let cases = [
+            (api(500, None), true),
+            (api(599, None), true),
+            (api(503, wait), false),
+            (api(429, None), false),
+        ];
+        for (error, started) in cases.into_iter().chain([(bad, true), (Error::Aborted, false)]) {
+            assert!(!server_error_on_create(CallKind::Read, error.clone()).may_have_started(), "{error:?}");
+            let on_create = server_error_on_create(CallKind::Create, error.clone());
+            assert_eq!(on_create.may_have_started(), started, "{error:?}");
+            assert_eq!(
+                (on_create.code(), on_create.describe().starts_with(&error.describe())),
+                (error.code(), true)
+            );
+        }
     }
 
     #[test]
