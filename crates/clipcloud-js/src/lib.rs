@@ -148,17 +148,14 @@ pub(crate) fn new(seed: f64) -> i32 {
     };
     match build() {
         Ok(core) => CORES.with_borrow_mut(|cores| slot(cores, core)) as i32,
-        Err(e) => {
-            error_value(&match e {
-                // The core's refusal of a keyless client, in the option's own name.
-                Error::InvalidInput(e) if keyless && e.field == clipcloud::Field::ApiKey => {
-                    Error::InvalidInput(clipcloud::error::InvalidInput {
-                        field: e.field,
-                        message: KEY_NEEDED.into(),
-                    })
+        Err(mut e) => {
+            // The core's refusal of a keyless client, in the option's own name.
+            if let Error::InvalidInput(e) = &mut e {
+                if keyless && e.field == clipcloud::Field::ApiKey {
+                    e.message = KEY_NEEDED.into();
                 }
-                e => e,
-            });
+            }
+            error_value(&e);
             -1
         }
     }

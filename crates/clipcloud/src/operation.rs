@@ -363,7 +363,7 @@ impl Operation {
         now: Duration,
     ) -> Step<'_> {
         let now = nanos(now);
-        let State::Sent(request) = core::mem::replace(&mut self.state, State::Done) else {
+        let State::Sent(mut request) = core::mem::replace(&mut self.state, State::Done) else {
             return Step::Done(Err(OUT_OF_ORDER));
         };
         let kind = request.kind();
@@ -385,7 +385,8 @@ impl Operation {
         let random = session.next_random();
         match session.config.retry.decide(kind, request.retries, &error, time_left, random) {
             Decision::RetryAfter(duration) => {
-                self.state = State::Retrying(Request { retries: request.retries + 1, ..request });
+                request.retries += 1;
+                self.state = State::Retrying(request);
                 Step::Sleep { duration, progress: None }
             }
             Decision::GiveUp => {
@@ -429,13 +430,14 @@ impl Operation {
     /// Ends the operation early and says with which error. A time limit that passes
     /// after a create was sent leaves open whether the creation started.
     pub fn stop(&mut self, why: Interrupt) -> Error {
-        let may_have_started = match core::mem::replace(&mut self.state, State::Done) {
+        let may_have_started = match &self.state {
             State::Sent(Request { purpose: Purpose::Create(_), .. }) => true,
             State::Sent(Request { purpose: Purpose::Poll(poll), .. })
             | State::Retrying(Request { purpose: Purpose::Poll(poll), .. })
             | State::Sleeping { poll, .. } => poll.kind.is_some(),
             _ => false,
         };
+        self.state = State::Done;
         match why {
             Interrupt::Aborted => Error::Aborted,
             Interrupt::TimedOut => Error::Timeout { may_have_started },
