@@ -34,9 +34,10 @@ const VERSION_PLACEHOLDER: &str = "\"version\": \"0.0.0-set-by-xtask\"";
 
 /// wasm-opt's passes for the shipped wasm: -Oz, then the control flow flattened and rebuilt
 /// (as for the app) and two more rounds (0.13 KB gz less than -Oz -Oz), then functions
-/// ordered by name, which puts each module's functions side by side for gzip (72 B less
-/// gzipped than ordered by use, though 0.1 KB more raw: longer call indices). No `--low-memory-unused` (its 0.25 KB would rest on an assumption about the
-/// stack), nor `--traps-never-happen` (an abort would become undefined).
+/// ordered by name, which puts each module's functions side by side for gzip (smaller
+/// gzipped than ordered by use, though larger raw; docs/sizes.md). No `--low-memory-unused`
+/// (its 0.25 KB would rest on an assumption about the stack), nor `--traps-never-happen`
+/// (an abort would become undefined).
 const OPT_PASSES: [&str; 6] = ["-Oz", "--flatten", "--rereloop", "-Oz", "-Oz", "--reorder-functions-by-name"];
 
 /// The package's wasm as shipped but with its function names, for `cargo xtask code-size`.

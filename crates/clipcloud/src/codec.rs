@@ -257,19 +257,6 @@ pub fn decode_styles(resp: &HttpResponse) -> Result<Vec<Style>, Error> {
     shape(resp, styles)
 }
 
-/// `text.trim()` (Unicode white space at both ends) in one forward pass: no reverse char
-/// searcher in the wasm.
-pub(crate) fn trim(text: &str) -> &str {
-    let (mut start, mut end) = (text.len(), 0);
-    for (i, c) in text.char_indices() {
-        if !c.is_whitespace() {
-            start = start.min(i);
-            end = i + c.len_utf8();
-        }
-    }
-    text.get(start.min(end)..end).unwrap_or_default()
-}
-
 /// `url` without the slashes it ends with: `str::trim_end_matches('/')` byte by byte,
 /// without std's reverse char searcher in the wasm.
 pub(crate) fn without_trailing_slashes(url: &str) -> &str {
@@ -335,7 +322,7 @@ fn read(resp: &HttpResponse) -> Result<json::Value, Error> {
 
 fn api_error(resp: &HttpResponse, message: Option<&str>) -> Error {
     let message = match message {
-        Some(m) if !trim(m).is_empty() => shorten(m, MESSAGE_CHARS),
+        Some(m) if !crate::text::trim(m).is_empty() => shorten(m, MESSAGE_CHARS),
         _ => status_text(resp.status).to_owned(),
     };
     Error::Api {
@@ -358,7 +345,7 @@ fn bad(resp: &HttpResponse, reason: &str) -> Error {
 /// `Retry-After`: delay-seconds, or an HTTP-date (IMF-fixdate, e.g.
 /// `Wed, 21 Oct 2015 07:28:00 GMT`) read against the arrival time.
 pub fn parse_retry_after(value: &str, now_unix_secs: u64) -> Option<Duration> {
-    let value = trim(value);
+    let value = crate::text::trim(value);
     if let Some(seconds) = crate::error::parse_decimal(value.as_bytes()) {
         return Some(Duration::from_secs(seconds));
     }
@@ -377,7 +364,7 @@ pub fn excerpt(text: &str) -> String {
 const MESSAGE_CHARS: usize = 300;
 
 fn shorten(text: &str, max_chars: usize) -> String {
-    let trimmed = trim(text);
+    let trimmed = crate::text::trim(text);
     match trimmed.char_indices().nth(max_chars) {
         Some((cut, _)) => [trimmed.get(..cut).unwrap_or_default(), "…"].concat(),
         None => trimmed.to_owned(),
@@ -627,22 +614,9 @@ mod tests {
         assert!(e.ends_with('…'));
     }
 
-    #[test]
-    fn trim_takes_what_str_trim_takes() {
-        for text in ["", " ", "a", " a ", "\t\u{3000}é b\u{a0}\n", "\u{2029}", "x\u{200b} "] {
-            assert_eq!(trim(text), text.trim(), "{text:?}");
-        }
-    }
-
     // Native only: proptest needs an OS random source.
     #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
-        #[test]
-        fn trim_is_str_trim(text in "[ \t\n\u{85}\u{a0}\u{2000}\u{3000}\u{feff}aé\u{1f600}]{0,12}", any in ".*") {
-            proptest::prop_assert_eq!(trim(&text), text.trim());
-            proptest::prop_assert_eq!(trim(&any), any.trim());
-        }
-
         #[test]
         fn http_urls_as_a_lowercased_copy_tells_them(url in "(?i)(h|é)(ttps?|ttp)(:|é)//?[a-zé]{0,3}") {
             // The rule as it was written first (before 2026-12-07).

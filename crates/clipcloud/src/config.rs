@@ -108,10 +108,10 @@ impl Config {
 
     /// Checks the settings a client cannot work without, and normalises the base URL.
     pub(crate) fn validated(mut self) -> Result<Self, Error> {
-        if self.api_key.as_ref().is_some_and(|key| crate::codec::trim(key.expose()).is_empty()) {
+        if self.api_key.as_ref().is_some_and(|key| crate::text::trim(key.expose()).is_empty()) {
             return Err(Error::invalid(Field::ApiKey, "API key must not be empty"));
         }
-        let trimmed = crate::codec::without_trailing_slashes(crate::codec::trim(&self.base_url));
+        let trimmed = crate::codec::without_trailing_slashes(crate::text::trim(&self.base_url));
         let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
         if !rest.is_some_and(|host| !host.is_empty() && !host.bytes().any(|b| b == b'?' || b == b'#')) {
             return Err(Error::invalid(

@@ -64,6 +64,7 @@ pub mod retry;
 pub mod route;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
+mod text;
 pub mod transport;
 pub mod validate;
 

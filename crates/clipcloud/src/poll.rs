@@ -243,8 +243,8 @@ impl PollSchedule {
 
 /// Nanoseconds: the schedule's arithmetic in one `u64` rather than `Duration`'s pairs of
 /// seconds and nanoseconds, whose saturating operations and conversions cost the npm
-/// package's wasm about 1 KB. The same values, up to about 584 years (where `u64`
-/// saturates), beyond any schedule.
+/// package's wasm far more code (docs/sizes.md). The same values, up to about 584 years
+/// (where `u64` saturates), beyond any schedule.
 pub(crate) type Nanos = u64;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;

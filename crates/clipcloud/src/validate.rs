@@ -23,7 +23,7 @@ fn fail(field: Field, message: String) -> Result {
 
 /// The prompt must say something.
 pub fn prompt(prompt: &str) -> Result {
-    if crate::codec::trim(prompt).is_empty() {
+    if crate::text::trim(prompt).is_empty() {
         return fail(Field::Prompt, "prompt must not be empty".into());
     }
     Ok(())
@@ -31,7 +31,7 @@ pub fn prompt(prompt: &str) -> Result {
 
 /// A style name must be given; when the live list is known it must be on it.
 pub fn style_name(name: &str, known: Option<&[Style]>) -> Result {
-    if crate::codec::trim(name).is_empty() {
+    if crate::text::trim(name).is_empty() {
         return fail(Field::Style, "style must not be empty".into());
     }
     if let Some(styles) = known {

@@ -175,7 +175,7 @@ pub fn is_object(v: &Value) -> bool {
 /// A decimal number in text (surrounding spaces allowed). The host's unary `+` does the
 /// work; it reads "" as 0, which is not a number here.
 pub fn parse_number(text: &str) -> Option<f64> {
-    if crate::codec::trim(text).is_empty() {
+    if crate::text::trim(text).is_empty() {
         return None;
     }
     let n = ffi::clipcloud_json_number_of(text.as_ptr(), text.len());
