@@ -249,6 +249,8 @@ pub(crate) type Nanos = u64;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
 
+/// `d` in [`Nanos`], `Nanos::MAX` past them. By a bound on the seconds (whose product then
+/// cannot overflow), not `saturating_mul`, which multiplies in 128 bits in the wasm.
 pub(crate) fn nanos(d: Duration) -> Nanos {
     match d.as_secs() {
         secs @ 0..=18_446_744_072 => secs * NANOS_PER_SEC + u64::from(d.subsec_nanos()),
