@@ -120,7 +120,7 @@ fn without_crate_hashes(name: &str) -> String {
 }
 
 /// An unsigned LEB128 number at `at`: its value and where it ends.
-fn leb(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
+pub fn leb(bytes: &[u8], mut at: usize) -> Option<(usize, usize)> {
     let (mut value, mut shift) = (0usize, 0);
     loop {
         let byte = *bytes.get(at)?;
@@ -186,6 +186,22 @@ fn body_sizes(section: &[u8]) -> Option<Vec<usize>> {
         at = start + size;
     }
     Some(sizes)
+}
+
+/// Function index → demangled name, from a module's `name` section (`None` without one).
+pub fn function_names_in(module: &[u8]) -> Option<BTreeMap<usize, String>> {
+    let mut at = 8; // magic and version
+    while at < module.len() {
+        let id = module[at];
+        let (size, start) = leb(module, at + 1)?;
+        if id == 0 {
+            if let Some(names) = function_names(module.get(start..start + size)?) {
+                return Some(names);
+            }
+        }
+        at = start + size;
+    }
+    None
 }
 
 /// Function index → name, from the `name` custom section (`None` for other custom sections).

@@ -31,6 +31,7 @@ mod code_size;
 mod compress;
 mod contract;
 mod csp;
+mod dead_slots;
 mod display;
 mod dist;
 mod emulator;

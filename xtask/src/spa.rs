@@ -57,7 +57,8 @@ fn shrink(dist: &Path, cargo_wasm: &Path) -> Result<(), String> {
 
     // The app exports nothing to JavaScript; the classes in the glue come from a dependency
     // (wasm-streams, through Leptos's server functions, which a client-side app never
-    // calls). Out of the glue, and their exports out of the wasm, so wasm-opt drops their code.
+    // calls). Out of the glue, and their exports out of the wasm, so wasm-opt drops their code
+    // (the split emptied its table slots, dead_slots.rs); checked below.
     let (glue, unused) = without_classes(&read(&dist.join(&js))?)?;
     let module = std::fs::read(dist.join(&wasm)).map_err(|e| format!("cannot read {wasm}: {e}"))?;
     let module = without_exports(&module, &unused)?;
@@ -73,6 +74,14 @@ fn shrink(dist: &Path, cargo_wasm: &Path) -> Result<(), String> {
             .arg(&named),
     )?;
     crate::split::without_names(&named, &dist.join(&wasm))?;
+    let dead = format!("{}::", crate::split::DEAD_CRATE);
+    let left: Vec<String> = crate::code_size::by_function(&named)?
+        .into_iter()
+        .filter_map(|(name, _)| name.contains(&dead).then_some(name))
+        .collect();
+    if !left.is_empty() {
+        return Err(format!("the main module still holds code of wasm-streams: {left:?}"));
+    }
     let names = crate::short_names::Names::parse(&map)?;
     let glue = crate::short_names::in_glue(&glue, &names)?;
     crate::split::rename_in_link_module(dist, &names)?;
@@ -147,6 +156,7 @@ fn without_classes(glue: &str) -> Result<(String, Vec<String>), String> {
 
 /// The wasm module without the named exports (each must exist).
 fn without_exports(module: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
+    use crate::dead_slots::put_leb;
     fn leb(bytes: &[u8], at: &mut usize) -> Result<usize, String> {
         let (mut value, mut shift) = (0usize, 0);
         loop {
@@ -157,17 +167,6 @@ fn without_exports(module: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
                 return Ok(value);
             }
             shift += 7;
-        }
-    }
-    fn put_leb(out: &mut Vec<u8>, mut value: usize) {
-        loop {
-            let byte = (value & 0x7f) as u8;
-            value >>= 7;
-            if value == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
         }
     }
     if module.get(..4) != Some(b"\0asm") {

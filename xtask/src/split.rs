@@ -21,6 +21,10 @@ use std::process::Command;
 /// reports the main module's code by; wasm-opt drops them from the shipped modules.
 pub const RUSTFLAGS: [&str; 4] = ["--cfg", "clipcloud_split", "-Clink-args=--emit-relocs", "-Cstrip=none"];
 
+/// The crate whose code is in the main module but never runs: Leptos's server functions
+/// bring it (`server_fn/browser`); `spa::shrink` checks that none of it is left.
+pub const DEAD_CRATE: &str = "wasm_streams";
+
 /// The JS module the wasm imports its loaders from; esbuild bundles it into the glue.
 const LINK_MODULE: &str = "__wasm_split.js";
 
@@ -66,8 +70,14 @@ pub fn apply(cargo_wasm: &Path, dist: &Path, js: &str, wasm: &str) -> Result<Vec
         .arg(&bindgen)
         .args(["--out-name", stem])
         .arg(&main))?;
+    // wasm-streams's slots out of the table, before wasm-opt: its code never runs (dead_slots.rs).
+    let bound = bindgen.join(format!("{stem}_bg.wasm"));
+    let bytes = std::fs::read(&bound).map_err(|e| format!("cannot read {}: {e}", bound.display()))?;
+    let (bytes, count) = crate::dead_slots::emptied(&bytes, DEAD_CRATE)?;
+    println!("{count} table slots of {DEAD_CRATE} emptied");
+    std::fs::write(&bound, bytes).map_err(|e| format!("cannot write {}: {e}", bound.display()))?;
     // Still with names: spa.rs keeps a copy with them and ships one without.
-    optimize(&bindgen.join(format!("{stem}_bg.wasm")), &dist.join(wasm))?;
+    optimize(&bound, &dist.join(wasm))?;
     copy(&bindgen.join(js), &dist.join(js))?;
     let snippets = dist.join("snippets");
     if snippets.exists() {
