@@ -8,6 +8,7 @@
 //! (a call through one traps); `spa::shrink` removes the classes' exports afterwards.
 
 use crate::code_size::{function_names_in, leb};
+use crate::wasm_sections::{put_leb, rewritten};
 
 /// Opcodes of the constant expressions an element segment holds.
 const I32_CONST: u8 = 0x41;
@@ -26,23 +27,8 @@ pub fn emptied(module: &[u8], crate_name: &str) -> Result<(Vec<u8>, usize), Stri
     let marker = format!("{crate_name}::");
     let dead = |index: usize| names.get(&index).is_some_and(|name| name.contains(&marker));
     let bad = || "the main module's element section is not one this reader understands".to_owned();
-    if module.get(..4) != Some(b"\0asm") {
-        return Err("not a wasm module".into());
-    }
-    let mut out = module[..8].to_vec();
-    let mut at = 8;
     let mut emptied = 0;
-    while at < module.len() {
-        let id = module[at];
-        let (size, start) = leb(module, at + 1).ok_or_else(bad)?;
-        let section = module.get(start..start + size).ok_or_else(bad)?;
-        let body =
-            if id == 9 { elements(section, &dead, &mut emptied).ok_or_else(bad)?? } else { section.to_vec() };
-        out.push(id);
-        put_leb(&mut out, body.len());
-        out.extend_from_slice(&body);
-        at = start + size;
-    }
+    let out = rewritten(module, 9, |section| elements(section, &dead, &mut emptied).ok_or_else(bad)?)?;
     if emptied == 0 {
         return Err(format!(
             "no table slot holds {crate_name}'s code: has the app or Leptos changed? (dead_slots.rs)"
@@ -126,19 +112,6 @@ fn constant_end(bytes: &[u8], at: usize) -> Option<usize> {
         _ => return None,
     };
     (*bytes.get(after)? == END).then_some(after + 1)
-}
-
-/// `value` as an unsigned LEB128.
-pub fn put_leb(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]

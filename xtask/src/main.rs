@@ -56,6 +56,7 @@ mod spa;
 mod split;
 mod supported;
 mod test;
+mod wasm_sections;
 
 use std::process::{Command, ExitCode, Stdio};
 

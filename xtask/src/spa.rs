@@ -156,7 +156,7 @@ fn without_classes(glue: &str) -> Result<(String, Vec<String>), String> {
 
 /// The wasm module without the named exports (each must exist).
 fn without_exports(module: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
-    use crate::dead_slots::put_leb;
+    use crate::wasm_sections::put_leb;
     fn leb(bytes: &[u8], at: &mut usize) -> Result<usize, String> {
         let (mut value, mut shift) = (0usize, 0);
         loop {
@@ -169,49 +169,30 @@ fn without_exports(module: &[u8], names: &[String]) -> Result<Vec<u8>, String> {
             shift += 7;
         }
     }
-    if module.get(..4) != Some(b"\0asm") {
-        return Err("not a wasm module".into());
-    }
-    let mut out = module[..8].to_vec();
-    let mut at = 8;
     let mut dropped = 0;
-    while at < module.len() {
-        let id = module[at];
-        at += 1;
-        let size = leb(module, &mut at)?;
-        let end = at + size;
-        let section = module.get(at..end).ok_or("a wasm section runs past the end")?;
-        if id != 7 {
-            out.push(id);
-            put_leb(&mut out, size);
-            out.extend_from_slice(section);
-        } else {
-            let mut pos = 0;
-            let count = leb(section, &mut pos)?;
-            let mut kept = Vec::new();
-            let mut body = Vec::new();
-            for _ in 0..count {
-                let start = pos;
-                let len = leb(section, &mut pos)?;
-                let name = section.get(pos..pos + len).ok_or("an export name runs past its section")?;
-                pos += len + 1; // the name, then the kind
-                leb(section, &mut pos)?;
-                if names.iter().any(|n| n.as_bytes() == name) {
-                    dropped += 1;
-                } else {
-                    kept.push(start..pos);
-                }
+    let out = crate::wasm_sections::rewritten(module, 7, |section| {
+        let mut pos = 0;
+        let count = leb(section, &mut pos)?;
+        let mut kept = Vec::new();
+        for _ in 0..count {
+            let start = pos;
+            let len = leb(section, &mut pos)?;
+            let name = section.get(pos..pos + len).ok_or("an export name runs past its section")?;
+            pos += len + 1; // the name, then the kind
+            leb(section, &mut pos)?;
+            if names.iter().any(|n| n.as_bytes() == name) {
+                dropped += 1;
+            } else {
+                kept.push(start..pos);
             }
-            put_leb(&mut body, kept.len());
-            for range in kept {
-                body.extend_from_slice(&section[range]);
-            }
-            out.push(id);
-            put_leb(&mut out, body.len());
-            out.extend_from_slice(&body);
         }
-        at = end;
-    }
+        let mut body = Vec::new();
+        put_leb(&mut body, kept.len());
+        for range in kept {
+            body.extend_from_slice(&section[range]);
+        }
+        Ok(body)
+    })?;
     if dropped != names.len() {
         return Err(format!("the wasm lacks some of the exports {names:?}"));
     }
