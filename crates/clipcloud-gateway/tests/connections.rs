@@ -299,15 +299,28 @@ async fn a_pipelined_flood_from_one_address_costs_one_burst() {
     stream.write_all("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(sent).as_bytes()).await.unwrap();
     let mut answers = Vec::new();
     let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answers)).await;
-    assert!(read.is_ok(), "the gateway kept the connection open");
+    let Ok(ended) = read else { panic!("the gateway kept the connection open") };
     let answers = String::from_utf8_lossy(&answers);
     let ok = answers.matches("HTTP/1.1 200 ").count();
     let refused = answers.matches("HTTP/1.1 429 ").count();
-    println!("{sent} pipelined requests from one address: {ok} answered, {refused} refused, then the connection closed");
-    // The burst (and what refilled while it was answered), one refusal, and nothing more read.
-    assert!((burst..burst + 10).contains(&ok), "{ok} answered");
-    assert_eq!(refused, 1, "{answers}");
-    assert!(answers.contains("retry-after: ") && answers.contains("connection: close"), "{answers}");
+    println!(
+        "{sent} pipelined requests from one address: {ok} answered, {refused} refused, then the connection \
+         closed ({})",
+        ended.as_ref().map_or_else(|e| format!("{e}"), |_| "cleanly".into())
+    );
+    // Never more than the burst (and what refilled while it was answered).
+    assert!(ok < burst + 10, "{ok} answered");
+    match ended {
+        // The burst, one refusal, and nothing more read.
+        Ok(_) => {
+            assert!(ok >= burst, "{ok} answered");
+            assert_eq!(refused, 1, "{answers}");
+            assert!(answers.contains("retry-after: ") && answers.contains("connection: close"), "{answers}");
+        }
+        // The gateway closed with requests of the flood still unread, so the kernel reset the
+        // connection, and the answers this side had not read yet (the 429 among them) are lost.
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
     // Another address is not affected.
     let (status, _) = visit(gateway.addr, "/healthz").await;
     assert_eq!(status, 200);
